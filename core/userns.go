@@ -1,0 +1,87 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/hull-project/hull/core/image"
+	"github.com/hull-project/hull/core/layer"
+	"github.com/hull-project/hull/isolation"
+)
+
+// nsUnpacker extracts and removes layer trees. With a subordinate id range
+// it works inside a user namespace so that files keep their owners (and can
+// be removed again); with a single mapping it works in-process.
+type nsUnpacker struct{ mapping isolation.Mapping }
+
+// NewUnpacker returns the image store's Unpacker for mapping m.
+func NewUnpacker(m isolation.Mapping) image.Unpacker { return nsUnpacker{m} }
+
+var _ image.Unpacker = nsUnpacker{}
+
+func (u nsUnpacker) Unpack(r io.Reader, dir string) error {
+	if !u.mapping.IsFull() {
+		return layer.Unpack(r, dir, layer.Options{})
+	}
+	return isolation.RunHelper(u.mapping, r, "unpack", dir)
+}
+
+// RemoveAll first tries in-process (the common case: everything is the
+// user's) and falls back to the user namespace for subordinate-id files.
+func (u nsUnpacker) RemoveAll(dir string) error {
+	err := removeTree(dir)
+	if err == nil || !u.mapping.IsFull() {
+		return err
+	}
+	return isolation.RunHelper(u.mapping, nil, "rm", dir)
+}
+
+// removeTree is os.RemoveAll that also copes with read-only directories.
+func removeTree(dir string) error {
+	if err := os.RemoveAll(dir); err == nil || !errors.Is(err, fs.ErrPermission) {
+		return err
+	}
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
+}
+
+// HelperMain is the user-namespace side of nsUnpacker (argv after
+// isolation.HelperArg). It never returns.
+func HelperMain(args []string) {
+	if _, err := isolation.AwaitMapping(); err != nil {
+		fail(err)
+	}
+	if len(args) > 0 && args[0] == "stage2" {
+		args = args[1:]
+	}
+	if len(args) != 2 {
+		fail(fmt.Errorf("usage: %s unpack|rm DIR", isolation.HelperArg))
+	}
+	var err error
+	switch args[0] {
+	case "unpack":
+		err = layer.Unpack(os.Stdin, args[1], layer.Options{Chown: true})
+	case "rm":
+		err = removeTree(args[1])
+	default:
+		err = fmt.Errorf("unknown helper operation %q", args[0])
+	}
+	if err != nil {
+		fail(err)
+	}
+	os.Exit(0)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
+}

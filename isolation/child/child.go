@@ -1,0 +1,104 @@
+// Package child is the container side of isolation: the steps hull's
+// re-executed init takes inside the new namespaces, in order, before it
+// executes the container's command. Each step is a small function with one
+// precondition stated in its comment; Main reads top to bottom.
+//
+// It deliberately knows nothing of images, flags or the store: everything
+// comes from the isolation.Spec the parent sends on fd 3.
+package child
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+
+	"github.com/hull-project/hull/isolation"
+	"golang.org/x/sys/unix"
+)
+
+// Main runs the container init and never returns.
+func Main() {
+	// Every namespace, credential and capability change below applies to
+	// this thread, which will execve the command.
+	runtime.LockOSThread()
+	errPipe := os.NewFile(4, "error-pipe")
+	unix.CloseOnExec(4)
+	spec, err := readSpec()
+	if err == nil {
+		err = setup(spec)
+	}
+	var se *isolation.StartError
+	if !errors.As(err, &se) {
+		se = &isolation.StartError{Code: 125, Msg: err.Error()}
+	}
+	isolation.ReportError(errPipe, se)
+	os.Exit(se.Code)
+}
+
+func readSpec() (*isolation.Spec, error) {
+	f, err := isolation.AwaitMapping()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("read spec: %w", err)
+	}
+	spec := &isolation.Spec{}
+	if err := json.Unmarshal(data, spec); err != nil {
+		return nil, fmt.Errorf("decode spec: %w", err)
+	}
+	return spec, nil
+}
+
+// setup is the checklist, in the order the kernel requires it.
+func setup(spec *isolation.Spec) error {
+	steps := []struct {
+		name string
+		fn   func(*isolation.Spec) error
+	}{
+		{"set hostname", setHostname},
+		{"make mounts private", makePrivate},
+		{"mount root filesystem", mountRootfs},
+		{"mount /proc", mountProc},
+		{"mount /dev", mountDev},
+		{"mount /sys", mountSys},
+		{"mount volumes", mountVolumes},
+		{"write /etc files", mountFiles},
+		{"mask paths", maskPaths},
+		{"make root read-only", readonlyRoot},
+		{"pivot root", pivotRoot},
+	}
+	for _, s := range steps {
+		if err := s.fn(spec); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	cmd, err := prepareCommand(spec)
+	if err != nil {
+		return err
+	}
+	if err := dropPrivileges(spec); err != nil {
+		return fmt.Errorf("drop privileges: %w", err)
+	}
+	if spec.Init {
+		return runInit(cmd)
+	}
+	return cmd.exec()
+}
+
+func setHostname(spec *isolation.Spec) error {
+	if spec.Hostname == "" {
+		return nil
+	}
+	return unix.Sethostname([]byte(spec.Hostname))
+}
+
+// makePrivate stops mount events propagating back to the host.
+func makePrivate(*isolation.Spec) error {
+	return unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "")
+}

@@ -1,0 +1,214 @@
+package child
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hull-project/hull/isolation"
+	"golang.org/x/sys/unix"
+)
+
+const noSuidDevExec = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+
+// mountProc mounts a new procfs instance. Precondition: this process is
+// PID 1 of the new pid namespace.
+func mountProc(spec *isolation.Spec) error {
+	return mountAt(spec.Rootfs.MountDir, "/proc", false, "proc", "proc", noSuidDevExec, "")
+}
+
+// hostDevices are bound from the host's /dev: an unprivileged user
+// namespace cannot mknod them.
+var hostDevices = []string{"null", "zero", "full", "random", "urandom", "tty"}
+
+// mountDev builds a minimal /dev on a tmpfs.
+func mountDev(spec *isolation.Spec) error {
+	root := spec.Rootfs.MountDir
+	if err := mountAt(root, "/dev", false, "tmpfs", "tmpfs", unix.MS_NOSUID|unix.MS_STRICTATIME, "mode=755,size=65536k"); err != nil {
+		return err
+	}
+	for _, d := range hostDevices {
+		if err := mountAt(root, "/dev/"+d, true, "/dev/"+d, "", unix.MS_BIND, ""); err != nil {
+			return err
+		}
+	}
+	ptsOpts := "newinstance,ptmxmode=0666,mode=0620"
+	if mapsID(spec.Mapping.GIDs, 5) {
+		ptsOpts += ",gid=5"
+	}
+	if err := mountAt(root, "/dev/pts", false, "devpts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, ptsOpts); err != nil {
+		return err
+	}
+	if err := mountAt(root, "/dev/shm", false, "shm", "tmpfs", noSuidDevExec, "mode=1777,size=65536k"); err != nil {
+		return err
+	}
+	// mqueue needs the new ipc namespace; a kernel without it is no reason
+	// to refuse the container.
+	_ = mountAt(root, "/dev/mqueue", false, "mqueue", "mqueue", noSuidDevExec, "")
+	links := map[string]string{
+		"ptmx": "pts/ptmx", "fd": "/proc/self/fd", "stdin": "/proc/self/fd/0",
+		"stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2", "core": "/proc/kcore",
+	}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(root, "dev", name)); err != nil {
+			return err
+		}
+	}
+	if spec.Terminal && spec.ConsolePath != "" {
+		return mountAt(root, "/dev/console", true, spec.ConsolePath, "", unix.MS_BIND, "")
+	}
+	return nil
+}
+
+func mapsID(maps []isolation.IDMap, id int) bool {
+	for _, m := range maps {
+		if id >= m.ContainerID && id < m.ContainerID+m.Size {
+			return true
+		}
+	}
+	return false
+}
+
+// mountSys mounts a read-only sysfs; without a network namespace of our own
+// the kernel refuses a new sysfs, so the host's is bound read-only instead.
+func mountSys(spec *isolation.Spec) error {
+	root := spec.Rootfs.MountDir
+	if !spec.HostNetwork {
+		err := mountAt(root, "/sys", false, "sysfs", "sysfs", noSuidDevExec|unix.MS_RDONLY, "")
+		if err == nil {
+			// Best effort: a cgroup2 view of our own cgroup namespace.
+			_ = mountAt(root, "/sys/fs/cgroup", false, "cgroup2", "cgroup2", noSuidDevExec|unix.MS_RDONLY, "")
+			return nil
+		}
+	}
+	if err := mountAt(root, "/sys", false, "/sys", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return err
+	}
+	return remountReadonly(root, "/sys")
+}
+
+// mountVolumes applies the user's bind and tmpfs mounts in order.
+func mountVolumes(spec *isolation.Spec) error {
+	root := spec.Rootfs.MountDir
+	for _, m := range spec.Mounts {
+		if err := mountVolume(root, m); err != nil {
+			return fmt.Errorf("%s on %s: %w", m.Type, m.Destination, err)
+		}
+	}
+	return nil
+}
+
+func mountVolume(root string, m isolation.Mount) error {
+	ro := false
+	var data []string
+	flags := uintptr(0)
+	for _, o := range m.Options {
+		switch o {
+		case "ro", "readonly":
+			ro = true
+		case "rw":
+		case "nosuid":
+			flags |= unix.MS_NOSUID
+		case "nodev":
+			flags |= unix.MS_NODEV
+		case "noexec":
+			flags |= unix.MS_NOEXEC
+		default:
+			data = append(data, o)
+		}
+	}
+	switch m.Type {
+	case "bind":
+		fi, err := os.Stat(m.Source)
+		if err != nil {
+			return err
+		}
+		if err := mountAt(root, m.Destination, !fi.IsDir(), m.Source, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return err
+		}
+	case "tmpfs":
+		if err := mountAt(root, m.Destination, false, "tmpfs", "tmpfs", flags|unix.MS_NOSUID|unix.MS_NODEV, strings.Join(data, ",")); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unknown mount type %q", m.Type)
+	}
+	if ro {
+		return remountReadonly(root, m.Destination)
+	}
+	return nil
+}
+
+// mountFiles writes /etc/hosts, /etc/hostname and /etc/resolv.conf into the
+// state dir and binds them over the image's copies.
+func mountFiles(spec *isolation.Spec) error {
+	dir := filepath.Join(spec.StateDir, "files")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for dst, content := range spec.Files {
+		src := filepath.Join(dir, strings.ReplaceAll(strings.TrimPrefix(dst, "/"), "/", "_"))
+		if err := os.WriteFile(src, []byte(content), 0o644); err != nil {
+			return err
+		}
+		if err := mountAt(spec.Rootfs.MountDir, dst, true, src, "", unix.MS_BIND, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maskPaths hides kernel interfaces as Docker does. Precondition: /proc and
+// /sys are mounted.
+func maskPaths(spec *isolation.Spec) error {
+	root := spec.Rootfs.MountDir
+	for _, p := range spec.MaskedPaths {
+		fi, err := os.Lstat(filepath.Join(root, p))
+		if err != nil {
+			continue // nothing to hide
+		}
+		if fi.IsDir() {
+			err = mountAt(root, p, false, "tmpfs", "tmpfs", unix.MS_RDONLY|noSuidDevExec, "size=0")
+		} else {
+			err = mountAt(root, p, false, "/dev/null", "", unix.MS_BIND, "")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, p := range spec.ReadonlyPaths {
+		if _, err := os.Lstat(filepath.Join(root, p)); err != nil {
+			continue
+		}
+		if err := mountAt(root, p, false, filepath.Join(root, p), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return err
+		}
+		if err := remountReadonly(root, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readonlyRoot(spec *isolation.Spec) error {
+	if !spec.Rootfs.ReadOnly {
+		return nil
+	}
+	return remountReadonly(spec.Rootfs.MountDir, "/")
+}
+
+// pivotRoot makes MountDir the root and detaches the host's tree.
+// Precondition: MountDir is a mount point and mounts are private.
+func pivotRoot(spec *isolation.Spec) error {
+	if err := unix.Chdir(spec.Rootfs.MountDir); err != nil {
+		return err
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return &os.PathError{Op: "pivot_root", Path: spec.Rootfs.MountDir, Err: err}
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return &os.PathError{Op: "unmount old root", Path: "/", Err: err}
+	}
+	return unix.Chdir("/")
+}

@@ -1,0 +1,85 @@
+package isolation
+
+import "time"
+
+// IDMap is one line of /proc/PID/uid_map or gid_map.
+type IDMap struct {
+	ContainerID int `json:"container_id"`
+	HostID      int `json:"host_id"`
+	Size        int `json:"size"`
+}
+
+// Mapping is the user namespace's id mapping. Full mappings (from
+// /etc/subuid and /etc/subgid) are written by newuidmap/newgidmap; a single
+// mapping (the user as container root) is written directly.
+type Mapping struct {
+	UIDs []IDMap `json:"uids"`
+	GIDs []IDMap `json:"gids"`
+}
+
+// Mount is one mount inside the container, applied in order after the root
+// filesystem is in place. Destinations are container paths and are resolved
+// inside the new root, never through a symlink that leads out of it.
+type Mount struct {
+	Type        string   `json:"type"` // "bind" or "tmpfs"
+	Source      string   `json:"source,omitempty"`
+	Destination string   `json:"destination"`
+	Options     []string `json:"options,omitempty"` // "ro", "rw", "nosuid", "nodev", "noexec", "size=…", "mode=…"
+}
+
+// Rootfs says how to build the container's root filesystem.
+type Rootfs struct {
+	// Layers are the image's unpacked layer directories, topmost first.
+	Layers []string `json:"layers"`
+	// UpperDir and WorkDir are the container's own writable overlay dirs.
+	UpperDir string `json:"upper_dir"`
+	WorkDir  string `json:"work_dir"`
+	// MountDir is where the root is assembled (an empty directory).
+	MountDir string `json:"mount_dir"`
+	// Driver is "overlay", "fuse-overlayfs", "copy", or "" for the first
+	// that works in that order.
+	Driver   string `json:"driver,omitempty"`
+	ReadOnly bool   `json:"read_only,omitempty"`
+}
+
+// Spec is everything isolation needs to start one container. Core builds it
+// from the image config and the run options; isolation only executes it.
+type Spec struct {
+	ID      string   `json:"id"`
+	Rootfs  Rootfs   `json:"rootfs"`
+	Mapping Mapping  `json:"mapping"`
+	Args    []string `json:"args"`
+	Env     []string `json:"env"`
+	Cwd     string   `json:"cwd"`
+	// CreateCwd makes a missing working directory (docker run -w).
+	CreateCwd      bool    `json:"create_cwd,omitempty"`
+	UID            int     `json:"uid"`
+	GID            int     `json:"gid"`
+	AdditionalGIDs []int   `json:"additional_gids,omitempty"`
+	Hostname       string  `json:"hostname"`
+	Mounts         []Mount `json:"mounts,omitempty"`
+	// HostNetwork keeps the caller's network namespace (--network host).
+	HostNetwork bool `json:"host_network,omitempty"`
+	// Capabilities are the names (CAP_…) in the bounding, effective and
+	// permitted sets; inheritable and ambient stay empty.
+	Capabilities    []string `json:"capabilities"`
+	NoNewPrivileges bool     `json:"no_new_privileges,omitempty"`
+	// Seccomp loads the default profile; false only for seccomp=unconfined.
+	Seccomp       bool     `json:"seccomp"`
+	MaskedPaths   []string `json:"masked_paths,omitempty"`
+	ReadonlyPaths []string `json:"readonly_paths,omitempty"`
+	// Terminal gives the process a new pty as its controlling terminal.
+	Terminal bool `json:"terminal,omitempty"`
+	// Init keeps a minimal hull init as PID 1 that forwards signals and
+	// reaps zombies (docker run --init).
+	Init bool `json:"init,omitempty"`
+	// Files are written into the container's state and bind-mounted over
+	// these container paths (/etc/hosts, /etc/hostname, /etc/resolv.conf).
+	Files map[string]string `json:"files,omitempty"`
+	// StateDir is a private directory for this start (sync files, pty).
+	StateDir string `json:"state_dir"`
+	// ConsolePath is the pty slave (set by Start when Terminal is true).
+	ConsolePath string `json:"console_path,omitempty"`
+	// StopTimeout is unused by run; kept for the lifecycle commands.
+	StopTimeout time.Duration `json:"stop_timeout,omitempty"`
+}

@@ -1,0 +1,233 @@
+package isolation
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"syscall"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+)
+
+// Start launches the container described by spec and returns once its
+// command has been executed (or failed to be). The caller must call Wait.
+func Start(spec *Spec, stdio Stdio) (*Process, error) {
+	if err := os.MkdirAll(spec.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state dir %s: %w", spec.StateDir, err)
+	}
+	cmd, err := initCommand(spec)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, f := range cmd.ExtraFiles[2:] {
+			f.Close()
+		}
+	}()
+
+	specR, specW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("spec pipe: %w", err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		closeAll(specR, specW)
+		return nil, fmt.Errorf("error pipe: %w", err)
+	}
+	cmd.ExtraFiles[0], cmd.ExtraFiles[1] = specR, errW
+
+	proc := &Process{}
+	if spec.Terminal {
+		master, slave, err := pty.Open()
+		if err != nil {
+			closeAll(specR, specW, errR, errW)
+			return nil, fmt.Errorf("open pty: %w", err)
+		}
+		defer slave.Close()
+		proc.Console = master
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+		cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty = true, true
+		spec.ConsolePath = slave.Name()
+	} else {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.Stdin, stdio.Stdout, stdio.Stderr
+	}
+
+	err = cmd.Start()
+	closeAll(specR, errW)
+	if err != nil {
+		closeAll(specW, errR, proc.Console)
+		return nil, startFailure(err)
+	}
+	proc.Pid = cmd.Process.Pid
+	proc.wait = func() (ExitStatus, error) { return waitCmd(cmd) }
+
+	if err := sendSpec(specW, cmd.Process.Pid, spec); err != nil {
+		errR.Close()
+		_ = cmd.Process.Kill()
+		_, _ = cmd.Process.Wait()
+		closeAll(proc.Console)
+		return nil, err
+	}
+	err = readStartResult(errR)
+	errR.Close()
+	if err != nil {
+		_, _ = cmd.Process.Wait()
+		closeAll(proc.Console)
+		return nil, err
+	}
+	return proc, nil
+}
+
+// initCommand prepares the re-exec of hull as the container's init. fds 3
+// and 4 are filled in by Start; a memfd copy of the binary, when used, is
+// fd 5.
+func initCommand(spec *Spec) (*exec.Cmd, error) {
+	flags := uintptr(unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID |
+		unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWCGROUP)
+	if !spec.HostNetwork {
+		flags |= unix.CLONE_NEWNET
+	}
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       []string{"hull", InitArg},
+		Env:        []string{},
+		ExtraFiles: make([]*os.File, 2),
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: flags,
+			Pdeathsig:  syscall.SIGKILL,
+		},
+	}
+	setMappings(cmd.SysProcAttr, spec.Mapping)
+	if spec.Init {
+		// The hull init stays PID 1 and so stays reachable as /proc/1/exe:
+		// run it from a sealed in-memory copy so that nothing written there
+		// can reach the user's hull binary (runc CVE-2019-5736).
+		mem, err := sealedSelfCopy()
+		if err != nil {
+			return nil, err
+		}
+		cmd.ExtraFiles = append(cmd.ExtraFiles, mem)
+		cmd.Path = "/proc/self/fd/5"
+	}
+	return cmd, nil
+}
+
+// setMappings lets Go write a single mapping before the child's first
+// execve; full mappings are written by newuidmap/newgidmap after Start.
+func setMappings(attr *syscall.SysProcAttr, m Mapping) {
+	if m.IsFull() {
+		return
+	}
+	for _, e := range m.UIDs {
+		attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: e.ContainerID, HostID: e.HostID, Size: e.Size})
+	}
+	for _, e := range m.GIDs {
+		attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: e.ContainerID, HostID: e.HostID, Size: e.Size})
+	}
+	attr.GidMappingsEnableSetgroups = false
+}
+
+// sendSpec writes the id maps when they need newuidmap, then releases the
+// child with one byte followed by the spec.
+func sendSpec(w *os.File, pid int, spec *Spec) error {
+	defer w.Close()
+	if spec.Mapping.IsFull() {
+		if err := writeMaps(pid, spec.Mapping); err != nil {
+			return err
+		}
+	}
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Errorf("encode spec: %w", err)
+	}
+	if _, err := w.Write(append([]byte{'m'}, data...)); err != nil {
+		return fmt.Errorf("send spec to container init: %w", err)
+	}
+	return nil
+}
+
+func waitCmd(cmd *exec.Cmd) (ExitStatus, error) {
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return ExitStatus{Code: 125}, fmt.Errorf("wait for container: %w", err)
+	}
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return ExitStatus{Code: 128 + int(ws.Signal()), Signal: ws.Signal()}, nil
+	}
+	return ExitStatus{Code: ws.ExitStatus()}, nil
+}
+
+// startFailure explains why the kernel refused the new user namespace.
+func startFailure(err error) error {
+	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EINVAL) {
+		if why := UsernsRestriction(); why != "" {
+			return fmt.Errorf("%w: %s", ErrUserNamespaces, why)
+		}
+	}
+	return fmt.Errorf("start container init: %w", err)
+}
+
+// UsernsRestriction names the host setting that forbids unprivileged user
+// namespaces, with its fix, or returns "".
+func UsernsRestriction() string {
+	read := func(p string) string {
+		b, _ := os.ReadFile(p)
+		return string(trimSpace(b))
+	}
+	switch {
+	case read("/proc/sys/kernel/unprivileged_userns_clone") == "0":
+		return "kernel.unprivileged_userns_clone=0 (fix: sysctl -w kernel.unprivileged_userns_clone=1; see docs/userns.md)"
+	case read("/proc/sys/user/max_user_namespaces") == "0":
+		return "user.max_user_namespaces=0 (fix: sysctl -w user.max_user_namespaces=15000; see docs/userns.md)"
+	case read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1":
+		return "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1; fix: install the AppArmor profile in docs/userns.md)"
+	}
+	return ""
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func closeAll(files ...*os.File) {
+	for _, f := range files {
+		if f != nil {
+			_ = f.Close()
+		}
+	}
+}
+
+// sealedSelfCopy copies the running binary into a memfd sealed against any
+// further change.
+func sealedSelfCopy() (*os.File, error) {
+	fd, err := unix.MemfdCreate("hull-init", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, fmt.Errorf("memfd for init: %w", err)
+	}
+	mem := os.NewFile(uintptr(fd), "hull-init")
+	self, err := os.Open("/proc/self/exe")
+	if err != nil {
+		mem.Close()
+		return nil, fmt.Errorf("open own binary: %w", err)
+	}
+	defer self.Close()
+	if _, err := io.Copy(mem, self); err != nil {
+		mem.Close()
+		return nil, fmt.Errorf("copy own binary: %w", err)
+	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(mem.Fd(), unix.F_ADD_SEALS, seals); err != nil {
+		mem.Close()
+		return nil, fmt.Errorf("seal init copy: %w", err)
+	}
+	return mem, nil
+}

@@ -1,0 +1,25 @@
+// Command hull is a rootless, daemonless container tool. main only decides
+// which role this process plays: the container init and the user-namespace
+// helper are hull re-executed by itself; everything else is the CLI.
+package main
+
+import (
+	"os"
+
+	"github.com/hull-project/hull/core"
+	"github.com/hull-project/hull/core/cli"
+	"github.com/hull-project/hull/isolation"
+	"github.com/hull-project/hull/isolation/child"
+)
+
+func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case isolation.InitArg:
+			child.Main()
+		case isolation.HelperArg:
+			core.HelperMain(os.Args[2:])
+		}
+	}
+	os.Exit(cli.Main(os.Args))
+}
