@@ -16,4 +16,7 @@ require (
 	golang.org/x/sys v0.50.0
 )
 
-require golang.org/x/net v0.41.0 // indirect
+require (
+	github.com/opencontainers/go-digest v1.0.0 // indirect
+	golang.org/x/net v0.41.0 // indirect
+)

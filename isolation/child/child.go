@@ -25,8 +25,9 @@ func Main() {
 	// this thread, which will execve the command.
 	runtime.LockOSThread()
 	errPipe := os.NewFile(4, "error-pipe")
-	unix.CloseOnExec(4)
 	spec, err := readSpec()
+	// Only now: the second stage of AwaitMapping must inherit fd 4.
+	unix.CloseOnExec(4)
 	if err == nil {
 		err = setup(spec)
 	}
