@@ -1,0 +1,196 @@
+package image
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
+)
+
+// Sentinel errors returned by the store; callers test them with errors.Is.
+var (
+	// ErrNotFound: no image has that name, id, id prefix or digest.
+	ErrNotFound = errors.New("no such image")
+	// ErrInUse: a container uses the image and Force was not given.
+	ErrInUse = errors.New("image is in use")
+	// ErrConflict: the request is ambiguous or needs Force, e.g. removing
+	// by id an image that several names point at.
+	ErrConflict = errors.New("conflict")
+	// ErrCorrupt: a blob's content no longer matches its digest.
+	ErrCorrupt = errors.New("blob content does not match its digest")
+)
+
+// Unpacker extracts layer tarballs. It is injected so the caller can run
+// extraction inside a user namespace, where files keep their subuids.
+type Unpacker interface {
+	// Unpack extracts the uncompressed tar stream r into dir, which exists
+	// and is empty.
+	Unpack(r io.Reader, dir string) error
+	// RemoveAll removes a tree that may hold files owned by subuids.
+	RemoveAll(dir string) error
+}
+
+// Store is the image store rooted at one directory. It is safe for use by
+// several goroutines and several processes at once.
+type Store struct {
+	root string
+	u    Unpacker
+}
+
+// Image is one image: its record plus its config and manifest.
+type Image struct {
+	ID       string    // "sha256:<hex of config blob>", Docker's image id
+	Digest   string    // manifest digest "sha256:..."
+	Names    []string  // normalised refs, "docker.io/library/busybox:latest"
+	Created  time.Time // from the config
+	Size     int64     // sum of uncompressed layer sizes
+	Config   ocispec.Image
+	Manifest ocispec.Manifest
+}
+
+// record is one entry of images.json.
+type record struct {
+	ID      string    `json:"id"`
+	Digest  string    `json:"digest"`
+	Names   []string  `json:"names"`
+	Created time.Time `json:"created"`
+	Size    int64     `json:"size"`
+}
+
+type index struct {
+	Images []record `json:"images"`
+}
+
+// Open opens the store at root, creating its directories, and removes the
+// temporaries left behind by processes that died mid-write.
+func Open(root string, u Unpacker) (*Store, error) {
+	s := &Store{root: root, u: u}
+	for _, d := range []string{root, s.blobDir(), s.layerRoot()} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("open image store: %w", err)
+		}
+	}
+	if err := s.cleanTemps(); err != nil {
+		return nil, fmt.Errorf("open image store: %w", err)
+	}
+	return s, nil
+}
+
+// Root is the directory the store lives in.
+func (s *Store) Root() string { return s.root }
+
+func (s *Store) blobDir() string   { return filepath.Join(s.root, "blobs", "sha256") }
+func (s *Store) layerRoot() string { return filepath.Join(s.root, "layers") }
+func (s *Store) indexPath() string { return filepath.Join(s.root, "images.json") }
+
+// lockFile takes an exclusive flock on path, creating it, and returns the
+// function that releases it.
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	// Closing the file releases the flock.
+	return func() { f.Close() }, nil
+}
+
+// readIndex reads images.json. Readers need no lock because the file is
+// only ever replaced by rename; mutators call it again under the lock.
+func (s *Store) readIndex() (*index, error) {
+	data, err := os.ReadFile(s.indexPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return &index{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read image index: %w", err)
+	}
+	var ix index
+	if err := json.Unmarshal(data, &ix); err != nil {
+		return nil, fmt.Errorf("read image index %s: %w", s.indexPath(), err)
+	}
+	return &ix, nil
+}
+
+// writeIndex replaces images.json atomically. The caller holds the lock.
+func (s *Store) writeIndex(ix *index) error {
+	data, err := json.MarshalIndent(ix, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write image index: %w", err)
+	}
+	if err := writeFileAtomic(s.root, s.indexPath(), data); err != nil {
+		return fmt.Errorf("write image index: %w", err)
+	}
+	return nil
+}
+
+// update runs fn on a fresh copy of the index under the store lock and
+// writes the result back when fn succeeds.
+func (s *Store) update(fn func(ix *index) error) error {
+	unlock, err := lockFile(filepath.Join(s.root, "store.lock"))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	ix, err := s.readIndex()
+	if err != nil {
+		return err
+	}
+	if err := fn(ix); err != nil {
+		return err
+	}
+	return s.writeIndex(ix)
+}
+
+// find returns the record with the given id, or nil.
+func (ix *index) find(id string) *record {
+	for i := range ix.Images {
+		if ix.Images[i].ID == id {
+			return &ix.Images[i]
+		}
+	}
+	return nil
+}
+
+// drop removes the record with the given id.
+func (ix *index) drop(id string) {
+	out := ix.Images[:0]
+	for _, r := range ix.Images {
+		if r.ID != id {
+			out = append(out, r)
+		}
+	}
+	ix.Images = out
+}
+
+// takeName removes name from every record that has it.
+func (ix *index) takeName(name string) {
+	for i := range ix.Images {
+		ix.Images[i].Names = without(ix.Images[i].Names, name)
+	}
+}
+
+func without(names []string, name string) []string {
+	out := []string{}
+	for _, n := range names {
+		if n != name {
+			out = append(out, n)
+		}
+	}
+	return out
+}
