@@ -1,0 +1,177 @@
+// Package cli is hull's Docker-compatible command line on urfave/cli/v2.
+// Commands are thin: flags become an options struct, one core call does
+// the work, and the command prints the result in Docker's shapes. Errors
+// are printed once, by Main, as "hull: <message>"; hull's own failures exit
+// 125 and a container's exit code passes through.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/hull-project/hull/core"
+)
+
+// exitError carries an exit code. A nil err means the code is the
+// container's own and nothing is printed.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// exitCode makes err exit with code (err may be nil: exit silently).
+func exitCode(code int, err error) error { return &exitError{code: code, err: err} }
+
+// Main runs the CLI on args (os.Args) and returns the process exit code,
+// having printed any error once to stderr.
+func Main(args []string) int {
+	return run(App(), args)
+}
+
+func run(app *cli.App, args []string) int {
+	err := app.Run(args)
+	if err == nil {
+		return 0
+	}
+	code := core.ExitHullError
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+		if ee.err == nil {
+			return code
+		}
+	}
+	fmt.Fprintf(app.ErrWriter, "hull: %s\n", err)
+	return code
+}
+
+// App builds the command tree.
+func App() *cli.App {
+	// Docker's -h is --hostname for run; help keeps only its long name.
+	cli.HelpFlag = &cli.BoolFlag{Name: "help", Usage: "show help"}
+	app := &cli.App{
+		Name:                      "hull",
+		Usage:                     "rootless, daemonless containers with Docker's command line",
+		HideVersion:               true,
+		UseShortOptionHandling:    true,
+		DisableSliceFlagSeparator: true,
+		Writer:                    os.Stdout,
+		ErrWriter:                 os.Stderr,
+		ExitErrHandler:            func(*cli.Context, error) {},
+		OnUsageError:              usageError,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Usage: "store directory", EnvVars: []string{"HULL_ROOT"}},
+			&cli.BoolFlag{Name: "debug", Usage: "log debug messages to stderr"},
+		},
+		Before: setupLogging,
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return fmt.Errorf("'%s' is not a hull command; see 'hull --help'", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
+		Commands: []*cli.Command{
+			runCommand(), psCommand(), rmCommand(), containerCommand(),
+			importCommand(), imagesCommand(), tagCommand(), rmiCommand(), historyCommand(), imageCommand(),
+			inspectCommand(), versionCommand(), infoCommand(),
+		},
+	}
+	for _, c := range app.Commands {
+		prepare(c)
+	}
+	return app
+}
+
+// prepare gives every command hull's usage-error handling and hides the
+// implicit "help" subcommand of leaf commands, which would otherwise
+// swallow an argument named "help" or "h".
+func prepare(c *cli.Command) {
+	c.OnUsageError = usageError
+	if len(c.Subcommands) == 0 {
+		c.HideHelpCommand = true
+	}
+	for _, s := range c.Subcommands {
+		prepare(s)
+	}
+}
+
+// usageError answers a bad flag the way Docker does: exit 125 with a
+// pointer to the command's help.
+func usageError(c *cli.Context, err error, _ bool) error {
+	name := "hull"
+	if c.Command != nil && c.Command.HelpName != "" {
+		name = c.Command.HelpName
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		if len(name) == 1 {
+			msg = fmt.Sprintf("unknown shorthand flag: '%s' in -%s", name, name)
+		} else {
+			msg = "unknown flag: --" + name
+		}
+	}
+	return exitCode(core.ExitHullError, fmt.Errorf("%s\nSee '%s --help'.", msg, name))
+}
+
+func setupLogging(c *cli.Context) error {
+	level := slog.LevelWarn
+	if c.Bool("debug") {
+		level = slog.LevelDebug
+	}
+	h := slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: level})
+	slog.SetDefault(slog.New(h).With("role", "cli"))
+	return nil
+}
+
+// openHull opens the store named by --root / HULL_ROOT.
+func openHull(c *cli.Context) (*core.Hull, error) {
+	return core.Open(c.String("root"))
+}
+
+// needArgs checks the number of positional arguments (max < 0: no
+// limit) and answers like Docker when it is wrong.
+func needArgs(c *cli.Context, min, max int) error {
+	n := c.NArg()
+	if n >= min && (max < 0 || n <= max) {
+		return nil
+	}
+	var want string
+	switch {
+	case min == max:
+		want = fmt.Sprintf("exactly %d %s", min, plural(min))
+	case max < 0:
+		want = fmt.Sprintf("at least %d %s", min, plural(min))
+	default:
+		want = fmt.Sprintf("at least %d and at most %d %s", min, max, plural(max))
+	}
+	name := c.Command.HelpName
+	return exitCode(core.ExitHullError, fmt.Errorf("%q requires %s.\nSee '%s --help'.", name, want, name))
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return "argument"
+	}
+	return "arguments"
+}
+
+// printErr reports one failure of a command that goes on with its other
+// arguments (rm, rmi); the command returns a final error for the exit code.
+func printErr(w io.Writer, err error) {
+	fmt.Fprintf(w, "hull: %s\n", err)
+}

@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	units "github.com/docker/go-units"
+	"github.com/urfave/cli/v2"
+
+	"github.com/hull-project/hull/core/container"
+)
+
+// containerRow is one line of `ps`; the fields are Docker's.
+type containerRow struct {
+	Command    string
+	CreatedAt  string
+	ID         string
+	Image      string
+	Labels     string
+	Mounts     string
+	Names      string
+	Networks   string
+	Ports      string
+	RunningFor string
+	Size       string
+	State      string
+	Status     string
+}
+
+var containerHeaders = map[string]string{
+	"Command": "COMMAND", "CreatedAt": "CREATED AT", "ID": "CONTAINER ID", "Image": "IMAGE",
+	"Labels": "LABELS", "Mounts": "MOUNTS", "Names": "NAMES", "Networks": "NETWORKS", "Ports": "PORTS",
+	"RunningFor": "CREATED", "Size": "SIZE", "State": "STATE", "Status": "STATUS",
+}
+
+const defaultPsTable = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+
+func containerCommand() *cli.Command {
+	ls := psCommand()
+	ls.Name, ls.Aliases = "ls", []string{"list", "ps"}
+	rm := rmCommand()
+	rm.Aliases = []string{"remove"}
+	inspect := inspectCommand()
+	inspect.Flags = inspect.Flags[:1]
+	inspect.Action = func(c *cli.Context) error { return inspectObjects(c, "container") }
+	return &cli.Command{
+		Name:        "container",
+		Usage:       "Manage containers",
+		Subcommands: []*cli.Command{ls, rm, inspect, runCommand()},
+	}
+}
+
+func psCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "ps",
+		Usage: "List containers",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all containers (default shows just running)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only display container IDs"},
+			&cli.BoolFlag{Name: "no-trunc", Usage: "don't truncate output"},
+			&cli.StringFlag{Name: "format", Usage: "format output using a Go template, 'table' or 'json'"},
+		},
+		Action: listContainers,
+	}
+}
+
+func listContainers(c *cli.Context) error {
+	if err := needArgs(c, 0, 0); err != nil {
+		return err
+	}
+	h, err := openHull(c)
+	if err != nil {
+		return err
+	}
+	all, err := h.Containers.List()
+	if err != nil {
+		return err
+	}
+	var rows []containerRow
+	for _, ct := range all {
+		if c.Bool("all") || ct.State.Running {
+			rows = append(rows, psRow(ct, !c.Bool("no-trunc"), time.Now()))
+		}
+	}
+	if c.Bool("quiet") {
+		for _, r := range rows {
+			fmt.Fprintln(c.App.Writer, r.ID)
+		}
+		return nil
+	}
+	lf, err := newListFormat(c.String("format"), defaultPsTable, containerHeaders)
+	if err != nil {
+		return err
+	}
+	return lf.write(c.App.Writer, toAny(rows))
+}
+
+func psRow(ct *container.Container, trunc bool, now time.Time) containerRow {
+	cmd := ct.Command()
+	if trunc {
+		cmd = ellipsis(cmd, 20)
+	}
+	img := ct.Image
+	if trunc && strings.HasPrefix(img, "sha256:") {
+		img = shortID(img, false)
+	}
+	return containerRow{Command: strconv.Quote(cmd), CreatedAt: createdAt(ct.Created), ID: shortID(ct.ID, !trunc),
+		Image: img, Names: ct.Name, Networks: ct.HostConfig.NetworkMode,
+		RunningFor: units.HumanDuration(now.UTC().Sub(ct.Created)) + " ago",
+		State:      ct.State.Status, Status: status(ct.State, now)}
+}
+
+// status is Docker's STATUS column.
+func status(s container.State, now time.Time) string {
+	switch {
+	case s.Running:
+		return "Up " + units.HumanDuration(now.UTC().Sub(s.StartedAt))
+	case s.Status == container.StatusExited:
+		return fmt.Sprintf("Exited (%d) %s ago", s.ExitCode, units.HumanDuration(now.UTC().Sub(s.FinishedAt)))
+	}
+	return "Created"
+}
+
+func rmCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "rm",
+		Usage:     "Remove one or more containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "force the removal of a running container (uses SIGKILL)"},
+			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "accepted for compatibility (there are no volumes yet)"},
+		},
+		Action: removeContainers,
+	}
+}
+
+// removeContainers removes each container, printing the name as given, and
+// goes on after a failure; the last error decides the exit code.
+func removeContainers(c *cli.Context) error {
+	if err := needArgs(c, 1, -1); err != nil {
+		return err
+	}
+	h, err := openHull(c)
+	if err != nil {
+		return err
+	}
+	var last error
+	for _, ref := range c.Args().Slice() {
+		if _, err := h.RemoveContainer(ref, c.Bool("force")); err != nil {
+			if last != nil {
+				printErr(c.App.ErrWriter, last)
+			}
+			last = err
+			continue
+		}
+		fmt.Fprintln(c.App.Writer, ref)
+	}
+	return last
+}

@@ -1,0 +1,124 @@
+package container
+
+import (
+	"strings"
+	"time"
+)
+
+// Status values of State.Status, as Docker names them.
+const (
+	StatusCreated = "created"
+	StatusRunning = "running"
+	StatusExited  = "exited"
+)
+
+// Container is one container record. Field names follow Docker's inspect
+// output so that the record reads like `docker inspect` in container.json.
+type Container struct {
+	ID         string       `json:"Id"`
+	Name       string       `json:"Name"`  // without Docker's leading "/"
+	Image      string       `json:"Image"` // as the user gave it
+	ImageID    string       `json:"ImageID"`
+	Created    time.Time    `json:"Created"`
+	Path       string       `json:"Path"`
+	Args       []string     `json:"Args"`
+	Config     Config       `json:"Config"`
+	HostConfig HostConfig   `json:"HostConfig"`
+	State      State        `json:"State"`
+	Mounts     []MountPoint `json:"Mounts"`
+}
+
+// Config is the part of the record that comes from the image and is
+// portable between hosts.
+type Config struct {
+	Hostname   string            `json:"Hostname"`
+	User       string            `json:"User"`
+	Env        []string          `json:"Env"`
+	Cmd        []string          `json:"Cmd"`
+	Entrypoint []string          `json:"Entrypoint"`
+	Image      string            `json:"Image"`
+	WorkingDir string            `json:"WorkingDir"`
+	Labels     map[string]string `json:"Labels"`
+	StopSignal string            `json:"StopSignal,omitempty"`
+	Tty        bool              `json:"Tty"`
+	OpenStdin  bool              `json:"OpenStdin"`
+}
+
+// HostConfig is the part of the record that depends on the host: what is
+// mounted, which privileges the process keeps, which network it joins.
+type HostConfig struct {
+	Binds          []string          `json:"Binds"`
+	Mounts         []Mount           `json:"Mounts,omitempty"`
+	Tmpfs          map[string]string `json:"Tmpfs,omitempty"`
+	NetworkMode    string            `json:"NetworkMode"`
+	AutoRemove     bool              `json:"AutoRemove"`
+	ReadonlyRootfs bool              `json:"ReadonlyRootfs"`
+	CapAdd         []string          `json:"CapAdd"`
+	CapDrop        []string          `json:"CapDrop"`
+	SecurityOpt    []string          `json:"SecurityOpt"`
+	Init           bool              `json:"Init"`
+}
+
+// Mount is one --mount flag, parsed (Docker's HostConfig.Mounts entry).
+type Mount struct {
+	Type     string `json:"Type"` // "bind" or "tmpfs"
+	Source   string `json:"Source,omitempty"`
+	Target   string `json:"Target"`
+	ReadOnly bool   `json:"ReadOnly,omitempty"`
+	// TmpfsSize is in bytes, 0 for the kernel's default.
+	TmpfsSize int64 `json:"TmpfsSize,omitempty"`
+	// TmpfsMode is the permission bits of the tmpfs root, 0 for default.
+	TmpfsMode uint32 `json:"TmpfsMode,omitempty"`
+}
+
+// MountPoint is one entry of Docker's inspect "Mounts" list.
+type MountPoint struct {
+	Type        string `json:"Type"`
+	Source      string `json:"Source"`
+	Destination string `json:"Destination"`
+	Mode        string `json:"Mode"`
+	RW          bool   `json:"RW"`
+	Propagation string `json:"Propagation"`
+}
+
+// State is where the container is in its life.
+type State struct {
+	Status     string    `json:"Status"`
+	Running    bool      `json:"Running"`
+	Pid        int       `json:"Pid"`
+	ExitCode   int       `json:"ExitCode"`
+	StartedAt  time.Time `json:"StartedAt"`
+	FinishedAt time.Time `json:"FinishedAt"`
+	OOMKilled  bool      `json:"OOMKilled"`
+	Error      string    `json:"Error"`
+}
+
+// ShortID is the 12-character id Docker prints.
+func ShortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// Command is the command line as `docker ps` shows it.
+func (c *Container) Command() string {
+	return strings.TrimSpace(strings.Join(append([]string{c.Path}, c.Args...), " "))
+}
+
+// SetRunning records a successful start.
+func (c *Container) SetRunning(pid int, at time.Time) {
+	c.State = State{Status: StatusRunning, Running: true, Pid: pid, StartedAt: at}
+}
+
+// SetExited records the end of the container's first process. A non-empty
+// msg is an error that kept the process from running at all.
+func (c *Container) SetExited(code int, at time.Time, msg string) {
+	c.State.Status = StatusExited
+	c.State.Running = false
+	c.State.Pid = 0
+	c.State.ExitCode = code
+	c.State.FinishedAt = at
+	c.State.Error = msg
+}

@@ -1,0 +1,176 @@
+package container
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hull-project/hull/isolation"
+)
+
+// Options are the docker-run flags that shape a container, as given.
+type Options struct {
+	Name     string
+	Hostname string
+	User     string
+	Workdir  string
+	Network  string
+	// Entrypoint is nil when --entrypoint was not given; "" clears the
+	// image's entrypoint.
+	Entrypoint  *string
+	Cmd         []string
+	Env         []string
+	EnvFiles    []string
+	Volumes     []string
+	Mounts      []string
+	Tmpfs       []string
+	ReadOnly    bool
+	Init        bool
+	Tty         bool
+	Interactive bool
+	AutoRemove  bool
+	SecurityOpt []string
+	CapAdd      []string
+	CapDrop     []string
+}
+
+// ImageRef is what a new container needs to know about its image.
+type ImageRef struct {
+	Name   string // as the user gave it
+	ID     string
+	Config ocispec.ImageConfig
+}
+
+// New builds the record of a new container from the run options and the
+// image, checking every option so that mistakes surface before anything is
+// created. The record gets its id here (the default hostname is derived
+// from it); Store.Create assigns the name.
+func New(o Options, img ImageRef, lookup LookupEnv, now time.Time) (*Container, error) {
+	c := &Container{ID: NewID(), Name: o.Name, Image: img.Name, ImageID: img.ID, Created: now.UTC()}
+	c.State.Status = StatusCreated
+	var err error
+	if c.Config, err = newConfig(o, img, lookup); err != nil {
+		return nil, err
+	}
+	argv := append(append([]string(nil), c.Config.Entrypoint...), c.Config.Cmd...)
+	if len(argv) == 0 {
+		return nil, fmt.Errorf("no command specified")
+	}
+	c.Path, c.Args = argv[0], argv[1:]
+	if c.HostConfig, err = newHostConfig(o); err != nil {
+		return nil, err
+	}
+	if c.Config.Hostname, err = hostname(o.Hostname, c.HostConfig.NetworkMode, c.ID); err != nil {
+		return nil, err
+	}
+	plan, err := planMounts(c.HostConfig)
+	if err != nil {
+		return nil, err
+	}
+	c.Mounts = plan.points
+	return c, nil
+}
+
+func newConfig(o Options, img ImageRef, lookup LookupEnv) (Config, error) {
+	ic := img.Config
+	cfg := Config{User: ic.User, Image: img.Name, WorkingDir: ic.WorkingDir, Labels: ic.Labels,
+		StopSignal: ic.StopSignal, Tty: o.Tty, OpenStdin: o.Interactive}
+	env, err := UserEnv(o.EnvFiles, o.Env, lookup)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Env = MergeImageEnv(env, ic.Env)
+	cfg.Entrypoint, cfg.Cmd = command(o.Entrypoint, o.Cmd, ic.Entrypoint, ic.Cmd)
+	if o.User != "" {
+		cfg.User = o.User
+	}
+	if o.Workdir != "" {
+		if !path.IsAbs(o.Workdir) {
+			return cfg, fmt.Errorf("the working directory '%s' is invalid, it needs to be an absolute path", o.Workdir)
+		}
+		cfg.WorkingDir = path.Clean(o.Workdir)
+	}
+	return cfg, nil
+}
+
+// command merges entrypoint and cmd as Docker does: a given --entrypoint
+// (even "") replaces the image's and drops the image's Cmd unless
+// --entrypoint "" left no entrypoint; CMD arguments replace the image's Cmd.
+func command(flagEntrypoint *string, cmd, imageEntrypoint, imageCmd []string) (entrypoint, command []string) {
+	command = cmd
+	switch {
+	case flagEntrypoint == nil:
+		entrypoint = imageEntrypoint
+		if len(command) == 0 {
+			command = imageCmd
+		}
+	case *flagEntrypoint == "":
+		if len(command) == 0 {
+			command = imageCmd
+		}
+	default:
+		entrypoint = []string{*flagEntrypoint}
+	}
+	return append([]string(nil), entrypoint...), append([]string(nil), command...)
+}
+
+func newHostConfig(o Options) (HostConfig, error) {
+	hc := HostConfig{Binds: o.Volumes, AutoRemove: o.AutoRemove, ReadonlyRootfs: o.ReadOnly,
+		SecurityOpt: o.SecurityOpt, Init: o.Init}
+	var err error
+	if hc.NetworkMode, err = ParseNetwork(o.Network); err != nil {
+		return hc, err
+	}
+	for _, v := range o.Volumes {
+		if _, err := ParseVolume(v); err != nil {
+			return hc, err
+		}
+	}
+	for _, m := range o.Mounts {
+		mnt, err := ParseMount(m)
+		if err != nil {
+			return hc, err
+		}
+		hc.Mounts = append(hc.Mounts, mnt)
+	}
+	for _, t := range o.Tmpfs {
+		dst, opts, err := ParseTmpfs(t)
+		if err != nil {
+			return hc, err
+		}
+		if hc.Tmpfs == nil {
+			hc.Tmpfs = map[string]string{}
+		}
+		hc.Tmpfs[dst] = opts
+	}
+	if hc.CapAdd, err = NormalizeCaps(o.CapAdd); err != nil {
+		return hc, err
+	}
+	if hc.CapDrop, err = NormalizeCaps(o.CapDrop); err != nil {
+		return hc, err
+	}
+	if _, err := Capabilities(isolation.DefaultCapabilities(), hc.CapAdd, hc.CapDrop); err != nil {
+		return hc, err
+	}
+	_, err = ParseSecurityOpts(o.SecurityOpt)
+	return hc, err
+}
+
+// hostname is --hostname, else the host's name on the host network, else
+// the short id, as in Docker.
+func hostname(given, network, id string) (string, error) {
+	switch {
+	case given != "":
+		return given, nil
+	case network == NetworkHost:
+		h, err := os.Hostname()
+		if err != nil {
+			return "", fmt.Errorf("read host name: %w", err)
+		}
+		return h, nil
+	}
+	return ShortID(id), nil
+}

@@ -1,0 +1,147 @@
+package container
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/moby/sys/capability"
+)
+
+// knownCaps are every capability name this build knows, "CAP_CHOWN" …
+func knownCaps() []string {
+	var out []string
+	for _, c := range capability.ListKnown() {
+		out = append(out, "CAP_"+strings.ToUpper(c.String()))
+	}
+	return out
+}
+
+// NormalizeCaps upper-cases capability names and adds the CAP_ prefix
+// ("net_admin" -> "CAP_NET_ADMIN"), keeping "ALL"; an unknown name is an
+// error.
+func NormalizeCaps(names []string) ([]string, error) {
+	known := map[string]bool{}
+	for _, c := range knownCaps() {
+		known[c] = true
+	}
+	var out []string
+	for _, n := range names {
+		n = strings.ToUpper(strings.TrimSpace(n))
+		if n != "ALL" && !strings.HasPrefix(n, "CAP_") {
+			n = "CAP_" + n
+		}
+		if n != "ALL" && !known[n] {
+			return nil, fmt.Errorf("unknown capability: %q", n)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// Capabilities applies --cap-add and --cap-drop to the default set as
+// Docker does: adding ALL gives every capability but the dropped ones,
+// dropping ALL keeps only the added ones, otherwise drops then adds.
+func Capabilities(defaults, add, drop []string) ([]string, error) {
+	add, err := NormalizeCaps(add)
+	if err != nil {
+		return nil, err
+	}
+	drop, err = NormalizeCaps(drop)
+	if err != nil {
+		return nil, err
+	}
+	var caps []string
+	switch {
+	case contains(add, "ALL"):
+		caps = without(knownCaps(), drop)
+	case contains(drop, "ALL"):
+		caps = add
+	default:
+		caps = append(without(defaults, drop), add...)
+	}
+	return dedupe(caps), nil
+}
+
+// Security is what --security-opt asks for.
+type Security struct {
+	NoNewPrivileges bool
+	Seccomp         bool
+}
+
+// ParseSecurityOpts reads --security-opt values: no-new-privileges[=bool]
+// and seccomp=unconfined. Others (profiles, AppArmor, SELinux labels) are
+// errors rather than silently ignored, since they ask for confinement
+// hull cannot give.
+func ParseSecurityOpts(opts []string) (Security, error) {
+	s := Security{Seccomp: true}
+	for _, o := range opts {
+		k, v, hasValue := strings.Cut(o, "=")
+		if !hasValue {
+			k, v, hasValue = strings.Cut(o, ":")
+		}
+		switch {
+		case k == "no-new-privileges" && !hasValue:
+			s.NoNewPrivileges = true
+		case k == "no-new-privileges":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return s, fmt.Errorf("invalid --security-opt: %q", o)
+			}
+			s.NoNewPrivileges = b
+		case k == "seccomp" && v == "unconfined":
+			s.Seccomp = false
+		case k == "seccomp" && hasValue:
+			return s, fmt.Errorf("seccomp profiles are not supported yet: %q", o)
+		default:
+			return s, fmt.Errorf("invalid --security-opt: %q", o)
+		}
+	}
+	return s, nil
+}
+
+// Network modes hull knows; the networking work adds more.
+const (
+	NetworkNone = "none"
+	NetworkHost = "host"
+)
+
+// ParseNetwork checks --network; empty means none.
+func ParseNetwork(mode string) (string, error) {
+	switch mode {
+	case "", NetworkNone:
+		return NetworkNone, nil
+	case NetworkHost:
+		return NetworkHost, nil
+	}
+	return "", fmt.Errorf("network %s not found", mode)
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+func without(list, drop []string) []string {
+	var out []string
+	for _, e := range list {
+		if !contains(drop, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func dedupe(list []string) []string {
+	out := []string{}
+	for _, e := range list {
+		if !contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -1,0 +1,112 @@
+package container
+
+import (
+	"fmt"
+
+	"github.com/hull-project/hull/isolation"
+)
+
+// SpecInput is what the record alone does not say: where the image's
+// layers and the container's directories are on this host.
+type SpecInput struct {
+	Layers   []string // image layer directories, topmost first
+	Mapping  isolation.Mapping
+	UpperDir string
+	WorkDir  string
+	MountDir string
+	StateDir string
+}
+
+// Spec builds the isolation spec for one start of c.
+func (c *Container) Spec(in SpecInput) (*isolation.Spec, error) {
+	user, err := ResolveUser(c.Config.User, in.Layers)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMapped(user, in.Mapping); err != nil {
+		return nil, err
+	}
+	plan, err := planMounts(c.HostConfig)
+	if err != nil {
+		return nil, err
+	}
+	caps, err := Capabilities(isolation.DefaultCapabilities(), c.HostConfig.CapAdd, c.HostConfig.CapDrop)
+	if err != nil {
+		return nil, err
+	}
+	sec, err := ParseSecurityOpts(c.HostConfig.SecurityOpt)
+	if err != nil {
+		return nil, err
+	}
+	files, err := EtcFiles(c.Config.Hostname, c.HostConfig.NetworkMode)
+	if err != nil {
+		return nil, err
+	}
+	cwd := c.Config.WorkingDir
+	if cwd == "" {
+		cwd = "/"
+	}
+	return &isolation.Spec{
+		ID: c.ID,
+		Rootfs: isolation.Rootfs{Layers: in.Layers, UpperDir: in.UpperDir, WorkDir: in.WorkDir,
+			MountDir: in.MountDir, ReadOnly: c.HostConfig.ReadonlyRootfs},
+		Mapping:         in.Mapping,
+		Args:            append([]string{c.Path}, c.Args...),
+		Env:             ProcessEnv(c.Config.Env, c.Config.Hostname, c.Config.Tty, user.Home),
+		Cwd:             cwd,
+		CreateCwd:       true,
+		UID:             user.UID,
+		GID:             user.GID,
+		AdditionalGIDs:  mappedGIDs(user.AdditionalGIDs, in.Mapping),
+		Hostname:        c.Config.Hostname,
+		Mounts:          plan.mounts,
+		HostNetwork:     c.HostConfig.NetworkMode == NetworkHost,
+		Capabilities:    caps,
+		NoNewPrivileges: sec.NoNewPrivileges,
+		Seccomp:         sec.Seccomp,
+		MaskedPaths:     append([]string(nil), isolation.DefaultMaskedPaths...),
+		ReadonlyPaths:   append([]string(nil), isolation.DefaultReadonlyPaths...),
+		Terminal:        c.Config.Tty,
+		Init:            c.HostConfig.Init,
+		Files:           files,
+		StateDir:        in.StateDir,
+	}, nil
+}
+
+// checkMapped refuses a user the id mapping cannot represent, with a hint,
+// rather than letting setuid fail inside the container. An empty mapping
+// is not checked.
+func checkMapped(u User, m isolation.Mapping) error {
+	if len(m.UIDs) > 0 && !inMap(m.UIDs, u.UID) {
+		return fmt.Errorf("user %d is not mapped into the container (%s id mapping): add a range for your user to /etc/subuid", u.UID, isolation.MappingKind(m))
+	}
+	if len(m.GIDs) > 0 && !inMap(m.GIDs, u.GID) {
+		return fmt.Errorf("group %d is not mapped into the container (%s id mapping): add a range for your user to /etc/subgid", u.GID, isolation.MappingKind(m))
+	}
+	return nil
+}
+
+// mappedGIDs drops supplementary groups the mapping cannot represent, as
+// rootless Podman does: with a single mapping the image's root is usually
+// listed in bin, daemon, wheel … which exist only as unmapped ids.
+func mappedGIDs(gids []int, m isolation.Mapping) []int {
+	if len(m.GIDs) == 0 {
+		return gids
+	}
+	var out []int
+	for _, g := range gids {
+		if inMap(m.GIDs, g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func inMap(maps []isolation.IDMap, id int) bool {
+	for _, m := range maps {
+		if id >= m.ContainerID && id < m.ContainerID+m.Size {
+			return true
+		}
+	}
+	return false
+}

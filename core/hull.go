@@ -1,0 +1,52 @@
+package core
+
+import (
+	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/core/image"
+	"github.com/hull-project/hull/isolation"
+)
+
+// Hull is one user's hull: the store and runtime directories, the image
+// store, the container records and the id mapping containers get. It is the
+// one place where these are wired together.
+type Hull struct {
+	Paths
+	Images     *image.Store
+	Containers *container.Store
+	Mapping    isolation.Mapping
+}
+
+// Open finds the directories (see DefaultPaths; root is --root or ""),
+// creates them, detects the id mapping and opens both stores with the same
+// unpacker, so that files owned by subordinate ids can be removed from
+// layers and container upper dirs alike.
+func Open(root string) (*Hull, error) {
+	p, err := DefaultPaths(root)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Ensure(); err != nil {
+		return nil, err
+	}
+	m, err := isolation.DetectMapping()
+	if err != nil {
+		return nil, err
+	}
+	u := NewUnpacker(m)
+	images, err := image.Open(p.Root, u)
+	if err != nil {
+		return nil, err
+	}
+	containers, err := container.Open(p.Root, u)
+	if err != nil {
+		return nil, err
+	}
+	return &Hull{Paths: p, Images: images, Containers: containers, Mapping: m}, nil
+}
+
+// imageInUse reports whether a container was created from the image; the
+// image store asks it before deleting an image.
+func (h *Hull) imageInUse(imageID string) bool {
+	ids, err := h.Containers.ImageUsers(imageID)
+	return err != nil || len(ids) > 0 // unsure means in use: never delete layers a container may need
+}

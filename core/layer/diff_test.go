@@ -1,0 +1,130 @@
+package layer
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// makeUpper builds what overlayfs leaves in an upper dir after a container
+// changed files, deleted "gone" and replaced directory "op".
+func makeUpper(t *testing.T) string {
+	t.Helper()
+	up := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(filepath.Join(up, "file"), []byte("content"), 0o640))
+	must(unix.Chmod(filepath.Join(up, "file"), 0o4750))
+	must(os.Link(filepath.Join(up, "file"), filepath.Join(up, "file-link")))
+	must(os.Symlink("file", filepath.Join(up, "sym")))
+	must(unix.Mknod(filepath.Join(up, "gone"), unix.S_IFCHR, 0))
+	must(unix.Mkfifo(filepath.Join(up, "pipe"), 0o600))
+	must(os.MkdirAll(filepath.Join(up, "op"), 0o755))
+	must(os.WriteFile(filepath.Join(up, "op/new"), []byte("new"), 0o644))
+	must(os.MkdirAll(filepath.Join(up, "sub"), 0o700))
+	must(os.WriteFile(filepath.Join(up, "sub/a"), []byte("a"), 0o600))
+	if err := unix.Setxattr(filepath.Join(up, "op"), opaqueXattr, []byte("y"), 0); errors.Is(err, unix.EOPNOTSUPP) {
+		t.Skip("filesystem without user xattrs")
+	} else {
+		must(err)
+	}
+	must(unix.Setxattr(filepath.Join(up, "file"), "user.k", []byte("v"), 0))
+	must(unix.Setxattr(filepath.Join(up, "file"), "user.overlay.origin", []byte("z"), 0))
+	return up
+}
+
+func diffBytes(t *testing.T, dir string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Diff(dir, &buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestDiffEntries(t *testing.T) {
+	up := makeUpper(t)
+	data := diffBytes(t, up)
+	if !bytes.Equal(data, diffBytes(t, up)) {
+		t.Error("two diffs of the same dir differ")
+	}
+	type ent struct {
+		name string
+		typ  byte
+		link string
+	}
+	want := []ent{
+		{"file", tar.TypeReg, ""}, {"file-link", tar.TypeLink, "file"}, {".wh.gone", tar.TypeReg, ""},
+		{"op/", tar.TypeDir, ""}, {"op/.wh..wh..opq", tar.TypeReg, ""}, {"op/new", tar.TypeReg, ""},
+		{"pipe", tar.TypeFifo, ""}, {"sub/", tar.TypeDir, ""}, {"sub/a", tar.TypeReg, ""}, {"sym", tar.TypeSymlink, "file"},
+	}
+	tr := tar.NewReader(bytes.NewReader(data))
+	for i := 0; ; i++ {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			if i != len(want) {
+				t.Fatalf("%d entries, want %d", i, len(want))
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i >= len(want) || hdr.Name != want[i].name || hdr.Typeflag != want[i].typ || hdr.Linkname != want[i].link {
+			t.Fatalf("entry %d = %q %q -> %q, want %+v", i, hdr.Name, hdr.Typeflag, hdr.Linkname, want[min(i, len(want)-1)])
+		}
+		if hdr.Name == "file" {
+			if hdr.PAXRecords["SCHILY.xattr.user.k"] != "v" || hdr.PAXRecords["SCHILY.xattr.user.overlay.origin"] != "" {
+				t.Errorf("file xattrs = %v", hdr.PAXRecords)
+			}
+			if hdr.Mode != 0o4750 {
+				t.Errorf("file mode = %o", hdr.Mode)
+			}
+		}
+	}
+}
+
+func TestDiffRoundTrip(t *testing.T) {
+	up := makeUpper(t)
+	data := diffBytes(t, up)
+
+	// Overlay mode reproduces the upper dir, whiteouts and opaque marker included.
+	s := newSandbox(t)
+	if err := Unpack(bytes.NewReader(data), s.target, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(diffBytes(t, s.target), data) {
+		t.Error("Diff(Unpack(Diff(upper))) differs from Diff(upper)")
+	}
+	for name, body := range map[string]string{"file": "content", "file-link": "content", "op/new": "new", "sub/a": "a"} {
+		if got := readFile(t, filepath.Join(s.target, name)); got != body {
+			t.Errorf("%s = %q", name, got)
+		}
+	}
+	if fi, _ := lstat(t, filepath.Join(s.target, "file")); fi.Mode() != os.ModeSetuid|0o750 {
+		t.Errorf("file mode = %v", fi.Mode())
+	}
+
+	// Applied over a lower tree, the whiteouts delete.
+	s = newSandbox(t)
+	lower := tarOf(t, fileItem("gone", "lower", 0o644), fileItem("op/old", "lower", 0o644), fileItem("keep", "lower", 0o644))
+	for _, l := range [][]byte{lower, data} {
+		if err := Unpack(bytes.NewReader(l), s.target, Options{ApplyWhiteouts: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"file", "file-link", "keep", "op/", "op/new", "pipe", "sub/", "sub/a", "sym"}
+	if got := listTree(t, s.target); !equalStrings(got, want) {
+		t.Errorf("tree = %q\nwant   %q", got, want)
+	}
+}

@@ -1,0 +1,149 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/core/image"
+	"github.com/hull-project/hull/isolation"
+)
+
+// Exit codes hull itself returns, as Docker does.
+const (
+	ExitHullError       = 125 // hull could not create or start the container
+	ExitNotInvokable    = 126 // the command exists but cannot be executed
+	ExitCommandNotFound = 127 // the command does not exist
+)
+
+// ErrDetachNotSupported answers -d until containers can outlive hull.
+var ErrDetachNotSupported = errors.New("detached containers are not supported yet")
+
+// RunOptions are the options of `hull run`.
+type RunOptions struct {
+	container.Options
+	Image  string // name or id, as given
+	Detach bool
+}
+
+// Stdio are the caller's streams. Without a terminal they are handed to the
+// container as they are (byte-exact, no copying).
+type Stdio struct {
+	In, Out, Err *os.File
+}
+
+// Run creates a container from opts, runs it in the foreground and returns
+// its exit code. When hull itself fails, the code is 125 (126 or 127 when
+// the command cannot be run) and err says why.
+func (h *Hull) Run(ctx context.Context, opts RunOptions, stdio Stdio) (int, error) {
+	if opts.Detach {
+		return ExitHullError, ErrDetachNotSupported
+	}
+	c, layers, err := h.create(opts)
+	if err != nil {
+		return ExitHullError, err
+	}
+	code, err := h.runCreated(ctx, c, layers, stdio)
+	if c.HostConfig.AutoRemove {
+		if rmErr := h.Containers.Remove(c.ID, true); rmErr != nil && err == nil {
+			return ExitHullError, rmErr
+		}
+	}
+	return code, err
+}
+
+// create resolves the image, builds the record and stores it.
+func (h *Hull) create(opts RunOptions) (*container.Container, []string, error) {
+	img, err := h.Images.Lookup(opts.Image)
+	if errors.Is(err, image.ErrNotFound) {
+		return nil, nil, fmt.Errorf("unable to find image '%s' locally", image.FamiliarString(opts.Image))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	layers, err := h.Images.LayerDirs(img)
+	if err != nil {
+		return nil, nil, err
+	}
+	ref := container.ImageRef{Name: opts.Image, ID: img.ID, Config: img.Config.Config}
+	c, err := container.New(opts.Options, ref, os.LookupEnv, time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := h.Containers.Create(c); err != nil {
+		return nil, nil, err
+	}
+	slog.Debug("container created", "id", c.ID, "name", c.Name, "image", img.ID)
+	return c, layers, nil
+}
+
+// runCreated starts a created container, waits for it and records how it
+// ended.
+func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []string, stdio Stdio) (int, error) {
+	stateDir := filepath.Join(h.RunRoot, c.ID)
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return h.startFailed(c, fmt.Errorf("create state dir: %w", err))
+	}
+	defer os.RemoveAll(stateDir)
+	spec, err := c.Spec(container.SpecInput{Layers: layers, Mapping: h.Mapping,
+		UpperDir: h.Containers.UpperDir(c.ID), WorkDir: h.Containers.WorkDir(c.ID),
+		MountDir: h.Containers.RootfsDir(c.ID), StateDir: stateDir})
+	if err != nil {
+		return h.startFailed(c, err)
+	}
+	sess, err := attach(c.Config.Tty, c.Config.OpenStdin, stdio)
+	if err != nil {
+		return h.startFailed(c, err)
+	}
+	defer sess.close()
+	proc, err := isolation.Start(spec, sess.isolationStdio())
+	if err != nil {
+		return h.startFailed(c, err)
+	}
+	slog.Debug("container started", "id", c.ID, "pid", proc.Pid)
+	h.record(c.ID, func(c *container.Container) { c.SetRunning(proc.Pid, time.Now().UTC()) })
+	status, err := sess.serve(ctx, proc)
+	if err != nil {
+		return ExitHullError, err
+	}
+	h.record(c.ID, func(c *container.Container) { c.SetExited(status.Code, time.Now().UTC(), "") })
+	return status.Code, nil
+}
+
+// startFailed records why the container never ran, leaving it "created"
+// with the exit code and error, as Docker does, and returns both.
+func (h *Hull) startFailed(c *container.Container, err error) (int, error) {
+	code := ExitCode(err)
+	h.record(c.ID, func(c *container.Container) {
+		c.State.ExitCode = code
+		c.State.Error = err.Error()
+	})
+	return code, err
+}
+
+// record changes the stored state. A container removed meanwhile (rm -f
+// from another shell) is not an error; other failures are logged, since
+// the container's outcome matters more than its bookkeeping.
+func (h *Hull) record(id string, fn func(c *container.Container)) {
+	_, err := h.Containers.Modify(id, func(c *container.Container) error { fn(c); return nil })
+	if err != nil && !errors.Is(err, container.ErrNotFound) {
+		slog.Warn("record container state", "id", id, "err", err)
+	}
+}
+
+// ExitCode is the exit code for a hull error: 127 and 126 when the
+// container's command is missing or not executable, else 125.
+func ExitCode(err error) int {
+	switch {
+	case errors.Is(err, isolation.ErrCommandNotFound):
+		return ExitCommandNotFound
+	case errors.Is(err, isolation.ErrCommandNotInvokable):
+		return ExitNotInvokable
+	}
+	return ExitHullError
+}
