@@ -78,8 +78,12 @@ type Spec struct {
 	Files map[string]string `json:"files,omitempty"`
 	// StateDir is a private directory for this start (sync files, pty).
 	StateDir string `json:"state_dir"`
-	// ConsolePath is the pty slave (set by Start when Terminal is true).
-	ConsolePath string `json:"console_path,omitempty"`
+	// ConsoleFd is the child's socket for sending the pty master back (set
+	// by Start when Terminal is true).
+	ConsoleFd int `json:"console_fd,omitempty"`
+	// InitFd is the memfd holding the init's own binary (set by Start when
+	// Init is true); the init closes it.
+	InitFd int `json:"init_fd,omitempty"`
 	// StopTimeout is unused by run; kept for the lifecycle commands.
 	StopTimeout time.Duration `json:"stop_timeout,omitempty"`
 }

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"syscall"
 
-	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,6 +27,9 @@ func Start(spec *Spec, stdio Stdio) (*Process, error) {
 			f.Close()
 		}
 	}()
+	if spec.Init {
+		spec.InitFd = 5
+	}
 
 	specR, specW, err := os.Pipe()
 	if err != nil {
@@ -41,17 +43,20 @@ func Start(spec *Spec, stdio Stdio) (*Process, error) {
 	cmd.ExtraFiles[0], cmd.ExtraFiles[1] = specR, errW
 
 	proc := &Process{}
+	var consoleSock *os.File
 	if spec.Terminal {
-		master, slave, err := pty.Open()
-		if err != nil {
+		// The child opens the pty in the container's own devpts instance (so
+		// the container sees /dev/pts/0, as in Docker) and sends us the
+		// master over this socket.
+		var child *os.File
+		if consoleSock, child, err = socketPair(); err != nil {
 			closeAll(specR, specW, errR, errW)
-			return nil, fmt.Errorf("open pty: %w", err)
+			return nil, err
 		}
-		defer slave.Close()
-		proc.Console = master
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-		cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty = true, true
-		spec.ConsolePath = slave.Name()
+		defer consoleSock.Close()
+		defer child.Close()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, child)
+		spec.ConsoleFd = 2 + len(cmd.ExtraFiles)
 	} else {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.Stdin, stdio.Stdout, stdio.Stderr
 	}
@@ -71,6 +76,12 @@ func Start(spec *Spec, stdio Stdio) (*Process, error) {
 		_, _ = cmd.Process.Wait()
 		closeAll(proc.Console)
 		return nil, err
+	}
+	if consoleSock != nil {
+		// Close our copy of the child's end so that a child that dies
+		// before sending gives EOF here instead of a hang.
+		closeAll(cmd.ExtraFiles[len(cmd.ExtraFiles)-1])
+		proc.Console, _ = recvConsole(consoleSock)
 	}
 	err = readStartResult(errR)
 	errR.Close()

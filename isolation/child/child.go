@@ -67,6 +67,7 @@ func setup(spec *isolation.Spec) error {
 		{"mount root filesystem", mountRootfs},
 		{"mount /proc", mountProc},
 		{"mount /dev", mountDev},
+		{"set up console", setupConsole},
 		{"mount /sys", mountSys},
 		{"mount volumes", mountVolumes},
 		{"write /etc files", mountFiles},
@@ -87,7 +88,7 @@ func setup(spec *isolation.Spec) error {
 		return fmt.Errorf("drop privileges: %w", err)
 	}
 	if spec.Init {
-		return runInit(cmd)
+		return runInit(spec, cmd)
 	}
 	return cmd.exec()
 }

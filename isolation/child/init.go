@@ -1,6 +1,7 @@
 package child
 
 import (
+	"github.com/hull-project/hull/isolation"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,9 +14,12 @@ import (
 // command's status. It runs from a sealed memfd copy of hull, is made
 // non-dumpable (no ptrace, no /proc/1/mem or /proc/1/exe for the container)
 // and holds no descriptor beyond stdio.
-func runInit(c *command) error {
+func runInit(spec *isolation.Spec, c *command) error {
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs)
+	if spec.InitFd > 0 {
+		unix.Close(spec.InitFd) // the sealed copy of our own binary
+	}
 	closeInheritedFds()
 	pid, err := syscall.ForkExec(c.path, c.args, &syscall.ProcAttr{
 		Env:   c.env,

@@ -55,9 +55,6 @@ func mountDev(spec *isolation.Spec) error {
 			return err
 		}
 	}
-	if spec.Terminal && spec.ConsolePath != "" {
-		return mountAt(root, "/dev/console", true, spec.ConsolePath, "", unix.MS_BIND, "")
-	}
 	return nil
 }
 
