@@ -4,8 +4,12 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"flag"
 	"io"
+	"os"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // fuzzSeeds are the test tarballs: the tree, the whiteout layers and every
@@ -36,7 +40,7 @@ func FuzzUnpack(f *testing.F) {
 		if tooBig(data) {
 			t.Skip("declares more content than a fuzz run should write")
 		}
-		s := newSandbox(t)
+		s := newSandboxIn(t, fuzzParent(t))
 		Unpack(bytes.NewReader(data), s.target, Options{ApplyWhiteouts: apply})
 		s.check(t)
 	})
@@ -61,4 +65,34 @@ func tooBig(data []byte) bool {
 			return true
 		}
 	}
+}
+
+// TestMain shortens the fuzzer's minimization of new inputs (default 60s)
+// unless -test.fuzzminimizetime is given: a layer tarball is kilobytes, and
+// minimizing one takes longer than a whole short fuzz run, during which
+// nothing new is tried.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.fuzzminimizetime" })
+	if !set {
+		flag.Set("test.fuzzminimizetime", "2s")
+	}
+	os.Exit(m.Run())
+}
+
+// fuzzParent makes an empty directory for one fuzz run, on /dev/shm when
+// there is one: creating and removing trees on tmpfs is ~30x faster than on
+// a journaling disk, and the fuzzer spends its time on them.
+func fuzzParent(t *testing.T) string {
+	base := ""
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() && unix.Access("/dev/shm", unix.W_OK) == nil {
+		base = "/dev/shm"
+	}
+	dir, err := os.MkdirTemp(base, "layer-fuzz-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) }) // after newSandboxIn's makeRemovable
+	return dir
 }

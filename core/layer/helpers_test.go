@@ -72,7 +72,12 @@ type sandbox struct {
 
 func newSandbox(tb testing.TB) *sandbox {
 	tb.Helper()
-	parent := tb.TempDir()
+	return newSandboxIn(tb, tb.TempDir())
+}
+
+// newSandboxIn builds the sandbox in parent, an empty directory.
+func newSandboxIn(tb testing.TB, parent string) *sandbox {
+	tb.Helper()
 	s := &sandbox{parent: parent, target: filepath.Join(parent, "root"), canary: filepath.Join(parent, "canary")}
 	if err := os.WriteFile(s.canary, []byte("canary"), 0o644); err != nil {
 		tb.Fatal(err)
