@@ -1,0 +1,122 @@
+# hull's build, test and demo targets. `make demo` and `make test` are the two
+# commands a fresh Debian machine needs: run as root they install the Debian
+# packages and create the unprivileged user that the rootless parts run as.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(PATH):/usr/local/go/bin
+
+GO ?= go
+MODULE := github.com/hull-project/hull
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X $(MODULE)/core/cli.Version=$(VERSION) -X $(MODULE)/core/cli.GitCommit=$(COMMIT)
+
+# The unprivileged user that demo, integration tests and benchmarks run as
+# when make itself runs as root, and where it finds the binary: the checkout
+# may live under /root, which that user cannot read.
+HULL_USER ?= hulltest
+HULL_HOME ?= /home/$(HULL_USER)
+HULL_SUBID ?= 200000:65536
+USER_BIN := $(HULL_HOME)/bin/hull
+DEBS := uidmap busybox-static fuse-overlayfs bubblewrap xz-utils
+FUZZTIME ?= 10s
+
+IS_ROOT := $(filter 0,$(shell id -u))
+# The binary the integration tests and the demo drive.
+HULL_BIN ?= $(if $(IS_ROOT),$(USER_BIN),$(CURDIR)/bin/hull)
+# Run a command as the unprivileged user (root) or as ourselves (anyone else),
+# with a clean, predictable environment.
+AS_USER := $(if $(IS_ROOT),runuser -u $(HULL_USER) -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=$(HULL_HOME) USER=$(HULL_USER) LOGNAME=$(HULL_USER) LANG=C.UTF-8,env)
+
+.PHONY: all build deps setup demo test unit vet fmt-check fuzz integration bench clean
+
+all: build
+
+## build: static bin/hull
+build:
+	CGO_ENABLED=0 $(GO) build -tags urfave_cli_no_docs -trimpath -ldflags "$(LDFLAGS)" -o bin/hull .
+
+## deps: the Debian packages hull needs at run time (installed when root)
+deps:
+	@missing=""; for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all present ($(DEBS))"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "deps: installing$$missing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	else \
+		echo "deps: missing$$missing; run: sudo apt-get install -y$$missing" >&2; \
+	fi
+
+## setup: (root) the unprivileged user $(HULL_USER), its subuid/subgid range, device modes, the binary where it can run it
+ifeq ($(IS_ROOT),)
+setup:
+	@echo "setup: nothing to do as a non-root user (you are already rootless)"
+else
+setup:
+	@id -u $(HULL_USER) >/dev/null 2>&1 || \
+		useradd --create-home --home-dir $(HULL_HOME) --shell /bin/bash \
+			-K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 $(HULL_USER)
+	@for f in /etc/subuid /etc/subgid; do \
+		touch $$f; \
+		if ! grep -qx '$(HULL_USER):$(HULL_SUBID)' $$f; then \
+			sed -i '/^$(HULL_USER):/d' $$f; \
+			echo '$(HULL_USER):$(HULL_SUBID)' >> $$f; \
+		fi; \
+	done
+	@for d in /dev/net/tun /dev/fuse; do if [ -e $$d ]; then chmod 0666 $$d; fi; done
+	@install -d -o $(HULL_USER) -g $(HULL_USER) -m 0755 $(HULL_HOME)/bin
+	@if [ -x bin/hull ]; then install -m 0755 bin/hull $(USER_BIN); echo "setup: installed $(USER_BIN)"; fi
+	@echo "setup: user $(HULL_USER) ($$(grep '^$(HULL_USER):' /etc/subuid)) ready"
+endif
+
+## demo: import a busybox image built offline and run it rootless
+demo: deps build setup
+	@tmp=$$(mktemp -d /tmp/hull-demo.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; chmod 0755 "$$tmp"; \
+	test/mkbusybox.sh "$$tmp/busybox.tar"; \
+	echo "+ hull import busybox.tar busybox"; \
+	$(AS_USER) $(HULL_BIN) import "$$tmp/busybox.tar" busybox; \
+	echo "+ hull run --rm busybox echo hello from hull"; \
+	$(AS_USER) $(HULL_BIN) run --rm busybox echo hello from hull
+
+## test: unit tests, vet, gofmt, fuzzing, then the rootless integration tests
+test: unit vet fmt-check fuzz integration
+
+unit:
+	$(GO) test -count=1 $$($(GO) list -e ./... | grep -vx '$(MODULE)/test')
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@bad=$$( { git ls-files -co --exclude-standard -z -- '*.go' 2>/dev/null || \
+		find . -name '*.go' -printf '%P\0'; } | grep -zvE '(^|/)([._][^/]*|testdata)/' | xargs -0 -r gofmt -l); \
+	if [ -n "$$bad" ]; then echo "gofmt needed on:"; echo "$$bad"; exit 1; fi; echo "gofmt: ok"
+
+# Every `func FuzzX(` in a _test.go file gets a short run of its own.
+fuzz:
+	@files=$$(grep -rl --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]*\(' . | grep -v '^./.git/' | sort || true); \
+	if [ -z "$$files" ]; then echo "fuzz: no Fuzz targets found"; exit 0; fi; \
+	for f in $$files; do \
+		pkg=./$$(dirname "$${f#./}"); \
+		for t in $$(grep -oE '^func Fuzz[A-Za-z0-9_]*' "$$f" | sed 's/^func //'); do \
+			echo "fuzz: $$pkg $$t ($(FUZZTIME))"; \
+			$(GO) test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) "$$pkg" || exit 1; \
+		done; \
+	done
+
+# As root the test binary is built by go test and run through test/as-user.sh
+# (as $(HULL_USER), from a copy it can read), so the output still ends with
+# go test's own ok/FAIL summary line.
+integration: build $(if $(IS_ROOT),setup)
+	HULL_BIN=$(HULL_BIN) HULL_USER=$(HULL_USER) HULL_HOME=$(HULL_HOME) \
+		$(GO) test -count=1 -timeout 30m -v $(if $(IS_ROOT),-exec $(CURDIR)/test/as-user.sh) ./test
+
+## bench: hull run vs bwrap (and podman when installed) start-up time
+bench: build $(if $(IS_ROOT),setup)
+	HULL_BIN=$(HULL_BIN) HULL_USER=$(HULL_USER) bench/run-start.sh
+
+clean:
+	rm -rf bin bench/out
