@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -123,7 +122,7 @@ func (ix *index) byDigest(repo, d string) *record {
 
 func (ix *index) byIDPrefix(id string) (*record, string, error) {
 	hexPart := strings.TrimPrefix(id, "sha256:")
-	if !idPrefixRE.MatchString(hexPart) {
+	if !idPrefixRE().MatchString(hexPart) {
 		return nil, "", fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
 	var found *record
@@ -141,7 +140,7 @@ func (ix *index) byIDPrefix(id string) (*record, string, error) {
 	return found, "", nil
 }
 
-var idPrefixRE = regexp.MustCompile(`^[a-f0-9]{1,64}$`)
+var idPrefixRE = lazyRE(`^[a-f0-9]{1,64}$`)
 
 // loadLive is load for readers, which read the index without the lock: a
 // missing blob whose image has meanwhile left the index means the image

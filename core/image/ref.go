@@ -4,16 +4,18 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // The reference grammar of github.com/distribution/reference, which is
-// what Docker accepts.
+// what Docker accepts. Compiled on first use: every hull process (the
+// container init too) would otherwise pay for them at start-up.
 var (
-	pathRE   = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
-	domainRE = regexp.MustCompile(`^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$`)
-	tagRE    = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
-	digestRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$`)
-	hex64RE  = regexp.MustCompile(`^[a-f0-9]{64}$`)
+	pathRE   = lazyRE(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+	domainRE = lazyRE(`^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$`)
+	tagRE    = lazyRE(`^[\w][\w.-]{0,127}$`)
+	digestRE = lazyRE(`^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$`)
+	hex64RE  = lazyRE(`^[a-f0-9]{64}$`)
 )
 
 const (
@@ -34,20 +36,20 @@ func NormalizeRef(ref string) (string, error) {
 	if dig != "" && !validDigest(dig) {
 		return "", fmt.Errorf("invalid reference format: %q: bad digest", ref)
 	}
-	if tag != "" && !tagRE.MatchString(tag) {
+	if tag != "" && !tagRE().MatchString(tag) {
 		return "", fmt.Errorf("invalid reference format: %q: bad tag", ref)
 	}
 	domain, path := splitDomain(name)
-	if hex64RE.MatchString(ref) {
+	if hex64RE().MatchString(ref) {
 		return "", fmt.Errorf("invalid repository name %q: cannot specify 64-byte hexadecimal strings", ref)
 	}
-	if !pathRE.MatchString(path) {
-		if pathRE.MatchString(strings.ToLower(path)) {
+	if !pathRE().MatchString(path) {
+		if pathRE().MatchString(strings.ToLower(path)) {
 			return "", fmt.Errorf("invalid reference format: %q: repository name must be lowercase", ref)
 		}
 		return "", fmt.Errorf("invalid reference format: %q", ref)
 	}
-	if !domainRE.MatchString(domain) || len(domain)+1+len(path) > nameMaxLen {
+	if !domainRE().MatchString(domain) || len(domain)+1+len(path) > nameMaxLen {
 		return "", fmt.Errorf("invalid reference format: %q", ref)
 	}
 	out := domain + "/" + path
@@ -93,11 +95,11 @@ func splitDomain(name string) (domain, path string) {
 }
 
 func validDigest(d string) bool {
-	if !digestRE.MatchString(d) {
+	if !digestRE().MatchString(d) {
 		return false
 	}
 	if enc, ok := strings.CutPrefix(d, "sha256:"); ok {
-		return hex64RE.MatchString(enc)
+		return hex64RE().MatchString(enc)
 	}
 	return true
 }
@@ -147,4 +149,8 @@ func familiarRepo(name string) string {
 func repoOf(ref string) string {
 	name, _, _ := splitRef(ref)
 	return name
+}
+
+func lazyRE(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }
