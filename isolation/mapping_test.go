@@ -1,0 +1,103 @@
+package isolation
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestSubRange(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "subuid")
+	content := "other:100000:65536\n1234:300000:1000\nalice:200000:65536\nbad:x:1\n"
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		uid  int
+		want []int
+	}{
+		{"alice", 1000, []int{200000, 65536}},
+		{"nobody-here", 1234, []int{300000, 1000}},
+		{"nobody-here", 999, nil},
+	}
+	for _, c := range cases {
+		got, err := subRange(file, c.name, c.uid)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if len(got) != len(c.want) || (got != nil && (got[0] != c.want[0] || got[1] != c.want[1])) {
+			t.Errorf("subRange(%s, %d) = %v, want %v", c.name, c.uid, got, c.want)
+		}
+	}
+	if _, err := subRange(file, "bad", 1); err == nil {
+		t.Error("a malformed entry for the user must be an error")
+	}
+	if got, err := subRange(filepath.Join(dir, "missing"), "alice", 1000); err != nil || got != nil {
+		t.Errorf("missing file: got %v, %v; want nil, nil", got, err)
+	}
+}
+
+func TestMappingKind(t *testing.T) {
+	single := Mapping{UIDs: []IDMap{{0, 1000, 1}}, GIDs: []IDMap{{0, 1000, 1}}}
+	full := Mapping{UIDs: []IDMap{{0, 1000, 1}, {1, 200000, 65536}}, GIDs: []IDMap{{0, 1000, 1}, {1, 200000, 65536}}}
+	if MappingKind(single) != "single" || single.IsFull() {
+		t.Error("single mapping misclassified")
+	}
+	if MappingKind(full) != "subuid" || !full.IsFull() {
+		t.Error("full mapping misclassified")
+	}
+}
+
+func TestDetectMappingForcedSingle(t *testing.T) {
+	t.Setenv("HULL_SINGLE_MAPPING", "1")
+	m, err := DetectMapping()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.IsFull() || m.UIDs[0].HostID != os.Getuid() || m.GIDs[0].HostID != os.Getgid() || m.UIDs[0].ContainerID != 0 {
+		t.Errorf("forced single mapping = %+v", m)
+	}
+}
+
+func TestStartErrorCodes(t *testing.T) {
+	if err := error(&StartError{Code: 127, Msg: "x"}); !errors.Is(err, ErrCommandNotFound) {
+		t.Error("127 must match ErrCommandNotFound")
+	}
+	if err := error(&StartError{Code: 126, Msg: "x"}); !errors.Is(err, ErrCommandNotInvokable) {
+		t.Error("126 must match ErrCommandNotInvokable")
+	}
+	if err := error(&StartError{Code: 125, Msg: "x"}); errors.Is(err, ErrCommandNotFound) || errors.Is(err, ErrCommandNotInvokable) {
+		t.Error("125 must match neither")
+	}
+}
+
+func TestReadStartResult(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ReportError(w, &StartError{Code: 127, Msg: "exec: \"x\": executable file not found in $PATH"})
+	w.Close()
+	err = readStartResult(r)
+	var se *StartError
+	if !errors.As(err, &se) || se.Code != 127 || se.Msg == "" {
+		t.Fatalf("readStartResult = %v", err)
+	}
+	r2, w2, _ := os.Pipe()
+	w2.Close()
+	if err := readStartResult(r2); err != nil {
+		t.Errorf("EOF must mean started, got %v", err)
+	}
+}
+
+func TestKernelAtLeast(t *testing.T) {
+	if !kernelAtLeast(2, 6) {
+		t.Errorf("kernel %s should be at least 2.6", KernelRelease())
+	}
+	if kernelAtLeast(999, 0) {
+		t.Error("no kernel is 999.0")
+	}
+}
