@@ -16,7 +16,7 @@ func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case isolation.InitArg:
-			child.Main()
+			child.Main(nil)
 		case isolation.HelperArg:
 			core.HelperMain(os.Args[2:])
 		}

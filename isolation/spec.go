@@ -1,6 +1,9 @@
 package isolation
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // IDMap is one line of /proc/PID/uid_map or gid_map.
 type IDMap struct {
@@ -84,6 +87,29 @@ type Spec struct {
 	// InitFd is the memfd holding the init's own binary (set by Start when
 	// Init is true); the init closes it.
 	InitFd int `json:"init_fd,omitempty"`
+	// Task, when set, replaces the command: the child mounts the root
+	// filesystem and the task's sources, runs the registered task function
+	// as root of the user namespace (with its capabilities, before
+	// pivot_root) and exits. Builds use it to copy files in with the right
+	// owners; no process of the image runs.
+	Task *Task `json:"task,omitempty"`
 	// StopTimeout is unused by run; kept for the lifecycle commands.
 	StopTimeout time.Duration `json:"stop_timeout,omitempty"`
+}
+
+// Task is an operation hull itself performs inside the container's
+// namespaces (see Spec.Task).
+type Task struct {
+	Name string          `json:"name"`
+	Args json.RawMessage `json:"args,omitempty"`
+	// Sources are read-only trees the task reads: a host directory (Dir)
+	// or image layers, topmost first, overlaid (Layers). The task function
+	// gets one host-side path for each, in order.
+	Sources []TaskSource `json:"sources,omitempty"`
+}
+
+// TaskSource is one read-only input tree of a Task.
+type TaskSource struct {
+	Dir    string   `json:"dir,omitempty"`
+	Layers []string `json:"layers,omitempty"`
 }

@@ -19,8 +19,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Main runs the container init and never returns.
-func Main() {
+// Main runs the container init and never returns. tasks are the
+// operations a Spec.Task may name (main.go registers them).
+func Main(tasks map[string]TaskFunc) {
 	// Every namespace, credential and capability change below applies to
 	// this thread, which will execve the command.
 	runtime.LockOSThread()
@@ -29,7 +30,11 @@ func Main() {
 	// Only now: the second stage of AwaitMapping must inherit fd 4.
 	unix.CloseOnExec(4)
 	if err == nil {
-		err = setup(spec)
+		if spec.Task != nil {
+			err = setupTask(spec, tasks)
+		} else {
+			err = setup(spec)
+		}
 	}
 	var se *isolation.StartError
 	if !errors.As(err, &se) {
@@ -91,6 +96,21 @@ func setup(spec *isolation.Spec) error {
 		return runInit(spec, cmd)
 	}
 	return cmd.exec()
+}
+
+// setupTask mounts what a task needs and runs it instead of a command.
+func setupTask(spec *isolation.Spec, tasks map[string]TaskFunc) error {
+	if err := makePrivate(spec); err != nil {
+		return fmt.Errorf("make mounts private: %w", err)
+	}
+	if err := mountRootfs(spec); err != nil {
+		return fmt.Errorf("mount root filesystem: %w", err)
+	}
+	if err := runTask(spec, tasks); err != nil {
+		return fmt.Errorf("%s: %w", spec.Task.Name, err)
+	}
+	os.Exit(0)
+	return nil
 }
 
 func setHostname(spec *isolation.Spec) error {

@@ -1,0 +1,49 @@
+package copier
+
+// Op is one COPY or ADD, as the build engine hands it to the copy task that
+// runs inside the build container's user namespace (isolation.Spec.Task
+// named "copy"). Paths in Sources are relative to the source tree (the
+// build context, another stage's root filesystem or an image's); Dest is a
+// path in the destination root filesystem, relative to the stage's WORKDIR
+// already made absolute by the engine.
+type Op struct {
+	// Sources as written in the Dockerfile (after variable expansion):
+	// may contain globs (filepath.Match syntax, as Docker), may name files
+	// or directories. A directory source copies its contents, not itself
+	// (unless Parents is set).
+	Sources []string `json:"sources"`
+	// Dest is the absolute destination. A trailing "/" (or several
+	// sources, or a glob matching several) means a directory.
+	Dest string `json:"dest"`
+	// UID and GID, when non-nil, own every created file and directory
+	// (--chown, already resolved to numbers by the engine); otherwise
+	// files are owned by 0:0, as Docker does for COPY.
+	UID *int `json:"uid,omitempty"`
+	GID *int `json:"gid,omitempty"`
+	// Mode, when non-nil, is the permission bits of every copied file and
+	// directory (--chmod).
+	Mode *uint32 `json:"mode,omitempty"`
+	// Exclude patterns (--exclude), matched like .dockerignore patterns
+	// against source-relative paths.
+	Exclude []string `json:"exclude,omitempty"`
+	// Ignore are the build context's .dockerignore patterns (only for
+	// copies from the context).
+	Ignore []string `json:"ignore,omitempty"`
+	// Parents keeps the source's parent directories (--parents).
+	Parents bool `json:"parents,omitempty"`
+	// ExtractArchives unpacks local tar archives (plain, gzip, bzip2, xz)
+	// instead of copying them (ADD semantics), through core/layer's secure
+	// extraction.
+	ExtractArchives bool `json:"extract_archives,omitempty"`
+	// Files are extra files to create, e.g. COPY <<EOF heredocs or ADD of
+	// a downloaded URL: name (relative to Dest when Dest is a directory,
+	// or Dest itself) and content.
+	Files []File `json:"files,omitempty"`
+}
+
+// File is a file given by content rather than by source path.
+type File struct {
+	Name    string `json:"name"`
+	Content []byte `json:"content"`
+	Mode    uint32 `json:"mode,omitempty"` // default 0644
+}

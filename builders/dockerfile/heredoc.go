@@ -1,0 +1,115 @@
+package dockerfile
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// reHeredoc matches one heredoc marker word: optional fd, <<, optional -,
+// and the (possibly quoted) delimiter.
+var reHeredoc = regexp.MustCompile(`^(\d*)<<(-?)([^<]*)$`)
+
+// heredocKeywords are the instructions whose shell form may carry heredocs.
+var heredocKeywords = map[string]bool{"RUN": true, "COPY": true, "ADD": true}
+
+// heredocMarkers returns the heredocs announced on an instruction line, in
+// order, with empty contents.
+func heredocMarkers(inst *Instruction, escape rune) ([]Heredoc, error) {
+	text, ok := heredocText(inst, escape)
+	if !ok {
+		return nil, nil
+	}
+	var docs []Heredoc
+	for _, word := range splitRaw(text, escape) {
+		doc, ok, err := parseHeredocMarker(word)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			docs = append(docs, doc)
+		}
+	}
+	return docs, nil
+}
+
+// heredocText returns the argument text that may contain heredoc markers.
+// An ONBUILD trigger may carry them too, as in Docker.
+func heredocText(inst *Instruction, escape rune) (string, bool) {
+	if inst.JSON || len(inst.Args) == 0 {
+		return "", false
+	}
+	if inst.Keyword == "ONBUILD" {
+		trigger, err := parseInstruction(inst.Args[0], escape)
+		if err != nil {
+			return "", false
+		}
+		return heredocText(&trigger, escape)
+	}
+	if !heredocKeywords[inst.Keyword] {
+		return "", false
+	}
+	return inst.Args[0], true
+}
+
+// parseHeredocMarker parses a word such as <<EOF, <<-"EOF" or 3<<EOF. The
+// delimiter goes through the shell lexer (with unset variables kept) so that
+// quotes are removed; a quoted delimiter turns expansion of the body off.
+func parseHeredocMarker(word string) (Heredoc, bool, error) {
+	m := reHeredoc.FindStringSubmatch(word)
+	if m == nil || m[3] == "" {
+		return Heredoc{}, false, nil
+	}
+	l := newLexer(m[3], nil, '\\')
+	l.skipUnset = true
+	_, words, err := l.process()
+	if err != nil {
+		return Heredoc{}, false, err
+	}
+	if len(words) != 1 {
+		return Heredoc{}, false, nil
+	}
+	fd := 0
+	if m[1] != "" {
+		if fd, err = strconv.Atoi(m[1]); err != nil {
+			return Heredoc{}, false, nil
+		}
+	}
+	return Heredoc{Name: words[0], Expand: words[0] == m[3], Chomp: m[2] == "-", FileDescriptor: fd}, true, nil
+}
+
+// readHeredocs finds the heredoc markers of inst and reads their bodies from
+// the lines that follow it.
+func (p *parser) readHeredocs(inst *Instruction) error {
+	docs, err := heredocMarkers(inst, p.directives.Escape)
+	if err != nil {
+		return p.errorf(inst.StartLine, "heredoc: %v", err)
+	}
+	for i := range docs {
+		if err := p.readHeredoc(&docs[i], inst.StartLine); err != nil {
+			return err
+		}
+	}
+	inst.Heredocs = docs
+	return nil
+}
+
+// readHeredoc consumes lines up to and including the delimiter line.
+func (p *parser) readHeredoc(doc *Heredoc, start int) error {
+	var b strings.Builder
+	for {
+		line, ok := p.lines.next()
+		if !ok {
+			return p.errorf(start, "unterminated heredoc %q", doc.Name)
+		}
+		if doc.Chomp {
+			line = strings.TrimLeft(line, "\t")
+		}
+		if line == doc.Name {
+			doc.Content = b.String()
+			return nil
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+}

@@ -1,0 +1,3 @@
+# want: 3: unknown flag: --from
+FROM alpine
+ADD --from=build /a /b

@@ -1,0 +1,3 @@
+# want: 2: ARG names can not be blank
+ARG =1
+FROM alpine

@@ -1,0 +1,3 @@
+# want: 3: CMD requires at least one argument
+FROM alpine
+CMD

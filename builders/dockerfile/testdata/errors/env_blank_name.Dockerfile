@@ -1,0 +1,3 @@
+# want: 3: ENV names can not be blank
+FROM alpine
+ENV =x

@@ -1,0 +1,3 @@
+# want: 3: unknown flag: --x
+FROM alpine
+WORKDIR --x /a

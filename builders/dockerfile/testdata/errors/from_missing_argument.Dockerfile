@@ -1,0 +1,2 @@
+# want: 2: FROM requires either one or three arguments
+FROM

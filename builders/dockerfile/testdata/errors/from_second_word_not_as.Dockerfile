@@ -1,0 +1,2 @@
+# want: 2: second argument of FROM should be AS
+FROM alpine BS base

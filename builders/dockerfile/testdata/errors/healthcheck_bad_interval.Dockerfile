@@ -1,0 +1,3 @@
+# want: 3: --interval: invalid duration "often"
+FROM alpine
+HEALTHCHECK --interval=often CMD true

@@ -1,0 +1,3 @@
+# want: 3: HEALTHCHECK NONE takes no arguments
+FROM alpine
+HEALTHCHECK NONE curl

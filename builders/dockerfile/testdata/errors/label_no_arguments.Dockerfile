@@ -1,0 +1,3 @@
+# want: 3: LABEL requires at least one argument
+FROM alpine
+LABEL

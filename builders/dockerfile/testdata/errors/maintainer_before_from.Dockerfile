@@ -1,0 +1,3 @@
+# want: 2: MAINTAINER before the first FROM: no build stage in current context
+MAINTAINER me
+FROM alpine

@@ -1,0 +1,3 @@
+# want: 3: --mount: unsupported mount type "volume"
+FROM alpine
+RUN --mount=type=volume,target=/x true

@@ -1,0 +1,3 @@
+# want: 3: unknown flag: --nope
+FROM alpine
+ONBUILD RUN --nope true

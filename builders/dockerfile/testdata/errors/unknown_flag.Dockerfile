@@ -1,0 +1,3 @@
+# want: 3: unknown flag: --foo
+FROM alpine
+RUN --foo=bar true

@@ -1,0 +1,3 @@
+# want: 3: USER requires exactly one argument
+FROM alpine
+USER
