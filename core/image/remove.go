@@ -219,6 +219,9 @@ func (s *Store) referenced() (map[string]bool, error) {
 		return nil, err
 	}
 	used := map[string]bool{}
+	for hex := range ix.Pinned {
+		used[hex] = true
+	}
 	for _, r := range ix.Images {
 		img, err := s.load(r) // validates the digests before Encoded
 		if err != nil {

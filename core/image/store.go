@@ -65,6 +65,9 @@ type record struct {
 
 type index struct {
 	Images []record `json:"images"`
+	// Pinned are layer digests (hex) kept although no image uses them:
+	// the build cache's layers, including those of a build in progress.
+	Pinned map[string]bool `json:"pinned,omitempty"`
 }
 
 // Open opens the store at root, creating its directories, and removes the

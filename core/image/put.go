@@ -1,0 +1,128 @@
+package image
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	digest "github.com/opencontainers/go-digest"
+)
+
+// PutLayer makes the layer whose diff_id is diffID present in the store,
+// for pulls and loads: when its blob is missing, open is called and the
+// uncompressed stream it returns is written to the blob store and unpacked
+// into layers/<hex>/ at the same time. Both become visible only after the
+// stream's digest has been checked against diffID, so a layer that does not
+// match (ErrCorrupt) leaves nothing behind.
+//
+// The blob is published at once, before any image references it, so that
+// an interrupted pull that is run again finds it; until AddImage takes it,
+// Prune may sweep it. Two processes putting the same layer share the work:
+// the second waits on the layer's lock and finds the blob. fetched reports
+// whether open was called.
+func (s *Store) PutLayer(diffID string, open func() (io.ReadCloser, error)) (l *Layer, fetched bool, err error) {
+	d := digest.Digest(diffID)
+	if _, err := s.blobPath(d); err != nil {
+		return nil, false, err
+	}
+	if l, ok := s.ExistingLayer(diffID); ok {
+		return l, false, nil
+	}
+	final := filepath.Join(s.layerRoot(), d.Encoded())
+	unlock, err := lockFile(final + ".lock")
+	if err != nil {
+		return nil, false, err
+	}
+	defer unlock()
+	if l, ok := s.ExistingLayer(diffID); ok {
+		return l, false, nil // another process fetched it while we waited
+	}
+	rc, err := open()
+	if err != nil {
+		return nil, true, fmt.Errorf("layer %s: %w", d, err)
+	}
+	defer rc.Close()
+	t, err := s.writeAndUnpack(rc, d, final)
+	if err != nil {
+		return nil, true, fmt.Errorf("layer %s: %w", d, err)
+	}
+	return &Layer{Digest: diffID, Size: t.size}, true, nil
+}
+
+// writeAndUnpack tees r into a temporary blob and into the unpacker, and
+// publishes both when r's digest is want.
+func (s *Store) writeAndUnpack(r io.Reader, want digest.Digest, final string) (*tempBlob, error) {
+	tmp := filepath.Join(s.layerRoot(), tmpName())
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if exists(tmp) {
+			s.u.RemoveAll(tmp)
+		}
+	}()
+	pr, pw := io.Pipe()
+	unpacked := make(chan error, 1)
+	go func() {
+		err := s.u.Unpack(pr, tmp)
+		if err == nil {
+			_, err = io.Copy(io.Discard, pr) // the padding after the end marker
+		}
+		pr.CloseWithError(errors.Join(err, errUnpackStopped))
+		unpacked <- err
+	}()
+	t, err := s.writeTemp(io.TeeReader(r, pw))
+	pw.CloseWithError(err)
+	uerr := <-unpacked
+	if err != nil {
+		if uerr != nil && errors.Is(err, errUnpackStopped) {
+			err = fmt.Errorf("unpack: %w", uerr) // the tee stopped because unpacking did
+		}
+		return nil, err
+	}
+	if uerr != nil {
+		os.Remove(t.path)
+		return nil, fmt.Errorf("unpack: %w", uerr)
+	}
+	if t.digest != want {
+		os.Remove(t.path)
+		return nil, fmt.Errorf("%w: content is %s, the image config says %s", ErrCorrupt, t.digest, want)
+	}
+	if err := s.publish(t); err != nil {
+		os.Remove(t.path)
+		return nil, err
+	}
+	if err := syncDir(s.blobDir()); err != nil {
+		return nil, err
+	}
+	if !exists(final) {
+		if err := os.Rename(tmp, final); err != nil && !exists(final) {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+var errUnpackStopped = errors.New("unpacking stopped")
+
+// OpenBlob opens the blob with digest d (a manifest, config or layer) for
+// reading; the reader fails with ErrCorrupt at the end if the content does
+// not match d.
+func (s *Store) OpenBlob(d string) (io.ReadCloser, error) {
+	return s.openBlob(digest.Digest(d))
+}
+
+// BlobSize returns the size of the blob with digest d.
+func (s *Store) BlobSize(d string) (int64, error) {
+	p, err := s.blobPath(digest.Digest(d))
+	if err != nil {
+		return 0, err
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return 0, fmt.Errorf("blob %s: %w", d, err)
+	}
+	return st.Size(), nil
+}
