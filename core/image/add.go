@@ -75,6 +75,11 @@ func (s *Store) ImageLayers(img *Image) []*Layer {
 // AddImage consumes the layers: temporary ones are published or, on
 // error, removed. An image with identical config gains the names.
 func (s *Store) AddImage(layers []*Layer, cfg ocispec.Image, names ...string) (*Image, error) {
+	return s.AddImageExtras(layers, cfg, Extras{}, names...)
+}
+
+// AddImageExtras is AddImage for a config with Docker's extra fields.
+func (s *Store) AddImageExtras(layers []*Layer, cfg ocispec.Image, extras Extras, names ...string) (*Image, error) {
 	defer func() {
 		for _, l := range layers {
 			l.Discard()
@@ -92,7 +97,7 @@ func (s *Store) AddImage(layers []*Layer, cfg ocispec.Image, names ...string) (*
 	for _, l := range layers {
 		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, digest.Digest(l.Digest))
 	}
-	cfgTemp, m, mTemp, err := s.writeMeta(layers, &cfg)
+	cfgTemp, m, mTemp, err := s.writeMeta(layers, &cfg, extras)
 	if err != nil {
 		return nil, fmt.Errorf("add image: %w", err)
 	}
@@ -123,12 +128,16 @@ func (s *Store) AddImage(layers []*Layer, cfg ocispec.Image, names ...string) (*
 		return nil, fmt.Errorf("add image: %w", err)
 	}
 	return &Image{ID: rec.ID, Digest: rec.Digest, Names: slices.Clone(rec.Names),
-		Created: rec.Created, Size: rec.Size, Config: cfg, Manifest: *m}, nil
+		Created: rec.Created, Size: rec.Size, Config: cfg, Manifest: *m, Extras: extras}, nil
 }
 
 // writeMeta writes the config and manifest as temporary blobs.
-func (s *Store) writeMeta(layers []*Layer, cfg *ocispec.Image) (*tempBlob, *ocispec.Manifest, *tempBlob, error) {
-	cfgTemp, err := s.writeJSON(cfg)
+func (s *Store) writeMeta(layers []*Layer, cfg *ocispec.Image, extras Extras) (*tempBlob, *ocispec.Manifest, *tempBlob, error) {
+	data, err := marshalConfig(cfg, extras)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cfgTemp, err := s.writeTemp(bytes.NewReader(data))
 	if err != nil {
 		return nil, nil, nil, err
 	}

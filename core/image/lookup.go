@@ -161,7 +161,14 @@ func (s *Store) load(r record) (*Image, error) {
 	if err := s.readJSON(digest.Digest(r.Digest), &img.Manifest); err != nil {
 		return nil, fmt.Errorf("image %s manifest: %w", r.ID, err)
 	}
-	if err := s.readJSON(digest.Digest(r.ID), &img.Config); err != nil {
+	data, err := s.readBlob(digest.Digest(r.ID))
+	if err == nil {
+		err = json.Unmarshal(data, &img.Config)
+	}
+	if err == nil {
+		img.Extras, err = unmarshalExtras(data)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("image %s config: %w", r.ID, err)
 	}
 	return img, nil

@@ -52,6 +52,7 @@ type Image struct {
 	Size     int64     // sum of uncompressed layer sizes
 	Config   ocispec.Image
 	Manifest ocispec.Manifest
+	Extras   Extras // Docker's config fields OCI lacks (HEALTHCHECK, ONBUILD, SHELL)
 }
 
 // record is one entry of images.json.

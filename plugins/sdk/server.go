@@ -1,0 +1,150 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
+
+	"github.com/hull-project/hull/plugins/proto"
+)
+
+// handlerServer adapts a Handler to the gRPC Handler service.
+type handlerServer struct {
+	proto.UnimplementedHandlerServer
+	impl   Handler
+	broker *plugin.GRPCBroker
+
+	mu    sync.Mutex
+	hosts map[uint32]*grpc.ClientConn // one connection per broker id
+}
+
+func registerHandler(s *grpc.Server, h Handler, broker *plugin.GRPCBroker) {
+	proto.RegisterHandlerServer(s, &handlerServer{impl: h, broker: broker, hosts: map[uint32]*grpc.ClientConn{}})
+}
+
+func (s *handlerServer) Info(context.Context, *proto.Empty) (*proto.InfoResponse, error) {
+	i := s.impl.Info()
+	return &proto.InfoResponse{Name: i.Name, Version: i.Version, Keywords: i.Keywords, Description: i.Description}, nil
+}
+
+func (s *handlerServer) CacheInputs(ctx context.Context, req *proto.Request) (resp *proto.CacheInputsResponse, err error) {
+	defer recoverError(&err)
+	c, err := s.impl.CacheInputs(ctx, requestFromProto(req))
+	if err != nil {
+		return nil, err
+	}
+	return &proto.CacheInputsResponse{ContextPaths: c.ContextPaths, From: c.From, Extra: c.Extra, NoCache: c.NoCache}, nil
+}
+
+func (s *handlerServer) Execute(ctx context.Context, req *proto.ExecuteRequest) (resp *proto.Response, err error) {
+	defer recoverError(&err)
+	host := &hostClient{call: req.CallId, dial: func() (proto.HostClient, error) { return s.host(req.HostBrokerId) }}
+	r, err := s.impl.Execute(ctx, requestFromProto(req.Request), host)
+	if err != nil {
+		return nil, err
+	}
+	return &proto.Response{Config: configToProto(r.Config), History: r.History, EmptyLayer: r.EmptyLayer}, nil
+}
+
+// host dials the core's Host service once per broker id, on first use, so
+// handlers that never call back cost no connection.
+func (s *handlerServer) host(id uint32) (proto.HostClient, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.hosts[id]; ok {
+		return proto.NewHostClient(c), nil
+	}
+	c, err := s.broker.DialWithOptions(id, grpc.WithDefaultCallOptions(
+		grpc.MaxCallRecvMsgSize(MaxMessage), grpc.MaxCallSendMsgSize(MaxMessage)))
+	if err != nil {
+		return nil, fmt.Errorf("dial host: %w", err)
+	}
+	s.hosts[id] = c
+	return proto.NewHostClient(c), nil
+}
+
+// recoverError turns a panic in a handler into an error for that call, so
+// one bad instruction does not take the whole plugin down mid-build.
+func recoverError(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+	}
+}
+
+// hostClient is the Host a handler sees: each call goes back to the core,
+// tagged with the Execute it belongs to.
+type hostClient struct {
+	call uint64
+	dial func() (proto.HostClient, error)
+}
+
+var _ Host = (*hostClient)(nil)
+
+func (h *hostClient) Run(ctx context.Context, r RunRequest) (RunResult, error) {
+	c, err := h.dial()
+	if err != nil {
+		return RunResult{}, err
+	}
+	res, err := c.Run(ctx, runRequestToProto(h.call, r))
+	if err != nil {
+		return RunResult{}, hostError("run", err)
+	}
+	return RunResult{ExitCode: int(res.ExitCode)}, nil
+}
+
+func (h *hostClient) Copy(ctx context.Context, r CopyRequest) error {
+	c, err := h.dial()
+	if err != nil {
+		return err
+	}
+	_, err = c.Copy(ctx, &proto.CopyRequest{
+		CallId: h.call, From: r.From, Sources: r.Sources, Dest: r.Dest, Chown: r.Chown, Chmod: r.Chmod,
+		Link: r.Link, Parents: r.Parents, Exclude: r.Exclude, ExtractArchives: r.ExtractArchives,
+		Checksum: r.Checksum, KeepGitDir: r.KeepGitDir,
+	})
+	return hostError("copy", err)
+}
+
+func (h *hostClient) ReadFile(ctx context.Context, path string) ([]byte, error) {
+	c, err := h.dial()
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.ReadFile(ctx, &proto.ReadFileRequest{CallId: h.call, Path: path})
+	if err != nil {
+		return nil, hostError("read file", err)
+	}
+	return res.Content, nil
+}
+
+func (h *hostClient) WriteFile(ctx context.Context, r WriteFileRequest) error {
+	c, err := h.dial()
+	if err != nil {
+		return err
+	}
+	_, err = c.WriteFile(ctx, &proto.WriteFileRequest{CallId: h.call, Path: r.Path, Content: r.Content, Mode: r.Mode, Chown: r.Chown})
+	return hostError("write file", err)
+}
+
+func (h *hostClient) Log(ctx context.Context, msg string) error {
+	c, err := h.dial()
+	if err != nil {
+		return err
+	}
+	_, err = c.Log(ctx, &proto.LogRequest{CallId: h.call, Message: msg})
+	return hostError("log", err)
+}
+
+// hostError drops gRPC's "rpc error: code = ... desc =" wrapping: the
+// core's message already says what went wrong.
+func hostError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("host %s: %s", op, status.Convert(err).Message())
+}
