@@ -24,8 +24,9 @@ type Mapping struct {
 // filesystem is in place. Destinations are container paths and are resolved
 // inside the new root, never through a symlink that leads out of it.
 type Mount struct {
-	Type        string   `json:"type"` // "bind" or "tmpfs"
+	Type        string   `json:"type"` // "bind", "tmpfs" or "layers" (read-only overlay of Layers)
 	Source      string   `json:"source,omitempty"`
+	Layers      []string `json:"layers,omitempty"` // for "layers": image layer dirs, topmost first
 	Destination string   `json:"destination"`
 	Options     []string `json:"options,omitempty"` // "ro", "rw", "nosuid", "nodev", "noexec", "size=…", "mode=…"
 }

@@ -89,14 +89,14 @@ func mountSys(spec *isolation.Spec) error {
 func mountVolumes(spec *isolation.Spec) error {
 	root := spec.Rootfs.MountDir
 	for _, m := range spec.Mounts {
-		if err := mountVolume(root, m); err != nil {
+		if err := mountVolume(root, spec.StateDir, m); err != nil {
 			return fmt.Errorf("%s on %s: %w", m.Type, m.Destination, err)
 		}
 	}
 	return nil
 }
 
-func mountVolume(root string, m isolation.Mount) error {
+func mountVolume(root, stateDir string, m isolation.Mount) error {
 	ro := false
 	var data []string
 	flags := uintptr(0)
@@ -128,6 +128,24 @@ func mountVolume(root string, m isolation.Mount) error {
 		if err := mountAt(root, m.Destination, false, "tmpfs", "tmpfs", flags|unix.MS_NOSUID|unix.MS_NODEV, strings.Join(data, ",")); err != nil {
 			return err
 		}
+	case "layers":
+		target, err := inRoot(root, m.Destination, false)
+		if err != nil {
+			return err
+		}
+		defer target.Close()
+		// Mount beside, then move into place through the resolved fd.
+		tmp, err := os.MkdirTemp(stateDir, "layers-")
+		if err != nil {
+			return err
+		}
+		if err := mountLayers(tmp, m.Layers); err != nil {
+			return err
+		}
+		if err := unix.Mount(tmp, fdPath(target), "", unix.MS_MOVE, ""); err != nil {
+			return &os.PathError{Op: "move layers mount", Path: m.Destination, Err: err}
+		}
+		return nil
 	default:
 		return fmt.Errorf("unknown mount type %q", m.Type)
 	}

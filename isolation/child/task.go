@@ -45,25 +45,31 @@ func mountSource(spec *isolation.Spec, i int, src isolation.TaskSource) (string,
 	if err := os.MkdirAll(target, 0o700); err != nil {
 		return "", err
 	}
-	switch len(src.Layers) {
+	return target, mountLayers(target, src.Layers)
+}
+
+// mountLayers mounts a read-only view of layers (topmost first) at the
+// host path target: nothing for none, a bind for one, an overlay of only
+// lower dirs for more.
+func mountLayers(target string, layers []string) error {
+	switch len(layers) {
 	case 0:
-		return target, nil // FROM scratch: an empty tree
+		return nil
 	case 1:
-		if err := unix.Mount(src.Layers[0], target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-			return "", &os.PathError{Op: "bind source layer", Path: src.Layers[0], Err: err}
+		if err := unix.Mount(layers[0], target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return &os.PathError{Op: "bind layer", Path: layers[0], Err: err}
 		}
-		return target, remountReadonly(target, "/")
+		return remountReadonly(target, "/")
 	}
-	dir, lower := lowerDirs(src.Layers)
+	dir, lower := lowerDirs(layers)
 	if dir != "" {
 		if err := os.Chdir(dir); err != nil {
-			return "", err
+			return err
 		}
 		defer os.Chdir("/")
 	}
-	opts := "lowerdir=" + lower + ",userxattr"
-	if err := unix.Mount("overlay", target, "overlay", unix.MS_RDONLY, opts); err != nil {
-		return "", &os.PathError{Op: "mount source overlay", Path: strings.Join(src.Layers, ":"), Err: err}
+	if err := unix.Mount("overlay", target, "overlay", unix.MS_RDONLY, "lowerdir="+lower+",userxattr"); err != nil {
+		return &os.PathError{Op: "mount layers", Path: strings.Join(layers, ":"), Err: err}
 	}
-	return target, nil
+	return nil
 }
