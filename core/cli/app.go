@@ -88,7 +88,8 @@ func App() *cli.App {
 		Commands: []*cli.Command{
 			runCommand(), psCommand(), rmCommand(), containerCommand(),
 			importCommand(), imagesCommand(), tagCommand(), rmiCommand(), historyCommand(), imageCommand(),
-			inspectCommand(), versionCommand(), infoCommand(),
+			inspectCommand(), versionCommand(), infoCommand(), buildCommand(), pluginCommand(),
+			pullCommand(), pushCommand(), loginCommand(), logoutCommand(), saveCommand(), loadCommand(), systemCommand(),
 		},
 	}
 	for _, c := range app.Commands {
@@ -125,7 +126,8 @@ func usageError(c *cli.Context, err error, _ bool) error {
 			msg = "unknown flag: --" + name
 		}
 	}
-	return exitCode(core.ExitHullError, fmt.Errorf("%s\nSee '%s --help'.", msg, name))
+	// One line, unlike Docker's two: scripts and users grep the first line.
+	return exitCode(core.ExitHullError, fmt.Errorf("%s. See '%s --help'.", msg, name))
 }
 
 func setupLogging(c *cli.Context) error {
@@ -160,7 +162,7 @@ func needArgs(c *cli.Context, min, max int) error {
 		want = fmt.Sprintf("at least %d and at most %d %s", min, max, plural(max))
 	}
 	name := c.Command.HelpName
-	return exitCode(core.ExitHullError, fmt.Errorf("%q requires %s.\nSee '%s --help'.", name, want, name))
+	return exitCode(core.ExitHullError, fmt.Errorf("%q requires %s. See '%s --help'.", name, want, name))
 }
 
 func plural(n int) string {

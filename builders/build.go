@@ -1,0 +1,257 @@
+package builders
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hull-project/hull/builders/dockerfile"
+	"github.com/hull-project/hull/core/image"
+)
+
+// build is the state of one `hull build`, shared by its stages.
+type build struct {
+	env      Env
+	opts     Options
+	df       *dockerfile.Dockerfile
+	id       string
+	dir      string // scratch dir for this build's steps
+	cache    *cache
+	out      *progress
+	ignore   []string          // .dockerignore patterns
+	metaArgs map[string]string // ARGs before the first FROM, resolved
+	usedArgs sync.Map          // build-arg names some ARG consumed
+
+	mu      sync.Mutex
+	results map[int]*stageResult
+	waits   map[int]chan struct{}
+	errs    map[int]error
+	seq     int // step counter for output
+}
+
+// Build runs the Dockerfile in opts against its context and stores the
+// resulting image under opts.Tags.
+func Build(ctx context.Context, env Env, opts Options) (*image.Image, error) {
+	if opts.DockerfileName == "" {
+		opts.DockerfileName = "Dockerfile"
+	}
+	df, err := dockerfile.Parse(bytes.NewReader(opts.Dockerfile), opts.DockerfileName)
+	if err != nil {
+		return nil, err
+	}
+	b, err := newBuild(env, opts, df)
+	if err != nil {
+		return nil, err
+	}
+	defer b.close()
+	for _, w := range df.Warnings {
+		b.out.line("WARNING: %s", w)
+	}
+	if df.Directives.Syntax != "" {
+		b.out.line("WARNING: # syntax=%s is ignored: hull runs its own frontend and instruction plugins", df.Directives.Syntax)
+	}
+	target, err := b.targetStage()
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.stage(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	b.warnUnusedArgs()
+	return b.commit(res)
+}
+
+func newBuild(env Env, opts Options, df *dockerfile.Dockerfile) (*build, error) {
+	id := randomID()
+	b := &build{env: env, opts: opts, df: df, id: id,
+		dir:     filepath.Join(env.WorkDir, id),
+		out:     newProgress(opts.Out, opts.Progress),
+		results: map[int]*stageResult{}, waits: map[int]chan struct{}{}, errs: map[int]error{}}
+	if err := os.MkdirAll(b.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create build dir: %w", err)
+	}
+	c, err := openCache(env.CacheDir)
+	if err != nil {
+		return nil, err
+	}
+	b.cache = c
+	if b.ignore, err = readIgnore(opts); err != nil {
+		return nil, err
+	}
+	if b.metaArgs, err = b.resolveMetaArgs(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *build) close() {
+	if err := b.env.removeAll(b.dir); err != nil {
+		b.out.line("WARNING: clean up build dir %s: %v", b.dir, err)
+	}
+}
+
+// targetStage is --target, or the last stage.
+func (b *build) targetStage() (*dockerfile.Stage, error) {
+	if b.opts.Target == "" {
+		return &b.df.Stages[len(b.df.Stages)-1], nil
+	}
+	for i := range b.df.Stages {
+		if b.df.Stages[i].Name == strings.ToLower(b.opts.Target) {
+			return &b.df.Stages[i], nil
+		}
+	}
+	return nil, fmt.Errorf("target stage %q could not be found", b.opts.Target)
+}
+
+// stageByRef finds a stage by AS name or index, as --from and FROM accept.
+func (b *build) stageByRef(ref string, before int) *dockerfile.Stage {
+	for i := 0; i < before && i < len(b.df.Stages); i++ {
+		s := &b.df.Stages[i]
+		if (s.Name != "" && s.Name == strings.ToLower(ref)) || fmt.Sprint(s.Index) == ref {
+			return s
+		}
+	}
+	return nil
+}
+
+// stage builds s once, whoever asks first; later callers wait for that
+// result. Stages that do not depend on each other run in parallel, as
+// their dependents ask for them from their own goroutines.
+func (b *build) stage(ctx context.Context, s *dockerfile.Stage) (*stageResult, error) {
+	b.mu.Lock()
+	if w, ok := b.waits[s.Index]; ok {
+		b.mu.Unlock()
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.results[s.Index], b.errs[s.Index]
+	}
+	w := make(chan struct{})
+	b.waits[s.Index] = w
+	b.mu.Unlock()
+
+	b.prefetchDeps(ctx, s)
+	res, err := b.runStage(ctx, s)
+	b.mu.Lock()
+	b.results[s.Index], b.errs[s.Index] = res, err
+	b.mu.Unlock()
+	close(w)
+	return res, err
+}
+
+// prefetchDeps starts the stages s copies from, so that independent stages
+// build in parallel with this one's first steps.
+func (b *build) prefetchDeps(ctx context.Context, s *dockerfile.Stage) {
+	for _, dep := range b.stageDeps(s) {
+		dep := dep
+		go func() { _, _ = b.stage(ctx, dep) }()
+	}
+}
+
+// stageDeps lists the earlier stages named by COPY --from or RUN
+// --mount=from= in s.
+func (b *build) stageDeps(s *dockerfile.Stage) []*dockerfile.Stage {
+	var deps []*dockerfile.Stage
+	add := func(ref string) {
+		if ref = b.expandMeta(ref); ref == "" {
+			return
+		}
+		if d := b.stageByRef(ref, s.Index); d != nil {
+			deps = append(deps, d)
+		}
+	}
+	for i := range s.Instructions {
+		ins := &s.Instructions[i]
+		if v, ok := ins.Flag("from"); ok {
+			add(v)
+		}
+		for _, m := range ins.FlagValues("mount") {
+			if kv, err := dockerfile.ParseMount(m); err == nil {
+				add(kv["from"])
+			}
+		}
+	}
+	return deps
+}
+
+// commit stores the target stage's result as the image.
+func (b *build) commit(res *stageResult) (*image.Image, error) {
+	cfg, extras := res.imageConfig()
+	for k, v := range b.opts.Labels {
+		if cfg.Config.Labels == nil {
+			cfg.Config.Labels = map[string]string{}
+		}
+		cfg.Config.Labels[k] = v
+	}
+	layers := make([]*image.Layer, 0, len(res.layers))
+	for _, l := range res.layers {
+		il, ok := b.env.Images.ExistingLayer(l.diffID)
+		if !ok {
+			return nil, fmt.Errorf("commit image: layer %s is missing from the store", l.diffID)
+		}
+		layers = append(layers, il)
+	}
+	img, err := b.env.Images.AddImageExtras(layers, cfg, extras, b.opts.Tags...)
+	if err != nil {
+		return nil, fmt.Errorf("commit image: %w", err)
+	}
+	b.out.line("writing image %s done", img.ID)
+	for _, t := range b.opts.Tags {
+		n, _ := image.NormalizeRef(t)
+		b.out.line("naming to %s done", n)
+	}
+	return img, nil
+}
+
+func (b *build) warnUnusedArgs() {
+	var unused []string
+	for name := range b.opts.BuildArgs {
+		if _, ok := b.usedArgs.Load(name); !ok && !predefinedArgs[name] {
+			unused = append(unused, name)
+		}
+	}
+	if len(unused) > 0 {
+		sort.Strings(unused)
+		b.out.line("WARNING: one or more build-args %v were not consumed", unused)
+	}
+}
+
+// nextStep numbers steps across stages for the progress output.
+func (b *build) nextStep() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.seq++
+	return b.seq
+}
+
+func randomID() string {
+	var buf [16]byte
+	if _, err := rand.Read(buf[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(buf[:])
+}
+
+// platform is the target platform, os/arch.
+func (b *build) platform() string {
+	if b.opts.Platform != "" {
+		return b.opts.Platform
+	}
+	return runtime.GOOS + "/" + runtime.GOARCH
+}
+
+func now() time.Time { return time.Now().UTC() }

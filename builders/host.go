@@ -1,0 +1,264 @@
+package builders
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/hull-project/hull/builders/copier"
+	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/isolation"
+	"github.com/hull-project/hull/plugins/sdk"
+)
+
+// stepHost is what a plugin's requests reach during one step. Every
+// request is checked here; nothing a plugin says is trusted with the host.
+type stepHost struct {
+	b      *build
+	st     *stageState
+	ws     *workspace
+	n      int
+	out    *stepWriter
+	closed bool
+}
+
+var _ sdk.Host = (*stepHost)(nil)
+
+func (h *stepHost) close() {
+	h.closed = true
+	if h.out != nil {
+		h.out.Flush()
+	}
+}
+
+// layers are the dirs the step sees under its upper dir, topmost first.
+func (h *stepHost) layers() []string { return h.st.dirs() }
+
+// Run runs a command in the build container.
+func (h *stepHost) Run(ctx context.Context, r sdk.RunRequest) (sdk.RunResult, error) {
+	if h.closed {
+		return sdk.RunResult{}, fmt.Errorf("run: the step is over")
+	}
+	if len(r.Args) == 0 {
+		return sdk.RunResult{}, fmt.Errorf("run: no command")
+	}
+	if err := h.ws.ensure(); err != nil {
+		return sdk.RunResult{}, err
+	}
+	spec, err := h.b.runSpec(ctx, h.st, h.ws, r)
+	if err != nil {
+		return sdk.RunResult{}, err
+	}
+	if h.out == nil {
+		h.out = h.b.out.writer(h.n)
+	}
+	stdio := isolation.Stdio{Stdout: h.out, Stderr: h.out}
+	if len(r.Stdin) > 0 {
+		stdio.Stdin = bytes.NewReader(r.Stdin)
+	}
+	proc, err := isolation.Start(spec, stdio)
+	if err != nil {
+		return sdk.RunResult{}, fmt.Errorf("run %s: %w", r.Args[0], err)
+	}
+	status, err := proc.Wait()
+	if err != nil {
+		return sdk.RunResult{}, err
+	}
+	return sdk.RunResult{ExitCode: status.Code}, nil
+}
+
+// Copy copies from the context, a stage or an image into the rootfs.
+func (h *stepHost) Copy(ctx context.Context, r sdk.CopyRequest) error {
+	if h.closed {
+		return fmt.Errorf("copy: the step is over")
+	}
+	if err := h.ws.ensure(); err != nil {
+		return err
+	}
+	op, err := h.copyOp(ctx, r)
+	if err != nil {
+		return err
+	}
+	var sources []isolation.TaskSource
+	if len(op.Sources) > 0 {
+		if r.From == "" {
+			sources = []isolation.TaskSource{{Dir: h.b.opts.ContextDir}}
+			op.Ignore = h.b.ignore
+		} else {
+			src, err := h.b.fromSource(ctx, h.st, r.From)
+			if err != nil {
+				return err
+			}
+			sources = []isolation.TaskSource{{Layers: src.dirs()}}
+		}
+	}
+	return h.b.runTask(ctx, h.st, h.ws, "copy", op, sources, nil)
+}
+
+// copyOp checks a copy request and resolves owners, mode and URLs.
+func (h *stepHost) copyOp(ctx context.Context, r sdk.CopyRequest) (copier.Op, error) {
+	op := copier.Op{Dest: r.Dest, Exclude: r.Exclude, Parents: r.Parents, ExtractArchives: r.ExtractArchives}
+	if !path.IsAbs(op.Dest) {
+		op.Dest = path.Join("/", h.st.config.WorkingDir, op.Dest) + map[bool]string{true: "/"}[strings.HasSuffix(r.Dest, "/")]
+	}
+	for _, s := range r.Sources {
+		if isURL(s) {
+			if r.From != "" {
+				return op, fmt.Errorf("a URL source cannot be used with --from")
+			}
+			f, err := download(ctx, s, r.Checksum)
+			if err != nil {
+				return op, err
+			}
+			op.Files = append(op.Files, f)
+			continue
+		}
+		op.Sources = append(op.Sources, s)
+	}
+	if len(op.Files) > 0 && len(r.Sources) > 1 && !strings.HasSuffix(op.Dest, "/") {
+		return op, fmt.Errorf("when using ADD with more than one source, the destination must be a directory and end with a /")
+	}
+	if len(op.Files) > 0 && strings.HasSuffix(op.Dest, "/") {
+		// URL files are named after the URL's last path element.
+	} else if len(op.Files) == 1 {
+		op.Files[0].Name = ""
+	}
+	if r.Chmod != "" {
+		m, err := strconv.ParseUint(r.Chmod, 8, 32)
+		if err != nil || m > 0o7777 {
+			return op, fmt.Errorf("invalid --chmod %q: only octal modes are supported", r.Chmod)
+		}
+		mode := uint32(m)
+		op.Mode = &mode
+	}
+	if r.Chown != "" {
+		uid, gid, err := h.resolveOwner(r.Chown)
+		if err != nil {
+			return op, err
+		}
+		op.UID, op.GID = &uid, &gid
+	}
+	return op, nil
+}
+
+// resolveOwner turns --chown user[:group] into ids, looked up in the
+// destination's /etc/passwd and /etc/group, as Docker does.
+func (h *stepHost) resolveOwner(spec string) (int, int, error) {
+	u, err := container.ResolveUser(spec, append([]string{h.ws.upper()}, h.layers()...))
+	if err != nil {
+		return 0, 0, fmt.Errorf("--chown=%s: %w", spec, err)
+	}
+	return u.UID, u.GID, nil
+}
+
+// ReadFile reads one file of the stage's rootfs.
+func (h *stepHost) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	if h.closed {
+		return nil, fmt.Errorf("read file: the step is over")
+	}
+	if err := h.ws.ensure(); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	w := &limitWriter{w: &buf, n: sdk.MaxMessage}
+	if err := h.b.runTask(ctx, h.st, h.ws, "read", readArgs{Path: p}, nil, w); err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// WriteFile writes one file into the rootfs.
+func (h *stepHost) WriteFile(ctx context.Context, r sdk.WriteFileRequest) error {
+	if h.closed {
+		return fmt.Errorf("write file: the step is over")
+	}
+	if err := h.ws.ensure(); err != nil {
+		return err
+	}
+	p := r.Path
+	if !path.IsAbs(p) {
+		p = path.Join("/", h.st.config.WorkingDir, p)
+	}
+	mode := r.Mode
+	if mode == 0 {
+		mode = 0o644
+	}
+	op := copier.Op{Dest: path.Dir(p) + "/", Files: []copier.File{{Name: path.Base(p), Content: r.Content, Mode: mode}}}
+	if r.Chown != "" {
+		uid, gid, err := h.resolveOwner(r.Chown)
+		if err != nil {
+			return err
+		}
+		op.UID, op.GID = &uid, &gid
+	}
+	return h.b.runTask(ctx, h.st, h.ws, "copy", op, nil, nil)
+}
+
+// Log prints a line in the step's output.
+func (h *stepHost) Log(ctx context.Context, msg string) error {
+	h.b.out.log(h.n, msg)
+	return nil
+}
+
+func isURL(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
+
+// download fetches an ADD URL, checking --checksum when given.
+func download(ctx context.Context, src, checksum string) (copier.File, error) {
+	u, err := url.Parse(src)
+	if err != nil {
+		return copier.File{}, fmt.Errorf("ADD %s: %w", src, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
+	if err != nil {
+		return copier.File{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return copier.File{}, fmt.Errorf("ADD %s: %w", src, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return copier.File{}, fmt.Errorf("ADD %s: %s", src, resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, sdk.MaxMessage+1))
+	if err != nil {
+		return copier.File{}, fmt.Errorf("ADD %s: %w", src, err)
+	}
+	if len(data) > sdk.MaxMessage {
+		return copier.File{}, fmt.Errorf("ADD %s: larger than %d bytes", src, sdk.MaxMessage)
+	}
+	if checksum != "" {
+		sum := sha256.Sum256(data)
+		if got := "sha256:" + hex.EncodeToString(sum[:]); got != checksum {
+			return copier.File{}, fmt.Errorf("ADD %s: checksum mismatch: got %s, want %s", src, got, checksum)
+		}
+	}
+	name := path.Base(u.Path)
+	if name == "/" || name == "." || name == "" {
+		name = "index.html"
+	}
+	return copier.File{Name: name, Content: data, Mode: 0o600}, nil
+}
+
+type limitWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitWriter) Write(b []byte) (int, error) {
+	if len(b) > l.n {
+		return 0, fmt.Errorf("file larger than %d bytes", sdk.MaxMessage)
+	}
+	l.n -= len(b)
+	return l.w.Write(b)
+}

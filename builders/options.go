@@ -1,0 +1,66 @@
+package builders
+
+import (
+	"context"
+	"io"
+	"os"
+
+	"github.com/hull-project/hull/core/image"
+	"github.com/hull-project/hull/isolation"
+	"github.com/hull-project/hull/plugins/sdk"
+)
+
+// Options are one `hull build`'s flags.
+type Options struct {
+	ContextDir     string            // the build context (a tar on stdin is unpacked here by the caller)
+	Dockerfile     []byte            // the Dockerfile's content
+	DockerfileName string            // for messages, e.g. "Dockerfile"
+	DockerfileDir  string            // where Dockerfile.dockerignore may sit ("" = none)
+	Tags           []string          // -t
+	BuildArgs      map[string]string // --build-arg
+	Target         string            // --target
+	NoCache        bool              // --no-cache
+	Network        string            // --network: default, none, host
+	Labels         map[string]string // --label
+	Secrets        map[string]string // --secret id=ID,src=FILE
+	Platform       string            // --platform ("" = the host's)
+	Out            io.Writer         // progress output
+	Progress       string            // auto, plain, quiet
+}
+
+// Handler is how the engine reaches an instruction's plugin.
+type Handler struct {
+	sdk.Handler
+	Plugin  string // plugin name, for cache keys and messages
+	Version string // plugin version, part of cache keys
+}
+
+// Env is what the engine needs from the rest of hull.
+type Env struct {
+	Images  *image.Store
+	Mapping isolation.Mapping
+	// WorkDir holds per-build scratch directories; it must be on the same
+	// file system as the store's layers (a step's upper dir is renamed
+	// into the store).
+	WorkDir string
+	// StateDir is the runtime directory for the build's containers.
+	StateDir string
+	// CacheDir holds the cache index, the context stat cache and RUN
+	// --mount=type=cache directories.
+	CacheDir string
+	// Handler returns the plugin for a keyword, or ok=false.
+	Handler func(keyword string) (Handler, bool, error)
+	// Pull fetches a base image that is not in the store (nil: only local
+	// images).
+	Pull func(ctx context.Context, ref string) (*image.Image, error)
+	// RemoveAll removes a scratch tree that may hold files owned by
+	// subordinate ids (nil: os.RemoveAll).
+	RemoveAll func(dir string) error
+}
+
+func (e Env) removeAll(dir string) error {
+	if e.RemoveAll != nil {
+		return e.RemoveAll(dir)
+	}
+	return os.RemoveAll(dir)
+}

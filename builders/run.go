@@ -1,0 +1,239 @@
+package builders
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/isolation"
+	"github.com/hull-project/hull/plugins/sdk"
+)
+
+// buildHostname is the hostname of build containers.
+const buildHostname = "buildkitsandbox"
+
+// network is a RUN's network: the step's --network, else the build's,
+// else host (the user's own network: a user-mode network arrives with the
+// networking plugins; until then `--network none` isolates a build).
+func (b *build) network(step string) (string, error) {
+	n := step
+	if n == "" || n == "default" {
+		n = b.opts.Network
+	}
+	switch n {
+	case "", "default", "host":
+		return container.NetworkHost, nil
+	case "none":
+		return container.NetworkNone, nil
+	}
+	return "", fmt.Errorf("network %q is not supported for builds (none, host)", n)
+}
+
+// runSpec builds the isolation spec of a RUN: the same isolation as `hull
+// run`, on an overlay of the stage's layers and the step's upper dir.
+func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sdk.RunRequest) (*isolation.Spec, error) {
+	layers := st.dirs()
+	user, err := container.ResolveUser(r.User, append([]string{ws.upper()}, layers...))
+	if err != nil {
+		return nil, err
+	}
+	network, err := b.network(r.Network)
+	if err != nil {
+		return nil, err
+	}
+	files, err := container.EtcFiles(buildHostname, network)
+	if err != nil {
+		return nil, err
+	}
+	mounts, err := b.runMounts(ctx, st, r.Mounts)
+	if err != nil {
+		return nil, err
+	}
+	cwd := r.WorkingDir
+	if cwd == "" {
+		cwd = "/"
+	}
+	return &isolation.Spec{
+		ID:             b.id,
+		Rootfs:         isolation.Rootfs{Layers: layers, UpperDir: ws.upper(), WorkDir: ws.work(), MountDir: ws.rootfs()},
+		Mapping:        b.env.Mapping,
+		Args:           r.Args,
+		Env:            container.ProcessEnv(r.Env, buildHostname, false, user.Home),
+		Cwd:            cwd,
+		CreateCwd:      true,
+		UID:            user.UID,
+		GID:            user.GID,
+		AdditionalGIDs: user.AdditionalGIDs,
+		Hostname:       buildHostname,
+		Mounts:         mounts,
+		HostNetwork:    network == container.NetworkHost,
+		Capabilities:   isolation.DefaultCapabilities(),
+		Seccomp:        true,
+		MaskedPaths:    isolation.DefaultMaskedPaths,
+		ReadonlyPaths:  isolation.DefaultReadonlyPaths,
+		Files:          files,
+		StateDir:       filepath.Join(b.env.StateDir, b.id, "run"),
+	}, nil
+}
+
+// runMounts turns RUN --mount requests into mounts, checking each.
+func (b *build) runMounts(ctx context.Context, st *stageState, reqs []sdk.RunMount) ([]isolation.Mount, error) {
+	var out []isolation.Mount
+	for _, m := range reqs {
+		if !filepath.IsAbs(m.Target) {
+			return nil, fmt.Errorf("--mount target %q must be absolute", m.Target)
+		}
+		switch m.Type {
+		case "cache":
+			dir, err := b.cacheMountDir(m)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, isolation.Mount{Type: "bind", Source: dir, Destination: m.Target, Options: roOpt(m.ReadOnly)})
+		case "tmpfs":
+			opts := []string{"mode=1777"}
+			if m.Size > 0 {
+				opts = append(opts, fmt.Sprintf("size=%d", m.Size))
+			}
+			out = append(out, isolation.Mount{Type: "tmpfs", Destination: m.Target, Options: opts})
+		case "bind":
+			mnt, err := b.bindMount(ctx, st, m)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, mnt)
+		case "secret":
+			mnt, ok, err := b.secretMount(m)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, mnt)
+			}
+		default:
+			return nil, fmt.Errorf("--mount type %q is not supported", m.Type)
+		}
+	}
+	return out, nil
+}
+
+func roOpt(ro bool) []string {
+	if ro {
+		return []string{"ro"}
+	}
+	return nil
+}
+
+// cacheMountDir is a persistent directory per cache id (default: the
+// target), shared by builds.
+func (b *build) cacheMountDir(m sdk.RunMount) (string, error) {
+	id := m.ID
+	if id == "" {
+		id = m.Target
+	}
+	sum := shortHash(id)
+	dir := filepath.Join(b.env.CacheDir, "mounts", sum)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("cache mount %s: %w", id, err)
+	}
+	return dir, nil
+}
+
+// bindMount binds a context path (read-only, as BuildKit's default) or a
+// stage's or image's tree.
+func (b *build) bindMount(ctx context.Context, st *stageState, m sdk.RunMount) (isolation.Mount, error) {
+	if m.From != "" {
+		src, err := b.fromSource(ctx, st, m.From)
+		if err != nil {
+			return isolation.Mount{}, err
+		}
+		if m.Source != "" && m.Source != "/" && m.Source != "." {
+			return isolation.Mount{}, fmt.Errorf("--mount from=%s: a source inside a stage is not supported yet", m.From)
+		}
+		return isolation.Mount{Type: "layers", Layers: src.dirs(), Destination: m.Target}, nil
+	}
+	src, err := resolveInContext(b.opts.ContextDir, m.Source)
+	if err != nil {
+		return isolation.Mount{}, err
+	}
+	return isolation.Mount{Type: "bind", Source: src, Destination: m.Target, Options: []string{"ro"}}, nil
+}
+
+// secretMount binds the file given by --secret id=ID,src=FILE.
+func (b *build) secretMount(m sdk.RunMount) (isolation.Mount, bool, error) {
+	id := m.ID
+	if id == "" {
+		id = filepath.Base(m.Target)
+	}
+	src, ok := b.opts.Secrets[id]
+	if !ok {
+		// As in BuildKit, a secret that was not given is simply absent.
+		return isolation.Mount{}, false, nil
+	}
+	target := m.Target
+	if target == "" || target == "/" {
+		target = "/run/secrets/" + id
+	}
+	return isolation.Mount{Type: "bind", Source: src, Destination: target, Options: []string{"ro"}}, true, nil
+}
+
+// runTask runs a hull task (copy, read, mkdir, diff) inside the step's
+// namespaces, with the step's overlay mounted.
+func (b *build) runTask(ctx context.Context, st *stageState, ws *workspace, name string, args any, sources []isolation.TaskSource, stdout io.Writer) error {
+	data, err := json.Marshal(args)
+	if err != nil {
+		return err
+	}
+	spec := &isolation.Spec{
+		ID:       b.id,
+		Rootfs:   isolation.Rootfs{Layers: st.dirs(), UpperDir: ws.upper(), WorkDir: ws.work(), MountDir: ws.rootfs()},
+		Mapping:  b.env.Mapping,
+		Task:     &isolation.Task{Name: name, Args: data, Sources: sources},
+		StateDir: filepath.Join(b.env.StateDir, b.id, name),
+	}
+	return b.startTask(spec, stdout)
+}
+
+func (b *build) startTask(spec *isolation.Spec, stdout io.Writer) error {
+	var stderr bytes.Buffer
+	proc, err := isolation.Start(spec, isolation.Stdio{Stdout: stdout, Stderr: &stderr})
+	if err != nil {
+		return err
+	}
+	status, err := proc.Wait()
+	if err != nil {
+		return err
+	}
+	if status.Code != 0 {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = fmt.Sprintf("exit code %d", status.Code)
+		}
+		return fmt.Errorf("%s: %s", spec.Task.Name, msg)
+	}
+	return nil
+}
+
+// diffTask writes the tar of an upper dir from inside the user namespace,
+// where files of every mapped owner are readable.
+func (b *build) diffTask(ctx context.Context, ws *workspace, w io.Writer) error {
+	data, _ := json.Marshal(diffArgs{Dir: ws.upper()})
+	spec := &isolation.Spec{ID: b.id, Mapping: b.env.Mapping,
+		Task:     &isolation.Task{Name: "diff", Args: data},
+		StateDir: filepath.Join(b.env.StateDir, b.id, "diff")}
+	return b.startTask(spec, w)
+}
+
+// mkdir creates a WORKDIR in the step's upper dir.
+func (b *build) mkdir(ctx context.Context, st *stageState, ws *workspace, dir string) error {
+	if err := ws.ensure(); err != nil {
+		return err
+	}
+	return b.runTask(ctx, st, ws, "mkdir", mkdirArgs{Path: dir}, nil, nil)
+}

@@ -1,0 +1,167 @@
+package builders
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hull-project/hull/builders/dockerfile"
+	"github.com/hull-project/hull/plugins/sdk"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// step runs one instruction through its plugin, or replays it from the
+// cache.
+func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerfile.Instruction) error {
+	n := b.nextStep()
+	b.out.step(n, b.stageLabel(st), st.pos, st.total, ins.Original)
+	req := sdk.Request{Instruction: toSDK(ins, b.opts.DockerfileName), Config: cloneConfig(st.config),
+		BuildArgs: st.args.clone().values, Stage: st.label(), Platform: b.platform()}
+	in, err := h.CacheInputs(ctx, req)
+	if err != nil {
+		return err
+	}
+	key, err := b.stepKey(ctx, st, h, req, in)
+	if err != nil {
+		return err
+	}
+	if !b.opts.NoCache && !in.NoCache {
+		if rec, ok := b.cache.get(key); ok {
+			if dir, ok := b.layerUsable(rec); ok {
+				st.apply(key, rec, dir)
+				b.out.cached(n)
+				return nil
+			}
+		}
+	}
+	start := time.Now()
+	ws := b.newWorkspace(n)
+	host := &stepHost{b: b, st: st, ws: ws, n: n}
+	resp, err := h.Execute(ctx, req, host)
+	host.close()
+	if err != nil {
+		return err
+	}
+	if wd := resp.Config.WorkingDir; wd != "" && wd != st.config.WorkingDir {
+		if err := b.mkdir(ctx, st, ws, wd); err != nil {
+			return fmt.Errorf("create WORKDIR %s: %w", wd, err)
+		}
+	}
+	rec := cacheRecord{Config: resp.Config, History: resp.History, Created: now()}
+	dir, err := b.commitLayer(ctx, st, ws, &rec)
+	if err != nil {
+		return err
+	}
+	if err := b.cache.put(key, rec); err != nil {
+		b.out.line("WARNING: build cache: %v", err)
+	}
+	st.apply(key, rec, dir)
+	b.out.done(n, time.Since(start))
+	return nil
+}
+
+// apply moves the stage past a step whose result is rec.
+func (s *stageState) apply(key string, rec cacheRecord, dir string) {
+	s.key = key
+	s.config = cloneConfig(rec.Config)
+	s.created = rec.Created
+	if rec.DiffID != "" {
+		s.layers = append(s.layers, layerRef{diffID: rec.DiffID, dir: dir})
+	}
+	s.history = append(s.history, ocispec.History{Created: &rec.Created, CreatedBy: rec.History,
+		Comment: "buildkit.dockerfile.v0", EmptyLayer: rec.DiffID == ""})
+}
+
+// layerUsable checks that a cached step's layer is still in the store.
+func (b *build) layerUsable(rec cacheRecord) (string, bool) {
+	if rec.DiffID == "" {
+		return "", true
+	}
+	if _, ok := b.env.Images.ExistingLayer(rec.DiffID); !ok {
+		return "", false
+	}
+	dir, err := b.env.Images.LayerDir(rec.DiffID)
+	return dir, err == nil
+}
+
+// stepKey is the cache key: the parent's key, the plugin and its version,
+// the instruction (without its position), the ARGs in scope and the
+// content of the inputs the plugin declared.
+func (b *build) stepKey(ctx context.Context, st *stageState, h Handler, req sdk.Request, in sdk.CacheInputs) (string, error) {
+	ins := req.Instruction
+	ins.File, ins.Line, ins.EndLine = "", 0, 0
+	insJSON, err := json.Marshal(ins)
+	if err != nil {
+		return "", err
+	}
+	parts := []string{"parent " + st.key, "plugin " + h.Plugin + "@" + h.Version, "instruction " + string(insJSON),
+		"args " + strings.Join(st.args.sorted(), "\x00"), "extra " + strings.Join(in.Extra, "\x00")}
+	if len(in.ContextPaths) > 0 && in.From == "" {
+		sum, err := b.contextHash(in.ContextPaths)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, "context "+sum)
+	}
+	if in.From != "" {
+		sum, err := b.fromKey(ctx, st, in.From)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, "from "+sum)
+	}
+	sort.Strings(parts[1:])
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\n")))
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// fromKey identifies the content of a --from source: an earlier stage's
+// last key, or an image's id.
+func (b *build) fromKey(ctx context.Context, st *stageState, from string) (string, error) {
+	res, err := b.fromSource(ctx, st, from)
+	if err != nil {
+		return "", err
+	}
+	return res.key, nil
+}
+
+// fromSource resolves --from: a stage (by name or index) built first, or an
+// image.
+func (b *build) fromSource(ctx context.Context, st *stageState, from string) (*stageResult, error) {
+	from = b.expandMeta(from)
+	if dep := b.stageByRef(from, st.stage.Index); dep != nil {
+		return b.stage(ctx, dep)
+	}
+	img, err := b.lookupImage(ctx, from)
+	if err != nil {
+		return nil, fmt.Errorf("--from=%s: %w", from, err)
+	}
+	return b.imageResult(img)
+}
+
+// stageLabel is shown in step headers; single-stage builds leave it out,
+// as BuildKit does.
+func (b *build) stageLabel(st *stageState) string {
+	if len(b.df.Stages) == 1 {
+		return ""
+	}
+	return st.label()
+}
+
+// toSDK converts a parsed instruction to the plugin protocol's.
+func toSDK(ins dockerfile.Instruction, file string) sdk.Instruction {
+	out := sdk.Instruction{Keyword: ins.Keyword, Args: ins.Args, JSON: ins.JSON, Original: ins.Original,
+		File: file, Line: ins.StartLine, EndLine: ins.EndLine}
+	for _, f := range ins.Flags {
+		out.Flags = append(out.Flags, sdk.Flag{Name: f.Name, Value: f.Value})
+	}
+	for _, h := range ins.Heredocs {
+		out.Heredocs = append(out.Heredocs, sdk.Heredoc{Name: h.Name, Content: h.Content, Expand: h.Expand})
+	}
+	return out
+}

@@ -1,0 +1,84 @@
+package builders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/hull-project/hull/core/image"
+	"github.com/hull-project/hull/core/layer"
+)
+
+// workspace is one step's scratch: the overlay upper dir that becomes the
+// step's layer, overlay's work dir and the mount point.
+type workspace struct {
+	dir     string
+	created bool
+}
+
+func (b *build) newWorkspace(n int) *workspace {
+	return &workspace{dir: filepath.Join(b.dir, fmt.Sprint(n))}
+}
+
+func (w *workspace) upper() string  { return filepath.Join(w.dir, "upper") }
+func (w *workspace) work() string   { return filepath.Join(w.dir, "work") }
+func (w *workspace) rootfs() string { return filepath.Join(w.dir, "rootfs") }
+
+// ensure creates the dirs on first use. The upper dir is 0755: overlay
+// shows its root's attributes as the container's "/".
+func (w *workspace) ensure() error {
+	if w.created {
+		return nil
+	}
+	for _, d := range []string{w.upper(), w.work(), w.rootfs()} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("create step dir: %w", err)
+		}
+	}
+	if err := os.Chmod(w.upper(), 0o755); err != nil {
+		return fmt.Errorf("create step dir: %w", err)
+	}
+	w.created = true
+	return nil
+}
+
+// commitLayer turns the step's upper dir into a layer: a tar for the blob
+// (diffed in-process, or inside the user namespace when the step left
+// files the user cannot read), then the dir itself becomes the layer's
+// unpacked directory. rec.DiffID stays empty when nothing changed.
+func (b *build) commitLayer(ctx context.Context, st *stageState, ws *workspace, rec *cacheRecord) (string, error) {
+	if !ws.created {
+		return "", nil
+	}
+	if entries, err := os.ReadDir(ws.upper()); err != nil || len(entries) == 0 {
+		return "", err
+	}
+	l, err := b.writeDiff(ws.upper(), func(w io.Writer) error { return layer.Diff(ws.upper(), w) })
+	if errors.Is(err, fs.ErrPermission) && b.env.Mapping.IsFull() {
+		l, err = b.writeDiff(ws.upper(), func(w io.Writer) error { return b.diffTask(ctx, ws, w) })
+	}
+	if err != nil {
+		return "", fmt.Errorf("commit layer: %w", err)
+	}
+	if err := b.env.Images.PublishLayer(l); err != nil {
+		return "", err
+	}
+	if err := b.env.Images.AdoptLayerDir(l.Digest, ws.upper()); err != nil {
+		return "", err
+	}
+	rec.DiffID = l.Digest
+	return b.env.Images.LayerDir(l.Digest)
+}
+
+// writeDiff streams what diff writes into a new layer blob.
+func (b *build) writeDiff(upper string, diff func(io.Writer) error) (*image.Layer, error) {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(diff(pw)) }()
+	l, err := b.env.Images.WriteLayer(pr)
+	pr.CloseWithError(io.ErrClosedPipe)
+	return l, err
+}

@@ -1,0 +1,68 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/hull-project/hull/builders"
+	"github.com/hull-project/hull/core/image"
+	"github.com/hull-project/hull/core/layer"
+	"github.com/hull-project/hull/core/registry"
+	"github.com/hull-project/hull/plugins"
+)
+
+// BuildOptions are `hull build`'s inputs beyond the engine's own options.
+type BuildOptions struct {
+	builders.Options
+	// ContextTar, when set, is the context as a tar stream (`hull build -`).
+	ContextTar io.Reader
+	Plugins    PluginOptions
+}
+
+// Build runs a Dockerfile build and returns the image.
+func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, error) {
+	scratch := filepath.Join(h.Root, "builds")
+	if err := os.MkdirAll(scratch, 0o700); err != nil {
+		return nil, fmt.Errorf("create build dir: %w", err)
+	}
+	if opts.ContextTar != nil {
+		dir, err := os.MkdirTemp(scratch, "context-")
+		if err != nil {
+			return nil, err
+		}
+		defer removeTree(dir)
+		if err := layer.Unpack(opts.ContextTar, dir, layer.Options{}); err != nil {
+			return nil, fmt.Errorf("read build context from stdin: %w", err)
+		}
+		opts.ContextDir = dir
+	}
+	if st, err := os.Stat(opts.ContextDir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("build context %q is not a directory", opts.ContextDir)
+	}
+	reg, _, err := Plugins(opts.Plugins)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range reg.Warnings {
+		fmt.Fprintf(opts.Out, "WARNING: %s\n", w)
+	}
+	set := &pluginSet{reg: reg, opts: opts.Plugins, live: map[string]*plugins.Client{}}
+	defer set.close()
+	u := NewUnpacker(h.Mapping)
+	env := builders.Env{
+		Images:    h.Images,
+		Mapping:   h.Mapping,
+		WorkDir:   scratch,
+		StateDir:  filepath.Join(h.RunRoot, "builds"),
+		CacheDir:  filepath.Join(h.Root, "buildcache"),
+		Handler:   set.handler,
+		RemoveAll: u.RemoveAll,
+		Pull: func(ctx context.Context, ref string) (*image.Image, error) {
+			return h.Pull(ctx, ref, registry.PullOptions{Platform: opts.Platform})
+		},
+	}
+	return builders.Build(ctx, env, opts.Options)
+}

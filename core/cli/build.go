@@ -1,0 +1,220 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/hull-project/hull/core"
+	"github.com/hull-project/hull/plugins"
+)
+
+func buildCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "build",
+		Usage:     "Build an image from a Dockerfile",
+		ArgsUsage: "PATH|-",
+		Flags: []cli.Flag{
+			sliceFlag("tag", "t", "name and optionally a tag in the 'name:tag' format"),
+			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "name of the Dockerfile (default: 'PATH/Dockerfile'; '-' reads it from stdin)"},
+			sliceFlag("build-arg", "", "set build-time variables"),
+			&cli.StringFlag{Name: "target", Usage: "set the target build stage to build"},
+			&cli.BoolFlag{Name: "no-cache", Usage: "do not use cache when building the image"},
+			&cli.StringFlag{Name: "network", Usage: "networking mode for the RUN instructions: default, host or none"},
+			sliceFlag("label", "", "set metadata for an image"),
+			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "type of progress output: auto, plain or quiet"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "suppress the build output and print the image ID on success"},
+			&cli.StringFlag{Name: "iidfile", Usage: "write the image ID to the file"},
+			sliceFlag("secret", "", "secret to expose to the build: id=ID,src=FILE"),
+			sliceFlag("plugin-dir", "", "also look for instruction plugins in this directory"),
+			sliceFlag("plugin-checksum", "", "refuse plugin NAME unless its sha256 is SUM: NAME=SUM"),
+			&cli.StringFlag{Name: "platform", Usage: "target platform (accepted when it is this host's)"},
+		},
+		Action: buildImage,
+	}
+}
+
+func buildImage(c *cli.Context) error {
+	if err := needArgs(c, 1, 1); err != nil {
+		return err
+	}
+	opts, err := buildOptions(c)
+	if err != nil {
+		return err
+	}
+	h, err := openHull(c)
+	if err != nil {
+		return err
+	}
+	img, err := h.Build(c.Context, opts)
+	if err != nil {
+		return err
+	}
+	if f := c.String("iidfile"); f != "" {
+		if err := os.WriteFile(f, []byte(img.ID), 0o644); err != nil {
+			return fmt.Errorf("write iidfile: %w", err)
+		}
+	}
+	if c.Bool("quiet") {
+		fmt.Fprintln(c.App.Writer, img.ID)
+	}
+	return nil
+}
+
+// buildOptions turns the flags into the core's options.
+func buildOptions(c *cli.Context) (core.BuildOptions, error) {
+	var opts core.BuildOptions
+	ctxArg := c.Args().First()
+	progress := c.String("progress")
+	switch progress {
+	case "auto", "plain", "tty", "quiet", "rawjson":
+	default:
+		return opts, fmt.Errorf("invalid --progress %q: auto, plain or quiet", progress)
+	}
+	if c.Bool("quiet") {
+		progress = "quiet"
+	}
+	opts.Progress, opts.Out = progress, c.App.ErrWriter
+	opts.Tags = c.StringSlice("tag")
+	opts.Target = c.String("target")
+	opts.NoCache = c.Bool("no-cache")
+	opts.Network = c.String("network")
+	opts.Platform = c.String("platform")
+	var err error
+	if opts.BuildArgs, err = buildArgs(c.StringSlice("build-arg")); err != nil {
+		return opts, err
+	}
+	if opts.Labels, err = keyValues("label", c.StringSlice("label")); err != nil {
+		return opts, err
+	}
+	if opts.Secrets, err = secrets(c.StringSlice("secret")); err != nil {
+		return opts, err
+	}
+	opts.Plugins = core.PluginOptions{Dirs: c.StringSlice("plugin-dir"), Pins: map[string]string{}, Log: c.App.ErrWriter}
+	for _, p := range c.StringSlice("plugin-checksum") {
+		name, sum, err := plugins.ParsePin(p)
+		if err != nil {
+			return opts, err
+		}
+		opts.Plugins.Pins[name] = sum
+	}
+	if err := dockerfileAndContext(c, ctxArg, &opts); err != nil {
+		return opts, err
+	}
+	return opts, nil
+}
+
+// dockerfileAndContext reads the Dockerfile (-f, -f -, or PATH/Dockerfile)
+// and sets the context (a directory, or a tar on stdin for "-").
+func dockerfileAndContext(c *cli.Context, ctxArg string, opts *core.BuildOptions) error {
+	file := c.String("file")
+	if ctxArg == "-" {
+		if file == "-" {
+			return fmt.Errorf("cannot read both the Dockerfile and the context from stdin")
+		}
+		opts.ContextTar = os.Stdin
+	} else {
+		abs, err := filepath.Abs(ctxArg)
+		if err != nil {
+			return err
+		}
+		if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+			return fmt.Errorf("unable to prepare context: path %q not found", ctxArg)
+		}
+		opts.ContextDir = abs
+	}
+	var data []byte
+	var err error
+	switch {
+	case file == "-":
+		data, err = io.ReadAll(os.Stdin)
+		opts.DockerfileName = "Dockerfile"
+	case file != "":
+		data, err = os.ReadFile(file)
+		opts.DockerfileName = filepath.Base(file)
+		opts.DockerfileDir = filepath.Dir(file)
+	case ctxArg == "-":
+		return fmt.Errorf("a context on stdin needs -f FILE for the Dockerfile")
+	default:
+		file = filepath.Join(opts.ContextDir, "Dockerfile")
+		data, err = os.ReadFile(file)
+		opts.DockerfileName = "Dockerfile"
+	}
+	if err != nil {
+		return fmt.Errorf("read Dockerfile: %w", err)
+	}
+	opts.Dockerfile = data
+	return nil
+}
+
+// buildArgs parses --build-arg NAME=VALUE; NAME alone takes the host's
+// environment value, as Docker does.
+func buildArgs(vals []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, v := range vals {
+		name, val, ok := strings.Cut(v, "=")
+		if name == "" {
+			return nil, fmt.Errorf("invalid --build-arg %q", v)
+		}
+		if !ok {
+			env, set := os.LookupEnv(name)
+			if !set {
+				continue
+			}
+			val = env
+		}
+		out[name] = val
+	}
+	return out, nil
+}
+
+func keyValues(flag string, vals []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, v := range vals {
+		k, val, _ := strings.Cut(v, "=")
+		if k == "" {
+			return nil, fmt.Errorf("invalid --%s %q", flag, v)
+		}
+		out[k] = val
+	}
+	return out, nil
+}
+
+// secrets parses --secret id=ID,src=FILE (also source=, and type=file).
+func secrets(vals []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, v := range vals {
+		var id, src string
+		for _, kv := range strings.Split(v, ",") {
+			k, val, _ := strings.Cut(kv, "=")
+			switch k {
+			case "id":
+				id = val
+			case "src", "source":
+				src = val
+			case "type":
+				if val != "file" {
+					return nil, fmt.Errorf("invalid --secret %q: only type=file is supported", v)
+				}
+			default:
+				return nil, fmt.Errorf("invalid --secret %q: unknown key %q", v, k)
+			}
+		}
+		if id == "" || src == "" {
+			return nil, fmt.Errorf("invalid --secret %q: want id=ID,src=FILE", v)
+		}
+		abs, err := filepath.Abs(src)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return nil, fmt.Errorf("secret %s: %w", id, err)
+		}
+		out[id] = abs
+	}
+	return out, nil
+}
