@@ -30,6 +30,8 @@ type build struct {
 	ignore   []string          // .dockerignore patterns
 	metaArgs map[string]string // ARGs before the first FROM, resolved
 	usedArgs sync.Map          // build-arg names some ARG consumed
+	statOnce sync.Once
+	stats    *statCache // context file digests, loaded on first use
 
 	mu      sync.Mutex
 	results map[int]*stageResult
@@ -95,6 +97,9 @@ func newBuild(env Env, opts Options, df *dockerfile.Dockerfile) (*build, error) 
 }
 
 func (b *build) close() {
+	if err := b.stats.save(); err != nil {
+		b.out.line("WARNING: save context cache: %v", err)
+	}
 	if err := b.env.removeAll(b.dir); err != nil {
 		b.out.line("WARNING: clean up build dir %s: %v", b.dir, err)
 	}

@@ -3,10 +3,12 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -33,6 +35,11 @@ type session struct {
 	stdio            Stdio
 	sigs             chan os.Signal
 	restore          func()
+	// childEnds are the container's ends of the pipes that guard the
+	// caller's terminals; closed here once the container holds them.
+	childEnds []*os.File
+	// relayed is closed when the output relayed from those pipes ended.
+	relayed chan struct{}
 }
 
 // attach prepares the session before the container starts, so that a
@@ -50,22 +57,81 @@ func attach(tty, interactive bool, stdio Stdio) (*session, error) {
 }
 
 // isolationStdio is what the container's fds 0-2 become without a
-// terminal: the caller's own files, stdin only with -i.
-func (s *session) isolationStdio() isolation.Stdio {
+// terminal: the caller's own files, stdin only with -i. A caller's stream
+// that is a terminal is not handed over but relayed through a pipe:
+// holding the user's terminal would let the container read keystrokes
+// (a shell's tty is open read-write), change its modes or push input with
+// TIOCSTI, and Docker, whose streams go through the daemon, never hands
+// it over either.
+func (s *session) isolationStdio() (isolation.Stdio, error) {
 	var st isolation.Stdio
+	s.relayed = make(chan struct{})
 	if s.tty {
-		return st
+		close(s.relayed)
+		return st, nil
 	}
+	var outputs sync.WaitGroup
+	var err error
 	if s.interactive && s.stdio.In != nil {
-		st.Stdin = s.stdio.In
+		st.Stdin, err = s.guardIn(s.stdio.In)
 	}
-	if s.stdio.Out != nil {
-		st.Stdout = s.stdio.Out
+	if err == nil && s.stdio.Out != nil {
+		st.Stdout, err = s.guardOut(s.stdio.Out, &outputs)
 	}
-	if s.stdio.Err != nil {
-		st.Stderr = s.stdio.Err
+	if err == nil && s.stdio.Err != nil {
+		st.Stderr, err = s.guardOut(s.stdio.Err, &outputs)
 	}
-	return st
+	go func() {
+		outputs.Wait()
+		close(s.relayed)
+	}()
+	return st, err
+}
+
+// guardOut returns out itself, or for a terminal the write end of a pipe
+// whose output is copied to it.
+func (s *session) guardOut(out *os.File, copies *sync.WaitGroup) (*os.File, error) {
+	if !term.IsTerminal(out.Fd()) {
+		return out, nil
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("relay output: %w", err)
+	}
+	s.childEnds = append(s.childEnds, w)
+	copies.Go(func() {
+		defer r.Close()
+		_, _ = io.Copy(out, r)
+	})
+	return w, nil
+}
+
+// guardIn returns in itself, or for a terminal the read end of a pipe fed
+// from it. The copy is not waited for: it may block on the terminal
+// until hull exits.
+func (s *session) guardIn(in *os.File) (*os.File, error) {
+	if !term.IsTerminal(in.Fd()) {
+		return in, nil
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("relay input: %w", err)
+	}
+	s.childEnds = append(s.childEnds, r)
+	go func() {
+		_, _ = io.Copy(w, in)
+		w.Close()
+	}()
+	return r, nil
+}
+
+// started drops hull's copies of the container's pipe ends, so that the
+// relays see end-of-file when the container's processes are gone.
+func (s *session) started() {
+	for _, f := range s.childEnds {
+		f.Close()
+	}
+	s.childEnds = nil
 }
 
 // serve relays signals (and the terminal) until the container's PID 1
@@ -89,9 +155,12 @@ func (s *session) serve(ctx context.Context, proc *isolation.Process) (isolation
 			_ = proc.Signal(syscall.SIGKILL)
 			ctx = context.Background()
 		case r := <-done:
-			select {
-			case <-output:
-			case <-time.After(outputDrain):
+			drain := time.After(outputDrain)
+			for _, ended := range []<-chan struct{}{output, s.relayed} {
+				select {
+				case <-ended:
+				case <-drain:
+				}
 			}
 			if proc.Console != nil {
 				proc.Console.Close()
@@ -155,6 +224,7 @@ func (s *session) resize(console *os.File) {
 
 // close restores the terminal and stops catching signals.
 func (s *session) close() {
+	s.started()
 	s.restore()
 	signal.Stop(s.sigs)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/image"
+	"github.com/hull-project/hull/core/registry"
 	"github.com/hull-project/hull/isolation"
 )
 
@@ -29,10 +30,13 @@ type RunOptions struct {
 	container.Options
 	Image  string // name or id, as given
 	Detach bool
+	Pull   string               // PullAlways, PullMissing ("") or PullNever
+	Puller registry.PullOptions // how a missing image is pulled
 }
 
-// Stdio are the caller's streams. Without a terminal they are handed to the
-// container as they are (byte-exact, no copying).
+// Stdio are the caller's streams. Without -t they are handed to the
+// container as they are (byte-exact, no copying), except terminals, which
+// are relayed through pipes.
 type Stdio struct {
 	In, Out, Err *os.File
 }
@@ -59,7 +63,7 @@ func (h *Hull) Run(ctx context.Context, opts RunOptions, stdio Stdio) (int, erro
 
 // create resolves the image, builds the record and stores it.
 func (h *Hull) create(opts RunOptions) (*container.Container, []string, error) {
-	img, err := h.Images.Lookup(opts.Image)
+	img, err := h.ImageFor(context.Background(), opts.Image, opts.Pull, opts.Puller)
 	if errors.Is(err, image.ErrNotFound) {
 		return nil, nil, fmt.Errorf("unable to find image '%s' locally", image.FamiliarString(opts.Image))
 	}
@@ -101,7 +105,12 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 		return h.startFailed(c, err)
 	}
 	defer sess.close()
-	proc, err := isolation.Start(spec, sess.isolationStdio())
+	stdioFiles, err := sess.isolationStdio()
+	if err != nil {
+		return h.startFailed(c, err)
+	}
+	proc, err := isolation.Start(spec, stdioFiles)
+	sess.started()
 	if err != nil {
 		return h.startFailed(c, err)
 	}

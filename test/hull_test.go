@@ -27,6 +27,8 @@ const cmdTimeout = 2 * time.Minute
 // that parallel subtests sharing a store report against themselves.
 type store struct {
 	root string
+	// env is added to hull's environment (HULL_SINGLE_MAPPING=1).
+	env []string
 }
 
 // newStore returns an empty store that is removed when t ends.
@@ -57,6 +59,9 @@ func withBusybox(t *testing.T) *store {
 func (s *store) command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, hullBin, append([]string{"--root", s.root}, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if len(s.env) > 0 {
+		cmd.Env = append(os.Environ(), s.env...)
+	}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	// A container process that outlives hull must not hold our pipes open
 	// forever.

@@ -19,6 +19,20 @@ import (
 // are not part of it: the engine keys those from the instruction itself.
 // A missing source is the same error as in Copy.
 func Hash(srcRoot string, op Op) (string, error) {
+	return HashCached(srcRoot, op, nil)
+}
+
+// SumCache remembers file content digests by path and stat, so that an
+// unchanged context is not read again: a file whose size, inode, mtime and
+// ctime match gets its remembered digest.
+type SumCache interface {
+	Get(path string, st *unix.Stat_t) (sum string, ok bool)
+	Put(path string, st *unix.Stat_t, sum string)
+}
+
+// HashCached is Hash with file content digests taken from c when their
+// stat is unchanged (c may be nil).
+func HashCached(srcRoot string, op Op, c SumCache) (string, error) {
 	root, err := openRoot(srcRoot)
 	if err != nil {
 		return "", err
@@ -35,7 +49,7 @@ func Hash(srcRoot string, op Op) (string, error) {
 	h := sha256.New()
 	buf := make([]byte, copyBufSize)
 	for i := range entries {
-		if err := hashEntry(h, root, &entries[i], buf); err != nil {
+		if err := hashEntry(h, root, &entries[i], buf, c); err != nil {
 			return "", fmt.Errorf("hash %s: %w", entries[i].src, err)
 		}
 	}
@@ -65,7 +79,7 @@ func selectAll(sel *selector, op Op) ([]entry, error) {
 	return w.out, nil
 }
 
-func hashEntry(h hash.Hash, root int, e *entry, buf []byte) error {
+func hashEntry(h hash.Hash, root int, e *entry, buf []byte, c SumCache) error {
 	size := e.st.Size
 	if e.kind() == unix.S_IFDIR {
 		size = 0 // directory sizes depend on the filesystem
@@ -74,12 +88,26 @@ func hashEntry(h hash.Hash, root int, e *entry, buf []byte) error {
 	if e.kind() != unix.S_IFREG {
 		return nil
 	}
+	if c != nil {
+		if sum, ok := c.Get(e.src, &e.st); ok {
+			io.WriteString(h, sum)
+			return nil
+		}
+	}
 	fd, err := openSource(root, e)
 	if err != nil {
 		return err
 	}
 	f := os.NewFile(uintptr(fd), e.src)
 	defer f.Close()
-	_, err = io.CopyBuffer(h, f, buf)
-	return err
+	fh := sha256.New()
+	if _, err := io.CopyBuffer(fh, f, buf); err != nil {
+		return err
+	}
+	sum := hex.EncodeToString(fh.Sum(nil))
+	if c != nil {
+		c.Put(e.src, &e.st, sum)
+	}
+	io.WriteString(h, sum)
+	return nil
 }

@@ -96,9 +96,11 @@ func newConfig(o Options, img ImageRef, lookup LookupEnv) (Config, error) {
 	return cfg, nil
 }
 
-// command merges entrypoint and cmd as Docker does: a given --entrypoint
-// (even "") replaces the image's and drops the image's Cmd unless
-// --entrypoint "" left no entrypoint; CMD arguments replace the image's Cmd.
+// command merges entrypoint and cmd as Docker does: a given --entrypoint,
+// even "" (which leaves no entrypoint), replaces the image's and drops the
+// image's Cmd (the daemon's merge copies Cmd only when the user's
+// Entrypoint is empty, and --entrypoint "" sends [""]); CMD arguments
+// replace the image's Cmd.
 func command(flagEntrypoint *string, cmd, imageEntrypoint, imageCmd []string) (entrypoint, command []string) {
 	command = cmd
 	switch {
@@ -107,11 +109,7 @@ func command(flagEntrypoint *string, cmd, imageEntrypoint, imageCmd []string) (e
 		if len(command) == 0 {
 			command = imageCmd
 		}
-	case *flagEntrypoint == "":
-		if len(command) == 0 {
-			command = imageCmd
-		}
-	default:
+	case *flagEntrypoint != "":
 		entrypoint = []string{*flagEntrypoint}
 	}
 	return append([]string(nil), entrypoint...), append([]string(nil), command...)

@@ -30,7 +30,7 @@ func TestCommandMerge(t *testing.T) {
 		{"args replace cmd", nil, []string{"x"}, imgEP, []string{"x"}, imgEP, imgCmd},
 		{"entrypoint drops image cmd", str("/other"), nil, []string{"/other"}, []string{}, imgEP, imgCmd},
 		{"entrypoint with args", str("/other"), []string{"a"}, []string{"/other"}, []string{"a"}, imgEP, imgCmd},
-		{"empty entrypoint keeps image cmd", str(""), nil, []string{}, imgCmd, imgEP, imgCmd},
+		{"empty entrypoint drops image cmd", str(""), nil, []string{}, []string{}, imgEP, imgCmd},
 		{"empty entrypoint with args", str(""), []string{"ls"}, []string{}, []string{"ls"}, imgEP, imgCmd},
 	}
 	for _, tt := range tests {
