@@ -211,15 +211,31 @@ func (s *session) resize(console *os.File) {
 	if console == nil {
 		return
 	}
+	if ws := s.winsize(); ws != nil {
+		_ = term.SetWinsize(console.Fd(), ws)
+	}
+}
+
+// winsize is the caller's terminal size, or nil without a terminal.
+func (s *session) winsize() *term.Winsize {
 	for _, f := range []*os.File{s.stdio.Out, s.stdio.In} {
 		if f == nil || !term.IsTerminal(f.Fd()) {
 			continue
 		}
 		if ws, err := term.GetWinsize(f.Fd()); err == nil {
-			_ = term.SetWinsize(console.Fd(), ws)
-			return
+			return ws
 		}
 	}
+	return nil
+}
+
+// consoleSize is the size the container's terminal starts with, so that
+// the command sees it from its first instruction.
+func (s *session) consoleSize() (rows, cols uint16) {
+	if ws := s.winsize(); ws != nil {
+		return ws.Height, ws.Width
+	}
+	return 0, 0
 }
 
 // close restores the terminal and stops catching signals.

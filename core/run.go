@@ -105,6 +105,9 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 		return h.startFailed(c, err)
 	}
 	defer sess.close()
+	if spec.Terminal {
+		spec.ConsoleRows, spec.ConsoleCols = sess.consoleSize()
+	}
 	stdioFiles, err := sess.isolationStdio()
 	if err != nil {
 		return h.startFailed(c, err)

@@ -72,8 +72,11 @@ type Spec struct {
 	Seccomp       bool     `json:"seccomp"`
 	MaskedPaths   []string `json:"masked_paths,omitempty"`
 	ReadonlyPaths []string `json:"readonly_paths,omitempty"`
-	// Terminal gives the process a new pty as its controlling terminal.
-	Terminal bool `json:"terminal,omitempty"`
+	// Terminal gives the process a new pty as its controlling terminal,
+	// of ConsoleRows x ConsoleCols when they are set.
+	Terminal    bool   `json:"terminal,omitempty"`
+	ConsoleRows uint16 `json:"console_rows,omitempty"`
+	ConsoleCols uint16 `json:"console_cols,omitempty"`
 	// Init keeps a minimal hull init as PID 1 that forwards signals and
 	// reaps zombies (docker run --init).
 	Init bool `json:"init,omitempty"`

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hull-project/hull/core"
 	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/core/registry"
 )
 
 func runFlags() []cli.Flag {
@@ -31,6 +32,8 @@ func runFlags() []cli.Flag {
 		sliceFlag("cap-add", "", "add Linux capabilities"),
 		sliceFlag("cap-drop", "", "drop Linux capabilities"),
 		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Value: "none", Usage: "connect a container to a network: none or host"},
+		&cli.StringFlag{Name: "pull", Value: core.PullMissing, Usage: "pull image before running: always, missing or never"},
+		&cli.StringFlag{Name: "platform", Usage: "platform to pull when the image is missing: os/arch[/variant]"},
 	}
 }
 
@@ -49,6 +52,7 @@ func runContainer(c *cli.Context) error {
 		return err
 	}
 	opts := runOptions(c)
+	opts.Pull, opts.Puller = c.String("pull"), registry.PullOptions{Platform: c.String("platform"), Progress: newProgress(c.App.ErrWriter, false)}
 	h, err := openHull(c)
 	if err != nil {
 		return err

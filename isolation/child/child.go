@@ -103,8 +103,10 @@ func setupTask(spec *isolation.Spec, tasks map[string]TaskFunc) error {
 	if err := makePrivate(spec); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
-	if err := mountRootfs(spec); err != nil {
-		return fmt.Errorf("mount root filesystem: %w", err)
+	if spec.Rootfs.MountDir != "" {
+		if err := mountRootfs(spec); err != nil {
+			return fmt.Errorf("mount root filesystem: %w", err)
+		}
 	}
 	if err := runTask(spec, tasks); err != nil {
 		return fmt.Errorf("%s: %w", spec.Task.Name, err)

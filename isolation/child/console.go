@@ -26,6 +26,12 @@ func setupConsole(spec *isolation.Spec) error {
 	if err := unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0); err != nil {
 		return fmt.Errorf("unlock pty: %w", err)
 	}
+	if spec.ConsoleRows > 0 && spec.ConsoleCols > 0 {
+		ws := &unix.Winsize{Row: spec.ConsoleRows, Col: spec.ConsoleCols}
+		if err := unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws); err != nil {
+			return fmt.Errorf("set console size: %w", err)
+		}
+	}
 	sfd, err := ptyPeer(master)
 	if err != nil {
 		// TIOCGPTPEER takes the open flags as its argument; retry the

@@ -111,3 +111,30 @@ func remountReadonly(root, dst string) error {
 	}
 	return nil
 }
+
+// MkdirAllInRoot creates the container path and its missing parents inside
+// root, never following a symlink out of it. Tasks use it.
+func MkdirAllInRoot(root, path string) error {
+	f, err := inRoot(root, path, false)
+	if err == nil {
+		f.Close()
+	}
+	return err
+}
+
+// OpenInRoot opens the container path for reading, resolved inside root.
+func OpenInRoot(root, path string) (*os.File, error) {
+	rfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: root, Err: err}
+	}
+	defer unix.Close(rfd)
+	fd, err := unix.Openat2(rfd, strings.TrimPrefix(filepath.Clean("/"+path), "/"), &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}

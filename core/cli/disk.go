@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	units "github.com/docker/go-units"
+	"github.com/urfave/cli/v2"
+
+	"github.com/hull-project/hull/core"
+)
+
+// systemCommand is `hull system`: df, prune, and info under its Docker name.
+func systemCommand() *cli.Command {
+	info := infoCommand()
+	return &cli.Command{
+		Name:        "system",
+		Usage:       "Manage hull",
+		Subcommands: []*cli.Command{dfCommand(), systemPruneCommand(), info},
+	}
+}
+
+func dfCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "df",
+		Usage: "Show hull disk usage",
+		Action: func(c *cli.Context) error {
+			if err := needArgs(c, 0, 0); err != nil {
+				return err
+			}
+			h, err := openHull(c)
+			if err != nil {
+				return err
+			}
+			du, err := h.DiskUsage()
+			if err != nil {
+				return err
+			}
+			printDiskUsage(c.App.Writer, du)
+			return nil
+		},
+	}
+}
+
+func printDiskUsage(w io.Writer, du core.DiskUsage) {
+	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
+	fmt.Fprintln(tw, "TYPE\tTOTAL\tACTIVE\tSIZE\tRECLAIMABLE")
+	fmt.Fprintf(tw, "Images\t%d\t%d\t%s\t%s\n", du.Images, du.ActiveImages,
+		units.HumanSize(float64(du.ImagesSize)), reclaimable(du.ImagesReclaimable, du.ImagesSize))
+	fmt.Fprintf(tw, "Containers\t%d\t%d\t%s\t%s\n", du.Containers, du.ActiveContainers,
+		units.HumanSize(float64(du.ContainersSize)), reclaimable(du.ContainersReclaimable, du.ContainersSize))
+	tw.Flush()
+}
+
+func reclaimable(part, total int64) string {
+	if total == 0 {
+		return "0B"
+	}
+	return fmt.Sprintf("%s (%d%%)", units.HumanSize(float64(part)), part*100/total)
+}
+
+func systemPruneCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "prune",
+		Usage: "Remove stopped containers, unused images and unreferenced blobs",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove all unused images, not just dangling ones"},
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not prompt for confirmation"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := needArgs(c, 0, 0); err != nil {
+				return err
+			}
+			what := "dangling images"
+			if c.Bool("all") {
+				what = "all images without at least one container associated to them"
+			}
+			warning := "WARNING! This will remove:\n  - all stopped containers\n  - " + what
+			if !c.Bool("force") && !confirm(c.App.Writer, os.Stdin, warning) {
+				return nil
+			}
+			h, err := openHull(c)
+			if err != nil {
+				return err
+			}
+			res, err := h.SystemPrune(c.Bool("all"))
+			printPruned(c.App.Writer, res)
+			return err
+		},
+	}
+}
+
+func printPruned(w io.Writer, res core.PruneResult) {
+	if len(res.Containers) > 0 {
+		fmt.Fprintln(w, "Deleted Containers:")
+		for _, id := range res.Containers {
+			fmt.Fprintln(w, id)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(res.Images) > 0 {
+		fmt.Fprintln(w, "Deleted Images:")
+		printRemoved(w, res.Images, "untagged: ", "deleted: ")
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "Total reclaimed space:", units.HumanSize(float64(res.Freed)))
+}

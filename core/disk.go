@@ -1,0 +1,112 @@
+package core
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+
+	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/core/image"
+)
+
+// DiskUsage is what `hull system df` shows: sizes in bytes, reclaimable
+// being what `system prune -a` would free.
+type DiskUsage struct {
+	Images, ActiveImages                  int
+	ImagesSize, ImagesReclaimable         int64
+	Containers, ActiveContainers          int
+	ContainersSize, ContainersReclaimable int64
+}
+
+// DiskUsage adds up the store: images by their layers (a layer shared by
+// several images counts once), containers by their writable layers.
+func (h *Hull) DiskUsage() (DiskUsage, error) {
+	var du DiskUsage
+	imgs, err := h.Images.Images()
+	if err != nil {
+		return du, err
+	}
+	cs, err := h.Containers.List()
+	if err != nil {
+		return du, err
+	}
+	used := map[string]bool{}
+	for _, c := range cs {
+		used[c.ImageID] = true
+		size := treeSize(h.Containers.UpperDir(c.ID))
+		du.Containers++
+		du.ContainersSize += size
+		if c.State.Running {
+			du.ActiveContainers++
+		} else {
+			du.ContainersReclaimable += size
+		}
+	}
+	all, active := map[string]int64{}, map[string]bool{}
+	for _, img := range imgs {
+		du.Images++
+		if used[img.ID] {
+			du.ActiveImages++
+		}
+		for _, l := range img.Manifest.Layers {
+			all[l.Digest.String()] = l.Size
+			if used[img.ID] {
+				active[l.Digest.String()] = true
+			}
+		}
+	}
+	for d, size := range all {
+		du.ImagesSize += size
+		if !active[d] {
+			du.ImagesReclaimable += size
+		}
+	}
+	return du, nil
+}
+
+// PruneResult is what `hull system prune` removed.
+type PruneResult struct {
+	Containers []string
+	Images     []image.RemoveResult
+	Freed      int64 // bytes of blobs freed
+}
+
+// SystemPrune removes stopped containers, then dangling images (every
+// image no container uses with all), then the blobs and layers no image
+// references. Running containers and what they use stay.
+func (h *Hull) SystemPrune(all bool) (PruneResult, error) {
+	var res PruneResult
+	cs, err := h.Containers.List()
+	if err != nil {
+		return res, err
+	}
+	var errs []error
+	for _, c := range cs {
+		if c.State.Running {
+			continue
+		}
+		if err := h.Containers.Remove(c.ID, false); err != nil {
+			if !errors.Is(err, container.ErrRunning) {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		res.Containers = append(res.Containers, c.ID)
+	}
+	res.Images, res.Freed, err = h.PruneImages(all)
+	return res, errors.Join(append(errs, err)...)
+}
+
+// treeSize adds up the regular files under dir (0 when unreadable).
+func treeSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}

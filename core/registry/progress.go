@@ -1,0 +1,76 @@
+package registry
+
+import (
+	"io"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// Progress receives the transfers of a pull or push. Implementations must
+// be safe for concurrent use: layers move in parallel.
+type Progress interface {
+	// Layer announces the transfer of one blob of size bytes (its short
+	// id is the first 12 hex digits of its digest).
+	Layer(id string, size int64) Transfer
+}
+
+// Transfer follows one blob.
+type Transfer interface {
+	// Add counts n more bytes moved.
+	Add(n int)
+	// Done ends the transfer with a status ("Pull complete", "Already
+	// exists", "Pushed") or an error.
+	Done(status string, err error)
+}
+
+// Quiet is a Progress that reports nothing.
+type Quiet struct{}
+
+// Layer returns a Transfer that ignores everything.
+func (Quiet) Layer(string, int64) Transfer { return quietTransfer{} }
+
+type quietTransfer struct{}
+
+func (quietTransfer) Add(int)            {}
+func (quietTransfer) Done(string, error) {}
+
+func progressOrQuiet(p Progress) Progress {
+	if p == nil {
+		return Quiet{}
+	}
+	return p
+}
+
+func shortHex(h v1.Hash) string { return h.Hex[:min(12, len(h.Hex))] }
+
+// trackedLayer is a compressed layer whose downloads or uploads are counted.
+// It deliberately is not a v1.Layer, so that partial.CompressedToLayer
+// derives Uncompressed from the counted Compressed.
+type trackedLayer struct {
+	l v1.Layer
+	t Transfer
+}
+
+func (c *trackedLayer) Digest() (v1.Hash, error)            { return c.l.Digest() }
+func (c *trackedLayer) Size() (int64, error)                { return c.l.Size() }
+func (c *trackedLayer) MediaType() (types.MediaType, error) { return c.l.MediaType() }
+
+func (c *trackedLayer) Compressed() (io.ReadCloser, error) {
+	rc, err := c.l.Compressed()
+	if err != nil {
+		return nil, err
+	}
+	return &countingReader{ReadCloser: rc, t: c.t}, nil
+}
+
+type countingReader struct {
+	io.ReadCloser
+	t Transfer
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	n, err := r.ReadCloser.Read(p)
+	r.t.Add(n)
+	return n, err
+}
