@@ -25,6 +25,16 @@ type Stdio struct {
 	Stderr io.Writer
 }
 
+// Hooks run in the parent at fixed points of Start.
+type Hooks struct {
+	// Created runs once the child's namespaces exist and its id maps are
+	// written, before it sets anything up: the place to attach a network
+	// (the child's network namespace is /proc/PID/ns/net, its user
+	// namespace /proc/PID/ns/user). The child waits until it returns; an
+	// error aborts the start.
+	Created func(pid int) error
+}
+
 // ExitStatus is how the container's first process ended.
 type ExitStatus struct {
 	Code   int            // exit code, or 128+signal as Docker reports it

@@ -15,6 +15,11 @@ import (
 // Start launches the container described by spec and returns once its
 // command has been executed (or failed to be). The caller must call Wait.
 func Start(spec *Spec, stdio Stdio) (*Process, error) {
+	return StartWithHooks(spec, stdio, Hooks{})
+}
+
+// StartWithHooks is Start with hooks run at fixed points (see Hooks).
+func StartWithHooks(spec *Spec, stdio Stdio, hooks Hooks) (*Process, error) {
 	if err := os.MkdirAll(spec.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state dir %s: %w", spec.StateDir, err)
 	}
@@ -70,7 +75,7 @@ func Start(spec *Spec, stdio Stdio) (*Process, error) {
 	proc.Pid = cmd.Process.Pid
 	proc.wait = func() (ExitStatus, error) { return waitCmd(cmd) }
 
-	if err := sendSpec(specW, cmd.Process.Pid, spec); err != nil {
+	if err := sendSpec(specW, cmd.Process.Pid, spec, hooks); err != nil {
 		errR.Close()
 		_ = cmd.Process.Kill()
 		_, _ = cmd.Process.Wait()
@@ -144,10 +149,15 @@ func setMappings(attr *syscall.SysProcAttr, m Mapping) {
 
 // sendSpec writes the id maps when they need newuidmap, then releases the
 // child with one byte followed by the spec.
-func sendSpec(w *os.File, pid int, spec *Spec) error {
+func sendSpec(w *os.File, pid int, spec *Spec, hooks Hooks) error {
 	defer w.Close()
 	if spec.Mapping.IsFull() {
 		if err := writeMaps(pid, spec.Mapping); err != nil {
+			return err
+		}
+	}
+	if hooks.Created != nil {
+		if err := hooks.Created(pid); err != nil {
 			return err
 		}
 	}
