@@ -68,6 +68,7 @@ func setup(spec *isolation.Spec) error {
 		fn   func(*isolation.Spec) error
 	}{
 		{"set hostname", setHostname},
+		{"bring up loopback", loopbackUp},
 		{"make mounts private", makePrivate},
 		{"mount root filesystem", mountRootfs},
 		{"mount /proc", mountProc},
