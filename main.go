@@ -20,6 +20,8 @@ func main() {
 		switch os.Args[1] {
 		case isolation.InitArg:
 			child.Main(builders.Tasks())
+		case isolation.ExecArg:
+			child.ExecMain()
 		case plugins.BuiltinArg:
 			if len(os.Args) > 2 {
 				plugins.ServeBuiltin(os.Args[2], core.BuiltinHandlers())

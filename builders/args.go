@@ -146,5 +146,9 @@ func (b *build) lineErr(ins dockerfile.Instruction, err error) error {
 	if _, ok := err.(*dockerfile.Error); ok {
 		return err
 	}
-	return fmt.Errorf("%s:%d: %s: %w", b.opts.DockerfileName, ins.StartLine, ins.Keyword, err)
+	at := fmt.Sprintf("%s:%d: ", b.opts.DockerfileName, ins.StartLine)
+	if strings.HasPrefix(err.Error(), at) {
+		return err
+	}
+	return fmt.Errorf("%s%s: %w", at, ins.Keyword, err)
 }

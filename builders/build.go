@@ -50,6 +50,11 @@ func Build(ctx context.Context, env Env, opts Options) (*image.Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	switch opts.RootEmulation {
+	case "", "off", "seccomp":
+	default:
+		return nil, fmt.Errorf("invalid --root-emulation %q: off or seccomp", opts.RootEmulation)
+	}
 	b, err := newBuild(env, opts, df)
 	if err != nil {
 		return nil, err

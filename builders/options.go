@@ -26,6 +26,9 @@ type Options struct {
 	Platform       string            // --platform ("" = the host's)
 	Out            io.Writer         // progress output
 	Progress       string            // auto, plain, quiet
+	// RootEmulation is "seccomp", "off", or "" for seccomp with a single-id
+	// mapping and off with a subordinate range.
+	RootEmulation string
 }
 
 // Handler is how the engine reaches an instruction's plugin.

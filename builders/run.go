@@ -75,11 +75,23 @@ func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sd
 		HostNetwork:    network == container.NetworkHost,
 		Capabilities:   isolation.DefaultCapabilities(),
 		Seccomp:        true,
+		RootEmulation:  b.rootEmulation(),
 		MaskedPaths:    isolation.DefaultMaskedPaths,
 		ReadonlyPaths:  isolation.DefaultReadonlyPaths,
 		Files:          files,
 		StateDir:       filepath.Join(b.env.StateDir, b.id, "run"),
 	}, nil
+}
+
+// rootEmulation reports whether RUN steps get the root-emulation filter.
+func (b *build) rootEmulation() bool {
+	switch b.opts.RootEmulation {
+	case "seccomp":
+		return true
+	case "off":
+		return false
+	}
+	return !b.env.Mapping.IsFull()
 }
 
 // runMounts turns RUN --mount requests into mounts, checking each.

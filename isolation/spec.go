@@ -69,7 +69,11 @@ type Spec struct {
 	Capabilities    []string `json:"capabilities"`
 	NoNewPrivileges bool     `json:"no_new_privileges,omitempty"`
 	// Seccomp loads the default profile; false only for seccomp=unconfined.
-	Seccomp       bool     `json:"seccomp"`
+	Seccomp bool `json:"seccomp"`
+	// RootEmulation fakes success for chown, setuid-family and device
+	// mknod calls a single-id mapping cannot honour (builds only; see
+	// docs/root-emulation.md).
+	RootEmulation bool     `json:"root_emulation,omitempty"`
 	MaskedPaths   []string `json:"masked_paths,omitempty"`
 	ReadonlyPaths []string `json:"readonly_paths,omitempty"`
 	// Terminal gives the process a new pty as its controlling terminal,

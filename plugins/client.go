@@ -296,6 +296,7 @@ func (c *Client) callError(parent, cctx context.Context, op, at string, err erro
 	case st.Code() == codes.Unknown:
 		// What a handler's own error arrives as.
 		e.Err = errors.New(st.Message())
+		e.Handler = true
 	case st.Code() == codes.Unavailable || c.waitExited(200*time.Millisecond):
 		c.kill(true)
 		e.Err = fmt.Errorf("%w (%s)%s", ErrCrashed, c.exitState(), c.stderrNote())

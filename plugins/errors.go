@@ -3,6 +3,7 @@ package plugins
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Errors returned (wrapped in *Error) when a plugin misbehaves; callers
@@ -36,10 +37,17 @@ type Error struct {
 	Plugin string // the executable's path, or "builtin NAME"
 	Op     string // start, info, cache inputs, execute
 	Err    error
+	// Handler is set when the plugin's handler answered with this error
+	// (the plugin itself is fine): for a built-in, the error speaks for
+	// itself and the plugin is not named.
+	Handler bool
 }
 
 func (e *Error) Error() string {
 	s := fmt.Sprintf("plugin %s: %s: %v", e.Plugin, e.Op, e.Err)
+	if e.Handler && strings.HasPrefix(e.Plugin, "builtin ") {
+		s = e.Err.Error()
+	}
 	if e.Where != "" {
 		s = e.Where + ": " + s
 	}

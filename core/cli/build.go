@@ -33,6 +33,7 @@ func buildCommand() *cli.Command {
 			sliceFlag("plugin-dir", "", "also look for instruction plugins in this directory"),
 			sliceFlag("plugin-checksum", "", "refuse plugin NAME unless its sha256 is SUM: NAME=SUM"),
 			&cli.StringFlag{Name: "platform", Usage: "target platform (accepted when it is this host's)"},
+			&cli.StringFlag{Name: "root-emulation", Usage: "fake chown/setuid/mknod success in RUN: off or seccomp (default: seccomp without a subordinate id range)"},
 		},
 		Action: buildImage,
 	}
@@ -84,6 +85,7 @@ func buildOptions(c *cli.Context) (core.BuildOptions, error) {
 	opts.NoCache = c.Bool("no-cache")
 	opts.Network = c.String("network")
 	opts.Platform = c.String("platform")
+	opts.RootEmulation = c.String("root-emulation")
 	var err error
 	if opts.BuildArgs, err = buildArgs(c.StringSlice("build-arg")); err != nil {
 		return opts, err

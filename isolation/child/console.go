@@ -17,6 +17,12 @@ func setupConsole(spec *isolation.Spec) error {
 	if !spec.Terminal {
 		return nil
 	}
+	return openConsole(spec, true)
+}
+
+// openConsole does the work of setupConsole; bindConsole also binds the
+// slave at /dev/console.
+func openConsole(spec *isolation.Spec, bindConsole bool) error {
 	root := spec.Rootfs.MountDir
 	master, err := os.OpenFile(filepath.Join(root, "dev/pts/ptmx"), os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -54,8 +60,10 @@ func setupConsole(spec *isolation.Spec) error {
 	}
 	slave := os.NewFile(uintptr(sfd), "pty-slave")
 	defer slave.Close()
-	if err := mountAt(root, "/dev/console", true, fdPath(slave), "", unix.MS_BIND, ""); err != nil {
-		return err
+	if bindConsole {
+		if err := mountAt(root, "/dev/console", true, fdPath(slave), "", unix.MS_BIND, ""); err != nil {
+			return err
+		}
 	}
 	err = isolation.SendConsole(spec.ConsoleFd, master)
 	unix.Close(spec.ConsoleFd)

@@ -31,6 +31,17 @@ func dropPrivileges(spec *isolation.Spec) error {
 			return fmt.Errorf("set no_new_privs: %w", err)
 		}
 	}
+	if spec.RootEmulation {
+		// Loaded first, so that a stricter profile loaded after it keeps
+		// its own errno for the same calls (the newest filter wins a tie).
+		f, err := seccomp.RootEmulation()
+		if err != nil {
+			return fmt.Errorf("compile root emulation filter: %w", err)
+		}
+		if err := f.Load(); err != nil {
+			return fmt.Errorf("load root emulation filter: %w", err)
+		}
+	}
 	if spec.Seccomp {
 		f, err := seccomp.Default(spec.Capabilities)
 		if err != nil {

@@ -52,6 +52,18 @@
 // without it the kernel requires CAP_SYS_ADMIN in the current user namespace,
 // which the init has as container root.
 //
+// Root emulation (RootEmulation, rootemu.go) is a second, small filter for
+// builds in a user namespace that maps a single id: chown and friends,
+// set*id and setgroups, and mknod/mknodat of character and block devices
+// return 0 without doing anything (SECCOMP_RET_ERRNO with errno 0), as
+// charliecloud's ch-image --force=seccomp does; capset is not faked (its
+// result does not depend on the mapping). It is loaded in addition to the
+// profile, before it: the kernel keeps the lowest action of all filters,
+// so ERRNO(0) beats the profile's ALLOW, KILL beats ERRNO, and between two
+// ERRNO results the newest filter wins, which lets a profile that refuses
+// one of these calls keep its errno. Never for hull run: programs that
+// drop privileges would believe they had. See docs/root-emulation.md.
+//
 // Deliberately not done (yet): SCMP_ACT_NOTIFY (no supervisor), the
 // SECCOMP_FILTER_FLAG_* flags a profile may request, libseccomp's socketcall
 // demultiplexing on i386 (socketcall itself is allowed, as in Docker),

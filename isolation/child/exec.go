@@ -1,0 +1,69 @@
+package child
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+
+	"github.com/hull-project/hull/isolation"
+	"golang.org/x/sys/unix"
+)
+
+// ExecMain is the in-container stage of isolation.Exec: nsenter has put
+// this process in every namespace of the container. It never returns.
+func ExecMain() {
+	runtime.LockOSThread()
+	// First of all: nothing in the container may ptrace us or open our
+	// /proc files while we still hold capabilities.
+	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	unix.Close(3) // the sealed copy of hull we run from
+	errPipe := os.NewFile(5, "error-pipe")
+	unix.CloseOnExec(5)
+	err := execStage()
+	var se *isolation.StartError
+	if !errors.As(err, &se) {
+		se = &isolation.StartError{Code: 125, Msg: err.Error()}
+	}
+	isolation.ReportError(errPipe, se)
+	os.Exit(se.Code)
+}
+
+func execStage() error {
+	f := os.NewFile(4, "spec-pipe")
+	data, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("read exec spec: %w", err)
+	}
+	var es isolation.ExecSpec
+	if err := json.Unmarshal(data, &es); err != nil {
+		return fmt.Errorf("decode exec spec: %w", err)
+	}
+	spec := &isolation.Spec{Args: es.Args, Env: es.Env, Cwd: es.Cwd, UID: es.UID, GID: es.GID,
+		AdditionalGIDs: es.AdditionalGIDs, Capabilities: es.Capabilities, NoNewPrivileges: es.NoNewPrivileges,
+		Seccomp: es.Seccomp, Mapping: es.Mapping, Terminal: es.Terminal, ConsoleFd: es.ConsoleFd,
+		ConsoleRows: es.ConsoleRows, ConsoleCols: es.ConsoleCols, Rootfs: isolation.Rootfs{MountDir: "/"}}
+	if err := execConsole(spec); err != nil {
+		return fmt.Errorf("set up console: %w", err)
+	}
+	cmd, err := prepareCommand(spec)
+	if err != nil {
+		return err
+	}
+	if err := dropPrivileges(spec); err != nil {
+		return fmt.Errorf("drop privileges: %w", err)
+	}
+	return cmd.exec()
+}
+
+// execConsole is setupConsole without the /dev/console bind: the
+// container's console is its first process's.
+func execConsole(spec *isolation.Spec) error {
+	if !spec.Terminal {
+		return nil
+	}
+	return openConsole(spec, false)
+}

@@ -1,0 +1,135 @@
+package isolation
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+)
+
+// ExecArg is argv[1] of the in-container stage of Exec.
+const ExecArg = "__hull-exec"
+
+// ExecSpec is a process to start inside a running container (hull exec).
+type ExecSpec struct {
+	Args            []string `json:"args"`
+	Env             []string `json:"env"`
+	Cwd             string   `json:"cwd"`
+	UID             int      `json:"uid"`
+	GID             int      `json:"gid"`
+	AdditionalGIDs  []int    `json:"additional_gids,omitempty"`
+	Capabilities    []string `json:"capabilities"`
+	NoNewPrivileges bool     `json:"no_new_privileges,omitempty"`
+	Seccomp         bool     `json:"seccomp"`
+	Terminal        bool     `json:"terminal,omitempty"`
+	ConsoleRows     uint16   `json:"console_rows,omitempty"`
+	ConsoleCols     uint16   `json:"console_cols,omitempty"`
+	Mapping         Mapping  `json:"mapping"`
+	// ConsoleFd is set by Exec.
+	ConsoleFd int `json:"console_fd,omitempty"`
+}
+
+// Exec starts spec inside the namespaces of the container whose PID 1 has
+// host pid pid, with the same kind of confinement as the container's own
+// process (bounding set, seccomp, no_new_privs, user).
+//
+// A Go process cannot join a user or mount namespace (it is
+// multithreaded), so util-linux's nsenter joins them and then executes a
+// sealed in-memory copy of hull (never the binary on disk: inside the
+// container, /proc/PID/exe of that stage must not lead to the user's hull,
+// runc CVE-2019-5736), which makes itself non-dumpable, confines itself
+// and executes the command. fds: 3 the hull copy, 4 the spec pipe, 5 the
+// error pipe, 6 the console socket with Terminal.
+func Exec(pid int, spec *ExecSpec, stdio Stdio) (*Process, error) {
+	nsenter, err := exec.LookPath("nsenter")
+	if err != nil {
+		for _, p := range []string{"/usr/bin/nsenter", "/bin/nsenter"} {
+			if _, serr := os.Stat(p); serr == nil {
+				nsenter, err = p, nil
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("exec needs nsenter (util-linux): %w", err)
+		}
+	}
+	mem, err := sealedSelfCopy()
+	if err != nil {
+		return nil, err
+	}
+	defer mem.Close()
+	specR, specW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer specR.Close()
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		specW.Close()
+		return nil, err
+	}
+	args := []string{nsenter, "--target", strconv.Itoa(pid), "--user", "--mount", "--pid", "--uts", "--ipc", "--cgroup",
+		"--preserve-credentials", "--root"}
+	if !sameNamespace(pid, "net") {
+		args = append(args, "--net")
+	}
+	args = append(args, "--", "/proc/self/fd/3", ExecArg)
+	cmd := &exec.Cmd{Path: nsenter, Args: args, Env: []string{},
+		ExtraFiles:  []*os.File{mem, specR, errW},
+		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}}
+	proc := &Process{}
+	var consoleSock *os.File
+	if spec.Terminal {
+		var child *os.File
+		if consoleSock, child, err = socketPair(); err != nil {
+			closeAll(specW, errR, errW)
+			return nil, err
+		}
+		defer consoleSock.Close()
+		defer child.Close()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, child)
+		spec.ConsoleFd = 6
+		// nsenter forks; the terminal is made the controlling one inside.
+	} else {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.Stdin, stdio.Stdout, stdio.Stderr
+	}
+	err = cmd.Start()
+	errW.Close()
+	if err != nil {
+		closeAll(specW, errR)
+		return nil, fmt.Errorf("exec: start nsenter: %w", err)
+	}
+	proc.Pid = cmd.Process.Pid
+	proc.wait = func() (ExitStatus, error) { return waitCmd(cmd) }
+	data, err := json.Marshal(spec)
+	if err == nil {
+		_, err = specW.Write(data)
+	}
+	specW.Close()
+	if err != nil {
+		errR.Close()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("exec: send spec: %w", err)
+	}
+	if consoleSock != nil {
+		closeAll(cmd.ExtraFiles[len(cmd.ExtraFiles)-1])
+		proc.Console, _ = recvConsole(consoleSock)
+	}
+	err = readStartResult(errR)
+	errR.Close()
+	if err != nil {
+		_ = cmd.Wait()
+		closeAll(proc.Console)
+		return nil, err
+	}
+	return proc, nil
+}
+
+// sameNamespace reports whether pid shares our namespace of that kind.
+func sameNamespace(pid int, kind string) bool {
+	a, err1 := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, kind))
+	b, err2 := os.Readlink("/proc/self/ns/" + kind)
+	return err1 == nil && err2 == nil && a == b
+}

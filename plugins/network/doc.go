@@ -1,0 +1,35 @@
+// Package network gives containers and RUN steps their network. Its
+// contract, Driver, is what every network plugin implements: Setup attaches
+// a network to a container's network namespace once the namespace exists
+// and before the container's command starts; Teardown releases it.
+//
+// Built-in drivers, served by hull itself, in-process (no plugin process):
+//   - none: the new network namespace keeps only its loopback (the
+//     isolation child brings lo up); Setup does nothing.
+//   - host: the container shares the user's network namespace.
+//   - slirp4netns (also "bridge", Docker's name for the default): a
+//     user-mode TCP/IP stack. Setup starts slirp4netns with --configure, so
+//     tap0 gets 10.0.2.100/24, gateway 10.0.2.2 and DNS 10.0.2.3 without
+//     any program running inside the container. Published ports go through
+//     rootlesskit's slirp4netns port driver (the API socket's add_hostfwd),
+//     which needs no process inside the namespace either.
+//   - pasta (passt): another user-mode stack, copying the host's addresses.
+//
+// Lifetime without leaks: a slirp4netns is started with --exit-fd; hull
+// keeps the only write end, so slirp4netns exits by itself when hull
+// closes it (Teardown) or dies, even by kill -9. Nothing is killed on the
+// exit path. pasta daemonizes; its pid file is read and the process is
+// killed on Teardown, and pasta itself exits when the network namespace
+// goes away.
+//
+// External plugins are executables named NAME in the network/ folder of a
+// plugin directory (see plugins.SearchPath), selected by `--network NAME`.
+// They speak the Network service of proto/network.proto over go-plugin
+// (gRPC on a unix socket) with Handshake; hull keeps the plugin process
+// alive from Setup to Teardown. A plugin is not trusted with the host: the
+// Result it returns is validated (Result.Validate) before it is written to
+// the container's /etc files.
+//
+// Not here: the -p flag parser is PortMapping's (ParsePublish); /etc files
+// and the wiring into `hull run` and builds are core's.
+package network

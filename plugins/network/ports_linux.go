@@ -1,0 +1,5 @@
+package network
+
+import "syscall"
+
+const errAddrInUse = syscall.EADDRINUSE
