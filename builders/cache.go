@@ -89,7 +89,14 @@ func (c *cache) put(key string, rec cacheRecord) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(c.dir, ".tmp-index-")
+	return writeFileAtomic(c.path(), data)
+}
+
+// writeFileAtomic replaces path with data through a temporary file in the
+// same directory and a rename, so a reader never sees half a file. No
+// fsync: caches are rebuilt when lost.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-")
 	if err != nil {
 		return err
 	}
@@ -102,7 +109,7 @@ func (c *cache) put(key string, rec cacheRecord) error {
 		os.Remove(tmp.Name())
 		return err
 	}
-	return os.Rename(tmp.Name(), c.path())
+	return os.Rename(tmp.Name(), path)
 }
 
 // Prune forgets every cached step (`hull builder prune`).
