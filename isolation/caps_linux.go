@@ -3,6 +3,8 @@ package isolation
 import (
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,4 +27,19 @@ func reexec(args []string) error {
 		return fmt.Errorf("re-exec for capabilities: %w", err)
 	}
 	return errNoReexec
+}
+
+// allCaps lists every capability the running kernel knows.
+func allCaps() []uintptr {
+	last := unix.CAP_LAST_CAP
+	if b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap"); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			last = n
+		}
+	}
+	caps := make([]uintptr, 0, last+1)
+	for c := 0; c <= last; c++ {
+		caps = append(caps, uintptr(c))
+	}
+	return caps
 }

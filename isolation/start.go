@@ -134,8 +134,14 @@ func initCommand(spec *Spec) (*exec.Cmd, error) {
 
 // setMappings lets Go write a single mapping before the child's first
 // execve; full mappings are written by newuidmap/newgidmap after Start.
+// Then the child's first execve happens while its uid is still unmapped,
+// which would clear its capabilities; raising them all as ambient
+// capabilities (in the new namespace, before that execve) carries them
+// across it, which saves re-executing the child once the map exists. The
+// child clears the ambient set before it executes the container's command.
 func setMappings(attr *syscall.SysProcAttr, m Mapping) {
 	if m.IsFull() {
+		attr.AmbientCaps = allCaps()
 		return
 	}
 	for _, e := range m.UIDs {
