@@ -15,12 +15,14 @@
 //	      one JSON startError when setup fails; a successful execve of the
 //	      container's command closes it, so EOF means "started".
 //
-// A process whose uid map was written by newuidmap after it was cloned has
-// lost its capabilities at its first execve (the kernel computes them while
-// its uid is still unmapped), so the child re-executes itself once (argv[2] =
-// "stage2") to gain the user namespace's full capability set. With a single
-// mapping, Go writes the map before the first execve and no second stage is
-// needed.
+// A process whose uid map is written by newuidmap after it was cloned would
+// lose its capabilities at its first execve (the kernel computes them while
+// its uid is still unmapped), so Start raises every capability as ambient
+// in the child before that execve; the child clears the ambient set again
+// before it executes the container's command. AwaitMapping still re-executes
+// the child once ("stage2") if it finds itself without CAP_SYS_ADMIN, as a
+// fallback for kernels without ambient capabilities. With a single mapping,
+// Go writes the map before the first execve.
 //
 // HelperArg runs the same dance for short helpers that need the user
 // namespace but no container (unpacking and removing layers owned by
