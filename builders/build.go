@@ -108,6 +108,9 @@ func (b *build) close() {
 	if err := b.env.removeAll(b.dir); err != nil {
 		b.out.line("WARNING: clean up build dir %s: %v", b.dir, err)
 	}
+	if err := os.RemoveAll(filepath.Join(b.env.StateDir, b.id)); err != nil {
+		b.out.line("WARNING: clean up build state: %v", err)
+	}
 }
 
 // targetStage is --target, or the last stage.
