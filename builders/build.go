@@ -33,6 +33,7 @@ type build struct {
 	statOnce sync.Once
 	stats    *statCache // context file digests, loaded on first use
 
+	wg      sync.WaitGroup // background stage builds
 	mu      sync.Mutex
 	results map[int]*stageResult
 	waits   map[int]chan struct{}
@@ -60,6 +61,11 @@ func Build(ctx context.Context, env Env, opts Options) (*image.Image, error) {
 		return nil, err
 	}
 	defer b.close()
+	// Stages started in the background stop with the build and are waited
+	// for before its scratch dir goes.
+	ctx, cancel := context.WithCancel(ctx)
+	defer b.wg.Wait()
+	defer cancel()
 	for _, w := range df.Warnings {
 		b.out.line("WARNING: %s", w)
 	}
@@ -171,7 +177,11 @@ func (b *build) stage(ctx context.Context, s *dockerfile.Stage) (*stageResult, e
 func (b *build) prefetchDeps(ctx context.Context, s *dockerfile.Stage) {
 	for _, dep := range b.stageDeps(s) {
 		dep := dep
-		go func() { _, _ = b.stage(ctx, dep) }()
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			_, _ = b.stage(ctx, dep)
+		}()
 	}
 }
 

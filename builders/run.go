@@ -12,6 +12,7 @@ import (
 
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/isolation"
+	"github.com/hull-project/hull/plugins/network"
 	"github.com/hull-project/hull/plugins/sdk"
 )
 
@@ -19,20 +20,45 @@ import (
 const buildHostname = "buildkitsandbox"
 
 // network is a RUN's network: the step's --network, else the build's,
-// else host (the user's own network: a user-mode network arrives with the
-// networking plugins; until then `--network none` isolates a build).
-func (b *build) network(step string) (string, error) {
+// else the default user-mode network (as `hull run`). Names and options
+// are those of `hull run --network`.
+func (b *build) network(step string) (network.Mode, error) {
 	n := step
 	if n == "" || n == "default" {
 		n = b.opts.Network
 	}
-	switch n {
-	case "", "default", "host":
-		return container.NetworkHost, nil
-	case "none":
-		return container.NetworkNone, nil
+	return network.ParseMode(n)
+}
+
+// startRun starts a RUN's container with its network attached, and
+// returns a function that waits for it and tears the network down.
+func (b *build) startRun(ctx context.Context, spec *isolation.Spec, stdio isolation.Stdio, mode network.Mode) (*isolation.Process, func() (isolation.ExitStatus, error), error) {
+	att, err := network.Open(mode, network.OpenOptions{ContainerID: spec.ID, StateDir: spec.StateDir})
+	if err != nil {
+		return nil, nil, err
 	}
-	return "", fmt.Errorf("network %q is not supported for builds (none, host)", n)
+	hooks := isolation.Hooks{}
+	if att != nil {
+		etc := container.EtcInput{Hostname: buildHostname, Network: mode.String()}
+		hooks.Created = func(pid int) error {
+			res, err := att.Setup(ctx, pid)
+			if err != nil {
+				return err
+			}
+			etc.IP, etc.Gateway, etc.DNS = res.IP(), res.Gateway, res.DNS
+			spec.Files, err = container.NetworkEtcFiles(etc)
+			return err
+		}
+	}
+	proc, err := isolation.StartWithHooks(spec, stdio, hooks)
+	if err != nil {
+		_ = att.Close()
+		return nil, nil, err
+	}
+	return proc, func() (isolation.ExitStatus, error) {
+		defer att.Close()
+		return proc.Wait()
+	}, nil
 }
 
 // runSpec builds the isolation spec of a RUN: the same isolation as `hull
@@ -47,7 +73,7 @@ func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sd
 	if err != nil {
 		return nil, err
 	}
-	files, err := container.EtcFiles(buildHostname, network)
+	files, err := container.EtcFiles(buildHostname, network.String())
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +98,7 @@ func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sd
 		AdditionalGIDs: user.AdditionalGIDs,
 		Hostname:       buildHostname,
 		Mounts:         mounts,
-		HostNetwork:    network == container.NetworkHost,
+		HostNetwork:    network.Name == container.NetworkHost,
 		Capabilities:   isolation.DefaultCapabilities(),
 		Seccomp:        true,
 		RootEmulation:  b.rootEmulation(),
