@@ -19,7 +19,7 @@ HULL_USER ?= hulltest
 HULL_HOME ?= /home/$(HULL_USER)
 HULL_SUBID ?= 200000:65536
 USER_BIN := $(HULL_HOME)/bin/hull
-DEBS := uidmap busybox-static fuse-overlayfs bubblewrap xz-utils
+DEBS := uidmap busybox-static fuse-overlayfs bubblewrap xz-utils slirp4netns passt iproute2
 FUZZTIME ?= 10s
 
 IS_ROOT := $(filter 0,$(shell id -u))
@@ -29,7 +29,7 @@ HULL_BIN ?= $(if $(IS_ROOT),$(USER_BIN),$(CURDIR)/bin/hull)
 # with a clean, predictable environment.
 AS_USER := $(if $(IS_ROOT),runuser -u $(HULL_USER) -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=$(HULL_HOME) USER=$(HULL_USER) LOGNAME=$(HULL_USER) LANG=C.UTF-8,env)
 
-.PHONY: all build deps setup demo test unit vet fmt-check fuzz integration bench clean
+.PHONY: all build deps setup demo test unit vet fmt-check fuzz integration bench clean test-plugins bench-build proto
 
 all: build
 
@@ -110,9 +110,30 @@ fuzz:
 # As root the test binary is built by go test and run through test/as-user.sh
 # (as $(HULL_USER), from a copy it can read), so the output still ends with
 # go test's own ok/FAIL summary line.
-integration: build $(if $(IS_ROOT),setup)
-	HULL_BIN=$(HULL_BIN) HULL_USER=$(HULL_USER) HULL_HOME=$(HULL_HOME) \
+integration: build $(if $(IS_ROOT),setup) test-plugins
+	HULL_BIN=$(HULL_BIN) HULL_USER=$(HULL_USER) HULL_HOME=$(HULL_HOME) HULL_TEST_PLUGINS=$(TEST_PLUGINS) \
 		$(GO) test -count=1 -timeout 30m -v $(if $(IS_ROOT),-exec $(CURDIR)/test/as-user.sh) ./test
+
+# The plugins the build and network tests drive (the examples and test-only
+# misbehaving ones), built here, where the Go caches are, into a directory the
+# unprivileged test user can read.
+TEST_PLUGINS ?= /tmp/hull-test-plugins
+test-plugins:
+	rm -rf $(TEST_PLUGINS) && install -d -m 0755 $(TEST_PLUGINS)
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/hull-template ./examples/instruction-plugin
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/buildplugin ./test/testdata/buildplugin
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/hull-net-subnet ./examples/network-plugin
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/netplugin ./test/testdata/netplugin
+	chmod -R a+rX $(TEST_PLUGINS)
+
+## proto: regenerate plugins/proto (protoc, protoc-gen-go v1.36.6, protoc-gen-go-grpc v1.3.0)
+proto:
+	protoc --go_out=. --go_opt=paths=source_relative --go-grpc_out=. --go-grpc_opt=paths=source_relative \
+		plugins/proto/instruction.proto plugins/proto/network.proto
+
+## bench-build: hull build vs podman/buildah/charliecloud on the reference workloads
+bench-build: build $(if $(IS_ROOT),setup)
+	HULL_BIN=$(HULL_BIN) HULL_USER=$(HULL_USER) bench/build.sh
 
 ## bench: hull run vs bwrap (and podman when installed) start-up time
 bench: build $(if $(IS_ROOT),setup)

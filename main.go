@@ -19,7 +19,7 @@ func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case isolation.InitArg:
-			child.Main(builders.Tasks())
+			child.Main(core.Tasks(builders.Tasks()))
 		case isolation.ExecArg:
 			child.ExecMain()
 		case plugins.BuiltinArg:
@@ -28,6 +28,8 @@ func main() {
 			}
 		case isolation.HelperArg:
 			core.HelperMain(os.Args[2:])
+		case core.MonitorArg:
+			core.MonitorMain(os.Args[2:])
 		}
 	}
 	os.Exit(cli.Main(os.Args))

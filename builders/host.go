@@ -64,11 +64,11 @@ func (h *stepHost) Run(ctx context.Context, r sdk.RunRequest) (sdk.RunResult, er
 	if len(r.Stdin) > 0 {
 		stdio.Stdin = bytes.NewReader(r.Stdin)
 	}
-	proc, err := isolation.Start(spec, stdio)
+	wait, err := h.b.startRun(ctx, spec, stdio, r.Network)
 	if err != nil {
 		return sdk.RunResult{}, fmt.Errorf("run %s: %w", r.Args[0], err)
 	}
-	status, err := proc.Wait()
+	status, err := wait()
 	if err != nil {
 		return sdk.RunResult{}, err
 	}

@@ -30,12 +30,17 @@ func (b *build) network(step string) (network.Mode, error) {
 	return network.ParseMode(n)
 }
 
-// startRun starts a RUN's container with its network attached, and
-// returns a function that waits for it and tears the network down.
-func (b *build) startRun(ctx context.Context, spec *isolation.Spec, stdio isolation.Stdio, mode network.Mode) (*isolation.Process, func() (isolation.ExitStatus, error), error) {
+// startRun starts a RUN's container with its network (the step's
+// --network) attached, and returns a function that waits for it and tears
+// the network down.
+func (b *build) startRun(ctx context.Context, spec *isolation.Spec, stdio isolation.Stdio, step string) (func() (isolation.ExitStatus, error), error) {
+	mode, err := b.network(step)
+	if err != nil {
+		return nil, err
+	}
 	att, err := network.Open(mode, network.OpenOptions{ContainerID: spec.ID, StateDir: spec.StateDir})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	hooks := isolation.Hooks{}
 	if att != nil {
@@ -53,9 +58,9 @@ func (b *build) startRun(ctx context.Context, spec *isolation.Spec, stdio isolat
 	proc, err := isolation.StartWithHooks(spec, stdio, hooks)
 	if err != nil {
 		_ = att.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return proc, func() (isolation.ExitStatus, error) {
+	return func() (isolation.ExitStatus, error) {
 		defer att.Close()
 		return proc.Wait()
 	}, nil
@@ -69,11 +74,11 @@ func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sd
 	if err != nil {
 		return nil, err
 	}
-	network, err := b.network(r.Network)
+	mode, err := b.network(r.Network)
 	if err != nil {
 		return nil, err
 	}
-	files, err := container.EtcFiles(buildHostname, network.String())
+	files, err := container.EtcFiles(buildHostname, mode.String())
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +103,7 @@ func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sd
 		AdditionalGIDs: user.AdditionalGIDs,
 		Hostname:       buildHostname,
 		Mounts:         mounts,
-		HostNetwork:    network.Name == container.NetworkHost,
+		HostNetwork:    mode.Name == container.NetworkHost,
 		Capabilities:   isolation.DefaultCapabilities(),
 		Seccomp:        true,
 		RootEmulation:  b.rootEmulation(),
@@ -191,10 +196,7 @@ func (b *build) bindMount(ctx context.Context, st *stageState, m sdk.RunMount) (
 		if err != nil {
 			return isolation.Mount{}, err
 		}
-		if m.Source != "" && m.Source != "/" && m.Source != "." {
-			return isolation.Mount{}, fmt.Errorf("--mount from=%s: a source inside a stage is not supported yet", m.From)
-		}
-		return isolation.Mount{Type: "layers", Layers: src.dirs(), Destination: m.Target}, nil
+		return isolation.Mount{Type: "layers", Layers: src.dirs(), Source: m.Source, Destination: m.Target}, nil
 	}
 	src, err := resolveInContext(b.opts.ContextDir, m.Source)
 	if err != nil {

@@ -99,7 +99,10 @@ func (b *build) stepKey(ctx context.Context, st *stageState, h Handler, req sdk.
 	if err != nil {
 		return "", err
 	}
+	// The build's --network is part of every key: a RUN that saw no
+	// network is not the same step as one that saw the host's.
 	parts := []string{"parent " + st.key, "plugin " + h.Plugin + "@" + h.Version, "instruction " + string(insJSON),
+		"network " + b.opts.Network,
 		"args " + strings.Join(st.args.sorted(), "\x00"), "extra " + strings.Join(in.Extra, "\x00")}
 	if len(in.ContextPaths) > 0 && in.From == "" {
 		sum, err := b.contextHash(in.ContextPaths)

@@ -52,6 +52,8 @@ type ImageConfigView struct {
 	OnBuild      []string            `json:"OnBuild"`
 	Labels       map[string]string   `json:"Labels"`
 	StopSignal   string              `json:"StopSignal,omitempty"`
+	Healthcheck  *image.Healthcheck  `json:"Healthcheck,omitempty"`
+	Shell        []string            `json:"Shell,omitempty"`
 }
 
 // RootFSView lists an image's layers by diff id.
@@ -206,7 +208,8 @@ func ImageInspect(img *image.Image) ImageView {
 	c := img.Config.Config
 	v.Config = ImageConfigView{User: c.User, ExposedPorts: c.ExposedPorts, Env: c.Env, Cmd: c.Cmd,
 		Volumes: c.Volumes, WorkingDir: c.WorkingDir, Entrypoint: c.Entrypoint, Labels: c.Labels,
-		StopSignal: c.StopSignal}
+		StopSignal: c.StopSignal, OnBuild: img.Extras.OnBuild, Healthcheck: img.Extras.Healthcheck,
+		Shell: img.Extras.Shell}
 	return v
 }
 

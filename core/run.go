@@ -22,9 +22,6 @@ const (
 	ExitCommandNotFound = 127 // the command does not exist
 )
 
-// ErrDetachNotSupported answers -d until containers can outlive hull.
-var ErrDetachNotSupported = errors.New("detached containers are not supported yet")
-
 // RunOptions are the options of `hull run`.
 type RunOptions struct {
 	container.Options
@@ -46,7 +43,8 @@ type Stdio struct {
 // the command cannot be run) and err says why.
 func (h *Hull) Run(ctx context.Context, opts RunOptions, stdio Stdio) (int, error) {
 	if opts.Detach {
-		return ExitHullError, ErrDetachNotSupported
+		_, code, err := h.RunDetached(opts)
+		return code, err
 	}
 	c, layers, err := h.create(opts)
 	if err != nil {
@@ -94,6 +92,13 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 		return h.startFailed(c, fmt.Errorf("create state dir: %w", err))
 	}
 	defer os.RemoveAll(stateDir)
+	// hull run is the monitor of a foreground container: ps and rm see it
+	// as running exactly while this lock is held.
+	release, err := h.Containers.HoldMonitor(c.ID)
+	if err != nil {
+		return h.startFailed(c, err)
+	}
+	defer release()
 	spec, err := c.Spec(container.SpecInput{Layers: layers, Mapping: h.Mapping,
 		UpperDir: h.Containers.UpperDir(c.ID), WorkDir: h.Containers.WorkDir(c.ID),
 		MountDir: h.Containers.RootfsDir(c.ID), StateDir: stateDir})
@@ -112,13 +117,23 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 	if err != nil {
 		return h.startFailed(c, err)
 	}
-	proc, err := isolation.Start(spec, stdioFiles)
+	att, err := openNetwork(c, stateDir)
+	if err != nil {
+		return h.startFailed(c, err)
+	}
+	defer closeNetwork(att)
+	proc, err := isolation.StartWithHooks(spec, stdioFiles, NetworkHooks(ctx, att, spec, c.EtcInput()))
 	sess.started()
 	if err != nil {
 		return h.startFailed(c, err)
 	}
 	slog.Debug("container started", "id", c.ID, "pid", proc.Pid)
-	h.record(c.ID, func(c *container.Container) { c.SetRunning(proc.Pid, time.Now().UTC()) })
+	h.record(c.ID, func(c *container.Container) {
+		c.SetRunning(proc.Pid, time.Now().UTC())
+		if att != nil {
+			c.SetNetwork(att.Result)
+		}
+	})
 	status, err := sess.serve(ctx, proc)
 	if err != nil {
 		return ExitHullError, err

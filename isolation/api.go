@@ -31,7 +31,9 @@ type Hooks struct {
 	// written, before it sets anything up: the place to attach a network
 	// (the child's network namespace is /proc/PID/ns/net, its user
 	// namespace /proc/PID/ns/user). The child waits until it returns; an
-	// error aborts the start.
+	// error aborts the start. The spec is sent to the child after the hook,
+	// so changes the hook makes to it (say, /etc/hosts with the address it
+	// got) reach the container.
 	Created func(pid int) error
 }
 

@@ -26,7 +26,7 @@ type Mapping struct {
 type Mount struct {
 	Type        string   `json:"type"` // "bind", "tmpfs" or "layers" (read-only overlay of Layers)
 	Source      string   `json:"source,omitempty"`
-	Layers      []string `json:"layers,omitempty"` // for "layers": image layer dirs, topmost first
+	Layers      []string `json:"layers,omitempty"` // for "layers": image layer dirs, topmost first; Source is then a path inside them
 	Destination string   `json:"destination"`
 	Options     []string `json:"options,omitempty"` // "ro", "rw", "nosuid", "nodev", "noexec", "size=…", "mode=…"
 }

@@ -79,7 +79,9 @@ func Discover(dirs []string, opts DiscoverOptions) ([]Found, error) {
 			continue
 		}
 		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), ".") {
+			// The network/ folder holds network plugins (package
+			// plugins/network), not instruction plugins.
+			if strings.HasPrefix(e.Name(), ".") || (e.Name() == "network" && e.IsDir()) {
 				continue
 			}
 			out = append(out, inspect(filepath.Join(dir, e.Name()), dir, cache, opts.Launch))

@@ -12,6 +12,11 @@ import (
 // dstRoot, both host paths of directory trees. Every path is resolved
 // inside its root (see the package documentation).
 func Copy(srcRoot, dstRoot string, op Op) error {
+	if len(op.Sources) == 0 && srcRoot == "" {
+		// Only op.Files (heredocs, downloads): nothing is read from a
+		// source tree.
+		srcRoot = dstRoot
+	}
 	src, err := openRoot(srcRoot)
 	if err != nil {
 		return err

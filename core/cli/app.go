@@ -86,12 +86,13 @@ func App() *cli.App {
 			return cli.ShowAppHelp(c)
 		},
 		Commands: []*cli.Command{
-			runCommand(), psCommand(), rmCommand(), containerCommand(),
+			runCommand(), portCommand(), psCommand(), rmCommand(), containerCommand(),
 			importCommand(), imagesCommand(), tagCommand(), rmiCommand(), historyCommand(), imageCommand(),
 			inspectCommand(), versionCommand(), infoCommand(), buildCommand(), pluginCommand(),
 			pullCommand(), pushCommand(), loginCommand(), logoutCommand(), saveCommand(), loadCommand(), systemCommand(),
 		},
 	}
+	app.Commands = append(app.Commands, lifecycleCommands()...)
 	for _, c := range app.Commands {
 		prepare(c)
 	}

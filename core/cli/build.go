@@ -24,7 +24,7 @@ func buildCommand() *cli.Command {
 			sliceFlag("build-arg", "", "set build-time variables"),
 			&cli.StringFlag{Name: "target", Usage: "set the target build stage to build"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "do not use cache when building the image"},
-			&cli.StringFlag{Name: "network", Usage: "networking mode for the RUN instructions: default, host or none"},
+			&cli.StringFlag{Name: "network", Usage: "networking mode for the RUN instructions: default (bridge, user-mode), none, host, slirp4netns or a network plugin, with options as in run"},
 			sliceFlag("label", "", "set metadata for an image"),
 			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "type of progress output: auto, plain or quiet"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "suppress the build output and print the image ID on success"},

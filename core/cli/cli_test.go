@@ -45,9 +45,9 @@ func TestRunFlags(t *testing.T) {
 		want core.RunOptions
 	}{
 		{[]string{"busybox", "ls", "-l", "/"}, core.RunOptions{Image: "busybox",
-			Options: container.Options{Cmd: []string{"ls", "-l", "/"}, Network: "none"}}},
+			Options: container.Options{Cmd: []string{"ls", "-l", "/"}, Network: "bridge"}}},
 		{[]string{"-it", "--rm", "busybox"}, core.RunOptions{Image: "busybox",
-			Options: container.Options{Tty: true, Interactive: true, AutoRemove: true, Network: "none"}}},
+			Options: container.Options{Tty: true, Interactive: true, AutoRemove: true, Network: "bridge"}}},
 		{[]string{"-e", "A=1,2", "--env", "B", "--env-file", "f", "-w", "/w", "-u", "1:2", "--name", "n",
 			"-h", "host", "-v", "/a:/b:ro", "--mount", "type=tmpfs,target=/t", "--tmpfs", "/x:size=1m",
 			"--read-only", "--init", "--security-opt", "no-new-privileges", "--cap-add", "NET_ADMIN",
@@ -59,7 +59,7 @@ func TestRunFlags(t *testing.T) {
 				CapAdd: []string{"NET_ADMIN"}, CapDrop: []string{"ALL"}, Network: "host",
 				Cmd: []string{"sh", "-c", "echo --rm"}}}},
 		{[]string{"--entrypoint", "", "img"}, core.RunOptions{Image: "img",
-			Options: container.Options{Entrypoint: &ep, Network: "none"}}},
+			Options: container.Options{Entrypoint: &ep, Network: "bridge"}}},
 		{[]string{"--net=host", "img", "--", "x"}, core.RunOptions{Image: "img",
 			Options: container.Options{Network: "host", Cmd: []string{"--", "x"}}}},
 	}

@@ -48,7 +48,7 @@ func containerCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "container",
 		Usage:       "Manage containers",
-		Subcommands: []*cli.Command{ls, rm, inspect, runCommand()},
+		Subcommands: append([]*cli.Command{ls, rm, inspect, runCommand(), pruneContainersCommand()}, lifecycleCommands()...),
 	}
 }
 
@@ -61,6 +61,9 @@ func psCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only display container IDs"},
 			&cli.BoolFlag{Name: "no-trunc", Usage: "don't truncate output"},
 			&cli.StringFlag{Name: "format", Usage: "format output using a Go template, 'table' or 'json'"},
+			&cli.IntFlag{Name: "last", Aliases: []string{"n"}, Value: -1, Usage: "show n last created containers (includes all states)"},
+			&cli.BoolFlag{Name: "latest", Aliases: []string{"l"}, Usage: "show the latest created container (includes all states)"},
+			sliceFlag("filter", "f", "filter output: status=, name=, ancestor=, id=, exited="),
 		},
 		Action: listContainers,
 	}
@@ -78,11 +81,13 @@ func listContainers(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	sel, err := psSelection(c)
+	if err != nil {
+		return err
+	}
 	var rows []containerRow
-	for _, ct := range all {
-		if c.Bool("all") || ct.State.Running {
-			rows = append(rows, psRow(ct, !c.Bool("no-trunc"), time.Now()))
-		}
+	for _, ct := range sel.apply(all) {
+		rows = append(rows, psRow(ct, !c.Bool("no-trunc"), time.Now()))
 	}
 	if c.Bool("quiet") {
 		for _, r := range rows {

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -15,7 +17,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "rm", Usage: "automatically remove the container when it exits"},
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep STDIN open"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-TTY"},
-		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run container in background (not supported yet)"},
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run container in background and print container ID"},
 		sliceFlag("env", "e", "set environment variables"),
 		sliceFlag("env-file", "", "read in a file of environment variables"),
 		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
@@ -31,7 +33,12 @@ func runFlags() []cli.Flag {
 		sliceFlag("security-opt", "", "security options: no-new-privileges, seccomp=unconfined"),
 		sliceFlag("cap-add", "", "add Linux capabilities"),
 		sliceFlag("cap-drop", "", "drop Linux capabilities"),
-		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Value: "none", Usage: "connect a container to a network: none or host"},
+		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Value: "bridge", Usage: "connect a container to a network: bridge (user-mode, the default), slirp4netns, none, host, or a network plugin; options after a colon: bridge:allow_host_loopback=true"},
+		sliceFlag("publish", "p", "publish a container's port to the host: [IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]"),
+		&cli.BoolFlag{Name: "publish-all", Aliases: []string{"P"}, Usage: "publish all exposed ports to free host ports"},
+		sliceFlag("add-host", "", "add a custom host-to-IP mapping (host:ip; ip may be host-gateway)"),
+		sliceFlag("dns", "", "set custom DNS servers"),
+		sliceFlag("dns-search", "", "set custom DNS search domains"),
 		&cli.StringFlag{Name: "pull", Value: core.PullMissing, Usage: "pull image before running: always, missing or never"},
 		&cli.StringFlag{Name: "platform", Usage: "platform to pull when the image is missing: os/arch[/variant]"},
 	}
@@ -42,7 +49,7 @@ func runCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "Create and run a new container from an image",
 		ArgsUsage: "IMAGE [COMMAND] [ARG...]",
-		Flags:     runFlags(),
+		Flags:     append(runFlags(), sliceFlag("plugin-dir", "", "also look for network plugins in DIR/network (--network NAME)")),
 		Action:    runContainer,
 	}
 }
@@ -51,11 +58,17 @@ func runContainer(c *cli.Context) error {
 	if err := needArgs(c, 1, -1); err != nil {
 		return err
 	}
+	if err := addPluginDirs(c.StringSlice("plugin-dir")); err != nil {
+		return err
+	}
 	opts := runOptions(c)
 	opts.Pull, opts.Puller = c.String("pull"), registry.PullOptions{Platform: c.String("platform"), Progress: newProgress(c.App.ErrWriter, false)}
 	h, err := openHull(c)
 	if err != nil {
 		return err
+	}
+	if opts.Detach {
+		return runDetached(c, h, opts)
 	}
 	code, err := h.Run(c.Context, opts, core.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 	if code == 0 && err == nil {
@@ -75,10 +88,33 @@ func runOptions(c *cli.Context) core.RunOptions {
 		Mounts: c.StringSlice("mount"), Tmpfs: c.StringSlice("tmpfs"), ReadOnly: c.Bool("read-only"),
 		Init: c.Bool("init"), Tty: c.Bool("tty"), Interactive: c.Bool("interactive"), AutoRemove: c.Bool("rm"),
 		SecurityOpt: c.StringSlice("security-opt"), CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"),
+		Publish: c.StringSlice("publish"), PublishAll: c.Bool("publish-all"), AddHosts: c.StringSlice("add-host"),
+		DNS: c.StringSlice("dns"), DNSSearch: c.StringSlice("dns-search"),
 	}}
 	if c.IsSet("entrypoint") {
 		ep := c.String("entrypoint")
 		o.Entrypoint = &ep
 	}
 	return o
+}
+
+// addPluginDirs puts --plugin-dir in front of HULL_PLUGIN_PATH, where the
+// network plugin is looked up: in this process, and in the monitor of a
+// detached container, which inherits the environment.
+func addPluginDirs(dirs []string) error {
+	if len(dirs) == 0 {
+		return nil
+	}
+	path := make([]string, 0, len(dirs)+1)
+	for _, d := range dirs {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return err
+		}
+		path = append(path, abs)
+	}
+	if old := os.Getenv("HULL_PLUGIN_PATH"); old != "" {
+		path = append(path, old)
+	}
+	return os.Setenv("HULL_PLUGIN_PATH", strings.Join(path, string(filepath.ListSeparator)))
 }

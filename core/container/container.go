@@ -26,6 +26,8 @@ type Container struct {
 	HostConfig HostConfig   `json:"HostConfig"`
 	State      State        `json:"State"`
 	Mounts     []MountPoint `json:"Mounts"`
+	// NetworkSettings is the network of the last start.
+	NetworkSettings NetworkSettings `json:"NetworkSettings"`
 }
 
 // Config is the part of the record that comes from the image and is
@@ -57,6 +59,12 @@ type HostConfig struct {
 	CapDrop        []string          `json:"CapDrop"`
 	SecurityOpt    []string          `json:"SecurityOpt"`
 	Init           bool              `json:"Init"`
+	// PortBindings are the -p and -P publications, by "PORT/PROTO"; a
+	// HostPort of "" or "0" is chosen at start.
+	PortBindings PortMap  `json:"PortBindings,omitempty"`
+	ExtraHosts   []string `json:"ExtraHosts,omitempty"`
+	DNS          []string `json:"Dns,omitempty"`
+	DNSSearch    []string `json:"DnsSearch,omitempty"`
 }
 
 // Mount is one --mount flag, parsed (Docker's HostConfig.Mounts entry).

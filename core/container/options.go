@@ -35,6 +35,12 @@ type Options struct {
 	SecurityOpt []string
 	CapAdd      []string
 	CapDrop     []string
+	// Networking: -p, -P, --add-host, --dns, --dns-search.
+	Publish    []string
+	PublishAll bool
+	AddHosts   []string
+	DNS        []string
+	DNSSearch  []string
 }
 
 // ImageRef is what a new container needs to know about its image.
@@ -64,6 +70,9 @@ func New(o Options, img ImageRef, lookup LookupEnv, now time.Time) (*Container, 
 		return nil, err
 	}
 	if c.Config.Hostname, err = hostname(o.Hostname, c.HostConfig.NetworkMode, c.ID); err != nil {
+		return nil, err
+	}
+	if err := c.setPorts(o, img.Config.ExposedPorts); err != nil {
 		return nil, err
 	}
 	plan, err := planMounts(c.HostConfig)

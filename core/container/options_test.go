@@ -66,7 +66,7 @@ func TestNew(t *testing.T) {
 	if !reflect.DeepEqual(c.Config.Env, []string{"X=1", "PATH=/bin"}) || c.Config.WorkingDir != "/work/x" || c.Config.User != "0:0" {
 		t.Errorf("config %+v", c.Config)
 	}
-	if c.HostConfig.NetworkMode != "none" || !reflect.DeepEqual(c.HostConfig.CapAdd, []string{"CAP_NET_ADMIN"}) {
+	if c.HostConfig.NetworkMode != "bridge" || !reflect.DeepEqual(c.HostConfig.CapAdd, []string{"CAP_NET_ADMIN"}) {
 		t.Errorf("host config %+v", c.HostConfig)
 	}
 	want := []MountPoint{{Type: "bind", Source: dir, Destination: "/data", Mode: "ro", RW: false, Propagation: "rprivate"}}
@@ -89,7 +89,7 @@ func TestNewErrors(t *testing.T) {
 	}{
 		{Options{}, noCmd, "no command specified"},
 		{Options{Workdir: "rel"}, img, "the working directory 'rel' is invalid, it needs to be an absolute path"},
-		{Options{Network: "bridge"}, img, "network bridge not found"},
+		{Options{Network: "none:x=1"}, img, "network none takes no options"},
 		{Options{Volumes: []string{"myvol:/data"}}, img, "named volumes are not supported yet"},
 		{Options{Volumes: []string{"/does/not/exist:/data"}}, img, "bind source path does not exist: /does/not/exist"},
 		{Options{Volumes: []string{"/tmp:/data:rx"}}, img, "invalid mode: rx"},

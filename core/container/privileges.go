@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/moby/sys/capability"
+
+	"github.com/hull-project/hull/plugins/network"
 )
 
 // knownCaps are every capability name this build knows, "CAP_CHOWN" …
@@ -100,21 +102,22 @@ func ParseSecurityOpts(opts []string) (Security, error) {
 	return s, nil
 }
 
-// Network modes hull knows; the networking work adds more.
+// Network modes with a meaning of their own here; any other mode is a
+// network plugin (see plugins/network), NetworkBridge the default.
 const (
-	NetworkNone = "none"
-	NetworkHost = "host"
+	NetworkNone   = network.None
+	NetworkHost   = network.Host
+	NetworkBridge = network.Bridge
 )
 
-// ParseNetwork checks --network; empty means none.
+// ParseNetwork checks --network and returns it normalised; empty means
+// the default user-mode network, "bridge".
 func ParseNetwork(mode string) (string, error) {
-	switch mode {
-	case "", NetworkNone:
-		return NetworkNone, nil
-	case NetworkHost:
-		return NetworkHost, nil
+	m, err := network.ParseMode(mode)
+	if err != nil {
+		return "", err
 	}
-	return "", fmt.Errorf("network %s not found", mode)
+	return m.String(), nil
 }
 
 func contains(list []string, s string) bool {

@@ -38,7 +38,7 @@ func (c *Container) Spec(in SpecInput) (*isolation.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := EtcFiles(c.Config.Hostname, c.HostConfig.NetworkMode)
+	files, err := NetworkEtcFiles(c.EtcInput())
 	if err != nil {
 		return nil, err
 	}
@@ -71,6 +71,13 @@ func (c *Container) Spec(in SpecInput) (*isolation.Spec, error) {
 		Files:           files,
 		StateDir:        in.StateDir,
 	}, nil
+}
+
+// EtcInput is the /etc input of c before its network is set up; the
+// network's address and name servers are added once it is.
+func (c *Container) EtcInput() EtcInput {
+	return EtcInput{Hostname: c.Config.Hostname, Network: c.HostConfig.NetworkMode,
+		ExtraHosts: c.HostConfig.ExtraHosts, UserDNS: c.HostConfig.DNS, DNSSearch: c.HostConfig.DNSSearch}
 }
 
 // checkMapped refuses a user the id mapping cannot represent, with a hint,

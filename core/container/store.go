@@ -198,18 +198,17 @@ func (s *Store) Lookup(ref string) (*Container, error) {
 	return found, nil
 }
 
-// List returns every record, newest first. A record whose process has
-// vanished without its monitor writing the end (hull was killed) is shown
-// as exited; the record on disk is left for the monitor, if any, to finish.
+// List returns every record, newest first. A running record whose monitor
+// lock is free (the monitor or hull was killed, or the host rebooted) is
+// shown as exited with ReasonMonitorDied; the record on disk is left as it
+// is.
 func (s *Store) List() ([]*Container, error) {
 	all, err := s.readAll()
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range all {
-		if c.State.Running && !processAlive(c.State.Pid) {
-			c.SetExited(-1, c.State.StartedAt, "container process is gone")
-		}
+		s.refresh(c)
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].Created.After(all[j].Created) })
 	return all, nil
@@ -313,15 +312,21 @@ func (s *Store) Remove(id string, force bool) error {
 		unlock()
 		return err
 	}
-	if c.State.Running && processAlive(c.State.Pid) {
+	if c.State.Running && s.MonitorAlive(id) {
 		if !force {
 			unlock()
 			return fmt.Errorf("cannot remove container %q: %w: stop the container before removing or force remove", "/"+c.Name, ErrRunning)
 		}
+		// Killed without the store lock: the monitor takes it to record
+		// the exit, and it is gone when rm returns.
+		unlock()
 		if err := kill(c.State.Pid); err != nil {
-			unlock()
 			return fmt.Errorf("kill container %s: %w", ShortID(id), err)
 		}
+		if !s.WaitMonitor(id, 10*time.Second) {
+			return fmt.Errorf("remove container %s: its monitor did not exit", ShortID(id))
+		}
+		return s.Remove(id, false)
 	}
 	gone := filepath.Join(s.dir, ".rm-"+id)
 	err = os.Rename(s.Dir(id), gone)
@@ -445,6 +450,9 @@ func processAlive(pid int) bool {
 
 // kill sends SIGKILL to pid and waits up to ten seconds for it to go.
 func kill(pid int) error {
+	if pid <= 0 {
+		return nil // never signal our own process group
+	}
 	if err := unix.Kill(pid, unix.SIGKILL); err != nil && err != unix.ESRCH {
 		return err
 	}

@@ -42,6 +42,10 @@ func (template) CacheInputs(context.Context, sdk.Request) (sdk.CacheInputs, erro
 
 func (template) Execute(ctx context.Context, req sdk.Request, host sdk.Host) (sdk.Response, error) {
 	in := req.Instruction
+	if !in.JSON && len(in.Args) == 1 {
+		// Shell form arrives as one raw string: split it into words.
+		in.Args = strings.Fields(in.Args[0])
+	}
 	if len(in.Args) != 2 {
 		return sdk.Response{}, fmt.Errorf("TEMPLATE wants <src> <dest>, got %d arguments", len(in.Args))
 	}

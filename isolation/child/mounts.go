@@ -142,6 +142,23 @@ func mountVolume(root, stateDir string, m isolation.Mount) error {
 		if err := mountLayers(tmp, m.Layers); err != nil {
 			return err
 		}
+		if rel := strings.Trim(filepath.Clean("/"+m.Source), "/"); rel != "" {
+			// A path inside the layers, resolved inside them.
+			rfd, err := unix.Open(tmp, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			src, err := openIn(rfd, rel)
+			unix.Close(rfd)
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			if err := unix.Mount(fdPath(src), fdPath(target), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+				return &os.PathError{Op: "bind from layers", Path: m.Destination, Err: err}
+			}
+			return remountReadonly(root, m.Destination)
+		}
 		if err := unix.Mount(tmp, fdPath(target), "", unix.MS_MOVE, ""); err != nil {
 			return &os.PathError{Op: "move layers mount", Path: m.Destination, Err: err}
 		}

@@ -23,12 +23,17 @@
 // goes away.
 //
 // External plugins are executables named NAME in the network/ folder of a
-// plugin directory (see plugins.SearchPath), selected by `--network NAME`.
-// They speak the Network service of proto/network.proto over go-plugin
-// (gRPC on a unix socket) with Handshake; hull keeps the plugin process
-// alive from Setup to Teardown. A plugin is not trusted with the host: the
-// Result it returns is validated (Result.Validate) before it is written to
-// the container's /etc files.
+// plugin directory (FindExternal, over plugins.SearchPath), selected by
+// `--network NAME`. They speak the Network service of
+// plugins/proto/network.proto over go-plugin (gRPC on a unix socket), with
+// the instruction plugins' magic cookie, netsdk.ProtocolVersion and the
+// plugin kind netsdk.PluginKind; their side is package plugins/sdk/netsdk.
+// Open launches one process per container start; Close calls Teardown and
+// kills its process group. The process gets Pdeathsig and netsdk.Serve
+// exits when its parent is gone, so it does not outlive hull. A plugin is
+// not trusted with the host: the Result it returns is validated
+// (Result.Validate, and the ports it reports) before it is recorded or
+// written to the container's /etc files.
 //
 // Not here: the -p flag parser is PortMapping's (ParsePublish); /etc files
 // and the wiring into `hull run` and builds are core's.

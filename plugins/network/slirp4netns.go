@@ -79,7 +79,7 @@ func (d *Slirp4netnsDriver) Setup(ctx context.Context, req Request) (Result, err
 	}
 	sock := ""
 	if len(req.Ports) > 0 {
-		sock = filepath.Join(req.StateDir, "slirp4netns.sock")
+		sock = filepath.Join(req.StateDir, "slirp.sock")
 	}
 	sn, err := startSlirp(bin, req, mtu, hostLoopback, sock)
 	if err != nil {

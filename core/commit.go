@@ -1,0 +1,215 @@
+package core
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/core/image"
+	"github.com/hull-project/hull/core/layer"
+	"github.com/hull-project/hull/isolation"
+)
+
+// CommitOptions are `hull commit`'s flags.
+type CommitOptions struct {
+	Changes []string // Dockerfile instructions (-c)
+	Message string   // -m
+	Author  string   // -a
+}
+
+// Commit makes an image of the container's image plus its upper dir (the
+// changes the container made), with the container's configuration and
+// the given changes, and names it ref when ref is set. A running
+// container is not paused: files it writes meanwhile may be caught half
+// written.
+func (h *Hull) Commit(ref, name string, opts CommitOptions) (*image.Image, error) {
+	c, err := h.Containers.Lookup(ref)
+	if err != nil {
+		return nil, err
+	}
+	base, err := h.Images.Lookup(c.ImageID)
+	if err != nil {
+		return nil, fmt.Errorf("image of container %s: %w", container.ShortID(c.ID), err)
+	}
+	cfg := base.Config
+	applyContainerConfig(&cfg.Config, c)
+	if err := image.ApplyChanges(&cfg.Config, opts.Changes); err != nil {
+		return nil, err
+	}
+	l, err := h.writeUpperLayer(c)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	cfg.Created = &now
+	cfg.Author = opts.Author
+	cfg.History = append(cfg.History, ocispec.History{Created: &now, Author: opts.Author,
+		Comment: opts.Message, CreatedBy: c.Command()})
+	var names []string
+	if name != "" {
+		names = append(names, name)
+	}
+	return h.Images.AddImageExtras(append(h.Images.ImageLayers(base), l), cfg, base.Extras, names...)
+}
+
+// applyContainerConfig carries what the container was run with into the
+// new image, as docker commit does.
+func applyContainerConfig(cfg *ocispec.ImageConfig, c *container.Container) {
+	cfg.Env = c.Config.Env
+	cfg.Cmd = c.Config.Cmd
+	cfg.Entrypoint = c.Config.Entrypoint
+	cfg.WorkingDir = c.Config.WorkingDir
+	cfg.User = c.Config.User
+	cfg.Labels = c.Config.Labels
+	cfg.StopSignal = c.Config.StopSignal
+}
+
+// writeUpperLayer stores the tar of the container's upper dir, read
+// in-process or, when it holds files only the container's users can read,
+// inside the user namespace.
+func (h *Hull) writeUpperLayer(c *container.Container) (*image.Layer, error) {
+	upper := h.Containers.UpperDir(c.ID)
+	l, err := h.writeDiff(func(w io.Writer) error { return layer.Diff(upper, w) })
+	if errors.Is(err, fs.ErrPermission) && h.Mapping.IsFull() {
+		l, err = h.writeDiff(func(w io.Writer) error { return h.diffInUserns(c, upper, w) })
+	}
+	if err != nil {
+		return nil, fmt.Errorf("commit container %s: %w", container.ShortID(c.ID), err)
+	}
+	return l, nil
+}
+
+func (h *Hull) writeDiff(diff func(io.Writer) error) (*image.Layer, error) {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(diff(pw)) }()
+	l, err := h.Images.WriteLayer(pr)
+	pr.CloseWithError(io.ErrClosedPipe)
+	return l, err
+}
+
+// diffInUserns runs the build's "diff" task, which tars a directory as
+// root of the user namespace.
+func (h *Hull) diffInUserns(c *container.Container, upper string, w io.Writer) error {
+	data, _ := json.Marshal(struct {
+		Dir string `json:"dir"`
+	}{upper})
+	stateDir, err := os.MkdirTemp(h.RunRoot, "diff-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stateDir)
+	spec := &isolation.Spec{ID: c.ID, Mapping: h.Mapping, StateDir: stateDir,
+		Task: &isolation.Task{Name: "diff", Args: data}}
+	proc, err := isolation.Start(spec, isolation.Stdio{Stdout: w})
+	if err != nil {
+		return err
+	}
+	st, err := proc.Wait()
+	if err == nil && st.Code != 0 {
+		err = fmt.Errorf("diff task: exit code %d", st.Code)
+	}
+	return err
+}
+
+// Change is one line of `hull diff`: Kind is "A", "C" or "D".
+type Change struct {
+	Kind string
+	Path string
+}
+
+// Diff lists what the container changed against its image, from its upper
+// dir: a path only in the upper dir was added (A), one also in an image
+// layer changed (C), an overlay whiteout deleted (D); directories above a
+// change are changed.
+func (h *Hull) Diff(ref string) ([]Change, error) {
+	c, err := h.Containers.Lookup(ref)
+	if err != nil {
+		return nil, err
+	}
+	img, err := h.Images.Lookup(c.ImageID)
+	if err != nil {
+		return nil, err
+	}
+	layers, err := h.Images.LayerDirs(img)
+	if err != nil {
+		return nil, err
+	}
+	upper := h.Containers.UpperDir(c.ID)
+	kinds := map[string]string{}
+	err = filepath.WalkDir(upper, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(upper, p)
+		if rel == "." || mountPointOnly(p, rel, layers) {
+			return nil
+		}
+		abs := "/" + rel
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case isWhiteout(fi):
+			kinds[abs] = "D"
+		case inLayers(layers, rel):
+			kinds[abs] = "C"
+		default:
+			kinds[abs] = "A"
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("diff container %s: %w", container.ShortID(c.ID), err)
+	}
+	return sortedChanges(kinds), nil
+}
+
+func sortedChanges(kinds map[string]string) []Change {
+	out := make([]Change, 0, len(kinds))
+	for p, k := range kinds {
+		out = append(out, Change{Kind: k, Path: p})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// isWhiteout: overlayfs marks a deleted path with a 0/0 character device.
+func isWhiteout(fi fs.FileInfo) bool {
+	if fi.Mode()&fs.ModeCharDevice == 0 {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return !ok || st.Rdev == 0
+}
+
+func inLayers(layers []string, rel string) bool {
+	for _, l := range layers {
+		if _, err := os.Lstat(filepath.Join(l, rel)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// mountPointOnly: the empty files the container's start created to bind
+// /etc/hosts, /etc/hostname and /etc/resolv.conf over are not changes.
+func mountPointOnly(p, rel string, layers []string) bool {
+	switch rel {
+	case "etc/hosts", "etc/hostname", "etc/resolv.conf":
+	default:
+		return false
+	}
+	fi, err := os.Lstat(p)
+	return err == nil && fi.Mode().IsRegular() && fi.Size() == 0 && !inLayers(layers, rel)
+}

@@ -1,0 +1,100 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// monitorLock is the file in a container's directory that whoever holds
+// the container (the monitor of a detached container, or `hull run` in the
+// foreground) keeps flock'ed while the container may be running. The
+// kernel drops the lock when that process dies, however it dies, and no
+// lock survives a reboot: a "running" record whose lock is free is a
+// container whose monitor is gone, never a ghost.
+const monitorLock = "monitor.lock"
+
+// ReasonMonitorDied is the State.Error of a container whose monitor died
+// before it could record the end (kill -9, or the host rebooted).
+const ReasonMonitorDied = "container monitor died (killed, or the host rebooted)"
+
+// ExitMonitorDied is the exit code shown for such a container, Docker's
+// code for an exit the daemon could not observe.
+const ExitMonitorDied = 255
+
+// HoldMonitor takes the container's monitor lock for the calling process
+// and returns its release. ErrRunning means another process holds it.
+func (s *Store) HoldMonitor(id string) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(s.Dir(id), monitorLock), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock container %s: %w", ShortID(id), err)
+	}
+	if err := flock(f, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("container %s: %w", ShortID(id), ErrRunning)
+		}
+		return nil, fmt.Errorf("lock container %s: %w", ShortID(id), err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// MonitorAlive reports whether a process holds the container's monitor
+// lock.
+func (s *Store) MonitorAlive(id string) bool {
+	f, err := os.OpenFile(filepath.Join(s.Dir(id), monitorLock), os.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return errors.Is(flock(f, unix.LOCK_SH|unix.LOCK_NB), unix.EWOULDBLOCK)
+}
+
+// WaitMonitor blocks until no process holds the container's monitor lock
+// or timeout passes (timeout < 0: no limit), and reports whether the lock
+// is free. Once it is, the record holds the container's final state.
+func (s *Store) WaitMonitor(id string, timeout time.Duration) bool {
+	f, err := os.OpenFile(filepath.Join(s.Dir(id), monitorLock), os.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return true
+	}
+	freed := make(chan struct{})
+	go func() {
+		defer f.Close() // the lock taken here is released with the file
+		_ = flock(f, unix.LOCK_SH)
+		close(freed)
+	}()
+	if timeout < 0 {
+		<-freed
+		return true
+	}
+	select {
+	case <-freed:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
+}
+
+// refresh shows a running record whose monitor is gone as exited.
+func (s *Store) refresh(c *Container) {
+	if c.State.Running && !s.MonitorAlive(c.ID) {
+		c.SetExited(ExitMonitorDied, c.State.StartedAt, ReasonMonitorDied)
+	}
+}
+
+func flock(f *os.File, how int) error {
+	for {
+		err := unix.Flock(int(f.Fd()), how)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}

@@ -1,0 +1,135 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/isolation"
+)
+
+// ExecOptions are `hull exec`'s flags.
+type ExecOptions struct {
+	Args        []string
+	Env         []string
+	EnvFiles    []string
+	Workdir     string
+	User        string
+	Tty         bool
+	Interactive bool
+	Detach      bool
+}
+
+// Exec runs a process in a running container with the container's own
+// confinement (capabilities, seccomp, no_new_privs) and returns its exit
+// code (125, 126 or 127 when it could not be run; 0 at once with Detach).
+func (h *Hull) Exec(ctx context.Context, ref string, opts ExecOptions, stdio Stdio) (int, error) {
+	c, err := h.running(ref)
+	if err != nil {
+		return ExitHullError, err
+	}
+	spec, err := h.execSpec(c, opts)
+	if err != nil {
+		return ExitHullError, err
+	}
+	if opts.Detach {
+		proc, err := isolation.Exec(c.State.Pid, spec, isolation.Stdio{})
+		if err != nil {
+			return ExitCode(err), err
+		}
+		go func() { _, _ = proc.Wait() }()
+		return 0, nil
+	}
+	sess, err := attach(opts.Tty, opts.Interactive, stdio)
+	if err != nil {
+		return ExitHullError, err
+	}
+	defer sess.close()
+	if spec.Terminal {
+		spec.ConsoleRows, spec.ConsoleCols = sess.consoleSize()
+	}
+	files, err := sess.isolationStdio()
+	if err != nil {
+		return ExitHullError, err
+	}
+	proc, err := isolation.Exec(c.State.Pid, spec, files)
+	sess.started()
+	if err != nil {
+		return ExitCode(err), err
+	}
+	status, err := sess.serve(ctx, proc)
+	if err != nil {
+		return ExitHullError, err
+	}
+	return status.Code, nil
+}
+
+// execSpec builds the process from the record: the container's user,
+// environment and working directory unless overridden, and its
+// privileges. The user is resolved in the container's live root, so that
+// users the container added are found.
+func (h *Hull) execSpec(c *container.Container, o ExecOptions) (*isolation.ExecSpec, error) {
+	if len(o.Args) == 0 {
+		return nil, fmt.Errorf("no command specified")
+	}
+	userSpec := c.Config.User
+	if o.User != "" {
+		userSpec = o.User
+	}
+	root := fmt.Sprintf("/proc/%d/root", c.State.Pid)
+	user, err := container.ResolveUser(userSpec, []string{root})
+	if err != nil {
+		return nil, err
+	}
+	caps, err := container.Capabilities(isolation.DefaultCapabilities(), c.HostConfig.CapAdd, c.HostConfig.CapDrop)
+	if err != nil {
+		return nil, err
+	}
+	sec, err := container.ParseSecurityOpts(c.HostConfig.SecurityOpt)
+	if err != nil {
+		return nil, err
+	}
+	env, err := container.UserEnv(o.EnvFiles, o.Env, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	cwd := c.Config.WorkingDir
+	if o.Workdir != "" {
+		cwd = o.Workdir
+	}
+	if cwd == "" {
+		cwd = "/"
+	}
+	return &isolation.ExecSpec{
+		Args:            o.Args,
+		Env:             container.ProcessEnv(container.MergeImageEnv(env, c.Config.Env), c.Config.Hostname, o.Tty, user.Home),
+		Cwd:             cwd,
+		UID:             user.UID,
+		GID:             user.GID,
+		AdditionalGIDs:  mappedOnly(user.AdditionalGIDs, h.Mapping.GIDs),
+		Capabilities:    caps,
+		NoNewPrivileges: sec.NoNewPrivileges,
+		Seccomp:         sec.Seccomp,
+		Terminal:        o.Tty,
+		Mapping:         h.Mapping,
+	}, nil
+}
+
+// mappedOnly drops the groups the mapping cannot represent, as a
+// container's own start does.
+func mappedOnly(gids []int, maps []isolation.IDMap) []int {
+	if len(maps) == 0 {
+		return gids
+	}
+	var out []int
+	for _, g := range gids {
+		for _, m := range maps {
+			if g >= m.ContainerID && g < m.ContainerID+m.Size {
+				out = append(out, g)
+				break
+			}
+		}
+	}
+	return out
+}

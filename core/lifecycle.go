@@ -1,0 +1,423 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/term"
+	"golang.org/x/sys/unix"
+
+	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/core/logfile"
+)
+
+// DefaultStopTimeout is how long stop waits before SIGKILL, as Docker.
+const DefaultStopTimeout = 10 * time.Second
+
+// ErrNotRunning: the operation needs a running container.
+var ErrNotRunning = errors.New("is not running")
+
+// Create creates a container from opts without starting it (hull create)
+// and returns its id.
+func (h *Hull) Create(opts RunOptions) (string, error) {
+	c, _, err := h.create(opts)
+	if err != nil {
+		return "", err
+	}
+	return c.ID, nil
+}
+
+// RunDetached creates a container and starts it under a monitor (run -d).
+// It returns the id once the container runs; a start failure gives 125,
+// 126 or 127 as for run.
+func (h *Hull) RunDetached(opts RunOptions) (string, int, error) {
+	c, _, err := h.create(opts)
+	if err != nil {
+		return "", ExitHullError, err
+	}
+	code, err := h.startMonitor(c.ID, nil)
+	if err != nil && c.HostConfig.AutoRemove {
+		_ = h.Containers.Remove(c.ID, true)
+	}
+	return c.ID, code, err
+}
+
+// StartOptions are `hull start`'s flags.
+type StartOptions struct {
+	Attach      bool
+	Interactive bool
+}
+
+// Start starts a created or stopped container on its own upper dir. With
+// Attach it relays the container's output (and input with Interactive)
+// and returns the container's exit code. A running container is left as
+// it is.
+func (h *Hull) Start(ctx context.Context, ref string, opts StartOptions, stdio Stdio) (int, error) {
+	c, err := h.Containers.Lookup(ref)
+	if err != nil {
+		return ExitHullError, err
+	}
+	if c.State.Running {
+		if opts.Attach {
+			return h.Attach(ctx, c.ID, stdio)
+		}
+		return 0, nil
+	}
+	if !opts.Attach {
+		return h.startMonitor(c.ID, nil)
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return ExitHullError, fmt.Errorf("attach socket: %w", err)
+	}
+	mine, theirs := os.NewFile(uintptr(fds[0]), "attach"), os.NewFile(uintptr(fds[1]), "attach")
+	conn, err := net.FileConn(mine)
+	mine.Close()
+	if err != nil {
+		theirs.Close()
+		return ExitHullError, fmt.Errorf("attach socket: %w", err)
+	}
+	cl := &attachClient{h: h, id: c.ID, conn: conn, tty: c.Config.Tty, interactive: opts.Interactive && c.Config.OpenStdin, stdio: stdio}
+	cl.sendSize()
+	code, err := h.startMonitor(c.ID, theirs)
+	theirs.Close()
+	if err != nil {
+		conn.Close()
+		return code, err
+	}
+	return cl.run(ctx)
+}
+
+// Attach connects the caller's streams to a running container until it
+// exits, and returns its exit code.
+func (h *Hull) Attach(ctx context.Context, ref string, stdio Stdio) (int, error) {
+	c, err := h.running(ref)
+	if err != nil {
+		return ExitHullError, err
+	}
+	var conn net.Conn
+	err = shortPath(h.runPath(c.ID, attachSocket), func(p string) error {
+		conn, err = net.Dial("unix", p)
+		return err
+	})
+	if err != nil {
+		return ExitHullError, fmt.Errorf("attach to %s: %w", container.ShortID(c.ID), err)
+	}
+	cl := &attachClient{h: h, id: c.ID, conn: conn, tty: c.Config.Tty, interactive: c.Config.OpenStdin, stdio: stdio}
+	cl.sendSize()
+	return cl.run(ctx)
+}
+
+func (h *Hull) runPath(id, name string) string { return h.RunRoot + "/" + id + "/" + name }
+
+// running looks up a container that must be running.
+func (h *Hull) running(ref string) (*container.Container, error) {
+	c, err := h.Containers.Lookup(ref)
+	if err != nil {
+		return nil, err
+	}
+	if !c.State.Running {
+		return nil, fmt.Errorf("container %s %w", container.ShortID(c.ID), ErrNotRunning)
+	}
+	return c, nil
+}
+
+// Stop sends the container's stop signal (the image's STOPSIGNAL, else
+// SIGTERM), waits up to timeout for it to exit, then kills it. It returns
+// once the container's end is recorded. A stopped container is left as
+// it is.
+func (h *Hull) Stop(ref string, timeout time.Duration) error {
+	c, err := h.Containers.Lookup(ref)
+	if err != nil || !c.State.Running {
+		return err
+	}
+	sig := unix.SIGTERM
+	if c.Config.StopSignal != "" {
+		if sig, err = ParseSignal(c.Config.StopSignal); err != nil {
+			return err
+		}
+	}
+	if err := signalPid(c.State.Pid, sig); err != nil {
+		return err
+	}
+	if timeout >= 0 && h.Containers.WaitMonitor(c.ID, timeout) {
+		return nil
+	}
+	if err := signalPid(c.State.Pid, unix.SIGKILL); err != nil {
+		return err
+	}
+	if !h.Containers.WaitMonitor(c.ID, 30*time.Second) {
+		return fmt.Errorf("stop container %s: it did not exit after SIGKILL", container.ShortID(c.ID))
+	}
+	return nil
+}
+
+// Restart stops the container (if it runs) and starts it again.
+func (h *Hull) Restart(ref string, timeout time.Duration) error {
+	if err := h.Stop(ref, timeout); err != nil {
+		return err
+	}
+	_, err := h.Start(context.Background(), ref, StartOptions{}, Stdio{})
+	return err
+}
+
+// Kill sends sig to the container's PID 1.
+func (h *Hull) Kill(ref string, sig unix.Signal) error {
+	c, err := h.running(ref)
+	if err != nil {
+		return fmt.Errorf("cannot kill container: %w", err)
+	}
+	return signalPid(c.State.Pid, sig)
+}
+
+func signalPid(pid int, sig unix.Signal) error {
+	if pid <= 0 {
+		return nil // never our own process group
+	}
+	if err := unix.Kill(pid, sig); err != nil && err != unix.ESRCH {
+		return fmt.Errorf("signal container process %d: %w", pid, err)
+	}
+	return nil
+}
+
+// Wait blocks until the container has exited and returns its exit code.
+// A created container is waited for until it has run.
+func (h *Hull) Wait(ref string) (int, error) {
+	c, err := h.Containers.Lookup(ref)
+	if err != nil {
+		return 0, err
+	}
+	for {
+		if c.State.Running {
+			h.Containers.WaitMonitor(c.ID, -1)
+		} else if c.State.Status != container.StatusCreated {
+			return c.State.ExitCode, nil
+		} else {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if c, err = h.Containers.Lookup(c.ID); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// Rename gives a container a new name.
+func (h *Hull) Rename(ref, name string) error {
+	c, err := h.Containers.Lookup(ref)
+	if err != nil {
+		return err
+	}
+	return h.Containers.Rename(c.ID, name)
+}
+
+// PruneContainers removes every container that is not running and
+// returns their ids.
+func (h *Hull) PruneContainers() ([]string, error) {
+	all, err := h.Containers.List()
+	if err != nil {
+		return nil, err
+	}
+	var gone []string
+	for _, c := range all {
+		if c.State.Running {
+			continue
+		}
+		if err := h.Containers.Remove(c.ID, false); err != nil && !errors.Is(err, container.ErrNotFound) {
+			return gone, err
+		}
+		gone = append(gone, c.ID)
+	}
+	return gone, nil
+}
+
+// Logs writes the container's log to stdout and stderr by stream. With
+// Follow it goes on until the container has stopped.
+func (h *Hull) Logs(ref string, opts logfile.ReadOptions, stdout, stderr *os.File) error {
+	c, err := h.Containers.Lookup(ref)
+	if err != nil {
+		return err
+	}
+	id := c.ID
+	opts.Done = func() bool { return !h.Containers.MonitorAlive(id) }
+	return logfile.Read(h.Containers.Dir(id)+"/"+logName, opts, stdout, stderr)
+}
+
+// ParseSignal accepts "TERM", "SIGTERM" or a number.
+func ParseSignal(s string) (unix.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+		return unix.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("invalid signal: %s", s)
+}
+
+// attachClient is the caller's side of an attach connection.
+type attachClient struct {
+	h                *Hull
+	id               string
+	conn             net.Conn
+	tty, interactive bool
+	stdio            Stdio
+	mu               sync.Mutex
+}
+
+func (a *attachClient) send(kind byte, p []byte) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return writeFrame(a.conn, kind, p)
+}
+
+// sendSize tells the monitor the caller's window size (with -t).
+func (a *attachClient) sendSize() {
+	if !a.tty {
+		return
+	}
+	for _, f := range []*os.File{a.stdio.Out, a.stdio.In} {
+		if f == nil || !term.IsTerminal(f.Fd()) {
+			continue
+		}
+		if ws, err := term.GetWinsize(f.Fd()); err == nil {
+			p := []byte{byte(ws.Height >> 8), byte(ws.Height), byte(ws.Width >> 8), byte(ws.Width)}
+			_ = a.send(frameResize, p)
+			return
+		}
+	}
+}
+
+// run relays until the monitor closes the connection, then returns the
+// recorded exit code.
+func (a *attachClient) run(ctx context.Context) (int, error) {
+	defer a.conn.Close()
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, append([]os.Signal{unix.SIGWINCH}, forwardedSignals...)...)
+	defer signal.Stop(sigs)
+	go a.relaySignals(sigs)
+	if a.interactive && a.stdio.In != nil {
+		if a.tty && term.IsTerminal(a.stdio.In.Fd()) {
+			if state, err := term.MakeRaw(a.stdio.In.Fd()); err == nil {
+				defer func() { _ = term.RestoreTerminal(a.stdio.In.Fd(), state) }()
+			}
+		}
+		go a.copyIn()
+	}
+	for {
+		kind, p, err := readFrame(a.conn)
+		if err != nil {
+			break
+		}
+		w := a.stdio.Out
+		if kind == frameStderr {
+			w = a.stdio.Err
+		}
+		if w != nil {
+			_, _ = w.Write(p)
+		}
+	}
+	a.h.Containers.WaitMonitor(a.id, 30*time.Second)
+	c, err := a.h.Containers.Get(a.id)
+	if errors.Is(err, container.ErrNotFound) {
+		return 0, nil // removed on exit (--rm)
+	}
+	if err != nil {
+		return ExitHullError, err
+	}
+	return c.State.ExitCode, nil
+}
+
+func (a *attachClient) copyIn() {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := a.stdio.In.Read(buf)
+		if n > 0 && a.send(frameStdin, buf[:n]) != nil {
+			return
+		}
+		if err != nil {
+			if !a.tty {
+				_ = a.send(frameStdinClose, nil)
+			}
+			return
+		}
+	}
+}
+
+// relaySignals resizes the terminal on SIGWINCH and passes other signals
+// to the container, as docker attach's --sig-proxy.
+func (a *attachClient) relaySignals(sigs chan os.Signal) {
+	for sig := range sigs {
+		if sig == unix.SIGWINCH {
+			a.sendSize()
+			continue
+		}
+		if c, err := a.h.Containers.Get(a.id); err == nil && c.State.Running {
+			_ = signalPid(c.State.Pid, sig.(unix.Signal))
+		}
+	}
+}
+
+// Top runs ps (with psArgs, default -ef) on the host and keeps the header
+// and the rows of the container's processes: those in its pid namespace.
+func (h *Hull) Top(ref string, psArgs []string) (string, error) {
+	c, err := h.running(ref)
+	if err != nil {
+		return "", err
+	}
+	pids := containerPids(c.State.Pid)
+	if len(psArgs) == 0 {
+		psArgs = []string{"-ef"}
+	}
+	out, err := exec.Command("ps", psArgs...).Output()
+	if err != nil {
+		return "", fmt.Errorf("ps %s: %w", strings.Join(psArgs, " "), err)
+	}
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	col := -1
+	for i, f := range strings.Fields(lines[0]) {
+		if f == "PID" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return "", fmt.Errorf("ps %s: no PID column", strings.Join(psArgs, " "))
+	}
+	kept := []string{lines[0]}
+	for _, l := range lines[1:] {
+		if f := strings.Fields(l); len(f) > col && pids[f[col]] {
+			kept = append(kept, l)
+		}
+	}
+	return strings.Join(kept, "\n") + "\n", nil
+}
+
+// containerPids are the host pids in the pid namespace of pid1.
+func containerPids(pid1 int) map[string]bool {
+	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid1))
+	pids := map[string]bool{strconv.Itoa(pid1): true}
+	if err != nil {
+		return pids
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		if l, err := os.Readlink("/proc/" + e.Name() + "/ns/pid"); err == nil && l == ns {
+			pids[e.Name()] = true
+		}
+	}
+	return pids
+}

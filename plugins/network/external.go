@@ -1,0 +1,188 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/hull-project/hull/plugins"
+	"github.com/hull-project/hull/plugins/sdk/netsdk"
+)
+
+// ErrNotFound means --network names neither a built-in driver nor an
+// external plugin in the search path; the error lists where it looked.
+var ErrNotFound = errors.New("not found")
+
+// Deadlines of an external plugin. Setup gets longer than the other calls:
+// it may start a helper and wait for it to be ready.
+const (
+	SetupTimeout    = 30 * time.Second
+	TeardownTimeout = plugins.DefaultCallTimeout
+)
+
+// PluginSubdir is the folder of a plugin directory that holds network
+// plugins: --network NAME runs DIR/network/NAME. A folder of its own keeps
+// network plugins out of instruction-plugin discovery and makes the name
+// the user types the file name, with nothing to launch to learn it.
+const PluginSubdir = "network"
+
+// FindExternal returns the path of network plugin name: the first
+// DIR/network/NAME in dirs (the plugin search path, plugins.SearchPath)
+// that exists. A file there that is not executable is an error, not
+// skipped: the user put it there for this name.
+func FindExternal(name string, dirs []string) (string, error) {
+	var looked []string
+	for _, dir := range dirs {
+		p := filepath.Join(dir, PluginSubdir, name)
+		looked = append(looked, filepath.Join(dir, PluginSubdir))
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("network plugin %s: %w", p, err)
+		}
+		if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+			return "", &plugins.Error{Plugin: p, Op: "start", Err: fmt.Errorf("%w (mode %s)", plugins.ErrNotExecutable, fi.Mode())}
+		}
+		return p, nil
+	}
+	return "", fmt.Errorf("network %s %w: not built in (%s, %s, %s, %s) and no plugin directory has network/%s (looked in %s)",
+		name, ErrNotFound, Bridge, Slirp4netns, None, Host, name, strings.Join(looked, ", "))
+}
+
+// launchExternal finds the plugin for --network name and starts it. The
+// returned stop kills it (and its process group); the process also dies
+// with hull (Pdeathsig, and netsdk.Serve watches its parent).
+func launchExternal(name string, opts OpenOptions) (Driver, func(), error) {
+	dirs := opts.PluginDirs
+	if dirs == nil {
+		dirs = plugins.SearchPath(nil)
+	}
+	path, err := FindExternal(name, dirs)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := startExternal(path, logOf(opts))
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, p.kill, nil
+}
+
+// externalPlugin is one running network plugin process.
+type externalPlugin struct {
+	path   string
+	cmd    *exec.Cmd
+	gp     *plugin.Client
+	rpc    *networkClient
+	stderr *tailBuffer
+	once   sync.Once
+}
+
+var _ Driver = (*externalPlugin)(nil)
+
+// startExternal launches the plugin at path and completes the handshake.
+// On error no process is left.
+func startExternal(path string, log io.Writer) (*externalPlugin, error) {
+	p := &externalPlugin{path: path, cmd: exec.Command(path), stderr: &tailBuffer{max: 4096}}
+	// Own process group: a ^C at the terminal reaches the container through
+	// hull, not the network, and kill takes what the plugin started with it.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	p.cmd.Dir = "/"
+	p.gp = plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig: plugin.HandshakeConfig{
+			ProtocolVersion:  netsdk.ProtocolVersion,
+			MagicCookieKey:   netsdk.MagicCookieKey,
+			MagicCookieValue: netsdk.MagicCookieValue,
+		},
+		Plugins:          plugin.PluginSet{netsdk.PluginKind: &grpcNetwork{}},
+		Cmd:              p.cmd,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		StartTimeout:     plugins.DefaultStartTimeout,
+		Stderr:           p.stderr,
+		SyncStdout:       p.stderr,
+		SyncStderr:       p.stderr,
+		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Output: log, Level: hclog.Warn, Exclude: ownedByErrors}),
+	})
+	err := p.connect()
+	if err != nil {
+		p.kill()
+		return nil, &plugins.Error{Plugin: path, Op: "start", Err: p.startError(err)}
+	}
+	return p, nil
+}
+
+func (p *externalPlugin) connect() error {
+	rpc, err := p.gp.Client()
+	if err != nil {
+		return err
+	}
+	raw, err := rpc.Dispense(netsdk.PluginKind)
+	if err != nil {
+		return err
+	}
+	p.rpc = raw.(*networkClient)
+	return nil
+}
+
+// ownedByErrors drops go-plugin's lines about exits and kills: the errors
+// of this file already say it, with the plugin's stderr.
+func ownedByErrors(_ hclog.Level, msg string, _ ...interface{}) bool {
+	return msg == "plugin failed to exit gracefully" || msg == "plugin process exited"
+}
+
+// startError maps go-plugin's start errors, plain strings, to the
+// sentinels of package plugins, as plugins.Start does.
+func (p *externalPlugin) startError(err error) error {
+	msg := err.Error()
+	const garbage = "Unrecognized remote plugin message: "
+	line := strings.TrimSpace(strings.SplitN(strings.TrimPrefix(msg, garbage), "\n", 2)[0])
+	switch {
+	case strings.Contains(msg, "incompatible API version"), strings.Contains(msg, "incompatible core API version"):
+		return fmt.Errorf("%w: %s", plugins.ErrProtocolVersion, line)
+	case strings.HasPrefix(msg, garbage) && line != "":
+		return fmt.Errorf("%w: %q", plugins.ErrStdout, line)
+	case strings.HasPrefix(msg, garbage), strings.Contains(msg, "exited before we could connect"):
+		return fmt.Errorf("%w: exited without a handshake%s", plugins.ErrNotPlugin, p.stderrNote())
+	case strings.Contains(msg, "timeout while waiting for plugin to start"):
+		return fmt.Errorf("%w: no handshake within %s%s", plugins.ErrHung, plugins.DefaultStartTimeout, p.stderrNote())
+	}
+	return err
+}
+
+func (p *externalPlugin) stderrNote() string {
+	if s := strings.TrimSpace(p.stderr.String()); s != "" {
+		return "; stderr: " + s
+	}
+	return ""
+}
+
+// kill ends the plugin and everything in its process group, at once: it
+// runs after Teardown (or instead of it, on a failed start), so there is
+// nothing left for a graceful exit to do. Safe to call twice.
+func (p *externalPlugin) kill() {
+	p.once.Do(func() {
+		pid := 0
+		if p.cmd.Process != nil {
+			pid = p.cmd.Process.Pid
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
+		p.gp.Kill() // reaps it
+		if pid > 0 {
+			// What the plugin left in its group: the group outlives its
+			// leader while a member runs, so its id is not reused yet.
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
+	})
+}
