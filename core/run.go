@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hull-project/hull/plugins"
+	"github.com/hull-project/hull/plugins/network"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -75,6 +77,10 @@ func (h *Hull) create(opts RunOptions) (*container.Container, []string, error) {
 	ref := container.ImageRef{Name: opts.Image, ID: img.ID, Config: img.Config.Config}
 	c, err := container.New(opts.Options, ref, os.LookupEnv, time.Now())
 	if err != nil {
+		return nil, nil, err
+	}
+	// An unknown network is refused before anything is recorded.
+	if err := network.Check(c.HostConfig.NetworkMode, plugins.SearchPath(nil)); err != nil {
 		return nil, nil, err
 	}
 	if err := h.Containers.Create(c); err != nil {

@@ -257,7 +257,7 @@ func TestMonitorKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "monitor gone", func() bool { return len(s.monitors()) == 0 })
-	st := s.mustHull(t, "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}", "k")
+	st := s.mustHull(t, "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}", "kk")
 	if !strings.HasPrefix(st, "exited 255 container monitor died") {
 		t.Errorf("inspect after monitor kill: %q", st)
 	}
@@ -284,7 +284,8 @@ func TestCpSymlinkEscape(t *testing.T) {
 		dst := t.TempDir()
 		// Out: a symlink is copied as a symlink; a path through one stays inside.
 		s.mustHull(t, "cp", "ee:/file", filepath.Join(dst, "f"))
-		if fi, err := os.Lstat(filepath.Join(dst, "f")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		// (The running round's cp in replaces /file with a regular file.)
+		if fi, err := os.Lstat(filepath.Join(dst, "f")); state == "running" && (err != nil || fi.Mode()&os.ModeSymlink == 0) {
 			t.Errorf("%s: cp out of a symlink did not give a symlink", state)
 		}
 		if _, _, code := s.hull(t, "cp", "ee:/esc/canary", filepath.Join(dst, "g")); code == 0 {
@@ -328,7 +329,7 @@ func TestCommitAndDiff(t *testing.T) {
 			t.Errorf("diff lacks %q:\n%s", want, diff)
 		}
 	}
-	s.mustHull(t, "commit", "-m", "msg", "-c", `CMD ["cat", "/made"]`, "-c", "ENV FOO=bar", "w", "made:1")
+	s.mustHull(t, "commit", "-m", "msg", "-c", `CMD ["cat", "/made"]`, "-c", "ENV FOO=bar", "ww", "made:1")
 	if out := s.mustHull(t, "run", "--rm", "made:1"); out != "made\n" {
 		t.Errorf("run of the committed image printed %q", out)
 	}

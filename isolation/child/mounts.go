@@ -129,40 +129,7 @@ func mountVolume(root, stateDir string, m isolation.Mount) error {
 			return err
 		}
 	case "layers":
-		target, err := inRoot(root, m.Destination, false)
-		if err != nil {
-			return err
-		}
-		defer target.Close()
-		// Mount beside, then move into place through the resolved fd.
-		tmp, err := os.MkdirTemp(stateDir, "layers-")
-		if err != nil {
-			return err
-		}
-		if err := mountLayers(tmp, m.Layers); err != nil {
-			return err
-		}
-		if rel := strings.Trim(filepath.Clean("/"+m.Source), "/"); rel != "" {
-			// A path inside the layers, resolved inside them.
-			rfd, err := unix.Open(tmp, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-			if err != nil {
-				return err
-			}
-			src, err := openIn(rfd, rel)
-			unix.Close(rfd)
-			if err != nil {
-				return err
-			}
-			defer src.Close()
-			if err := unix.Mount(fdPath(src), fdPath(target), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-				return &os.PathError{Op: "bind from layers", Path: m.Destination, Err: err}
-			}
-			return remountReadonly(root, m.Destination)
-		}
-		if err := unix.Mount(tmp, fdPath(target), "", unix.MS_MOVE, ""); err != nil {
-			return &os.PathError{Op: "move layers mount", Path: m.Destination, Err: err}
-		}
-		return nil
+		return mountLayersAt(root, stateDir, m)
 	default:
 		return fmt.Errorf("unknown mount type %q", m.Type)
 	}
@@ -243,4 +210,52 @@ func pivotRoot(spec *isolation.Spec) error {
 		return &os.PathError{Op: "unmount old root", Path: "/", Err: err}
 	}
 	return unix.Chdir("/")
+}
+
+// mountLayersAt mounts a read-only view of m.Layers (or of the path
+// m.Source inside them, resolved there) at m.Destination.
+func mountLayersAt(root, stateDir string, m isolation.Mount) error {
+	// Mount beside, then bind or move into place through resolved fds.
+	tmp, err := os.MkdirTemp(stateDir, "layers-")
+	if err != nil {
+		return err
+	}
+	if err := mountLayers(tmp, m.Layers); err != nil {
+		return err
+	}
+	rel := strings.Trim(filepath.Clean("/"+m.Source), "/")
+	if rel == "" {
+		target, err := inRoot(root, m.Destination, false)
+		if err != nil {
+			return err
+		}
+		defer target.Close()
+		if err := unix.Mount(tmp, fdPath(target), "", unix.MS_MOVE, ""); err != nil {
+			return &os.PathError{Op: "move layers mount", Path: m.Destination, Err: err}
+		}
+		return nil
+	}
+	rfd, err := unix.Open(tmp, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	src, err := openIn(rfd, rel)
+	unix.Close(rfd)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(src.Fd()), &st); err != nil {
+		return err
+	}
+	target, err := inRoot(root, m.Destination, st.Mode&unix.S_IFMT != unix.S_IFDIR)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	if err := unix.Mount(fdPath(src), fdPath(target), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return &os.PathError{Op: "bind from layers", Path: m.Destination, Err: err}
+	}
+	return remountReadonly(root, m.Destination)
 }

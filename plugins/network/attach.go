@@ -103,3 +103,19 @@ func logOf(opts OpenOptions) io.Writer {
 	}
 	return os.Stderr
 }
+
+// Check reports what Open would refuse about a mode without starting
+// anything: a bad name or options, or a network that is neither built in
+// nor a plugin in dirs. Callers check before they record a container.
+func Check(s string, dirs []string) error {
+	mode, err := ParseMode(s)
+	if err != nil {
+		return err
+	}
+	switch mode.Driver() {
+	case None, Host, Slirp4netns:
+		return nil
+	}
+	_, err = FindExternal(mode.Name, dirs)
+	return err
+}
