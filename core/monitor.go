@@ -51,7 +51,10 @@ type monitorReport struct {
 func MonitorMain(args []string) {
 	// A monitor lives as long as its container: keep its heap small.
 	debug.SetGCPercent(20)
-	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE, syscall.SIGTTIN, syscall.SIGTTOU)
+	// Caught, not ignored: an ignored signal stays ignored in every program
+	// the monitor starts (the network helpers; pasta refuses to run with
+	// SIGPIPE ignored), while a caught one is reset to the default there.
+	signal.Notify(make(chan os.Signal, 8), syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE, syscall.SIGTTIN, syscall.SIGTTOU)
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("role", "monitor"))
 	report := os.NewFile(3, "report")
 	if len(args) != 2 {

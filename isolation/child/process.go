@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -119,6 +120,7 @@ func checkExecutable(p string) error {
 // closes (close-on-exec) and the parent knows the command started.
 func (c *command) exec() error {
 	closeInheritedFds()
+	defaultSignals()
 	return c.execError(unix.Exec(c.path, c.args, c.env))
 }
 
@@ -142,4 +144,12 @@ func closeInheritedFds() {
 			}
 		}
 	}
+}
+
+// defaultSignals makes every signal's disposition the default in the
+// command: signals ignored by whoever started hull (nohup, a monitor)
+// would otherwise stay ignored across execve. Signals with a Go handler
+// are reset to the default by execve, so catching all of them is enough.
+func defaultSignals() {
+	signal.Notify(make(chan os.Signal, 1))
 }

@@ -54,6 +54,11 @@ func Open(mode Mode, opts OpenOptions) (*Attachment, error) {
 			return nil, err
 		}
 		a.driver = NewSlirp4netns()
+	case Pasta:
+		if _, err := LookPasta(); err != nil {
+			return nil, err
+		}
+		a.driver = NewPasta()
 	default:
 		if a.driver, a.stop, err = launchExternal(mode.Name, opts); err != nil {
 			return nil, err
@@ -113,7 +118,7 @@ func Check(s string, dirs []string) error {
 		return err
 	}
 	switch mode.Driver() {
-	case None, Host, Slirp4netns:
+	case None, Host, Slirp4netns, Pasta:
 		return nil
 	}
 	_, err = FindExternal(mode.Name, dirs)
