@@ -21,6 +21,7 @@ func runInit(spec *isolation.Spec, c *command) error {
 		unix.Close(spec.InitFd) // the sealed copy of our own binary
 	}
 	closeInheritedFds()
+	defaultSignals()
 	pid, err := syscall.ForkExec(c.path, c.args, &syscall.ProcAttr{
 		Env:   c.env,
 		Files: []uintptr{0, 1, 2},

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
+	"unsafe"
 
 	"github.com/hull-project/hull/isolation"
 	"golang.org/x/sys/unix"
@@ -147,9 +147,31 @@ func closeInheritedFds() {
 }
 
 // defaultSignals makes every signal's disposition the default in the
-// command: signals ignored by whoever started hull (nohup, a monitor)
-// would otherwise stay ignored across execve. Signals with a Go handler
-// are reset to the default by execve, so catching all of them is enough.
+// command: signals ignored by whoever started hull (nohup, a CI runner, a
+// monitor) would otherwise stay ignored across execve. A signal with a
+// handler is reset by execve itself; an ignored one is reset here, right
+// before the execve (the Go runtime's own handlers are left alone).
 func defaultSignals() {
-	signal.Notify(make(chan os.Signal, 1))
+	for sig := 1; sig <= 64; sig++ {
+		if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
+			continue
+		}
+		var old kernelSigaction
+		if _, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0,
+			uintptr(unsafe.Pointer(&old)), 8, 0, 0); errno != 0 || old.handler != sigIgn {
+			continue
+		}
+		def := kernelSigaction{}
+		unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&def)), 0, 8, 0, 0)
+	}
 }
+
+// kernelSigaction is the kernel's struct sigaction (x86-64, arm64).
+type kernelSigaction struct {
+	handler  uintptr
+	flags    uint64
+	restorer uintptr
+	mask     uint64
+}
+
+const sigIgn = 1 // SIG_IGN
