@@ -26,7 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 HULL_BIN=$(readlink -f "${HULL_BIN:-$here/../bin/hull}")
 WORKLOADS=${WORKLOADS:-}
 if [ -z "$WORKLOADS" ]; then
-	for d in "$here/workloads" /work/shared/bench-workloads; do
+	for d in "$here/workloads" "$here/../../shared/bench-workloads" /work/shared/bench-workloads; do
 		if [ -f "$d/make-contexts.sh" ]; then WORKLOADS=$d; break; fi
 	done
 fi
