@@ -67,6 +67,12 @@ setup:
 		fi; \
 	done
 	@for d in /dev/net/tun /dev/fuse; do if [ -e $$d ]; then chmod 0666 $$d; fi; done
+	@# cgroup v1 delegation (docs/ci.md): a subtree under each v1 controller, the user's
+	@uid=$$(id -u $(HULL_USER)); for c in memory pids cpu; do \
+		if [ -d /sys/fs/cgroup/$$c ] && [ -e /sys/fs/cgroup/$$c/cgroup.procs ]; then \
+			mkdir -p /sys/fs/cgroup/$$c/hull-$$uid && chown -R $(HULL_USER):$(HULL_USER) /sys/fs/cgroup/$$c/hull-$$uid; \
+		fi; \
+	done
 	@install -d -o $(HULL_USER) -g $(HULL_USER) -m 0755 $(HULL_HOME)/bin
 	@if [ -x bin/hull ]; then install -m 0755 bin/hull $(USER_BIN); echo "setup: installed $(USER_BIN)"; fi
 	@echo "setup: user $(HULL_USER) ($$(grep '^$(HULL_USER):' /etc/subuid)) ready"

@@ -14,6 +14,7 @@ import (
 
 	"github.com/moby/term"
 
+	"github.com/hull-project/hull/core/logfile"
 	"github.com/hull-project/hull/isolation"
 )
 
@@ -40,6 +41,11 @@ type session struct {
 	childEnds []*os.File
 	// relayed is closed when the output relayed from those pipes ended.
 	relayed chan struct{}
+	// log, when set, gets a copy of the container's output (a foreground
+	// run without --rm is logged as a detached one is): the outputs then
+	// always go through pipes, teed to the caller and the log.
+	log      *logfile.Writer
+	pipeSigs chan os.Signal
 }
 
 // attach prepares the session before the container starts, so that a
@@ -48,12 +54,22 @@ func attach(tty, interactive bool, stdio Stdio) (*session, error) {
 	if tty && interactive && (stdio.In == nil || !term.IsTerminal(stdio.In.Fd())) {
 		return nil, errors.New("the input device is not a TTY")
 	}
-	s := &session{tty: tty, interactive: interactive, stdio: stdio, sigs: make(chan os.Signal, 32), restore: func() {}}
+	s := &session{tty: tty, interactive: interactive, stdio: stdio, sigs: make(chan os.Signal, 32), restore: func() {},
+		pipeSigs: make(chan os.Signal, 1)}
 	signal.Notify(s.sigs, forwardedSignals...)
 	if tty {
 		signal.Notify(s.sigs, syscall.SIGWINCH)
 	}
 	return s, nil
+}
+
+// logTo makes the session copy the container's output to w. hull then
+// writes to its own stdout and stderr: catching SIGPIPE turns a reader
+// gone away into a write error (Go would otherwise end hull on it, see
+// os/signal) without ignoring it, which the container would inherit.
+func (s *session) logTo(w *logfile.Writer) {
+	s.log = w
+	signal.Notify(s.pipeSigs, syscall.SIGPIPE)
 }
 
 // isolationStdio is what the container's fds 0-2 become without a
@@ -75,11 +91,11 @@ func (s *session) isolationStdio() (isolation.Stdio, error) {
 	if s.interactive && s.stdio.In != nil {
 		st.Stdin, err = s.guardIn(s.stdio.In)
 	}
-	if err == nil && s.stdio.Out != nil {
-		st.Stdout, err = s.guardOut(s.stdio.Out, &outputs)
+	if err == nil && (s.stdio.Out != nil || s.log != nil) {
+		st.Stdout, err = s.guardOut(s.stdio.Out, "stdout", &outputs)
 	}
-	if err == nil && s.stdio.Err != nil {
-		st.Stderr, err = s.guardOut(s.stdio.Err, &outputs)
+	if err == nil && (s.stdio.Err != nil || s.log != nil) {
+		st.Stderr, err = s.guardOut(s.stdio.Err, "stderr", &outputs)
 	}
 	go func() {
 		outputs.Wait()
@@ -88,10 +104,10 @@ func (s *session) isolationStdio() (isolation.Stdio, error) {
 	return st, err
 }
 
-// guardOut returns out itself, or for a terminal the write end of a pipe
-// whose output is copied to it.
-func (s *session) guardOut(out *os.File, copies *sync.WaitGroup) (*os.File, error) {
-	if !term.IsTerminal(out.Fd()) {
+// guardOut returns out itself, or for a terminal or a logged run the write
+// end of a pipe whose output is copied to out (and to the log as stream).
+func (s *session) guardOut(out *os.File, stream string, copies *sync.WaitGroup) (*os.File, error) {
+	if s.log == nil && !term.IsTerminal(out.Fd()) {
 		return out, nil
 	}
 	r, w, err := os.Pipe()
@@ -99,11 +115,44 @@ func (s *session) guardOut(out *os.File, copies *sync.WaitGroup) (*os.File, erro
 		return nil, fmt.Errorf("relay output: %w", err)
 	}
 	s.childEnds = append(s.childEnds, w)
+	var dst io.Writer
+	if out != nil {
+		dst = out
+	}
 	copies.Go(func() {
 		defer r.Close()
-		_, _ = io.Copy(out, r)
+		s.tee(dst, stream, r)
 	})
 	return w, nil
+}
+
+// tee copies r to out as it comes, unbuffered, and to the log's stream
+// (when logging) until r ends. Once out fails (a closed pipe) it stops
+// reading, so that the container sees the broken pipe as it would with its
+// stdio passed through.
+func (s *session) tee(out io.Writer, stream string, r io.Reader) {
+	var sw *logfile.StreamWriter
+	if s.log != nil {
+		sw = s.log.Stream(stream)
+		defer func() { _ = sw.Flush() }()
+	}
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if out != nil {
+				if _, werr := out.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if sw != nil {
+				_, _ = sw.Write(buf[:n])
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // guardIn returns in itself, or for a terminal the read end of a pipe fed
@@ -199,8 +248,12 @@ func (s *session) startTerminal(console *os.File) <-chan struct{} {
 	s.resize(console)
 	go func() {
 		defer close(output)
+		var out io.Writer
 		if s.stdio.Out != nil {
-			_, _ = io.Copy(s.stdio.Out, console) // ends with EIO when the pty's last user is gone
+			out = s.stdio.Out
+		}
+		if out != nil || s.log != nil {
+			s.tee(out, "stdout", console) // ends with EIO when the pty's last user is gone
 		}
 	}()
 	return output
@@ -243,4 +296,5 @@ func (s *session) close() {
 	s.started()
 	s.restore()
 	signal.Stop(s.sigs)
+	signal.Stop(s.pipeSigs)
 }

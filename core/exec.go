@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/isolation"
@@ -19,6 +20,8 @@ type ExecOptions struct {
 	Tty         bool
 	Interactive bool
 	Detach      bool
+	// Timeout kills the process after this long; Exec then returns 124.
+	Timeout time.Duration
 }
 
 // Exec runs a process in a running container with the container's own
@@ -53,16 +56,29 @@ func (h *Hull) Exec(ctx context.Context, ref string, opts ExecOptions, stdio Std
 	if err != nil {
 		return ExitHullError, err
 	}
+	// isolation.Exec returns only once the command has ended (nsenter
+	// keeps its start-result pipe open), so the time-out starts before it
+	// and kills hull's whole process tree below it: nsenter and the
+	// command with its children.
+	sb := &sandbox{timeout: opts.Timeout}
+	tctx, cancel := sb.context(ctx)
+	defer cancel()
+	defer context.AfterFunc(tctx, func() {
+		if tctx.Err() == context.DeadlineExceeded {
+			killDescendants(os.Getpid())
+		}
+	})()
 	proc, err := isolation.Exec(c.State.Pid, spec, files)
 	sess.started()
 	if err != nil {
 		return ExitCode(err), err
 	}
 	status, err := sess.serve(ctx, proc)
+	sb.finish(tctx)
 	if err != nil {
 		return ExitHullError, err
 	}
-	return status.Code, nil
+	return sb.exit(status)
 }
 
 // execSpec builds the process from the record: the container's user,
@@ -90,6 +106,10 @@ func (h *Hull) execSpec(c *container.Container, o ExecOptions) (*isolation.ExecS
 	if err != nil {
 		return nil, err
 	}
+	mapping, err := h.MappingFor(c)
+	if err != nil {
+		return nil, err
+	}
 	env, err := container.UserEnv(o.EnvFiles, o.Env, os.LookupEnv)
 	if err != nil {
 		return nil, err
@@ -107,12 +127,14 @@ func (h *Hull) execSpec(c *container.Container, o ExecOptions) (*isolation.ExecS
 		Cwd:             cwd,
 		UID:             user.UID,
 		GID:             user.GID,
-		AdditionalGIDs:  mappedOnly(user.AdditionalGIDs, h.Mapping.GIDs),
+		AdditionalGIDs:  mappedOnly(user.AdditionalGIDs, mapping.GIDs),
 		Capabilities:    caps,
 		NoNewPrivileges: sec.NoNewPrivileges,
 		Seccomp:         sec.Seccomp,
 		Terminal:        o.Tty,
-		Mapping:         h.Mapping,
+		Mapping:         mapping,
+		SeccompProfile:  sec.SeccompProfile,
+		Rlimits:         c.HostConfig.Rlimits(),
 	}, nil
 }
 

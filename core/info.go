@@ -24,6 +24,8 @@ type Info struct {
 	UserNamespaces    bool
 	UsernsRestriction string // why user namespaces are refused, with the fix
 	CgroupVersion     string
+	// Limits says, for each limit flag, whether and how it is enforced.
+	Limits            []LimitSupport
 	Images            int
 	Containers        int
 	ContainersRunning int
@@ -38,7 +40,8 @@ func (h *Hull) Info() Info {
 	in := Info{Root: h.Root, RunRoot: h.RunRoot, IDMapping: isolation.MappingKind(h.Mapping),
 		UIDMap: h.Mapping.UIDs, GIDMap: h.Mapping.GIDs, RootfsDriver: isolation.ProbeRootfsDriver(),
 		KernelVersion: isolation.KernelRelease(), Seccomp: seccompSupported(),
-		UserNamespaces: restriction == "", UsernsRestriction: restriction, CgroupVersion: cgroupVersion()}
+		UserNamespaces: restriction == "", UsernsRestriction: restriction, CgroupVersion: cgroupVersion(),
+		Limits: limitSupport(cgroupLayout())}
 	if imgs, err := h.Images.Images(); err == nil {
 		in.Images = len(imgs)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/moby/term"
@@ -44,6 +46,7 @@ func (h *Hull) RunDetached(opts RunOptions) (string, int, error) {
 	if err != nil {
 		return "", ExitHullError, err
 	}
+	warnLimits(c, opts.Warnings)
 	code, err := h.startMonitor(c.ID, nil)
 	if err != nil && c.HostConfig.AutoRemove {
 		_ = h.Containers.Remove(c.ID, true)
@@ -55,7 +58,17 @@ func (h *Hull) RunDetached(opts RunOptions) (string, int, error) {
 type StartOptions struct {
 	Attach      bool
 	Interactive bool
+	DetachKeys  string // with Attach; "" is DefaultDetachKeys
 }
+
+// AttachOptions are `hull attach`'s flags.
+type AttachOptions struct {
+	DetachKeys string // "" is DefaultDetachKeys
+}
+
+// DefaultDetachKeys end an attach without stopping the container, as
+// Docker's: typed on an attached stdin, they are not passed on.
+const DefaultDetachKeys = "ctrl-p,ctrl-q"
 
 // Start starts a created or stopped container on its own upper dir. With
 // Attach it relays the container's output (and input with Interactive)
@@ -68,12 +81,16 @@ func (h *Hull) Start(ctx context.Context, ref string, opts StartOptions, stdio S
 	}
 	if c.State.Running {
 		if opts.Attach {
-			return h.Attach(ctx, c.ID, stdio)
+			return h.Attach(ctx, c.ID, AttachOptions{DetachKeys: opts.DetachKeys}, stdio)
 		}
 		return 0, nil
 	}
 	if !opts.Attach {
 		return h.startMonitor(c.ID, nil)
+	}
+	keys, err := detachKeys(opts.DetachKeys)
+	if err != nil {
+		return ExitHullError, err
 	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -86,7 +103,8 @@ func (h *Hull) Start(ctx context.Context, ref string, opts StartOptions, stdio S
 		theirs.Close()
 		return ExitHullError, fmt.Errorf("attach socket: %w", err)
 	}
-	cl := &attachClient{h: h, id: c.ID, conn: conn, tty: c.Config.Tty, interactive: opts.Interactive && c.Config.OpenStdin, stdio: stdio}
+	cl := &attachClient{h: h, id: c.ID, conn: conn, tty: c.Config.Tty, interactive: opts.Interactive && c.Config.OpenStdin,
+		stdio: stdio, detachKeys: keys}
 	cl.sendSize()
 	code, err := h.startMonitor(c.ID, theirs)
 	theirs.Close()
@@ -99,7 +117,11 @@ func (h *Hull) Start(ctx context.Context, ref string, opts StartOptions, stdio S
 
 // Attach connects the caller's streams to a running container until it
 // exits, and returns its exit code.
-func (h *Hull) Attach(ctx context.Context, ref string, stdio Stdio) (int, error) {
+func (h *Hull) Attach(ctx context.Context, ref string, opts AttachOptions, stdio Stdio) (int, error) {
+	keys, err := detachKeys(opts.DetachKeys)
+	if err != nil {
+		return ExitHullError, err
+	}
 	c, err := h.running(ref)
 	if err != nil {
 		return ExitHullError, err
@@ -112,9 +134,22 @@ func (h *Hull) Attach(ctx context.Context, ref string, stdio Stdio) (int, error)
 	if err != nil {
 		return ExitHullError, fmt.Errorf("attach to %s: %w", container.ShortID(c.ID), err)
 	}
-	cl := &attachClient{h: h, id: c.ID, conn: conn, tty: c.Config.Tty, interactive: c.Config.OpenStdin, stdio: stdio}
+	cl := &attachClient{h: h, id: c.ID, conn: conn, tty: c.Config.Tty, interactive: c.Config.OpenStdin,
+		stdio: stdio, detachKeys: keys}
 	cl.sendSize()
 	return cl.run(ctx)
+}
+
+// detachKeys parses a --detach-keys value ("ctrl-p,ctrl-q", "ctrl-x,x").
+func detachKeys(spec string) ([]byte, error) {
+	if spec == "" {
+		spec = DefaultDetachKeys
+	}
+	keys, err := term.ToBytes(spec)
+	if err != nil {
+		return nil, fmt.Errorf("invalid detach keys %q: %w", spec, err)
+	}
+	return keys, nil
 }
 
 func (h *Hull) runPath(id, name string) string { return h.RunRoot + "/" + id + "/" + name }
@@ -274,6 +309,10 @@ type attachClient struct {
 	tty, interactive bool
 	stdio            Stdio
 	mu               sync.Mutex
+	// detachKeys, read on stdin, end the attach and leave the container
+	// running; detached says they were.
+	detachKeys []byte
+	detached   atomic.Bool
 }
 
 func (a *attachClient) send(kind byte, p []byte) error {
@@ -328,6 +367,9 @@ func (a *attachClient) run(ctx context.Context) (int, error) {
 			_, _ = w.Write(p)
 		}
 	}
+	if a.detached.Load() {
+		return 0, nil
+	}
 	a.h.Containers.WaitMonitor(a.id, 30*time.Second)
 	c, err := a.h.Containers.Get(a.id)
 	if errors.Is(err, container.ErrNotFound) {
@@ -340,10 +382,21 @@ func (a *attachClient) run(ctx context.Context) (int, error) {
 }
 
 func (a *attachClient) copyIn() {
+	// As Docker, only a terminal's keys detach: piped input passes as it is.
+	var in io.Reader = a.stdio.In
+	if a.tty {
+		in = term.NewEscapeProxy(in, a.detachKeys)
+	}
 	buf := make([]byte, 32<<10)
 	for {
-		n, err := a.stdio.In.Read(buf)
+		n, err := in.Read(buf)
 		if n > 0 && a.send(frameStdin, buf[:n]) != nil {
+			return
+		}
+		if errors.As(err, new(term.EscapeError)) {
+			// The monitor keeps the container (and its stdin) as they are.
+			a.detached.Store(true)
+			a.conn.Close()
 			return
 		}
 		if err != nil {

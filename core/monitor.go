@@ -113,8 +113,18 @@ func monitor(root, id string, report, attached *os.File) error {
 		}
 	})
 	sendReport(report, monitorReport{Pid: proc.Pid})
+	// --timeout of a detached container is the monitor's to enforce.
+	sctx, cancel := m.sb.context(context.Background())
+	stop := context.AfterFunc(sctx, func() { _ = proc.Signal(syscall.SIGKILL) })
 	status := m.serve(proc)
-	h.record(id, func(c *container.Container) { c.SetExited(status.Code, time.Now().UTC(), "") })
+	stop()
+	m.sb.finish(sctx)
+	cancel()
+	code, exitErr := m.sb.exit(status)
+	h.record(id, func(c *container.Container) {
+		c.SetExited(code, time.Now().UTC(), errString(exitErr))
+		c.State.OOMKilled = m.sb.stats.OOMKills > 0
+	})
 	release()
 	if m.c.HostConfig.AutoRemove {
 		return h.Containers.Remove(id, false)
@@ -137,6 +147,8 @@ type containerMonitor struct {
 	// net is the container's network (nil for none and host), kept up by
 	// the monitor while the container runs.
 	net *network.Attachment
+	// sb is the container's cgroup and time-out.
+	sb *sandbox
 }
 
 func (h *Hull) newMonitor(id string, attached *os.File) (*containerMonitor, error) {
@@ -173,7 +185,11 @@ func (m *containerMonitor) start() (*isolation.Process, error) {
 		return nil, err
 	}
 	id := m.c.ID
-	spec, err := m.c.Spec(container.SpecInput{Layers: layers, Mapping: m.h.Mapping,
+	mapping, err := m.h.MappingFor(m.c)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := m.c.Spec(container.SpecInput{Layers: layers, Mapping: mapping,
 		UpperDir: m.h.Containers.UpperDir(id), WorkDir: m.h.Containers.WorkDir(id),
 		MountDir: m.h.Containers.RootfsDir(id), StateDir: filepath.Join(m.stateDir, "start")})
 	if err != nil {
@@ -184,14 +200,19 @@ func (m *containerMonitor) start() (*isolation.Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.net, err = openNetwork(m.c, m.stateDir); err != nil {
+	if m.sb, err = newSandbox(m.c, spec, nil, false); err != nil {
 		return nil, err
 	}
-	proc, err := isolation.StartWithHooks(spec, stdio, NetworkHooks(context.Background(), m.net, spec, m.c.EtcInput()))
+	if m.net, err = openNetwork(m.c, m.stateDir); err != nil {
+		m.sb.close()
+		return nil, err
+	}
+	proc, err := isolation.StartWithHooks(spec, stdio, m.sb.hooks(NetworkHooks(context.Background(), m.net, spec, m.c.EtcInput())))
 	for _, f := range childEnds {
 		f.Close()
 	}
 	if err != nil {
+		m.sb.close()
 		closeNetwork(m.net)
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/hull-project/hull/plugins"
 	"github.com/hull-project/hull/plugins/network"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/image"
+	"github.com/hull-project/hull/core/logfile"
 	"github.com/hull-project/hull/core/registry"
 	"github.com/hull-project/hull/isolation"
 )
@@ -31,6 +33,11 @@ type RunOptions struct {
 	Detach bool
 	Pull   string               // PullAlways, PullMissing ("") or PullNever
 	Puller registry.PullOptions // how a missing image is pulled
+	// Result, when set, is a file that gets the run's Result as JSON.
+	Result string
+	// Warnings gets limits that cannot be enforced as asked (detached
+	// runs; a foreground run warns on its stderr).
+	Warnings io.Writer
 }
 
 // Stdio are the caller's streams. Without -t they are handed to the
@@ -48,11 +55,14 @@ func (h *Hull) Run(ctx context.Context, opts RunOptions, stdio Stdio) (int, erro
 		_, code, err := h.RunDetached(opts)
 		return code, err
 	}
+	if opts.Result != "" {
+		_ = os.Remove(opts.Result) // a stale result must not pass for this run's
+	}
 	c, layers, err := h.create(opts)
 	if err != nil {
-		return ExitHullError, err
+		return ExitHullError, h.resultFailed(opts.Result, err)
 	}
-	code, err := h.runCreated(ctx, c, layers, stdio)
+	code, err := h.runCreated(ctx, c, layers, stdio, opts.Result)
 	if c.HostConfig.AutoRemove {
 		if rmErr := h.Containers.Remove(c.ID, true); rmErr != nil && err == nil {
 			return ExitHullError, rmErr
@@ -92,7 +102,10 @@ func (h *Hull) create(opts RunOptions) (*container.Container, []string, error) {
 
 // runCreated starts a created container, waits for it and records how it
 // ended.
-func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []string, stdio Stdio) (int, error) {
+func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []string, stdio Stdio, resultFile string) (code int, err error) {
+	if resultFile != "" {
+		defer func() { err = h.resultFailed(resultFile, err) }()
+	}
 	stateDir := filepath.Join(h.RunRoot, c.ID)
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return h.startFailed(c, fmt.Errorf("create state dir: %w", err))
@@ -105,7 +118,11 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 		return h.startFailed(c, err)
 	}
 	defer release()
-	spec, err := c.Spec(container.SpecInput{Layers: layers, Mapping: h.Mapping,
+	mapping, err := h.MappingFor(c)
+	if err != nil {
+		return h.startFailed(c, err)
+	}
+	spec, err := c.Spec(container.SpecInput{Layers: layers, Mapping: mapping,
 		UpperDir: h.Containers.UpperDir(c.ID), WorkDir: h.Containers.WorkDir(c.ID),
 		MountDir: h.Containers.RootfsDir(c.ID), StateDir: stateDir})
 	if err != nil {
@@ -116,6 +133,15 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 		return h.startFailed(c, err)
 	}
 	defer sess.close()
+	if !c.HostConfig.AutoRemove {
+		// Logged as a detached container is; --rm keeps the direct path.
+		lw, err := logfile.Create(filepath.Join(h.Containers.Dir(c.ID), logName), 0)
+		if err != nil {
+			return h.startFailed(c, err)
+		}
+		defer lw.Close()
+		sess.logTo(lw)
+	}
 	if spec.Terminal {
 		spec.ConsoleRows, spec.ConsoleCols = sess.consoleSize()
 	}
@@ -123,14 +149,20 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 	if err != nil {
 		return h.startFailed(c, err)
 	}
-	att, err := openNetwork(c, stateDir)
+	sb, err := newSandbox(c, spec, stdio.Err, resultFile != "")
 	if err != nil {
 		return h.startFailed(c, err)
 	}
+	att, err := openNetwork(c, stateDir)
+	if err != nil {
+		sb.close()
+		return h.startFailed(c, err)
+	}
 	defer closeNetwork(att)
-	proc, err := isolation.StartWithHooks(spec, stdioFiles, NetworkHooks(ctx, att, spec, c.EtcInput()))
+	proc, err := isolation.StartWithHooks(spec, stdioFiles, sb.hooks(NetworkHooks(ctx, att, spec, c.EtcInput())))
 	sess.started()
 	if err != nil {
+		sb.close()
 		return h.startFailed(c, err)
 	}
 	slog.Debug("container started", "id", c.ID, "pid", proc.Pid)
@@ -140,12 +172,24 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 			c.SetNetwork(att.Result)
 		}
 	})
-	status, err := sess.serve(ctx, proc)
+	sctx, cancel := sb.context(ctx)
+	defer cancel()
+	status, err := sess.serve(sctx, proc)
+	sb.finish(sctx)
 	if err != nil {
 		return ExitHullError, err
 	}
-	h.record(c.ID, func(c *container.Container) { c.SetExited(status.Code, time.Now().UTC(), "") })
-	return status.Code, nil
+	code, err = sb.exit(status)
+	h.record(c.ID, func(c *container.Container) {
+		c.SetExited(code, time.Now().UTC(), errString(err))
+		c.State.OOMKilled = sb.stats.OOMKills > 0
+	})
+	if resultFile != "" {
+		if err := h.writeRunResult(resultFile, c, sb.result(status)); err != nil {
+			return code, err
+		}
+	}
+	return code, err
 }
 
 // startFailed records why the container never ran, leaving it "created"

@@ -63,6 +63,9 @@ func HelperMain(args []string) {
 	if len(args) > 0 && args[0] == "stage2" {
 		args = args[1:]
 	}
+	if len(args) > 0 && args[0] == unshareOp {
+		unshareExec(args[1:])
+	}
 	if len(args) != 2 {
 		fail(fmt.Errorf("usage: %s unpack|rm DIR", isolation.HelperArg))
 	}

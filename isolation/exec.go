@@ -23,10 +23,13 @@ type ExecSpec struct {
 	Capabilities    []string `json:"capabilities"`
 	NoNewPrivileges bool     `json:"no_new_privileges,omitempty"`
 	Seccomp         bool     `json:"seccomp"`
-	Terminal        bool     `json:"terminal,omitempty"`
-	ConsoleRows     uint16   `json:"console_rows,omitempty"`
-	ConsoleCols     uint16   `json:"console_cols,omitempty"`
-	Mapping         Mapping  `json:"mapping"`
+	// SeccompProfile and Rlimits are as in Spec.
+	SeccompProfile json.RawMessage `json:"seccomp_profile,omitempty"`
+	Rlimits        []Rlimit        `json:"rlimits,omitempty"`
+	Terminal       bool            `json:"terminal,omitempty"`
+	ConsoleRows    uint16          `json:"console_rows,omitempty"`
+	ConsoleCols    uint16          `json:"console_cols,omitempty"`
+	Mapping        Mapping         `json:"mapping"`
 	// ConsoleFd is set by Exec.
 	ConsoleFd int `json:"console_fd,omitempty"`
 }

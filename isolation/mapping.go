@@ -107,3 +107,52 @@ func runIDMapTool(tool string, pid int, maps []IDMap) error {
 	}
 	return nil
 }
+
+// KeepID returns the mapping of --userns keep-id: the user's own uid and
+// gid keep their values inside (container uid == host uid), as in Podman.
+// It is the full mapping m with container ids 0 and uid swapped, so every
+// other id keeps the host id it has under m: image layers unpacked under
+// m keep their owners, except that files of the image's root show as
+// owned by uid (and the image's uid, if any file has it, as root).
+// m must be a full mapping whose subordinate range covers uid.
+func KeepID(m Mapping, uid, gid int) (Mapping, error) {
+	uids, err := swapZero(m.UIDs, uid)
+	if err != nil {
+		return Mapping{}, fmt.Errorf("--userns keep-id: uid %d: %w", uid, err)
+	}
+	gids, err := swapZero(m.GIDs, gid)
+	if err != nil {
+		return Mapping{}, fmt.Errorf("--userns keep-id: gid %d: %w", gid, err)
+	}
+	return Mapping{UIDs: uids, GIDs: gids}, nil
+}
+
+// swapZero rewrites the full mapping [0 -> self (1), 1 -> sub (n)] so that
+// id maps to self and 0 to what id mapped to.
+func swapZero(maps []IDMap, id int) ([]IDMap, error) {
+	if len(maps) != 2 || maps[0].ContainerID != 0 || maps[0].Size != 1 || maps[1].ContainerID != 1 {
+		return nil, fmt.Errorf("needs a subordinate id range (/etc/subuid, /etc/subgid)")
+	}
+	self, sub, n := maps[0].HostID, maps[1].HostID, maps[1].Size
+	if id == 0 {
+		return maps, nil
+	}
+	if id > n {
+		return nil, fmt.Errorf("the subordinate range has only %d ids", n)
+	}
+	out := []IDMap{{ContainerID: 0, HostID: sub + id - 1, Size: 1}}
+	if id > 1 {
+		out = append(out, IDMap{ContainerID: 1, HostID: sub, Size: id - 1})
+	}
+	out = append(out, IDMap{ContainerID: id, HostID: self, Size: 1})
+	if id < n {
+		out = append(out, IDMap{ContainerID: id + 1, HostID: sub + id, Size: n - id})
+	}
+	return out, nil
+}
+
+// Single is the mapping of the user alone, as container root (--userns
+// host in a rootless setting: no subordinate ids).
+func Single(uid, gid int) Mapping {
+	return Mapping{UIDs: []IDMap{{0, uid, 1}}, GIDs: []IDMap{{0, gid, 1}}}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -99,5 +100,44 @@ func TestKernelAtLeast(t *testing.T) {
 	}
 	if kernelAtLeast(999, 0) {
 		t.Error("no kernel is 999.0")
+	}
+}
+
+func TestKeepID(t *testing.T) {
+	full := Mapping{
+		UIDs: []IDMap{{0, 1001, 1}, {1, 200000, 65536}},
+		GIDs: []IDMap{{0, 1001, 1}, {1, 200000, 65536}},
+	}
+	got, err := KeepID(full, 1001, 1001)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []IDMap{{0, 201000, 1}, {1, 200000, 1000}, {1001, 1001, 1}, {1002, 201001, 64535}}
+	if !reflect.DeepEqual(got.UIDs, want) || !reflect.DeepEqual(got.GIDs, want) {
+		t.Fatalf("got %+v", got)
+	}
+	// Every container id but 0 and 1001 keeps its host id from the full
+	// mapping, and the host ids used are exactly the same set.
+	host := func(maps []IDMap, id int) int {
+		for _, m := range maps {
+			if id >= m.ContainerID && id < m.ContainerID+m.Size {
+				return m.HostID + id - m.ContainerID
+			}
+		}
+		return -1
+	}
+	for _, id := range []int{1, 2, 999, 1000, 1002, 65536} {
+		if a, b := host(full.UIDs, id), host(got.UIDs, id); a != b {
+			t.Errorf("id %d: %d vs %d", id, a, b)
+		}
+	}
+	if host(got.UIDs, 0) != host(full.UIDs, 1001) || host(got.UIDs, 1001) != 1001 {
+		t.Error("0 and 1001 not swapped")
+	}
+	if _, err := KeepID(Single(1001, 1001), 1001, 1001); err == nil {
+		t.Error("keep-id without a subordinate range accepted")
+	}
+	if _, err := KeepID(full, 70000, 1001); err == nil {
+		t.Error("uid beyond the range accepted")
 	}
 }

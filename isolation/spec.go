@@ -70,6 +70,12 @@ type Spec struct {
 	NoNewPrivileges bool     `json:"no_new_privileges,omitempty"`
 	// Seccomp loads the default profile; false only for seccomp=unconfined.
 	Seccomp bool `json:"seccomp"`
+	// SeccompProfile, when set, is a Docker seccomp profile (JSON) loaded
+	// instead of the default one (--security-opt seccomp=FILE).
+	SeccompProfile json.RawMessage `json:"seccomp_profile,omitempty"`
+	// Rlimits are set in the container before the command runs
+	// (--ulimit, and the fallbacks of limits no cgroup can enforce).
+	Rlimits []Rlimit `json:"rlimits,omitempty"`
 	// RootEmulation fakes success for chown, setuid-family and device
 	// mknod calls a single-id mapping cannot honour (builds only; see
 	// docs/root-emulation.md).
@@ -103,6 +109,14 @@ type Spec struct {
 	Task *Task `json:"task,omitempty"`
 	// StopTimeout is unused by run; kept for the lifecycle commands.
 	StopTimeout time.Duration `json:"stop_timeout,omitempty"`
+}
+
+// Rlimit is one resource limit (setrlimit) of the container's process.
+// Type is the name as --ulimit spells it: "nofile", "nproc", "as", …
+type Rlimit struct {
+	Type string `json:"type"`
+	Soft uint64 `json:"soft"`
+	Hard uint64 `json:"hard"`
 }
 
 // Task is an operation hull itself performs inside the container's

@@ -88,7 +88,7 @@ func App() *cli.App {
 		Commands: []*cli.Command{
 			runCommand(), portCommand(), psCommand(), rmCommand(), containerCommand(),
 			importCommand(), imagesCommand(), tagCommand(), rmiCommand(), historyCommand(), imageCommand(),
-			inspectCommand(), versionCommand(), infoCommand(), buildCommand(), pluginCommand(),
+			inspectCommand(), versionCommand(), infoCommand(), unshareCommand(), buildCommand(), pluginCommand(),
 			pullCommand(), pushCommand(), loginCommand(), logoutCommand(), saveCommand(), loadCommand(), systemCommand(),
 		},
 	}

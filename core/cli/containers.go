@@ -9,6 +9,7 @@ import (
 	units "github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
 
+	"github.com/hull-project/hull/core"
 	"github.com/hull-project/hull/core/container"
 )
 
@@ -132,10 +133,11 @@ func rmCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "rm",
 		Usage:     "Remove one or more containers",
-		ArgsUsage: "CONTAINER [CONTAINER...]",
+		ArgsUsage: "CONTAINER [CONTAINER...] | -a",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "force the removal of a running container (uses SIGKILL)"},
-			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "accepted for compatibility (there are no volumes yet)"},
+			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove anonymous volumes (accepted: hull has none, bind mounts are never removed)"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove all stopped containers (with --force: all containers)"},
 		},
 		Action: removeContainers,
 	}
@@ -144,15 +146,25 @@ func rmCommand() *cli.Command {
 // removeContainers removes each container, printing the name as given, and
 // goes on after a failure; the last error decides the exit code.
 func removeContainers(c *cli.Context) error {
-	if err := needArgs(c, 1, -1); err != nil {
+	lo, hi := 1, -1
+	if c.Bool("all") {
+		lo, hi = 0, 0
+	}
+	if err := needArgs(c, lo, hi); err != nil {
 		return err
 	}
 	h, err := openHull(c)
 	if err != nil {
 		return err
 	}
+	refs := c.Args().Slice()
+	if c.Bool("all") {
+		if refs, err = removable(h, c.Bool("force")); err != nil {
+			return err
+		}
+	}
 	var last error
-	for _, ref := range c.Args().Slice() {
+	for _, ref := range refs {
 		if _, err := h.RemoveContainer(ref, c.Bool("force")); err != nil {
 			if last != nil {
 				printErr(c.App.ErrWriter, last)
@@ -163,4 +175,20 @@ func removeContainers(c *cli.Context) error {
 		fmt.Fprintln(c.App.Writer, ref)
 	}
 	return last
+}
+
+// removable is what rm -a removes (it takes no names): the ids of the
+// stopped containers, or of every container with force.
+func removable(h *core.Hull, force bool) ([]string, error) {
+	all, err := h.Containers.List()
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, ct := range all {
+		if force || !ct.State.Running {
+			ids = append(ids, ct.ID)
+		}
+	}
+	return ids, nil
 }

@@ -48,6 +48,7 @@ func startCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach STDOUT/STDERR and forward signals"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "attach container's STDIN"},
+			detachKeysFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if err := needArgs(c, 1, -1); err != nil {
@@ -57,7 +58,8 @@ func startCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			opts := core.StartOptions{Attach: c.Bool("attach") || c.Bool("interactive"), Interactive: c.Bool("interactive")}
+			opts := core.StartOptions{Attach: c.Bool("attach") || c.Bool("interactive"), Interactive: c.Bool("interactive"),
+				DetachKeys: c.String("detach-keys")}
 			if opts.Attach {
 				if c.NArg() > 1 {
 					return fmt.Errorf("you cannot start and attach multiple containers at once")
@@ -230,6 +232,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 
 func attachCommand() *cli.Command {
 	return &cli.Command{Name: "attach", Usage: "Attach to a running container's streams", ArgsUsage: "CONTAINER",
+		Flags: []cli.Flag{detachKeysFlag()},
 		Action: func(c *cli.Context) error {
 			if err := needArgs(c, 1, 1); err != nil {
 				return err
@@ -238,8 +241,13 @@ func attachCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return codeOrNil(h.Attach(c.Context, c.Args().First(), stdio()))
+			return codeOrNil(h.Attach(c.Context, c.Args().First(), core.AttachOptions{DetachKeys: c.String("detach-keys")}, stdio()))
 		}}
+}
+
+func detachKeysFlag() cli.Flag {
+	return &cli.StringFlag{Name: "detach-keys", Usage: "key sequence that detaches, leaving the container running (default \"" +
+		core.DefaultDetachKeys + "\")"}
 }
 
 func topCommand() *cli.Command {
@@ -285,6 +293,7 @@ func execCommand() *cli.Command {
 			sliceFlag("env-file", "", "read in a file of environment variables"),
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
 			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "username or UID (format: <name|uid>[:<group|gid>])"},
+			runTimeoutFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if err := needArgs(c, 2, -1); err != nil {
@@ -296,7 +305,7 @@ func execCommand() *cli.Command {
 			}
 			opts := core.ExecOptions{Args: c.Args().Tail(), Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"),
 				Workdir: c.String("workdir"), User: c.String("user"), Tty: c.Bool("tty"),
-				Interactive: c.Bool("interactive"), Detach: c.Bool("detach")}
+				Interactive: c.Bool("interactive"), Detach: c.Bool("detach"), Timeout: c.Duration("timeout")}
 			return codeOrNil(h.Exec(c.Context, c.Args().First(), opts, stdio()))
 		}}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +14,7 @@ import (
 )
 
 func runFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.BoolFlag{Name: "rm", Usage: "automatically remove the container when it exits"},
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep STDIN open"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-TTY"},
@@ -41,7 +42,7 @@ func runFlags() []cli.Flag {
 		sliceFlag("dns-search", "", "set custom DNS search domains"),
 		&cli.StringFlag{Name: "pull", Value: core.PullMissing, Usage: "pull image before running: always, missing or never"},
 		&cli.StringFlag{Name: "platform", Usage: "platform to pull when the image is missing: os/arch[/variant]"},
-	}
+	}, sandboxFlags()...)
 }
 
 func runCommand() *cli.Command {
@@ -49,8 +50,9 @@ func runCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "Create and run a new container from an image",
 		ArgsUsage: "IMAGE [COMMAND] [ARG...]",
-		Flags:     append(runFlags(), sliceFlag("plugin-dir", "", "also look for network plugins in DIR/network (--network NAME)")),
-		Action:    runContainer,
+		Flags: append(runFlags(), sliceFlag("plugin-dir", "", "also look for network plugins in DIR/network (--network NAME)"),
+			&cli.StringFlag{Name: "result", Usage: "write the run's outcome (exit code, signal, duration, peak memory, OOM, time-out, image digest) to FILE as JSON"}),
+		Action: runContainer,
 	}
 }
 
@@ -63,6 +65,9 @@ func runContainer(c *cli.Context) error {
 	}
 	opts := runOptions(c)
 	opts.Pull, opts.Puller = c.String("pull"), registry.PullOptions{Platform: c.String("platform"), Progress: newProgress(c.App.ErrWriter, false)}
+	if opts.Result, opts.Warnings = c.String("result"), c.App.ErrWriter; opts.Result != "" && opts.Detach {
+		return exitCode(core.ExitHullError, errors.New("--result needs a foreground run (without -d)"))
+	}
 	h, err := openHull(c)
 	if err != nil {
 		return err
@@ -89,7 +94,7 @@ func runOptions(c *cli.Context) core.RunOptions {
 		Init: c.Bool("init"), Tty: c.Bool("tty"), Interactive: c.Bool("interactive"), AutoRemove: c.Bool("rm"),
 		SecurityOpt: c.StringSlice("security-opt"), CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"),
 		Publish: c.StringSlice("publish"), PublishAll: c.Bool("publish-all"), AddHosts: c.StringSlice("add-host"),
-		DNS: c.StringSlice("dns"), DNSSearch: c.StringSlice("dns-search"),
+		DNS: c.StringSlice("dns"), DNSSearch: c.StringSlice("dns-search"), LimitOptions: limitOptions(c),
 	}}
 	if c.IsSet("entrypoint") {
 		ep := c.String("entrypoint")

@@ -111,6 +111,7 @@ func printInfo(w io.Writer, in SystemInfo) {
 	fmt.Fprintf(w, " Seccomp:          %s\n", supported(in.Seccomp, ""))
 	fmt.Fprintf(w, " Cgroup version:   %s\n", orNone(in.CgroupVersion))
 	fmt.Fprintf(w, " Kernel version:   %s\n", in.KernelVersion)
+	printLimits(w, in.Limits)
 }
 
 func supported(ok bool, why string) string {

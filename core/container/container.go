@@ -65,6 +65,8 @@ type HostConfig struct {
 	ExtraHosts   []string `json:"ExtraHosts,omitempty"`
 	DNS          []string `json:"Dns,omitempty"`
 	DNSSearch    []string `json:"DnsSearch,omitempty"`
+	// Limits, time-out and user namespace (resources.go).
+	Limits
 }
 
 // Mount is one --mount flag, parsed (Docker's HostConfig.Mounts entry).

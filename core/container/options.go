@@ -41,6 +41,8 @@ type Options struct {
 	AddHosts   []string
 	DNS        []string
 	DNSSearch  []string
+	// Sandboxing (see resources.go): limits, time-out, user namespace.
+	LimitOptions
 }
 
 // ImageRef is what a new container needs to know about its image.
@@ -69,6 +71,7 @@ func New(o Options, img ImageRef, lookup LookupEnv, now time.Time) (*Container, 
 	if c.HostConfig, err = newHostConfig(o); err != nil {
 		return nil, err
 	}
+	keepIDUser(&c.Config, o)
 	if c.Config.Hostname, err = hostname(o.Hostname, c.HostConfig.NetworkMode, c.ID); err != nil {
 		return nil, err
 	}
@@ -162,8 +165,13 @@ func newHostConfig(o Options) (HostConfig, error) {
 	if _, err := Capabilities(isolation.DefaultCapabilities(), hc.CapAdd, hc.CapDrop); err != nil {
 		return hc, err
 	}
-	_, err = ParseSecurityOpts(o.SecurityOpt)
-	return hc, err
+	if hc.SecurityOpt, err = inlineSeccompProfiles(o.SecurityOpt); err != nil {
+		return hc, err
+	}
+	if _, err = ParseSecurityOpts(hc.SecurityOpt); err != nil {
+		return hc, err
+	}
+	return hc, setResources(&hc, o.LimitOptions)
 }
 
 // hostname is --hostname, else the host's name on the host network, else

@@ -101,7 +101,7 @@ func TestNewErrors(t *testing.T) {
 		{Options{Tmpfs: []string{"/x:weird"}}, img, `invalid tmpfs option "weird"`},
 		{Options{CapAdd: []string{"CAP_FLY"}}, img, `unknown capability: "CAP_FLY"`},
 		{Options{SecurityOpt: []string{"apparmor=unconfined"}}, img, `invalid --security-opt: "apparmor=unconfined"`},
-		{Options{SecurityOpt: []string{"seccomp=/some/profile.json"}}, img, "seccomp profiles are not supported yet"},
+		{Options{SecurityOpt: []string{"seccomp=/some/profile.json"}}, img, "read seccomp profile: open /some/profile.json: no such file or directory"},
 		{Options{Volumes: []string{"/tmp:/a"}, Mounts: []string{"type=tmpfs,target=/a"}}, img, "duplicate mount point: /a"},
 		{Options{EnvFiles: []string{"/does/not/exist"}}, img, "read env file"},
 	}

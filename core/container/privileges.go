@@ -69,10 +69,15 @@ func Capabilities(defaults, add, drop []string) ([]string, error) {
 type Security struct {
 	NoNewPrivileges bool
 	Seccomp         bool
+	// SeccompProfile is a profile's JSON (seccomp=FILE, inlined at create).
+	SeccompProfile []byte
+	// Mask and Unmask add paths to and take paths (or ALL) from the
+	// masked and read-only lists (mask=/a:/b, unmask=ALL|/a:/b).
+	Mask, Unmask []string
 }
 
-// ParseSecurityOpts reads --security-opt values: no-new-privileges[=bool]
-// and seccomp=unconfined. Others (profiles, AppArmor, SELinux labels) are
+// ParseSecurityOpts reads --security-opt values: no-new-privileges[=bool],
+// seccomp=unconfined, seccomp=<profile JSON>, mask=PATHS and unmask=PATHS. Others (profiles, AppArmor, SELinux labels) are
 // errors rather than silently ignored, since they ask for confinement
 // hull cannot give.
 func ParseSecurityOpts(opts []string) (Security, error) {
@@ -93,13 +98,36 @@ func ParseSecurityOpts(opts []string) (Security, error) {
 			s.NoNewPrivileges = b
 		case k == "seccomp" && v == "unconfined":
 			s.Seccomp = false
+		case k == "seccomp" && strings.HasPrefix(strings.TrimSpace(v), "{"):
+			s.SeccompProfile = []byte(v)
 		case k == "seccomp" && hasValue:
-			return s, fmt.Errorf("seccomp profiles are not supported yet: %q", o)
+			return s, fmt.Errorf("seccomp profile %q: give a JSON file", v)
+		case (k == "mask" || k == "unmask") && v != "":
+			paths := strings.Split(v, ":")
+			for _, p := range paths {
+				if p != "ALL" && !strings.HasPrefix(p, "/") || p == "ALL" && k == "mask" {
+					return s, fmt.Errorf("invalid --security-opt %s: %q is not an absolute path", k, p)
+				}
+			}
+			if k == "mask" {
+				s.Mask = append(s.Mask, paths...)
+			} else {
+				s.Unmask = append(s.Unmask, paths...)
+			}
 		default:
 			return s, fmt.Errorf("invalid --security-opt: %q", o)
 		}
 	}
 	return s, nil
+}
+
+// MaskedPaths applies mask= and unmask= to the default lists: unmask
+// takes a path off both (ALL: every path), as Podman does.
+func (s Security) MaskedPaths(masked, readonly []string) ([]string, []string) {
+	if contains(s.Unmask, "ALL") {
+		return append([]string(nil), s.Mask...), nil
+	}
+	return append(without(masked, s.Unmask), s.Mask...), without(readonly, s.Unmask)
 }
 
 // Network modes with a meaning of their own here; any other mode is a

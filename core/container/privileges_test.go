@@ -47,10 +47,15 @@ func TestParseSecurityOpts(t *testing.T) {
 		{[]string{"no-new-privileges=maybe"}, Security{}, false},
 		{[]string{"label=disable"}, Security{}, false},
 		{[]string{"seccomp=profile.json"}, Security{}, false},
+		{[]string{`seccomp={"defaultAction":"SCMP_ACT_ALLOW"}`}, Security{Seccomp: true, SeccompProfile: []byte(`{"defaultAction":"SCMP_ACT_ALLOW"}`)}, true},
+		{[]string{"mask=/a:/b", "unmask=/proc/kcore"}, Security{Seccomp: true, Mask: []string{"/a", "/b"}, Unmask: []string{"/proc/kcore"}}, true},
+		{[]string{"unmask=ALL"}, Security{Seccomp: true, Unmask: []string{"ALL"}}, true},
+		{[]string{"mask=relative"}, Security{}, false},
+		{[]string{"mask=ALL"}, Security{}, false},
 	}
 	for _, tt := range tests {
 		got, err := ParseSecurityOpts(tt.opts)
-		if (err == nil) != tt.ok || (tt.ok && got != tt.want) {
+		if (err == nil) != tt.ok || (tt.ok && !reflect.DeepEqual(got, tt.want)) {
 			t.Errorf("%q: got %+v, %v", tt.opts, got, err)
 		}
 	}

@@ -46,6 +46,7 @@ func (c *Container) Spec(in SpecInput) (*isolation.Spec, error) {
 	if cwd == "" {
 		cwd = "/"
 	}
+	masked, readonly := sec.MaskedPaths(isolation.DefaultMaskedPaths, isolation.DefaultReadonlyPaths)
 	return &isolation.Spec{
 		ID: c.ID,
 		Rootfs: isolation.Rootfs{Layers: in.Layers, UpperDir: in.UpperDir, WorkDir: in.WorkDir,
@@ -64,8 +65,10 @@ func (c *Container) Spec(in SpecInput) (*isolation.Spec, error) {
 		Capabilities:    caps,
 		NoNewPrivileges: sec.NoNewPrivileges,
 		Seccomp:         sec.Seccomp,
-		MaskedPaths:     append([]string(nil), isolation.DefaultMaskedPaths...),
-		ReadonlyPaths:   append([]string(nil), isolation.DefaultReadonlyPaths...),
+		SeccompProfile:  sec.SeccompProfile,
+		Rlimits:         c.HostConfig.Rlimits(),
+		MaskedPaths:     masked,
+		ReadonlyPaths:   readonly,
 		Terminal:        c.Config.Tty,
 		Init:            c.HostConfig.Init,
 		Files:           files,

@@ -120,7 +120,9 @@ func follow(path string, done func() bool, out func(Entry) error) error {
 			pending = nil
 			continue
 		}
-		if rotated(f, path) {
+		// The writer may have appended to f just before renaming it: the
+		// rest of f comes first (it no longer grows once rotated).
+		if rotated(f, path) && drained(f, off+int64(len(pending))) {
 			f.Close()
 			if f, err = os.Open(path); err != nil {
 				return err

@@ -44,7 +44,7 @@ func execStage() error {
 	}
 	spec := &isolation.Spec{Args: es.Args, Env: es.Env, Cwd: es.Cwd, UID: es.UID, GID: es.GID,
 		AdditionalGIDs: es.AdditionalGIDs, Capabilities: es.Capabilities, NoNewPrivileges: es.NoNewPrivileges,
-		Seccomp: es.Seccomp, Mapping: es.Mapping, Terminal: es.Terminal, ConsoleFd: es.ConsoleFd,
+		Seccomp: es.Seccomp, SeccompProfile: es.SeccompProfile, Rlimits: es.Rlimits, Mapping: es.Mapping, Terminal: es.Terminal, ConsoleFd: es.ConsoleFd,
 		ConsoleRows: es.ConsoleRows, ConsoleCols: es.ConsoleCols, Rootfs: isolation.Rootfs{MountDir: "/"}}
 	if err := execConsole(spec); err != nil {
 		return fmt.Errorf("set up console: %w", err)

@@ -20,6 +20,9 @@ func dropPrivileges(spec *isolation.Spec) error {
 	if err != nil {
 		return err
 	}
+	if err := setRlimits(spec.Rlimits); err != nil {
+		return err
+	}
 	if err := boundCapabilities(keep); err != nil {
 		return err
 	}
@@ -42,19 +45,38 @@ func dropPrivileges(spec *isolation.Spec) error {
 			return fmt.Errorf("load root emulation filter: %w", err)
 		}
 	}
-	if spec.Seccomp {
-		f, err := seccomp.Default(spec.Capabilities)
-		if err != nil {
-			return fmt.Errorf("compile seccomp profile: %w", err)
-		}
-		if err := f.Load(); err != nil {
-			return fmt.Errorf("load seccomp profile: %w", err)
-		}
+	if err := loadSeccomp(spec); err != nil {
+		return err
 	}
 	if err := switchUser(spec); err != nil {
 		return err
 	}
 	return setCapabilities(keep)
+}
+
+// loadSeccomp loads the user's profile when one is given, else the
+// default one unless seccomp=unconfined.
+func loadSeccomp(spec *isolation.Spec) error {
+	var f *seccomp.Filter
+	var err error
+	switch {
+	case len(spec.SeccompProfile) > 0:
+		f, err = seccomp.FromProfileJSON(spec.SeccompProfile, spec.Capabilities)
+	case spec.Seccomp:
+		f, err = seccomp.Default(spec.Capabilities)
+	default:
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("compile seccomp profile: %w", err)
+	}
+	if f == nil { // a profile that allows everything
+		return nil
+	}
+	if err := f.Load(); err != nil {
+		return fmt.Errorf("load seccomp profile: %w", err)
+	}
+	return nil
 }
 
 // capSet turns names (CAP_X) into the kernel's numbers.

@@ -1,0 +1,47 @@
+package core
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+
+	"github.com/hull-project/hull/isolation"
+)
+
+// unshareOp is the helper operation of `hull unshare`.
+const unshareOp = "unshare"
+
+// Unshare runs args (default: $SHELL, else /bin/sh) in a user namespace
+// with the store's mapping, as root there, the way `podman unshare`
+// does: files of the store owned by subordinate ids can be inspected and
+// removed. It returns the command's exit code.
+func (h *Hull) Unshare(args []string, stdio Stdio) (int, error) {
+	if len(args) == 0 {
+		shell := os.Getenv("SHELL")
+		if shell == "" {
+			shell = "/bin/sh"
+		}
+		args = []string{shell}
+	}
+	os.Setenv("HULL_UNSHARE_ROOT", h.Root)
+	st, err := isolation.Unshare(h.Mapping, isolation.Stdio{Stdin: stdio.In, Stdout: stdio.Out, Stderr: stdio.Err},
+		append([]string{unshareOp}, args...)...)
+	if err != nil {
+		return ExitHullError, err
+	}
+	return st.Code, nil
+}
+
+// unshareExec replaces the helper with the command (argv after the
+// operation). It never returns.
+func unshareExec(args []string) {
+	path, err := exec.LookPath(args[0])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "hull: unshare: %v\n", err)
+		os.Exit(ExitCommandNotFound)
+	}
+	err = syscall.Exec(path, args, os.Environ())
+	fmt.Fprintf(os.Stderr, "hull: unshare: %v\n", err)
+	os.Exit(ExitNotInvokable)
+}

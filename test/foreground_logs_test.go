@@ -1,0 +1,105 @@
+package test
+
+import (
+	"strings"
+	"testing"
+)
+
+// A foreground run without --rm is logged as a detached one is, its
+// streams kept apart, while the caller still gets the output byte-exact.
+func TestForegroundLogs(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	out, errs, code := s.hull(t, "run", "--name", "fg", "busybox", "sh", "-c", `echo out; echo err >&2; printf 'a\0b'; exit 3`)
+	if code != 3 || out != "out\na\x00b" || errs != "err\n" {
+		t.Errorf("run: code %d stdout %q stderr %q", code, out, errs)
+	}
+	out, errs, code = s.hull(t, "logs", "fg")
+	if code != 0 || out != "out\na\x00b" || errs != "err\n" {
+		t.Errorf("logs: code %d stdout %q stderr %q", code, out, errs)
+	}
+	// A start appends to the same log.
+	s.hull(t, "start", "-a", "fg")
+	if out := s.mustHull(t, "logs", "fg"); out != "out\na\x00bout\na\x00b" {
+		t.Errorf("logs after a second run: %q", out)
+	}
+	if out := s.mustHull(t, "logs", "--tail", "3", "fg"); out != "out\na\x00b" {
+		t.Errorf("logs --tail 3 after a second run: %q", out)
+	}
+	// -t: the terminal's output is logged as stdout, as Docker does.
+	p := startPty(t, s, 24, 80, "run", "-t", "--name", "fgt", "busybox", "sh", "-c", "echo tty-out; echo tty-err >&2")
+	if _, code := p.wait(); code != 0 {
+		t.Errorf("run -t exited %d", code)
+	}
+	out, errs, _ = s.hull(t, "logs", "fgt")
+	if out != "tty-out\r\ntty-err\r\n" || errs != "" {
+		t.Errorf("logs of a -t run: stdout %q stderr %q", out, errs)
+	}
+	// --rm: nothing is left to log.
+	if out := s.mustHull(t, "run", "--rm", "busybox", "echo", "gone"); out != "gone\n" {
+		t.Errorf("run --rm printed %q", out)
+	}
+}
+
+// rm -a removes the stopped containers, -af all of them; -v is accepted.
+func TestRmAll(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.mustHull(t, "run", "--name", "done1", "busybox", "true")
+	s.mustHull(t, "create", "--name", "new1", "busybox", "true")
+	up := s.runD(t, "--name", "up1", "busybox", "sleep", "60")
+	out := s.mustHull(t, "rm", "-a", "-v")
+	if len(lines(out)) != 2 {
+		t.Errorf("rm -a printed %q, want the two stopped ids", out)
+	}
+	if ps := s.mustHull(t, "ps", "-aq", "--no-trunc"); strings.TrimSpace(ps) != up {
+		t.Errorf("after rm -a, ps -a lists %q, want only the running one", ps)
+	}
+	if _, errs, code := s.hull(t, "rm", "-a", "up1"); code != 125 || !strings.Contains(errs, "requires exactly 0") {
+		t.Errorf("rm -a with a name: %d %q", code, errs)
+	}
+	if out := s.mustHull(t, "rm", "-af"); strings.TrimSpace(out) != up {
+		t.Errorf("rm -af printed %q", out)
+	}
+	if ps := s.mustHull(t, "ps", "-aq"); ps != "" {
+		t.Errorf("after rm -af: %q", ps)
+	}
+}
+
+// The detach keys (ctrl-p ctrl-q, or --detach-keys) typed at a terminal
+// end attach and start -a -i with 0 and leave the container running.
+func TestDetachKeys(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.runD(t, "-it", "--name", "dk", "busybox", "sh")
+	p := startPty(t, s, 24, 80, "attach", "dk")
+	p.write("echo hi$((1+1))\r")
+	p.waitFor("hi2")
+	p.write("\x10\x11")
+	if _, code := p.wait(); code != 0 {
+		t.Errorf("attach after ctrl-p ctrl-q exited %d", code)
+	}
+	s.mustHull(t, "create", "-it", "--name", "dk2", "busybox", "sh")
+	p = startPty(t, s, 24, 80, "start", "-a", "-i", "--detach-keys", "ctrl-x,x", "dk2")
+	p.write("echo x$((2+3))\r")
+	p.waitFor("x5")
+	p.write("\x10\x11\x18x") // ctrl-p ctrl-q are no longer the keys
+	if _, code := p.wait(); code != 0 {
+		t.Errorf("start -a -i after ctrl-x x exited %d", code)
+	}
+	for _, name := range []string{"dk", "dk2"} {
+		if st := s.mustHull(t, "inspect", "--format", "{{.State.Running}}", name); strings.TrimSpace(st) != "true" {
+			t.Errorf("%s after detaching: running %q", name, st)
+		}
+	}
+	// The shell is still there, with what was typed before.
+	p = startPty(t, s, 24, 80, "attach", "dk")
+	p.write("echo again; exit 6\r")
+	if _, code := p.wait(); code != 6 {
+		t.Errorf("attach then exit 6: %d", code)
+	}
+	if _, errs, code := s.hull(t, "attach", "--detach-keys", "shift-z", "dk2"); code != 125 || !strings.Contains(errs, "detach keys") {
+		t.Errorf("bad --detach-keys: %d %q", code, errs)
+	}
+	s.mustHull(t, "rm", "-f", "dk2")
+}
