@@ -29,7 +29,8 @@ if [ "$(id -u)" = 0 ]; then
 	dir=$(mktemp -d /tmp/hull-bench.XXXXXX)
 	trap 'rm -rf "$dir"' EXIT
 	chmod 0755 "$dir"
-	install -m 0755 "$0" "$here/../test/mkbusybox.sh" "$HULL_BIN" "$dir/"
+	install -m 0755 "$0" "$here/../test/mkbusybox.sh" "$dir/"
+	install -m 0755 "$HULL_BIN" "$dir/hull"
 	runuser -u "$user" -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME="$home" USER="$user" LANG=C.UTF-8 HULL_BIN="$dir/hull" MKBUSYBOX="$dir/mkbusybox.sh" \
 		XDG_RUNTIME_DIR= "$dir/monitor-mem.sh" "$N"

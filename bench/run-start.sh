@@ -26,7 +26,8 @@ if [ "$(id -u)" = 0 ]; then
 	dir=$(mktemp -d /tmp/hull-bench.XXXXXX)
 	trap 'rm -rf "$dir"' EXIT
 	chmod 0755 "$dir"
-	install -m 0755 "$0" "$here/../test/mkbusybox.sh" "$HULL_BIN" "$dir/"
+	install -m 0755 "$0" "$here/../test/mkbusybox.sh" "$dir/"
+	install -m 0755 "$HULL_BIN" "$dir/hull"
 	runuser -u "$user" -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME="$home" USER="$user" LANG=C.UTF-8 HULL_BIN="$dir/hull" MKBUSYBOX="$dir/mkbusybox.sh" \
 		"$dir/run-start.sh" "$N"
