@@ -18,7 +18,7 @@ ms() { # average ms of RUNS runs of "$@"
 }
 
 echo "start latency (ms, mean of $RUNS): run --rm busybox true"
-for mode in none host bridge; do
+for mode in none host bridge pasta; do
 	printf '  hull   --network %-7s %4s\n' "$mode" "$(ms "$HULL" run --rm --network "$mode" busybox true)"
 done
 if command -v podman >/dev/null && podman image exists busybox 2>/dev/null; then
@@ -40,3 +40,4 @@ throughput() { # MB/s host -> container through a published port
 }
 echo "TCP throughput host -> container, ${MB} MiB through -p (MB/s)"
 printf '  hull bridge (slirp4netns, port driver slirp4netns) %6s\n' "$(throughput)"
+printf '  hull pasta (pasta, its own port forwarding)         %6s\n' "$(throughput --network pasta)"
