@@ -43,18 +43,18 @@ func ReportError(w io.Writer, e *StartError) {
 }
 
 // readStartResult reads the child's error pipe until EOF: nothing means the
-// command was executed.
+// command was executed. A report with code 0 also means started (Exec's
+// stage sends one, since nsenter holds the pipe open).
 func readStartResult(r io.Reader) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return fmt.Errorf("read start result: %w", err)
-	}
-	if len(data) == 0 {
-		return nil
-	}
 	var se StartError
-	if err := json.Unmarshal(data, &se); err != nil {
-		return fmt.Errorf("container init: %s", data)
+	err := json.NewDecoder(r).Decode(&se)
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return fmt.Errorf("container init: bad start report: %w", err)
+	case se.Code == 0:
+		return nil
 	}
 	return &se
 }

@@ -22,7 +22,7 @@ func ExecMain() {
 	unix.Close(3) // the sealed copy of hull we run from
 	errPipe := os.NewFile(5, "error-pipe")
 	unix.CloseOnExec(5)
-	err := execStage()
+	err := execStage(errPipe)
 	var se *isolation.StartError
 	if !errors.As(err, &se) {
 		se = &isolation.StartError{Code: 125, Msg: err.Error()}
@@ -31,7 +31,7 @@ func ExecMain() {
 	os.Exit(se.Code)
 }
 
-func execStage() error {
+func execStage(errPipe *os.File) error {
 	f := os.NewFile(4, "spec-pipe")
 	data, err := io.ReadAll(f)
 	f.Close()
@@ -56,6 +56,11 @@ func execStage() error {
 	if err := dropPrivileges(spec); err != nil {
 		return fmt.Errorf("drop privileges: %w", err)
 	}
+	// nsenter keeps its own copy of the error pipe open until the command
+	// ends, so EOF cannot mean "started" here: say so explicitly. The
+	// executable was checked above; should execve still fail, the exit
+	// code (126/127) tells the caller.
+	isolation.ReportError(errPipe, &isolation.StartError{Code: 0})
 	return cmd.exec()
 }
 
