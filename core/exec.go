@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"github.com/hull-project/hull/core/cgroup"
 	"os"
 	"time"
 
@@ -37,7 +38,7 @@ func (h *Hull) Exec(ctx context.Context, ref string, opts ExecOptions, stdio Std
 		return ExitHullError, err
 	}
 	if opts.Detach {
-		proc, err := isolation.Exec(c.State.Pid, spec, isolation.Stdio{})
+		proc, err := isolation.ExecWithHooks(c.State.Pid, spec, isolation.Stdio{}, joinContainerCgroups(c))
 		if err != nil {
 			return ExitCode(err), err
 		}
@@ -56,10 +57,8 @@ func (h *Hull) Exec(ctx context.Context, ref string, opts ExecOptions, stdio Std
 	if err != nil {
 		return ExitHullError, err
 	}
-	// isolation.Exec returns only once the command has ended (nsenter
-	// keeps its start-result pipe open), so the time-out starts before it
-	// and kills hull's whole process tree below it: nsenter and the
-	// command with its children.
+	// The time-out starts before the command does and kills hull's whole
+	// process tree below it: nsenter and the command with its children.
 	sb := &sandbox{timeout: opts.Timeout}
 	tctx, cancel := sb.context(ctx)
 	defer cancel()
@@ -68,7 +67,7 @@ func (h *Hull) Exec(ctx context.Context, ref string, opts ExecOptions, stdio Std
 			killDescendants(os.Getpid())
 		}
 	})()
-	proc, err := isolation.Exec(c.State.Pid, spec, files)
+	proc, err := isolation.ExecWithHooks(c.State.Pid, spec, files, joinContainerCgroups(c))
 	sess.started()
 	if err != nil {
 		return ExitCode(err), err
@@ -79,6 +78,14 @@ func (h *Hull) Exec(ctx context.Context, ref string, opts ExecOptions, stdio Std
 		return ExitHullError, err
 	}
 	return sb.exit(status)
+}
+
+// joinContainerCgroups puts an exec'd process in the container's cgroups,
+// so that it counts against the container's limits.
+func joinContainerCgroups(c *container.Container) isolation.Hooks {
+	return isolation.Hooks{Created: func(pid int) error {
+		return cgroup.Join(cgroupLayout(), "hull-"+c.ID, pid)
+	}}
 }
 
 // execSpec builds the process from the record: the container's user,

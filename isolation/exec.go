@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
+	"time"
 )
 
 // ExecArg is argv[1] of the in-container stage of Exec.
@@ -46,6 +48,13 @@ type ExecSpec struct {
 // and executes the command. fds: 3 the hull copy, 4 the spec pipe, 5 the
 // error pipe, 6 the console socket with Terminal.
 func Exec(pid int, spec *ExecSpec, stdio Stdio) (*Process, error) {
+	return ExecWithHooks(pid, spec, stdio, Hooks{})
+}
+
+// ExecWithHooks is Exec with hooks.Created called with the host pid of the
+// in-container stage before it starts the command (to put it in the
+// container's cgroups, say).
+func ExecWithHooks(pid int, spec *ExecSpec, stdio Stdio, hooks Hooks) (*Process, error) {
 	nsenter, err := exec.LookPath("nsenter")
 	if err != nil {
 		for _, p := range []string{"/usr/bin/nsenter", "/bin/nsenter"} {
@@ -105,6 +114,20 @@ func Exec(pid int, spec *ExecSpec, stdio Stdio) (*Process, error) {
 	}
 	proc.Pid = cmd.Process.Pid
 	proc.wait = func() (ExitStatus, error) { return waitCmd(cmd) }
+	if hooks.Created != nil {
+		// nsenter forks the stage once it has joined the namespaces; the
+		// stage waits for its spec, so it is still doing nothing here.
+		stage, err := childOf(cmd.Process.Pid)
+		if err == nil {
+			err = hooks.Created(stage)
+		}
+		if err != nil {
+			closeAll(specW, errR)
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return nil, fmt.Errorf("exec: %w", err)
+		}
+	}
 	data, err := json.Marshal(spec)
 	if err == nil {
 		_, err = specW.Write(data)
@@ -135,4 +158,19 @@ func sameNamespace(pid int, kind string) bool {
 	a, err1 := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, kind))
 	b, err2 := os.Readlink("/proc/self/ns/" + kind)
 	return err1 == nil && err2 == nil && a == b
+}
+
+// childOf waits (briefly) for the first child of pid and returns it.
+func childOf(pid int) (int, error) {
+	path := fmt.Sprintf("/proc/%d/task/%d/children", pid, pid)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Microsecond) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return 0, fmt.Errorf("find exec stage: %w", err)
+		}
+		if f := strings.Fields(string(data)); len(f) > 0 {
+			return strconv.Atoi(f[0])
+		}
+	}
+	return 0, fmt.Errorf("find exec stage: nsenter started no process")
 }

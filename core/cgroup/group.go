@@ -266,3 +266,29 @@ func (g *Group) Remove() error {
 	}
 	return first
 }
+
+// Join moves pid into the group called name wherever l has one (the
+// group a container's limits live in), so that a process started later in
+// the container (hull exec) counts against the same limits. Places
+// without that group are skipped.
+func Join(l Layout, name string, pid int) error {
+	done := map[string]bool{}
+	for _, c := range Controllers {
+		p, ok := l.Places[c]
+		if !ok {
+			continue
+		}
+		dir := filepath.Join(p.Dir, name)
+		if done[dir] {
+			continue
+		}
+		done[dir] = true
+		if _, err := os.Stat(dir); err != nil {
+			continue
+		}
+		if err := write(dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
+			return fmt.Errorf("move process %d into cgroup %s: %w", pid, dir, err)
+		}
+	}
+	return nil
+}
