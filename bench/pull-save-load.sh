@@ -1,6 +1,6 @@
 #!/bin/bash
 # Pull from a local docker-registry, and save/load of a ~500 MB image, hull
-# beside podman. Run as the unprivileged user (make bench does): needs
+# beside podman. Run as the unprivileged user (e.g. runuser -u hulltest --): needs
 # docker-registry, and podman for the comparison. HULL_BIN: hull binary.
 set -euo pipefail
 HULL=${HULL_BIN:-hull}

@@ -92,7 +92,7 @@ func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sd
 	}
 	return &isolation.Spec{
 		ID:             b.id,
-		Rootfs:         isolation.Rootfs{Layers: layers, UpperDir: ws.upper(), WorkDir: ws.work(), MountDir: ws.rootfs()},
+		Rootfs:         isolation.Rootfs{Layers: layers, UpperDir: ws.upper(), WorkDir: ws.work(), MountDir: ws.rootfs(), Volatile: true},
 		Mapping:        b.env.Mapping,
 		Args:           r.Args,
 		Env:            container.ProcessEnv(r.Env, buildHostname, false, user.Home),
@@ -232,7 +232,7 @@ func (b *build) runTask(ctx context.Context, st *stageState, ws *workspace, name
 	}
 	spec := &isolation.Spec{
 		ID:       b.id,
-		Rootfs:   isolation.Rootfs{Layers: st.dirs(), UpperDir: ws.upper(), WorkDir: ws.work(), MountDir: ws.rootfs()},
+		Rootfs:   isolation.Rootfs{Layers: st.dirs(), UpperDir: ws.upper(), WorkDir: ws.work(), MountDir: ws.rootfs(), Volatile: true},
 		Mapping:  b.env.Mapping,
 		Task:     &isolation.Task{Name: name, Args: data, Sources: sources},
 		StateDir: filepath.Join(b.env.StateDir, b.id, name),

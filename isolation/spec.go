@@ -44,6 +44,10 @@ type Rootfs struct {
 	// that works in that order.
 	Driver   string `json:"driver,omitempty"`
 	ReadOnly bool   `json:"read_only,omitempty"`
+	// Volatile mounts the overlay without syncs to the upper dir (kernel
+	// 5.10+): for upper dirs nobody reuses after a crash (run --rm, build
+	// steps). It saves a file-system sync when the container ends.
+	Volatile bool `json:"volatile,omitempty"`
 }
 
 // Spec is everything isolation needs to start one container. Core builds it

@@ -115,7 +115,29 @@ func psRow(ct *container.Container, trunc bool, now time.Time) containerRow {
 	return containerRow{Command: strconv.Quote(cmd), CreatedAt: createdAt(ct.Created), ID: shortID(ct.ID, !trunc),
 		Image: img, Names: ct.Name, Networks: ct.HostConfig.NetworkMode,
 		RunningFor: units.HumanDuration(now.UTC().Sub(ct.Created)) + " ago",
-		State:      ct.State.Status, Status: status(ct.State, now)}
+		State:      ct.State.Status, Status: status(ct.State, now), Ports: portsColumn(ct)}
+}
+
+// portsColumn is Docker's PORTS column: "0.0.0.0:8080->80/tcp, ...",
+// from the running container's ports, else its publications.
+func portsColumn(ct *container.Container) string {
+	m := ct.HostConfig.PortBindings
+	if ct.State.Running && len(ct.NetworkSettings.Ports) > 0 {
+		m = ct.NetworkSettings.Ports
+	}
+	var out []string
+	for _, p := range m.Mappings() {
+		ip := p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		host := ""
+		if p.HostPort != 0 {
+			host = fmt.Sprintf("%s:%d->", ip, p.HostPort)
+		}
+		out = append(out, host+p.Key())
+	}
+	return strings.Join(out, ", ")
 }
 
 // status is Docker's STATUS column.

@@ -293,7 +293,7 @@ func execCommand() *cli.Command {
 			sliceFlag("env-file", "", "read in a file of environment variables"),
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
 			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "username or UID (format: <name|uid>[:<group|gid>])"},
-			runTimeoutFlag(),
+			&cli.DurationFlag{Name: "timeout", Usage: "kill the command (and what it started) after DURATION and exit with 124"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := needArgs(c, 2, -1); err != nil {

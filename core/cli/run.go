@@ -31,7 +31,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "read-only", Usage: "mount the container's root filesystem as read only"},
 		&cli.StringFlag{Name: "entrypoint", Usage: "overwrite the default ENTRYPOINT of the image"},
 		&cli.BoolFlag{Name: "init", Usage: "run an init inside the container that forwards signals and reaps processes"},
-		sliceFlag("security-opt", "", "security options: no-new-privileges, seccomp=unconfined"),
+		sliceFlag("security-opt", "", "security options: no-new-privileges, seccomp=unconfined|PROFILE.json, mask=PATH, unmask=PATH|ALL"),
 		sliceFlag("cap-add", "", "add Linux capabilities"),
 		sliceFlag("cap-drop", "", "drop Linux capabilities"),
 		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Value: "bridge", Usage: "connect a container to a network: bridge (user-mode, the default), slirp4netns, none, host, or a network plugin; options after a colon: bridge:allow_host_loopback=true"},

@@ -11,6 +11,9 @@ func unshareCommand() *cli.Command {
 		ArgsUsage:       "[COMMAND [ARG...]]",
 		SkipFlagParsing: true,
 		Action: func(c *cli.Context) error {
+			if a := c.Args().First(); a == "--help" || a == "-h" {
+				return cli.ShowCommandHelp(c, "unshare")
+			}
 			h, err := openHull(c)
 			if err != nil {
 				return err

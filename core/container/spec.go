@@ -50,7 +50,9 @@ func (c *Container) Spec(in SpecInput) (*isolation.Spec, error) {
 	return &isolation.Spec{
 		ID: c.ID,
 		Rootfs: isolation.Rootfs{Layers: in.Layers, UpperDir: in.UpperDir, WorkDir: in.WorkDir,
-			MountDir: in.MountDir, ReadOnly: c.HostConfig.ReadonlyRootfs},
+			MountDir: in.MountDir, ReadOnly: c.HostConfig.ReadonlyRootfs,
+			// A --rm container's upper dir is never mounted again.
+			Volatile: c.HostConfig.AutoRemove},
 		Mapping:         in.Mapping,
 		Args:            append([]string{c.Path}, c.Args...),
 		Env:             ProcessEnv(c.Config.Env, c.Config.Hostname, c.Config.Tty, user.Home),

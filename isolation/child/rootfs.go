@@ -84,7 +84,15 @@ func mountOverlay(r isolation.Rootfs) error {
 		}
 		defer os.Chdir("/")
 	}
-	if err := unix.Mount("overlay", r.MountDir, "overlay", 0, opts+",userxattr"); err != nil {
+	opts += ",userxattr"
+	if r.Volatile {
+		// Kernels before 5.10 do not know "volatile": fall back to a
+		// plain mount rather than fail.
+		if err := unix.Mount("overlay", r.MountDir, "overlay", 0, opts+",volatile"); err == nil {
+			return nil
+		}
+	}
+	if err := unix.Mount("overlay", r.MountDir, "overlay", 0, opts); err != nil {
 		return &os.PathError{Op: "mount overlay", Path: r.MountDir, Err: err}
 	}
 	return nil

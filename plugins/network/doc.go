@@ -13,14 +13,16 @@
 //     any program running inside the container. Published ports go through
 //     rootlesskit's slirp4netns port driver (the API socket's add_hostfwd),
 //     which needs no process inside the namespace either.
-//   - pasta (passt): another user-mode stack, copying the host's addresses.
+//   - pasta (passt): another user-mode stack; hull sets the same addresses
+//     as slirp4netns's (eth0 10.0.2.100/24, gateway 10.0.2.2, DNS 10.0.2.3)
+//     and pasta forwards published ports itself.
 //
 // Lifetime without leaks: a slirp4netns is started with --exit-fd; hull
 // keeps the only write end, so slirp4netns exits by itself when hull
 // closes it (Teardown) or dies, even by kill -9. Nothing is killed on the
-// exit path. pasta daemonizes; its pid file is read and the process is
-// killed on Teardown, and pasta itself exits when the network namespace
-// goes away.
+// exit path. pasta has no exit fd: it runs in the foreground as hull's
+// child with a parent-death signal (kill -9 of hull takes it along) and is
+// signalled, not waited for, on Teardown.
 //
 // External plugins are executables named NAME in the network/ folder of a
 // plugin directory (FindExternal, over plugins.SearchPath), selected by
