@@ -1,6 +1,7 @@
 package isolation
 
 import (
+	"debug/elf"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -65,6 +66,9 @@ func ExecWithHooks(pid int, spec *ExecSpec, stdio Stdio, hooks Hooks) (*Process,
 		if err != nil {
 			return nil, fmt.Errorf("exec needs nsenter (util-linux): %w", err)
 		}
+	}
+	if err := checkStatic(); err != nil {
+		return nil, err
 	}
 	mem, err := sealedSelfCopy()
 	if err != nil {
@@ -173,4 +177,21 @@ func childOf(pid int) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("find exec stage: nsenter started no process")
+}
+
+// checkStatic refuses a dynamically linked hull: its in-container stage
+// runs inside the container's root, where the host's dynamic loader and
+// libraries are not.
+func checkStatic() error {
+	f, err := elf.Open("/proc/self/exe")
+	if err != nil {
+		return nil // not ELF we can read: let the exec say what is wrong
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("exec needs a statically linked hull (build it with make build, or CGO_ENABLED=0 go build)")
+		}
+	}
+	return nil
 }
