@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/hull-project/hull/isolation"
 	"golang.org/x/sys/unix"
@@ -86,6 +87,11 @@ func mountOverlay(r isolation.Rootfs) error {
 	}
 	opts += ",userxattr"
 	if r.Volatile {
+		// A volatile mount leaves work/incompat/volatile behind, and
+		// overlay refuses the dir while it is there. Volatile upper dirs
+		// are only reused within one hull process (a build step's RUN and
+		// copy tasks), after a clean unmount: the marker can go.
+		_ = os.RemoveAll(filepath.Join(r.WorkDir, "work", "incompat", "volatile"))
 		// Kernels before 5.10 do not know "volatile": fall back to a
 		// plain mount rather than fail.
 		if err := unix.Mount("overlay", r.MountDir, "overlay", 0, opts+",volatile"); err == nil {
@@ -142,7 +148,7 @@ func copyLayer(src, dst string) error {
 		}
 		rel, _ := filepath.Rel(src, p)
 		target := filepath.Join(dst, rel)
-		st := fi.Sys().(*unix.Stat_t)
+		st := fi.Sys().(*syscall.Stat_t)
 		if fi.Mode()&os.ModeCharDevice != 0 && st.Rdev == 0 {
 			return os.RemoveAll(target) // overlay whiteout
 		}

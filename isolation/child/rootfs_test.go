@@ -1,6 +1,7 @@
 package child
 
 import (
+	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,5 +66,51 @@ func TestInRootStaysInside(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
 		t.Errorf("something was created outside the root: %v", entries)
+	}
+}
+
+// TestCopyLayers checks the copy driver: layers applied bottom-up, with
+// overlay whiteouts deleting and opaque directories hiding lower content.
+func TestCopyLayers(t *testing.T) {
+	base := t.TempDir()
+	lower, upper, dst := filepath.Join(base, "lower"), filepath.Join(base, "upper"), filepath.Join(base, "dst")
+	for _, d := range []string{lower + "/d", upper + "/d", dst} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(p, s string) {
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(lower+"/a", "gone")
+	write(lower+"/keep", "kept")
+	write(lower+"/d/old", "hidden")
+	write(upper+"/d/new", "new")
+	if err := os.Symlink("keep", upper+"/link"); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mknod(upper+"/a", unix.S_IFCHR, 0); err != nil {
+		t.Skipf("cannot make a whiteout here: %v", err)
+	}
+	if err := unix.Setxattr(upper+"/d", "user.overlay.opaque", []byte("y"), 0); err != nil {
+		t.Skipf("no user xattrs here: %v", err)
+	}
+	for _, l := range []string{lower, upper} {
+		if err := copyLayer(l, dst); err != nil {
+			t.Fatalf("copy %s: %v", l, err)
+		}
+	}
+	if _, err := os.Lstat(dst + "/a"); !os.IsNotExist(err) {
+		t.Errorf("whited-out file survived: %v", err)
+	}
+	if _, err := os.Lstat(dst + "/d/old"); !os.IsNotExist(err) {
+		t.Errorf("file under an opaque dir survived: %v", err)
+	}
+	for p, want := range map[string]string{"/keep": "kept", "/d/new": "new", "/link": "kept"} {
+		if b, err := os.ReadFile(dst + p); err != nil || string(b) != want {
+			t.Errorf("%s = %q, %v; want %q", p, b, err, want)
+		}
 	}
 }
