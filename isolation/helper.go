@@ -13,19 +13,48 @@ import (
 
 // RunHelper runs `hull HelperArg args...` in a new user namespace with
 // mapping m (as its root), feeding it stdin. It is how the store unpacks
-// and removes files owned by subordinate ids.
+// and removes files owned by subordinate ids. The helper's stderr becomes
+// the error when it fails.
 func RunHelper(m Mapping, stdin io.Reader, args ...string) error {
+	var stderr strings.Builder
+	cmd, err := startHelper(m, Stdio{Stdin: stdin, Stderr: &stderr}, args)
+	if err != nil {
+		return fmt.Errorf("user namespace helper %s: %w", args[0], err)
+	}
+	if err := cmd.Wait(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return fmt.Errorf("%s", msg)
+	}
+	return nil
+}
+
+// Unshare runs `hull HelperArg args...` as RunHelper does but with the
+// caller's stdio (`hull unshare` runs a shell there), and returns the
+// helper's exit status.
+func Unshare(m Mapping, stdio Stdio, args ...string) (ExitStatus, error) {
+	cmd, err := startHelper(m, stdio, args)
+	if err != nil {
+		return ExitStatus{}, fmt.Errorf("user namespace: %w", err)
+	}
+	return waitCmd(cmd)
+}
+
+// startHelper starts the helper, writes its id maps and releases it.
+func startHelper(m Mapping, stdio Stdio, args []string) (*exec.Cmd, error) {
 	specR, specW, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("helper pipe: %w", err)
+		return nil, fmt.Errorf("helper pipe: %w", err)
 	}
-	var stderr strings.Builder
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/exe",
 		Args:        append([]string{"hull", HelperArg}, args...),
 		Env:         os.Environ(),
-		Stdin:       stdin,
-		Stderr:      &stderr,
+		Stdin:       stdio.Stdin,
+		Stdout:      stdio.Stdout,
+		Stderr:      stdio.Stderr,
 		ExtraFiles:  []*os.File{specR},
 		SysProcAttr: &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUSER, Pdeathsig: syscall.SIGKILL},
 	}
@@ -34,7 +63,7 @@ func RunHelper(m Mapping, stdin io.Reader, args ...string) error {
 	specR.Close()
 	if err != nil {
 		specW.Close()
-		return startFailure(err)
+		return nil, startFailure(err)
 	}
 	if m.IsFull() {
 		err = writeMaps(cmd.Process.Pid, m)
@@ -46,14 +75,7 @@ func RunHelper(m Mapping, stdin io.Reader, args ...string) error {
 	if err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		return fmt.Errorf("user namespace helper %s: %w", args[0], err)
+		return nil, err
 	}
-	if err := cmd.Wait(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return fmt.Errorf("%s", msg)
-	}
-	return nil
+	return cmd, nil
 }
