@@ -43,9 +43,22 @@ func (b *build) startRun(ctx context.Context, spec *isolation.Spec, stdio isolat
 		return nil, err
 	}
 	hooks := isolation.Hooks{}
+	done := func() {}
+	if b.env.Sandbox != nil {
+		if hooks, done, err = b.env.Sandbox(filepath.Base(spec.StateDir)+"-"+randomID()[:8], spec); err != nil {
+			_ = att.Close()
+			return nil, err
+		}
+	}
+	limitHook := hooks.Created
 	if att != nil {
 		etc := container.EtcInput{Hostname: buildHostname, Network: mode.String()}
 		hooks.Created = func(pid int) error {
+			if limitHook != nil {
+				if err := limitHook(pid); err != nil {
+					return err
+				}
+			}
 			res, err := att.Setup(ctx, pid)
 			if err != nil {
 				return err
@@ -58,9 +71,11 @@ func (b *build) startRun(ctx context.Context, spec *isolation.Spec, stdio isolat
 	proc, err := isolation.StartWithHooks(spec, stdio, hooks)
 	if err != nil {
 		_ = att.Close()
+		done()
 		return nil, err
 	}
 	return func() (isolation.ExitStatus, error) {
+		defer done()
 		defer att.Close()
 		return proc.Wait()
 	}, nil

@@ -3,9 +3,12 @@ package core
 import (
 	"context"
 	"fmt"
+	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/isolation"
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/hull-project/hull/builders"
 	"github.com/hull-project/hull/core/image"
@@ -20,6 +23,8 @@ type BuildOptions struct {
 	// ContextTar, when set, is the context as a tar stream (`hull build -`).
 	ContextTar io.Reader
 	Plugins    PluginOptions
+	// Limits confine every RUN step (--memory, --pids-limit, --ulimit...).
+	Limits container.Limits
 }
 
 // Build runs a Dockerfile build and returns the image.
@@ -64,5 +69,27 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 			return h.Pull(ctx, ref, registry.PullOptions{Platform: opts.Platform})
 		},
 	}
+	if l := opts.Limits; l.Memory != 0 || l.MemorySwap != 0 || l.NanoCPUs != 0 || l.CPUShares != 0 ||
+		l.PidsLimit != 0 || len(l.Ulimits) > 0 {
+		env.Sandbox = buildSandbox(opts.Limits, opts.Out)
+	}
 	return builders.Build(ctx, env, opts.Options)
+}
+
+// buildSandbox confines RUN steps as `hull run` confines a container: a
+// cgroup per step for the limits it can enforce, rlimits (--ulimit and the
+// fallbacks) for the rest. Warnings are printed once per build.
+func buildSandbox(l container.Limits, out io.Writer) func(string, *isolation.Spec) (isolation.Hooks, func(), error) {
+	var once sync.Once
+	return func(id string, spec *isolation.Spec) (isolation.Hooks, func(), error) {
+		var warn io.Writer
+		once.Do(func() { warn = out })
+		c := &container.Container{ID: "build-" + id, HostConfig: container.HostConfig{Limits: l}}
+		s, err := newSandbox(c, spec, warn, false)
+		if err != nil {
+			return isolation.Hooks{}, nil, err
+		}
+		spec.Rlimits = append(spec.Rlimits, l.Rlimits()...)
+		return s.hooks(isolation.Hooks{}), s.close, nil
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/hull-project/hull/core"
+	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/plugins"
 )
 
@@ -34,6 +35,14 @@ func buildCommand() *cli.Command {
 			sliceFlag("plugin-checksum", "", "refuse plugin NAME unless its sha256 is SUM: NAME=SUM"),
 			&cli.StringFlag{Name: "platform", Usage: "target platform (accepted when it is this host's)"},
 			&cli.StringFlag{Name: "root-emulation", Usage: "fake chown/setuid/mknod success in RUN: off or seccomp (default: seccomp without a subordinate id range)"},
+			// The limits of `hull run`, applied to every RUN step.
+			&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory limit of each RUN step (e.g. 512m, 2g)"},
+			&cli.StringFlag{Name: "memory-swap", Usage: "memory plus swap limit of each RUN step; -1 for unlimited swap"},
+			&cli.StringFlag{Name: "cpus", Usage: "number of CPUs for each RUN step (e.g. 1.5)"},
+			&cli.Int64Flag{Name: "cpu-shares", Usage: "CPU shares (relative weight) of RUN steps"},
+			&cli.Int64Flag{Name: "pids-limit", Usage: "maximum number of processes in each RUN step"},
+			sliceFlag("ulimit", "", "ulimit options for RUN steps: NAME=SOFT[:HARD]"),
+			&cli.BoolFlag{Name: "strict-limits", Usage: "fail rather than warn when a limit cannot be enforced on this host"},
 		},
 		Action: buildImage,
 	}
@@ -87,6 +96,11 @@ func buildOptions(c *cli.Context) (core.BuildOptions, error) {
 	opts.Platform = c.String("platform")
 	opts.RootEmulation = c.String("root-emulation")
 	var err error
+	if opts.Limits, err = container.ParseLimits(container.LimitOptions{Memory: c.String("memory"),
+		MemorySwap: c.String("memory-swap"), CPUs: c.String("cpus"), CPUShares: c.Int64("cpu-shares"),
+		PidsLimit: c.Int64("pids-limit"), Ulimits: c.StringSlice("ulimit"), StrictLimits: c.Bool("strict-limits")}); err != nil {
+		return opts, err
+	}
 	if opts.BuildArgs, err = buildArgs(c.StringSlice("build-arg")); err != nil {
 		return opts, err
 	}

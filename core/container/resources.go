@@ -174,3 +174,11 @@ func keepIDUser(cfg *Config, o Options) {
 		cfg.User = fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid())
 	}
 }
+
+// ParseLimits checks limit flags on their own (hull build takes the same
+// ones as run for its RUN steps).
+func ParseLimits(o LimitOptions) (Limits, error) {
+	var hc HostConfig
+	err := setResources(&hc, o)
+	return hc.Limits, err
+}
