@@ -104,22 +104,17 @@ func timeoutFlag() cli.Flag {
 }
 
 func stopCommand() *cli.Command {
-	return &cli.Command{Name: "stop", Usage: "Stop one or more running containers", ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags: []cli.Flag{timeoutFlag()},
-		Action: func(c *cli.Context) error {
-			if err := needArgs(c, 1, -1); err != nil {
-				return err
-			}
-			h, err := openHull(c)
-			if err != nil {
-				return err
-			}
-			return eachContainer(c, func(ref string) error { return h.Stop(ref, time.Duration(c.Int("time"))*time.Second) })
-		}}
+	return timedCommand("stop", "Stop one or more running containers", (*core.Hull).Stop)
 }
 
 func restartCommand() *cli.Command {
-	return &cli.Command{Name: "restart", Usage: "Restart one or more containers", ArgsUsage: "CONTAINER [CONTAINER...]",
+	return timedCommand("restart", "Restart one or more containers", (*core.Hull).Restart)
+}
+
+// timedCommand is stop and restart: a grace period (-t) and an action on
+// each container named.
+func timedCommand(name, usage string, act func(h *core.Hull, ref string, grace time.Duration) error) *cli.Command {
+	return &cli.Command{Name: name, Usage: usage, ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{timeoutFlag()},
 		Action: func(c *cli.Context) error {
 			if err := needArgs(c, 1, -1); err != nil {
@@ -129,7 +124,8 @@ func restartCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return eachContainer(c, func(ref string) error { return h.Restart(ref, time.Duration(c.Int("time"))*time.Second) })
+			grace := time.Duration(c.Int("time")) * time.Second
+			return eachContainer(c, func(ref string) error { return act(h, ref, grace) })
 		}}
 }
 
