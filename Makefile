@@ -35,7 +35,8 @@ all: build
 
 ## build: static bin/hull
 build:
-	CGO_ENABLED=0 $(GO) build -tags urfave_cli_no_docs -trimpath -ldflags "$(LDFLAGS)" -o bin/hull .
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o isolation/initbin/hull-init ./isolation/initbin
+	CGO_ENABLED=0 $(GO) build -tags urfave_cli_no_docs,hullinit -trimpath -ldflags "$(LDFLAGS)" -o bin/hull .
 
 ## deps: the Debian packages hull needs at run time (installed when root)
 deps:

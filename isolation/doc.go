@@ -5,15 +5,20 @@
 //
 // # Re-exec protocol
 //
-// Start re-executes the running binary (/proc/self/exe, or a sealed memfd
-// copy of it when the hull init stays as PID 1) with argv[1] = InitArg and
-// Cloneflags for the new namespaces. Inherited descriptors:
+// Start executes the container init with argv[1] = InitArg and Cloneflags
+// for the new namespaces: the small init binary `make build` embeds
+// (isolation/initbin, build tag hullinit) from a sealed memfd, which starts
+// in a third of hull's time; without it, the running binary itself
+// (/proc/self/exe, or a sealed memfd copy when the init stays PID 1).
+// Tasks always run hull itself. Inherited descriptors:
 //
 //	fd 3  spec pipe (read end). The parent writes one byte once the id maps
 //	      are in place, then the JSON Spec, then closes it.
 //	fd 4  error pipe (write end, close-on-exec in the child). The child writes
 //	      one JSON startError when setup fails; a successful execve of the
 //	      container's command closes it, so EOF means "started".
+//	fd 5  the sealed memfd the init was executed from, when it was (closed
+//	      at the command's execve; the --init init closes it at once).
 //
 // A process whose uid map is written by newuidmap after it was cloned would
 // lose its capabilities at its first execve (the kernel computes them while

@@ -67,10 +67,12 @@ func ExecWithHooks(pid int, spec *ExecSpec, stdio Stdio, hooks Hooks) (*Process,
 			return nil, fmt.Errorf("exec needs nsenter (util-linux): %w", err)
 		}
 	}
-	if err := checkStatic(); err != nil {
-		return nil, err
+	if len(initBinary) == 0 {
+		if err := checkStatic(); err != nil {
+			return nil, err
+		}
 	}
-	mem, err := sealedSelfCopy()
+	mem, _, err := sealedInit()
 	if err != nil {
 		return nil, err
 	}

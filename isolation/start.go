@@ -1,6 +1,7 @@
 package isolation
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,9 +33,6 @@ func StartWithHooks(spec *Spec, stdio Stdio, hooks Hooks) (*Process, error) {
 			f.Close()
 		}
 	}()
-	if spec.Init {
-		spec.InitFd = 5
-	}
 
 	specR, specW, err := os.Pipe()
 	if err != nil {
@@ -118,16 +116,21 @@ func initCommand(spec *Spec) (*exec.Cmd, error) {
 		},
 	}
 	setMappings(cmd.SysProcAttr, spec.Mapping)
-	if spec.Init {
-		// The hull init stays PID 1 and so stays reachable as /proc/1/exe:
-		// run it from a sealed in-memory copy so that nothing written there
-		// can reach the user's hull binary (runc CVE-2019-5736).
-		mem, err := sealedSelfCopy()
+	// The small embedded init starts faster than hull itself (tasks need
+	// hull's own code). A hull init that stays PID 1 (--init) stays
+	// reachable as /proc/1/exe: it always runs from a sealed in-memory
+	// copy, so that nothing written there can reach the user's hull binary
+	// (runc CVE-2019-5736).
+	if spec.Task == nil && (spec.Init || len(initBinary) > 0) {
+		mem, _, err := sealedInit()
 		if err != nil {
 			return nil, err
 		}
 		cmd.ExtraFiles = append(cmd.ExtraFiles, mem)
 		cmd.Path = "/proc/self/fd/5"
+		spec.InitFd = 5
+	} else if spec.Init {
+		return nil, fmt.Errorf("--init cannot run a task")
 	}
 	return cmd, nil
 }
@@ -236,20 +239,24 @@ func closeAll(files ...*os.File) {
 // sealedSelfCopy copies the running binary into a memfd sealed against any
 // further change.
 func sealedSelfCopy() (*os.File, error) {
-	fd, err := unix.MemfdCreate("hull-init", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	if err != nil {
-		return nil, fmt.Errorf("memfd for init: %w", err)
-	}
-	mem := os.NewFile(uintptr(fd), "hull-init")
 	self, err := os.Open("/proc/self/exe")
 	if err != nil {
-		mem.Close()
 		return nil, fmt.Errorf("open own binary: %w", err)
 	}
 	defer self.Close()
-	if _, err := io.Copy(mem, self); err != nil {
+	return sealedMemfd("hull-init", self)
+}
+
+// sealedMemfd copies r into a memfd sealed against any further change.
+func sealedMemfd(name string, r io.Reader) (*os.File, error) {
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, fmt.Errorf("memfd for init: %w", err)
+	}
+	mem := os.NewFile(uintptr(fd), name)
+	if _, err := io.Copy(mem, r); err != nil {
 		mem.Close()
-		return nil, fmt.Errorf("copy own binary: %w", err)
+		return nil, fmt.Errorf("copy init binary: %w", err)
 	}
 	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
 	if _, err := unix.FcntlInt(mem.Fd(), unix.F_ADD_SEALS, seals); err != nil {
@@ -257,4 +264,16 @@ func sealedSelfCopy() (*os.File, error) {
 		return nil, fmt.Errorf("seal init copy: %w", err)
 	}
 	return mem, nil
+}
+
+// sealedInit returns a sealed memfd holding the small init binary embedded
+// at build time, or, without one, a sealed copy of the running binary.
+// small reports which.
+func sealedInit() (f *os.File, small bool, err error) {
+	if len(initBinary) == 0 {
+		f, err = sealedSelfCopy()
+		return f, false, err
+	}
+	f, err = sealedMemfd("hull-init", bytes.NewReader(initBinary))
+	return f, true, err
 }
