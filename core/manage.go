@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -15,7 +16,14 @@ func (h *Hull) RemoveContainer(ref string, force bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return c.ID, h.Containers.Remove(c.ID, force)
+	if err := h.Containers.Remove(c.ID, force); err != nil {
+		return c.ID, err
+	}
+	// A monitor killed with -9 leaves its runtime dir behind.
+	if err := os.RemoveAll(filepath.Join(h.RunRoot, c.ID)); err != nil {
+		return c.ID, fmt.Errorf("remove runtime state of %s: %w", c.ID[:12], err)
+	}
+	return c.ID, nil
 }
 
 // RemoveImage untags or deletes an image with Docker's rules; an image a

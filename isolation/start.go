@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -121,6 +122,15 @@ func initCommand(spec *Spec) (*exec.Cmd, error) {
 	// reachable as /proc/1/exe: it always runs from a sealed in-memory
 	// copy, so that nothing written there can reach the user's hull binary
 	// (runc CVE-2019-5736).
+	if spec.Task == nil && !spec.Init && len(initBinary) > 0 {
+		// While this init runs nothing of the container runs beside it,
+		// and it executes the command as PID 1: a cached copy on disk is
+		// as safe as hull itself, and saves copying it into a memfd.
+		if path, err := cachedInit(filepath.Dir(spec.StateDir)); err == nil {
+			cmd.Path = path
+			return cmd, nil
+		}
+	}
 	if spec.Task == nil && (spec.Init || len(initBinary) > 0) {
 		mem, _, err := sealedInit()
 		if err != nil {
@@ -276,4 +286,41 @@ func sealedInit() (f *os.File, small bool, err error) {
 	}
 	f, err = sealedMemfd("hull-init", bytes.NewReader(initBinary))
 	return f, true, err
+}
+
+// cachedInit writes the embedded init binary once into dir (a private
+// runtime directory) and returns its path. The name carries the identity
+// of the running hull binary, which embeds it.
+func cachedInit(dir string) (string, error) {
+	st, err := os.Stat("/proc/self/exe")
+	if err != nil {
+		return "", err
+	}
+	sys, _ := st.Sys().(*syscall.Stat_t)
+	if sys == nil {
+		return "", fmt.Errorf("no stat of own binary")
+	}
+	path := filepath.Join(dir, fmt.Sprintf(".hull-init-%x-%x-%x", sys.Ino, st.Size(), st.ModTime().UnixNano()))
+	if fi, err := os.Stat(path); err == nil && fi.Size() == int64(len(initBinary)) {
+		return path, nil
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-hull-init-")
+	if err != nil {
+		return "", err
+	}
+	_, err = tmp.Write(initBinary)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o500)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return path, nil
 }
