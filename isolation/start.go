@@ -304,13 +304,23 @@ func cachedInit(dir string) (string, error) {
 	if fi, err := os.Stat(path); err == nil && fi.Size() == int64(len(initBinary)) {
 		return path, nil
 	}
+	// No fork may happen while the file is open for writing: a child that
+	// inherited the descriptor (until its own exec) would make executing
+	// the file fail with ETXTBSY.
+	syscall.ForkLock.Lock()
 	tmp, err := os.CreateTemp(dir, ".tmp-hull-init-")
-	if err != nil {
-		return "", err
+	if err == nil {
+		_, err = tmp.Write(initBinary)
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
 	}
-	_, err = tmp.Write(initBinary)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	syscall.ForkLock.Unlock()
+	if err != nil {
+		if tmp != nil {
+			os.Remove(tmp.Name())
+		}
+		return "", err
 	}
 	if err == nil {
 		err = os.Chmod(tmp.Name(), 0o500)
