@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -139,5 +140,31 @@ func TestKeepID(t *testing.T) {
 	}
 	if _, err := KeepID(full, 70000, 1001); err == nil {
 		t.Error("uid beyond the range accepted")
+	}
+}
+
+func TestUsernsRestriction(t *testing.T) {
+	for _, c := range []struct {
+		file, value, want string
+	}{
+		{"kernel/unprivileged_userns_clone", "0", "kernel.unprivileged_userns_clone=0"},
+		{"user/max_user_namespaces", "0", "user.max_user_namespaces=0"},
+		{"kernel/apparmor_restrict_unprivileged_userns", "1", "AppArmor"},
+		{"user/max_user_namespaces", "15000", ""},
+	} {
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(c.file)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, c.file), []byte(c.value+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got := usernsRestriction(dir)
+		if c.want == "" && got != "" || c.want != "" && !strings.Contains(got, c.want) {
+			t.Errorf("%s=%s: %q, want %q", c.file, c.value, got, c.want)
+		}
+		if c.want != "" && !strings.Contains(got, "fix:") {
+			t.Errorf("%s=%s: no fix named in %q", c.file, c.value, got)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -75,6 +76,9 @@ func StartWithHooks(spec *Spec, stdio Stdio, hooks Hooks) (*Process, error) {
 	proc.wait = func() (ExitStatus, error) { return waitCmd(cmd) }
 
 	if err := sendSpec(specW, cmd.Process.Pid, spec, hooks); err != nil {
+		if why := UsernsRestriction(); why != "" {
+			err = fmt.Errorf("%w: %s (%v)", ErrUserNamespaces, why, err)
+		}
 		errR.Close()
 		_ = cmd.Process.Kill()
 		_, _ = cmd.Process.Wait()
@@ -89,6 +93,13 @@ func StartWithHooks(spec *Spec, stdio Stdio, hooks Hooks) (*Process, error) {
 	}
 	err = readStartResult(errR)
 	errR.Close()
+	if err != nil && !errors.Is(err, ErrCommandNotFound) && !errors.Is(err, ErrCommandNotInvokable) && deniedErr(err) {
+		// Ubuntu's AppArmor restriction lets the clone succeed and then
+		// denies what the namespace's root may do: name it.
+		if why := UsernsRestriction(); why != "" {
+			err = fmt.Errorf("%w: %s (%v)", ErrUserNamespaces, why, err)
+		}
+	}
 	if err != nil {
 		_, _ = cmd.Process.Wait()
 		closeAll(proc.Console)
@@ -215,17 +226,19 @@ func startFailure(err error) error {
 
 // UsernsRestriction names the host setting that forbids unprivileged user
 // namespaces, with its fix, or returns "".
-func UsernsRestriction() string {
+func UsernsRestriction() string { return usernsRestriction("/proc/sys") }
+
+func usernsRestriction(procSys string) string {
 	read := func(p string) string {
-		b, _ := os.ReadFile(p)
+		b, _ := os.ReadFile(filepath.Join(procSys, p))
 		return string(trimSpace(b))
 	}
 	switch {
-	case read("/proc/sys/kernel/unprivileged_userns_clone") == "0":
+	case read("kernel/unprivileged_userns_clone") == "0":
 		return "kernel.unprivileged_userns_clone=0 (fix: sysctl -w kernel.unprivileged_userns_clone=1; see docs/userns.md)"
-	case read("/proc/sys/user/max_user_namespaces") == "0":
+	case read("user/max_user_namespaces") == "0":
 		return "user.max_user_namespaces=0 (fix: sysctl -w user.max_user_namespaces=15000; see docs/userns.md)"
-	case read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1":
+	case read("kernel/apparmor_restrict_unprivileged_userns") == "1":
 		return "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1; fix: install the AppArmor profile in docs/userns.md)"
 	}
 	return ""
@@ -333,4 +346,10 @@ func cachedInit(dir string) (string, error) {
 		return "", err
 	}
 	return path, nil
+}
+
+// deniedErr reports whether a setup error reads like a refused privilege.
+func deniedErr(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "not permitted") || strings.Contains(msg, "permission denied")
 }
