@@ -50,14 +50,7 @@ func startCommand() *cli.Command {
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "attach container's STDIN"},
 			detachKeysFlag(),
 		},
-		Action: func(c *cli.Context) error {
-			if err := needArgs(c, 1, -1); err != nil {
-				return err
-			}
-			h, err := openHull(c)
-			if err != nil {
-				return err
-			}
+		Action: hullAction(1, -1, func(c *cli.Context, h *core.Hull) error {
 			opts := core.StartOptions{Attach: c.Bool("attach") || c.Bool("interactive"), Interactive: c.Bool("interactive"),
 				DetachKeys: c.String("detach-keys")}
 			if opts.Attach {
@@ -71,7 +64,7 @@ func startCommand() *cli.Command {
 				_, err := h.Start(c.Context, ref, opts, core.Stdio{})
 				return err
 			})
-		}}
+		})}
 }
 
 func codeOrNil(code int, err error) error {
@@ -116,17 +109,10 @@ func restartCommand() *cli.Command {
 func timedCommand(name, usage string, act func(h *core.Hull, ref string, grace time.Duration) error) *cli.Command {
 	return &cli.Command{Name: name, Usage: usage, ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{timeoutFlag()},
-		Action: func(c *cli.Context) error {
-			if err := needArgs(c, 1, -1); err != nil {
-				return err
-			}
-			h, err := openHull(c)
-			if err != nil {
-				return err
-			}
+		Action: hullAction(1, -1, func(c *cli.Context, h *core.Hull) error {
 			grace := time.Duration(c.Int("time")) * time.Second
 			return eachContainer(c, func(ref string) error { return act(h, ref, grace) })
-		}}
+		})}
 }
 
 func killCommand() *cli.Command {
@@ -150,14 +136,7 @@ func killCommand() *cli.Command {
 
 func waitCommand() *cli.Command {
 	return &cli.Command{Name: "wait", Usage: "Block until containers stop, then print their exit codes", ArgsUsage: "CONTAINER [CONTAINER...]",
-		Action: func(c *cli.Context) error {
-			if err := needArgs(c, 1, -1); err != nil {
-				return err
-			}
-			h, err := openHull(c)
-			if err != nil {
-				return err
-			}
+		Action: hullAction(1, -1, func(c *cli.Context, h *core.Hull) error {
 			var last error
 			for _, ref := range c.Args().Slice() {
 				code, err := h.Wait(ref)
@@ -172,7 +151,7 @@ func waitCommand() *cli.Command {
 				return exitCode(core.ExitHullError, nil)
 			}
 			return nil
-		}}
+		})}
 }
 
 func logsCommand() *cli.Command {
@@ -229,16 +208,9 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 func attachCommand() *cli.Command {
 	return &cli.Command{Name: "attach", Usage: "Attach to a running container's streams", ArgsUsage: "CONTAINER",
 		Flags: []cli.Flag{detachKeysFlag()},
-		Action: func(c *cli.Context) error {
-			if err := needArgs(c, 1, 1); err != nil {
-				return err
-			}
-			h, err := openHull(c)
-			if err != nil {
-				return err
-			}
+		Action: hullAction(1, 1, func(c *cli.Context, h *core.Hull) error {
 			return codeOrNil(h.Attach(c.Context, c.Args().First(), core.AttachOptions{DetachKeys: c.String("detach-keys")}, stdio()))
-		}}
+		})}
 }
 
 func detachKeysFlag() cli.Flag {
@@ -248,35 +220,21 @@ func detachKeysFlag() cli.Flag {
 
 func topCommand() *cli.Command {
 	return &cli.Command{Name: "top", Usage: "Display the running processes of a container", ArgsUsage: "CONTAINER [ps OPTIONS]",
-		Action: func(c *cli.Context) error {
-			if err := needArgs(c, 1, -1); err != nil {
-				return err
-			}
-			h, err := openHull(c)
-			if err != nil {
-				return err
-			}
+		Action: hullAction(1, -1, func(c *cli.Context, h *core.Hull) error {
 			out, err := h.Top(c.Args().First(), c.Args().Tail())
 			if err != nil {
 				return err
 			}
 			fmt.Fprint(c.App.Writer, out)
 			return nil
-		}}
+		})}
 }
 
 func renameCommand() *cli.Command {
 	return &cli.Command{Name: "rename", Usage: "Rename a container", ArgsUsage: "CONTAINER NEW_NAME",
-		Action: func(c *cli.Context) error {
-			if err := needArgs(c, 2, 2); err != nil {
-				return err
-			}
-			h, err := openHull(c)
-			if err != nil {
-				return err
-			}
+		Action: hullAction(2, 2, func(c *cli.Context, h *core.Hull) error {
 			return h.Rename(c.Args().Get(0), c.Args().Get(1))
-		}}
+		})}
 }
 
 func execCommand() *cli.Command {
@@ -291,19 +249,12 @@ func execCommand() *cli.Command {
 			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "username or UID (format: <name|uid>[:<group|gid>])"},
 			&cli.DurationFlag{Name: "timeout", Usage: "kill the command (and what it started) after DURATION and exit with 124"},
 		},
-		Action: func(c *cli.Context) error {
-			if err := needArgs(c, 2, -1); err != nil {
-				return err
-			}
-			h, err := openHull(c)
-			if err != nil {
-				return err
-			}
+		Action: hullAction(2, -1, func(c *cli.Context, h *core.Hull) error {
 			opts := core.ExecOptions{Args: c.Args().Tail(), Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"),
 				Workdir: c.String("workdir"), User: c.String("user"), Tty: c.Bool("tty"),
 				Interactive: c.Bool("interactive"), Detach: c.Bool("detach"), Timeout: c.Duration("timeout")}
 			return codeOrNil(h.Exec(c.Context, c.Args().First(), opts, stdio()))
-		}}
+		})}
 }
 
 func commitCommand() *cli.Command {
@@ -314,14 +265,7 @@ func commitCommand() *cli.Command {
 			&cli.StringFlag{Name: "author", Aliases: []string{"a"}, Usage: "author"},
 			&cli.BoolFlag{Name: "pause", Aliases: []string{"p"}, Value: true, Usage: "accepted for compatibility (containers are not paused)"},
 		},
-		Action: func(c *cli.Context) error {
-			if err := needArgs(c, 1, 2); err != nil {
-				return err
-			}
-			h, err := openHull(c)
-			if err != nil {
-				return err
-			}
+		Action: hullAction(1, 2, func(c *cli.Context, h *core.Hull) error {
 			img, err := h.Commit(c.Args().Get(0), c.Args().Get(1), core.CommitOptions{Changes: c.StringSlice("change"),
 				Message: c.String("message"), Author: c.String("author")})
 			if err != nil {
@@ -329,19 +273,12 @@ func commitCommand() *cli.Command {
 			}
 			fmt.Fprintln(c.App.Writer, img.ID)
 			return nil
-		}}
+		})}
 }
 
 func diffCommand() *cli.Command {
 	return &cli.Command{Name: "diff", Usage: "Inspect changes to files on a container's filesystem", ArgsUsage: "CONTAINER",
-		Action: func(c *cli.Context) error {
-			if err := needArgs(c, 1, 1); err != nil {
-				return err
-			}
-			h, err := openHull(c)
-			if err != nil {
-				return err
-			}
+		Action: hullAction(1, 1, func(c *cli.Context, h *core.Hull) error {
 			changes, err := h.Diff(c.Args().First())
 			if err != nil {
 				return err
@@ -350,7 +287,7 @@ func diffCommand() *cli.Command {
 				fmt.Fprintln(c.App.Writer, ch.Kind, ch.Path)
 			}
 			return nil
-		}}
+		})}
 }
 
 func pruneContainersCommand() *cli.Command {
@@ -378,4 +315,19 @@ func runDetached(c *cli.Context, h *core.Hull, opts core.RunOptions) error {
 	}
 	fmt.Fprintln(c.App.Writer, id)
 	return nil
+}
+
+// hullAction is the shape of most container commands: check the number
+// of arguments, open the store, act.
+func hullAction(min, max int, act func(c *cli.Context, h *core.Hull) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if err := needArgs(c, min, max); err != nil {
+			return err
+		}
+		h, err := openHull(c)
+		if err != nil {
+			return err
+		}
+		return act(c, h)
+	}
 }
