@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,9 +20,21 @@ import (
 // trusted.overlay.opaque = "y") get a ".wh..wh..opq" entry. Entries come in
 // lexical order, so equal trees give equal archives up to timestamps, which
 // are rounded to the second. Sockets are skipped.
+//
+// The upper dir may belong to a running container, which can replace any
+// name in it with a symlink at any moment, so nothing is looked up by host
+// path below upperDir: every file is opened relative to its parent's fd
+// with O_NOFOLLOW, and what is written comes from fstat and read of that
+// fd. A name that changes type between stat and open is looked at again.
 func Diff(upperDir string, w io.Writer) error {
-	d := &differ{tw: tar.NewWriter(w), root: upperDir, links: map[fileID]string{}, buf: make([]byte, copyBufSize)}
-	if err := filepath.WalkDir(upperDir, d.visit); err != nil {
+	fd, err := unix.Open(upperDir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("diff %s: %w", upperDir, &os.PathError{Op: "open", Path: upperDir, Err: err})
+	}
+	root := os.NewFile(uintptr(fd), upperDir)
+	defer root.Close()
+	d := &differ{tw: tar.NewWriter(w), links: map[fileID]string{}, buf: make([]byte, copyBufSize)}
+	if err := d.walk(root, ""); err != nil {
 		return fmt.Errorf("diff %s: %w", upperDir, err)
 	}
 	if err := d.tw.Close(); err != nil {
@@ -39,65 +49,83 @@ type fileID struct{ dev, ino uint64 }
 // of each multiply-linked file so later names become hardlinks.
 type differ struct {
 	tw    *tar.Writer
-	root  string
 	links map[fileID]string
 	buf   []byte
 }
 
-func (d *differ) visit(p string, _ fs.DirEntry, err error) error {
+// errChanged: a name changed type between its stat and its open (a
+// container renaming things while it is diffed).
+var errChanged = errors.New("changed while being read")
+
+// walk writes the entries of the open directory dir, whose name in the
+// archive is rel ("" for the root), in lexical order.
+func (d *differ) walk(dir *os.File, rel string) error {
+	names, err := dir.Readdirnames(-1)
 	if err != nil {
-		return err
+		return &os.PathError{Op: "read dir", Path: path.Join(".", rel), Err: err}
 	}
-	rel, err := filepath.Rel(d.root, p)
-	if err != nil || rel == "." {
-		return err
-	}
-	rel = filepath.ToSlash(rel)
-	fi, err := os.Lstat(p)
-	if err != nil {
-		return err
-	}
-	if err := d.entry(p, rel, fi); err != nil {
-		return fmt.Errorf("%s: %w", rel, err)
+	sort.Strings(names)
+	dirfd := int(dir.Fd())
+	for _, name := range names {
+		if err := d.visit(dirfd, name, path.Join(rel, name)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// entry writes the tar entries for one file of the upper directory.
-func (d *differ) entry(p, rel string, fi os.FileInfo) error {
-	st := fi.Sys().(*syscall.Stat_t)
-	hdr := baseHeader(rel, fi, st)
-	switch fi.Mode().Type() {
-	case fs.ModeDevice | fs.ModeCharDevice:
+// visit writes the entries of dirfd's child name, looking again when it
+// changed under us.
+func (d *differ) visit(dirfd int, name, rel string) error {
+	for range 3 {
+		if err := d.entry(dirfd, name, rel); !errors.Is(err, errChanged) {
+			return err
+		}
+	}
+	return &os.PathError{Op: "diff", Path: rel, Err: errChanged}
+}
+
+// entry writes the tar entries for one file of the upper directory. A
+// name removed meanwhile is skipped.
+func (d *differ) entry(dirfd int, name, rel string) error {
+	var st unix.Stat_t
+	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err == unix.ENOENT {
+		return nil
+	} else if err != nil {
+		return &os.PathError{Op: "stat", Path: rel, Err: err}
+	}
+	hdr := baseHeader(rel, &st)
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFCHR:
 		if st.Rdev == 0 {
 			return d.whiteoutEntry(path.Join(path.Dir(rel), whiteoutPrefix+path.Base(rel)), hdr)
 		}
 		hdr.Typeflag = tar.TypeChar
-	case fs.ModeDevice:
+	case unix.S_IFBLK:
 		hdr.Typeflag = tar.TypeBlock
-	case fs.ModeSocket:
+	case unix.S_IFSOCK:
 		return nil
-	case fs.ModeNamedPipe:
+	case unix.S_IFIFO:
 		hdr.Typeflag = tar.TypeFifo
-	case fs.ModeSymlink:
-		return d.symlinkEntry(p, hdr)
-	case fs.ModeDir:
-		return d.dirEntry(p, rel, hdr)
+	case unix.S_IFLNK:
+		return d.symlinkEntry(dirfd, name, hdr)
+	case unix.S_IFDIR:
+		return d.dirEntry(dirfd, name, rel)
 	default:
-		return d.fileEntry(p, hdr, st)
+		return d.fileEntry(dirfd, name, rel)
 	}
 	hdr.Devmajor, hdr.Devminor = int64(unix.Major(st.Rdev)), int64(unix.Minor(st.Rdev))
 	return d.tw.WriteHeader(hdr)
 }
 
 // baseHeader fills the fields common to every entry type.
-func baseHeader(rel string, fi os.FileInfo, st *syscall.Stat_t) *tar.Header {
+func baseHeader(rel string, st *unix.Stat_t) *tar.Header {
 	return &tar.Header{
 		Name:    rel,
 		Mode:    int64(st.Mode & 0o7777),
 		Uid:     int(st.Uid),
 		Gid:     int(st.Gid),
-		ModTime: fi.ModTime(),
+		ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec),
 	}
 }
 
@@ -113,34 +141,89 @@ func (d *differ) whiteoutEntry(name string, hdr *tar.Header) error {
 	})
 }
 
-func (d *differ) symlinkEntry(p string, hdr *tar.Header) error {
-	target, err := os.Readlink(p)
+func (d *differ) symlinkEntry(dirfd int, name string, hdr *tar.Header) error {
+	target, err := readlinkAt(dirfd, name)
+	if err == unix.EINVAL || err == unix.ENOENT {
+		return errChanged
+	}
 	if err != nil {
-		return err
+		return &os.PathError{Op: "readlink", Path: hdr.Name, Err: err}
 	}
 	hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, target
 	return d.tw.WriteHeader(hdr)
 }
 
+// readlinkAt reads the symlink dirfd/name, however long its target.
+func readlinkAt(dirfd int, name string) (string, error) {
+	for size := 256; ; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Readlinkat(dirfd, name, buf)
+		if err != nil {
+			return "", err
+		}
+		if n < size {
+			return string(buf[:n]), nil
+		}
+	}
+}
+
+// openChild opens dirfd's child name with flags plus O_NOFOLLOW and
+// checks that it has the file type typ; errChanged when it has not (or is
+// a symlink now, or gone).
+func openChild(dirfd int, name, rel string, flags int, typ uint32) (*os.File, *unix.Stat_t, error) {
+	fd, err := unix.Openat(dirfd, name, flags|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	switch {
+	case err == unix.ELOOP || err == unix.ENOTDIR || err == unix.ENOENT || err == unix.ENXIO:
+		return nil, nil, errChanged
+	case err != nil:
+		return nil, nil, &os.PathError{Op: "open", Path: rel, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), rel)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		f.Close()
+		return nil, nil, &os.PathError{Op: "fstat", Path: rel, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != typ {
+		f.Close()
+		return nil, nil, errChanged
+	}
+	return f, &st, nil
+}
+
 // dirEntry writes a directory and, if overlayfs marked it opaque, its
-// opaque whiteout right after it.
-func (d *differ) dirEntry(p, rel string, hdr *tar.Header) error {
-	hdr.Typeflag, hdr.Name = tar.TypeDir, rel+"/"
-	if err := addXattrs(p, hdr); err != nil {
+// opaque whiteout right after it, then its contents.
+func (d *differ) dirEntry(dirfd int, name, rel string) error {
+	f, st, err := openChild(dirfd, name, rel, unix.O_RDONLY|unix.O_DIRECTORY, unix.S_IFDIR)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	hdr := baseHeader(rel+"/", st)
+	hdr.Typeflag = tar.TypeDir
+	if err := addXattrs(int(f.Fd()), hdr); err != nil {
 		return err
 	}
 	if err := d.tw.WriteHeader(hdr); err != nil {
 		return err
 	}
-	if !isOpaque(p) {
-		return nil
+	if isOpaque(int(f.Fd())) {
+		if err := d.whiteoutEntry(path.Join(rel, whiteoutOpaque), hdr); err != nil {
+			return err
+		}
 	}
-	return d.whiteoutEntry(path.Join(rel, whiteoutOpaque), hdr)
+	return d.walk(f, rel)
 }
 
 // fileEntry writes a regular file, or a hardlink to the first name seen of
-// the same inode.
-func (d *differ) fileEntry(p string, hdr *tar.Header, st *syscall.Stat_t) error {
+// the same inode. O_NONBLOCK: a FIFO swapped in must not block the open.
+func (d *differ) fileEntry(dirfd int, name, rel string) error {
+	f, st, err := openChild(dirfd, name, rel, unix.O_RDONLY|unix.O_NONBLOCK, unix.S_IFREG)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	hdr := baseHeader(rel, st)
 	if st.Nlink > 1 {
 		id := fileID{uint64(st.Dev), st.Ino}
 		if first, ok := d.links[id]; ok {
@@ -150,26 +233,23 @@ func (d *differ) fileEntry(p string, hdr *tar.Header, st *syscall.Stat_t) error 
 		d.links[id] = hdr.Name
 	}
 	hdr.Typeflag, hdr.Size = tar.TypeReg, st.Size
-	if err := addXattrs(p, hdr); err != nil {
+	if err := addXattrs(int(f.Fd()), hdr); err != nil {
 		return err
 	}
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
 	if err := d.tw.WriteHeader(hdr); err != nil {
 		return err
 	}
+	// A file that shrinks meanwhile fails the copy (the header promised
+	// Size bytes); one that grows is cut at Size.
 	_, err = io.CopyBuffer(d.tw, io.LimitReader(f, st.Size), d.buf)
 	return err
 }
 
-// isOpaque reports whether overlayfs marked directory p opaque.
-func isOpaque(p string) bool {
+// isOpaque reports whether overlayfs marked directory fd opaque.
+func isOpaque(fd int) bool {
 	for _, name := range []string{opaqueXattr, trustedOpaque} {
 		buf := make([]byte, 8)
-		n, err := unix.Lgetxattr(p, name, buf)
+		n, err := unix.Fgetxattr(fd, name, buf)
 		if err == nil && string(buf[:n]) == "y" {
 			return true
 		}
@@ -177,9 +257,9 @@ func isOpaque(p string) bool {
 	return false
 }
 
-// addXattrs records p's user.* xattrs (not overlayfs' own) as PAX records.
-func addXattrs(p string, hdr *tar.Header) error {
-	names, err := listXattrs(p)
+// addXattrs records fd's user.* xattrs (not overlayfs' own) as PAX records.
+func addXattrs(fd int, hdr *tar.Header) error {
+	names, err := listXattrs(fd, hdr.Name)
 	if err != nil {
 		return err
 	}
@@ -187,7 +267,7 @@ func addXattrs(p string, hdr *tar.Header) error {
 		if !strings.HasPrefix(name, userXattr) || strings.HasPrefix(name, overlayXattr) {
 			continue
 		}
-		val, err := getXattr(p, name)
+		val, err := getXattr(fd, hdr.Name, name)
 		if err != nil {
 			return err
 		}
@@ -199,9 +279,10 @@ func addXattrs(p string, hdr *tar.Header) error {
 	return nil
 }
 
-// listXattrs returns p's xattr names, sorted; none where unsupported.
-func listXattrs(p string) ([]string, error) {
-	sz, err := unix.Llistxattr(p, nil)
+// listXattrs returns fd's xattr names, sorted; none where unsupported.
+// p names the file in errors.
+func listXattrs(fd int, p string) ([]string, error) {
+	sz, err := unix.Flistxattr(fd, nil)
 	if errors.Is(err, unix.EOPNOTSUPP) || sz == 0 {
 		return nil, nil
 	}
@@ -209,7 +290,7 @@ func listXattrs(p string) ([]string, error) {
 		return nil, &os.PathError{Op: "listxattr", Path: p, Err: err}
 	}
 	buf := make([]byte, sz)
-	sz, err = unix.Llistxattr(p, buf)
+	sz, err = unix.Flistxattr(fd, buf)
 	if err != nil {
 		return nil, &os.PathError{Op: "listxattr", Path: p, Err: err}
 	}
@@ -223,13 +304,13 @@ func listXattrs(p string) ([]string, error) {
 	return names, nil
 }
 
-func getXattr(p, name string) ([]byte, error) {
-	sz, err := unix.Lgetxattr(p, name, nil)
+func getXattr(fd int, p, name string) ([]byte, error) {
+	sz, err := unix.Fgetxattr(fd, name, nil)
 	if err != nil {
 		return nil, &os.PathError{Op: "getxattr " + name, Path: p, Err: err}
 	}
 	buf := make([]byte, sz)
-	sz, err = unix.Lgetxattr(p, name, buf)
+	sz, err = unix.Fgetxattr(fd, name, buf)
 	if err != nil {
 		return nil, &os.PathError{Op: "getxattr " + name, Path: p, Err: err}
 	}

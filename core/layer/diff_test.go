@@ -128,3 +128,51 @@ func TestDiffRoundTrip(t *testing.T) {
 		t.Errorf("tree = %q\nwant   %q", got, want)
 	}
 }
+
+// TestDiffSymlinkSwapRace: a container that keeps exchanging a directory
+// of its upper dir with a symlink to a host directory must never get a
+// host file into the diff.
+func TestDiffSymlinkSwapRace(t *testing.T) {
+	host := t.TempDir()
+	const secret = "host canary 5d1c"
+	if err := os.WriteFile(filepath.Join(host, "f"), []byte(secret), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	up := t.TempDir()
+	if err := os.Mkdir(filepath.Join(up, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(up, "d", "f"), []byte("inside"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(host, filepath.Join(up, "s")); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := unix.Renameat2(unix.AT_FDCWD, filepath.Join(up, "d"), unix.AT_FDCWD, filepath.Join(up, "s"), unix.RENAME_EXCHANGE); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for i := 0; i < 300; i++ {
+		var buf bytes.Buffer
+		err := Diff(up, &buf)
+		if bytes.Contains(buf.Bytes(), []byte(secret)) {
+			t.Fatalf("diff %d holds the host file", i)
+		}
+		if err != nil && !errors.Is(err, errChanged) {
+			t.Fatalf("diff %d: %v", i, err)
+		}
+	}
+}
