@@ -156,3 +156,23 @@ func swapZero(maps []IDMap, id int) ([]IDMap, error) {
 func Single(uid, gid int) Mapping {
 	return Mapping{UIDs: []IDMap{{0, uid, 1}}, GIDs: []IDMap{{0, gid, 1}}}
 }
+
+// overflowID is the id the kernel shows for a host id the mapping does not
+// cover (/proc/sys/kernel/overflowuid).
+const overflowID = 65534
+
+// ContainerIDs returns the ids that the host's uid and gid have inside a
+// user namespace with mapping m, as the kernel shows them there: ids the
+// mapping does not cover become 65534.
+func (m Mapping) ContainerIDs(uid, gid int) (int, int) {
+	return containerID(m.UIDs, uid), containerID(m.GIDs, gid)
+}
+
+func containerID(maps []IDMap, id int) int {
+	for _, e := range maps {
+		if id >= e.HostID && id < e.HostID+e.Size {
+			return e.ContainerID + id - e.HostID
+		}
+	}
+	return overflowID
+}

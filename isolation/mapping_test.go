@@ -168,3 +168,17 @@ func TestUsernsRestriction(t *testing.T) {
 		}
 	}
 }
+
+func TestContainerIDs(t *testing.T) {
+	m := Mapping{UIDs: []IDMap{{0, 1000, 1}, {1, 200000, 65536}}, GIDs: []IDMap{{0, 1001, 1}, {1, 300000, 10}}}
+	cases := []struct{ uid, gid, wantU, wantG int }{
+		{1000, 1001, 0, 0},
+		{201233, 300009, 1234, 10},
+		{0, 300010, 65534, 65534}, // host root and ids past the range are not mapped
+	}
+	for _, c := range cases {
+		if u, g := m.ContainerIDs(c.uid, c.gid); u != c.wantU || g != c.wantG {
+			t.Errorf("ContainerIDs(%d, %d) = %d, %d, want %d, %d", c.uid, c.gid, u, g, c.wantU, c.wantG)
+		}
+	}
+}

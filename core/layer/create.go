@@ -22,7 +22,7 @@ func (u *unpacker) mkdir(pfd int, name, base string, hdr *tar.Header) error {
 		if err != nil {
 			return err
 		}
-		err = setXattrs(fd, hdr)
+		err = u.setXattrs(fd, hdr)
 		unix.Close(fd)
 		if err != nil {
 			return err
@@ -115,15 +115,17 @@ func (u *unpacker) file(pfd int, base string, hdr *tar.Header, r io.Reader) erro
 	return setTimes(pfd, base, hdr)
 }
 
-// fillFile writes content, xattrs, owner and mode of the open file fd.
+// fillFile writes content, owner, xattrs and mode of the open file fd, in
+// that order: a chown drops file capabilities, and user xattrs need a
+// writable mode.
 func (u *unpacker) fillFile(fd, pfd int, base string, hdr *tar.Header, r io.Reader) error {
 	if _, err := io.CopyBuffer(fdWriter(fd), r, u.buf); err != nil {
 		return fmt.Errorf("write %s: %w", base, err)
 	}
-	if err := setXattrs(fd, hdr); err != nil {
+	if err := u.chown(pfd, base, hdr); err != nil {
 		return err
 	}
-	if err := u.chown(pfd, base, hdr); err != nil {
+	if err := u.setXattrs(fd, hdr); err != nil {
 		return err
 	}
 	if err := unix.Fchmod(fd, tarMode(hdr)); err != nil {

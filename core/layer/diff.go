@@ -27,13 +27,28 @@ import (
 // with O_NOFOLLOW, and what is written comes from fstat and read of that
 // fd. A name that changes type between stat and open is looked at again.
 func Diff(upperDir string, w io.Writer) error {
+	return DiffWith(upperDir, w, DiffOptions{})
+}
+
+// DiffOptions change what Diff records.
+type DiffOptions struct {
+	// IDs, when set, turns the owner of each file as this process sees
+	// it (the host's ids, for a diff read outside the user namespace)
+	// into the owner the archive records (the container's). The root uid
+	// of a file capability goes through it too. A diff read inside the
+	// container's user namespace needs none: the kernel maps for it.
+	IDs func(uid, gid int) (int, int)
+}
+
+// DiffWith is Diff with options.
+func DiffWith(upperDir string, w io.Writer, opts DiffOptions) error {
 	fd, err := unix.Open(upperDir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("diff %s: %w", upperDir, &os.PathError{Op: "open", Path: upperDir, Err: err})
 	}
 	root := os.NewFile(uintptr(fd), upperDir)
 	defer root.Close()
-	d := &differ{tw: tar.NewWriter(w), links: map[fileID]string{}, buf: make([]byte, copyBufSize)}
+	d := &differ{tw: tar.NewWriter(w), links: map[fileID]string{}, buf: make([]byte, copyBufSize), ids: opts.IDs}
 	if err := d.walk(root, ""); err != nil {
 		return fmt.Errorf("diff %s: %w", upperDir, err)
 	}
@@ -51,6 +66,7 @@ type differ struct {
 	tw    *tar.Writer
 	links map[fileID]string
 	buf   []byte
+	ids   func(uid, gid int) (int, int)
 }
 
 // errChanged: a name changed type between its stat and its open (a
@@ -94,7 +110,7 @@ func (d *differ) entry(dirfd int, name, rel string) error {
 	} else if err != nil {
 		return &os.PathError{Op: "stat", Path: rel, Err: err}
 	}
-	hdr := baseHeader(rel, &st)
+	hdr := d.header(rel, &st)
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFCHR:
 		if st.Rdev == 0 {
@@ -116,6 +132,15 @@ func (d *differ) entry(dirfd int, name, rel string) error {
 	}
 	hdr.Devmajor, hdr.Devminor = int64(unix.Major(st.Rdev)), int64(unix.Minor(st.Rdev))
 	return d.tw.WriteHeader(hdr)
+}
+
+// header is baseHeader with the owner mapped through d.ids.
+func (d *differ) header(rel string, st *unix.Stat_t) *tar.Header {
+	hdr := baseHeader(rel, st)
+	if d.ids != nil {
+		hdr.Uid, hdr.Gid = d.ids(hdr.Uid, hdr.Gid)
+	}
+	return hdr
 }
 
 // baseHeader fills the fields common to every entry type.
@@ -199,9 +224,9 @@ func (d *differ) dirEntry(dirfd int, name, rel string) error {
 		return err
 	}
 	defer f.Close()
-	hdr := baseHeader(rel+"/", st)
+	hdr := d.header(rel+"/", st)
 	hdr.Typeflag = tar.TypeDir
-	if err := addXattrs(int(f.Fd()), hdr); err != nil {
+	if err := d.addXattrs(int(f.Fd()), hdr); err != nil {
 		return err
 	}
 	if err := d.tw.WriteHeader(hdr); err != nil {
@@ -223,7 +248,7 @@ func (d *differ) fileEntry(dirfd int, name, rel string) error {
 		return err
 	}
 	defer f.Close()
-	hdr := baseHeader(rel, st)
+	hdr := d.header(rel, st)
 	if st.Nlink > 1 {
 		id := fileID{uint64(st.Dev), st.Ino}
 		if first, ok := d.links[id]; ok {
@@ -233,7 +258,7 @@ func (d *differ) fileEntry(dirfd int, name, rel string) error {
 		d.links[id] = hdr.Name
 	}
 	hdr.Typeflag, hdr.Size = tar.TypeReg, st.Size
-	if err := addXattrs(int(f.Fd()), hdr); err != nil {
+	if err := d.addXattrs(int(f.Fd()), hdr); err != nil {
 		return err
 	}
 	if err := d.tw.WriteHeader(hdr); err != nil {
@@ -257,19 +282,23 @@ func isOpaque(fd int) bool {
 	return false
 }
 
-// addXattrs records fd's user.* xattrs (not overlayfs' own) as PAX records.
-func addXattrs(fd int, hdr *tar.Header) error {
+// addXattrs records fd's user.* xattrs (not overlayfs' own) and its file
+// capabilities as PAX records.
+func (d *differ) addXattrs(fd int, hdr *tar.Header) error {
 	names, err := listXattrs(fd, hdr.Name)
 	if err != nil {
 		return err
 	}
 	for _, name := range names {
-		if !strings.HasPrefix(name, userXattr) || strings.HasPrefix(name, overlayXattr) {
+		if !wantXattr(paxXattr + name) {
 			continue
 		}
 		val, err := getXattr(fd, hdr.Name, name)
 		if err != nil {
 			return err
+		}
+		if name == capXattr && d.ids != nil {
+			val = mapCapRoot(val, func(uid int) int { u, _ := d.ids(uid, 0); return u })
 		}
 		if hdr.PAXRecords == nil {
 			hdr.PAXRecords = map[string]string{}

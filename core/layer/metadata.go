@@ -150,15 +150,19 @@ func hasXattrs(hdr *tar.Header) bool {
 }
 
 // wantXattr selects PAX records for user.* xattrs, except user.overlay.*,
-// which overlayfs mounted with userxattr would interpret as its own.
+// which overlayfs mounted with userxattr would interpret as its own, and
+// for file capabilities.
 func wantXattr(key string) bool {
 	name, ok := strings.CutPrefix(key, paxXattr)
-	return ok && strings.HasPrefix(name, userXattr) && !strings.HasPrefix(name, overlayXattr)
+	return ok && (name == capXattr || strings.HasPrefix(name, userXattr) && !strings.HasPrefix(name, overlayXattr))
 }
 
 // setXattrs sets the wanted xattrs of hdr on fd. A filesystem without user
-// xattrs is tolerated: they are not needed to run the image.
-func setXattrs(fd int, hdr *tar.Header) error {
+// xattrs is tolerated: they are not needed to run the image. So is a
+// refused file capability outside a user namespace (without Chown): only
+// a namespace's root may set one, and there is only the user to run it.
+// Set them after the owner: a chown drops file capabilities.
+func (u *unpacker) setXattrs(fd int, hdr *tar.Header) error {
 	for k, v := range hdr.PAXRecords {
 		if !wantXattr(k) {
 			continue
@@ -167,6 +171,9 @@ func setXattrs(fd int, hdr *tar.Header) error {
 		err := unix.Fsetxattr(fd, name, []byte(v), 0)
 		if errors.Is(err, unix.EOPNOTSUPP) {
 			return nil
+		}
+		if name == capXattr && !u.opts.Chown && (err == unix.EPERM || err == unix.EINVAL) {
+			continue
 		}
 		if err != nil {
 			return &os.PathError{Op: "setxattr " + name, Path: hdr.Name, Err: err}
