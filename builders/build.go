@@ -56,6 +56,9 @@ func Build(ctx context.Context, env Env, opts Options) (*image.Image, error) {
 	default:
 		return nil, fmt.Errorf("invalid --root-emulation %q: off or seccomp", opts.RootEmulation)
 	}
+	if err := checkAllow(opts.Allow); err != nil {
+		return nil, err
+	}
 	b, err := newBuild(env, opts, df)
 	if err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ type Options struct {
 	Target         string            // --target
 	NoCache        bool              // --no-cache
 	Network        string            // --network: default, none, host
+	Allow          []string          // --allow: entitlements granted (network.host)
 	Labels         map[string]string // --label
 	Secrets        map[string]string // --secret id=ID,src=FILE
 	Platform       string            // --platform ("" = the host's)

@@ -23,6 +23,10 @@ const buildHostname = "buildkitsandbox"
 // else the default user-mode network (as `hull run`). Names and options
 // are those of `hull run --network`.
 func (b *build) network(step string) (network.Mode, error) {
+	if step == "host" && !b.allowed(EntitlementNetworkHost) {
+		// The Dockerfile or a plugin asks; only the user can grant it.
+		return network.Mode{}, notEntitled("network host", EntitlementNetworkHost)
+	}
 	n := step
 	if n == "" || n == "default" {
 		n = b.opts.Network

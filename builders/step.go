@@ -20,6 +20,9 @@ import (
 func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerfile.Instruction) error {
 	n := b.nextStep()
 	b.out.step(n, b.stageLabel(st), st.pos, st.total, ins.Original)
+	if err := b.checkStepEntitlements(st, ins); err != nil {
+		return err
+	}
 	req := sdk.Request{Instruction: toSDK(ins, b.opts.DockerfileName), Config: cloneConfig(st.config),
 		BuildArgs: st.args.clone().values, Stage: st.label(), Platform: b.platform()}
 	in, err := h.CacheInputs(ctx, req)

@@ -47,9 +47,11 @@ func (w *workspace) ensure() error {
 }
 
 // commitLayer turns the step's upper dir into a layer: a tar for the blob
-// (diffed in-process, or inside the user namespace when the step left
-// files the user cannot read), then the dir itself becomes the layer's
-// unpacked directory. rec.DiffID stays empty when nothing changed.
+// (diffed in-process with the owners mapped back to the container's ids,
+// or inside the user namespace when the step left files the user cannot
+// read), then the dir itself becomes the layer's unpacked directory: it
+// holds what unpacking the blob would make. rec.DiffID stays empty when
+// nothing changed.
 func (b *build) commitLayer(ctx context.Context, st *stageState, ws *workspace, rec *cacheRecord) (string, error) {
 	if !ws.created {
 		return "", nil
@@ -57,7 +59,8 @@ func (b *build) commitLayer(ctx context.Context, st *stageState, ws *workspace, 
 	if entries, err := os.ReadDir(ws.upper()); err != nil || len(entries) == 0 {
 		return "", err
 	}
-	l, err := b.writeDiff(ws.upper(), func(w io.Writer) error { return layer.Diff(ws.upper(), w) })
+	opts := layer.DiffOptions{IDs: b.env.Mapping.ContainerIDs}
+	l, err := b.writeDiff(ws.upper(), func(w io.Writer) error { return layer.DiffWith(ws.upper(), w, opts) })
 	if errors.Is(err, fs.ErrPermission) && b.env.Mapping.IsFull() {
 		l, err = b.writeDiff(ws.upper(), func(w io.Writer) error { return b.diffTask(ctx, ws, w) })
 	}
