@@ -1,6 +1,7 @@
 package core
 
 import (
+	"archive/tar"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,13 +26,17 @@ type CommitOptions struct {
 	Changes []string // Dockerfile instructions (-c)
 	Message string   // -m
 	Author  string   // -a
+	// Pause stops the container's processes while its changes are read
+	// (-p, the default), so that none can change or swap files meanwhile.
+	Pause bool
 }
 
 // Commit makes an image of the container's image plus its upper dir (the
 // changes the container made), with the container's configuration and
 // the given changes, and names it ref when ref is set. A running
-// container is not paused: files it writes meanwhile may be caught half
-// written.
+// container is paused while its upper dir is read, unless opts.Pause is
+// off: then files it writes meanwhile may be caught half written (the
+// read never follows a symlink it swaps in, either way).
 func (h *Hull) Commit(ref, name string, opts CommitOptions) (*image.Image, error) {
 	c, err := h.Containers.Lookup(ref)
 	if err != nil {
@@ -46,7 +51,7 @@ func (h *Hull) Commit(ref, name string, opts CommitOptions) (*image.Image, error
 	if err := image.ApplyChanges(&cfg.Config, opts.Changes); err != nil {
 		return nil, err
 	}
-	l, err := h.writeUpperLayer(c)
+	l, err := h.writeUpperLayerPaused(c, opts.Pause)
 	if err != nil {
 		return nil, err
 	}
@@ -74,19 +79,95 @@ func applyContainerConfig(cfg *ocispec.ImageConfig, c *container.Container) {
 	cfg.StopSignal = c.Config.StopSignal
 }
 
+// writeUpperLayerPaused is writeUpperLayer with a running container's
+// processes stopped (when pause is set) and resumed afterwards, also on
+// error.
+func (h *Hull) writeUpperLayerPaused(c *container.Container, pause bool) (*image.Layer, error) {
+	if !pause || !c.State.Running {
+		return h.writeUpperLayer(c)
+	}
+	resume, err := h.pauseContainer(c)
+	if err != nil {
+		return nil, fmt.Errorf("%w (commit --pause=false does not pause)", err)
+	}
+	l, err := h.writeUpperLayer(c)
+	if rerr := resume(); rerr != nil && err == nil {
+		err = fmt.Errorf("commit container %s: %w", container.ShortID(c.ID), rerr)
+	}
+	return l, err
+}
+
 // writeUpperLayer stores the tar of the container's upper dir, read
-// in-process or, when it holds files only the container's users can read,
-// inside the user namespace.
+// in-process (owners mapped back to the container's ids) or, when it
+// holds files only the container's users can read, inside the user
+// namespace.
 func (h *Hull) writeUpperLayer(c *container.Container) (*image.Layer, error) {
+	m, err := h.MappingFor(c)
+	if err != nil {
+		return nil, err
+	}
 	upper := h.Containers.UpperDir(c.ID)
-	l, err := h.writeDiff(func(w io.Writer) error { return layer.Diff(upper, w) })
-	if errors.Is(err, fs.ErrPermission) && h.Mapping.IsFull() {
-		l, err = h.writeDiff(func(w io.Writer) error { return h.diffInUserns(c, upper, w) })
+	l, err := h.writeDiff(func(w io.Writer) error { return diffToContainerIDs(upper, m, w) })
+	if errors.Is(err, fs.ErrPermission) && m.IsFull() {
+		l, err = h.writeDiff(func(w io.Writer) error { return h.diffInUserns(c, m, upper, w) })
 	}
 	if err != nil {
 		return nil, fmt.Errorf("commit container %s: %w", container.ShortID(c.ID), err)
 	}
 	return l, nil
+}
+
+// diffToContainerIDs writes the diff of upper with every owner, as the
+// host sees it, turned into the id m gives it in the container.
+func diffToContainerIDs(upper string, m isolation.Mapping, w io.Writer) error {
+	pr, pw := io.Pipe()
+	diffErr := make(chan error, 1)
+	go func() {
+		err := layer.Diff(upper, pw)
+		pw.CloseWithError(err)
+		diffErr <- err
+	}()
+	err := mapTarIDs(pr, w, m)
+	pr.CloseWithError(io.ErrClosedPipe)
+	if derr := <-diffErr; derr != nil {
+		return derr
+	}
+	return err
+}
+
+// mapTarIDs copies the tar stream r to w with host uids and gids mapped to
+// the container's (unmapped ones become 65534, as the kernel shows them).
+func mapTarIDs(r io.Reader, w io.Writer, m isolation.Mapping) error {
+	tr, tw := tar.NewReader(r), tar.NewWriter(w)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return tw.Close()
+		}
+		if err != nil {
+			return err
+		}
+		hdr.Uid, hdr.Gid = toContainerID(m.UIDs, hdr.Uid), toContainerID(m.GIDs, hdr.Gid)
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return err
+		}
+	}
+}
+
+// overflowID is the id the kernel shows for a host id outside the mapping.
+const overflowID = 65534
+
+// toContainerID maps host id back through maps.
+func toContainerID(maps []isolation.IDMap, id int) int {
+	for _, m := range maps {
+		if id >= m.HostID && id < m.HostID+m.Size {
+			return m.ContainerID + id - m.HostID
+		}
+	}
+	return overflowID
 }
 
 func (h *Hull) writeDiff(diff func(io.Writer) error) (*image.Layer, error) {
@@ -99,7 +180,7 @@ func (h *Hull) writeDiff(diff func(io.Writer) error) (*image.Layer, error) {
 
 // diffInUserns runs the build's "diff" task, which tars a directory as
 // root of the user namespace.
-func (h *Hull) diffInUserns(c *container.Container, upper string, w io.Writer) error {
+func (h *Hull) diffInUserns(c *container.Container, m isolation.Mapping, upper string, w io.Writer) error {
 	data, _ := json.Marshal(struct {
 		Dir string `json:"dir"`
 	}{upper})
@@ -108,7 +189,7 @@ func (h *Hull) diffInUserns(c *container.Container, upper string, w io.Writer) e
 		return err
 	}
 	defer os.RemoveAll(stateDir)
-	spec := &isolation.Spec{ID: c.ID, Mapping: h.Mapping, StateDir: stateDir,
+	spec := &isolation.Spec{ID: c.ID, Mapping: m, StateDir: stateDir,
 		Task: &isolation.Task{Name: "diff", Args: data}}
 	proc, err := isolation.Start(spec, isolation.Stdio{Stdout: w})
 	if err != nil {

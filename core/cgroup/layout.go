@@ -88,7 +88,7 @@ func v1Mounts(f *os.File) map[string]string {
 			continue
 		}
 		for _, opt := range strings.Split(tail[2], ",") {
-			for _, c := range Controllers {
+			for _, c := range append([]string{Freezer}, Controllers...) {
 				if opt == c {
 					out[c] = fields[4]
 				}

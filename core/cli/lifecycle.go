@@ -263,11 +263,11 @@ func commitCommand() *cli.Command {
 			sliceFlag("change", "c", "apply Dockerfile instruction to the created image"),
 			&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "commit message"},
 			&cli.StringFlag{Name: "author", Aliases: []string{"a"}, Usage: "author"},
-			&cli.BoolFlag{Name: "pause", Aliases: []string{"p"}, Value: true, Usage: "accepted for compatibility (containers are not paused)"},
+			&cli.BoolFlag{Name: "pause", Aliases: []string{"p"}, Value: true, Usage: "pause the container's processes while its changes are read"},
 		},
 		Action: hullAction(1, 2, func(c *cli.Context, h *core.Hull) error {
 			img, err := h.Commit(c.Args().Get(0), c.Args().Get(1), core.CommitOptions{Changes: c.StringSlice("change"),
-				Message: c.String("message"), Author: c.String("author")})
+				Message: c.String("message"), Author: c.String("author"), Pause: c.Bool("pause")})
 			if err != nil {
 				return err
 			}
