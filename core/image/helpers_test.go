@@ -26,6 +26,9 @@ func (fakeUnpacker) Unpack(r io.Reader, dir string) error {
 			return err
 		}
 		p := filepath.Join(dir, filepath.Clean("/"+h.Name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
 		switch h.Typeflag {
 		case tar.TypeDir:
 			err = os.MkdirAll(p, 0o755)

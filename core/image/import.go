@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -45,11 +46,19 @@ func (s *Store) Import(r io.Reader, opts ImportOptions) (*Image, error) {
 		names = append(names, opts.Ref)
 	}
 	cfg.History = []ocispec.History{{Created: &now, Comment: importComment(opts)}}
-	l, err := s.importLayer(r)
+	l, dir, err := s.importLayer(r)
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
-	return s.AddImage([]*Layer{l}, cfg, names...)
+	defer s.dropLayerTemp(dir)
+	img, err := s.AddImage([]*Layer{l}, cfg, names...)
+	if err != nil {
+		return nil, err
+	}
+	// The unpacked tree becomes the layer's directory; failing that, the
+	// layer is unpacked again from its blob when first used.
+	_ = s.AdoptLayerDir(l.Digest, dir)
+	return img, nil
 }
 
 func importComment(opts ImportOptions) string {
@@ -62,30 +71,55 @@ func importComment(opts ImportOptions) string {
 	return "Imported from " + opts.Source
 }
 
-// importLayer decompresses r and stores it as a layer, checking on the way
-// that it is a tar archive.
-func (s *Store) importLayer(r io.Reader) (*Layer, error) {
+// importLayer decompresses r and writes it as a layer blob, checking on
+// the way that it is a tar archive, and unpacks it into a temporary layer
+// directory, as pulls and loads do: an archive the store cannot unpack
+// (".." names, symlinked parents, links out of the tree) fails here and
+// leaves nothing, instead of failing every later run. The caller owns dir.
+func (s *Store) importLayer(r io.Reader) (l *Layer, dir string, err error) {
 	dec, err := decompress(r)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if dir, err = s.newLayerTemp(); err != nil {
+		dec.finish(true)
+		return nil, "", err
 	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(copyCheckingTar(pw, dec)) }()
-	l, err := s.WriteLayer(pr)
-	pr.CloseWithError(errors.New("layer write stopped")) // unblocks the copier after an error
+	checked := make(chan error, 1)
+	go func() {
+		err := copyCheckingTar(pw, dec)
+		pw.CloseWithError(err)
+		checked <- err
+	}()
+	t, err := s.writeUnpacked(pr, dir)
+	pr.CloseWithError(errWriteStopped) // unblocks the copier after an error
+	if err != nil {
+		// "not a tar archive" says more than what unpacking made of it.
+		select {
+		case cerr := <-checked:
+			if cerr != nil && !errors.Is(cerr, errWriteStopped) {
+				err = cerr
+			}
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 	if err == nil {
 		err = dec.finish(false)
 	} else {
 		dec.finish(true)
 	}
 	if err != nil {
-		if l != nil {
-			l.Discard()
+		if t != nil {
+			os.Remove(t.path)
 		}
-		return nil, err
+		s.dropLayerTemp(dir)
+		return nil, "", err
 	}
-	return l, nil
+	return &Layer{Digest: t.digest.String(), Size: t.size, temp: t}, dir, nil
 }
+
+var errWriteStopped = errors.New("layer write stopped")
 
 // copyCheckingTar copies src to dst unchanged while reading it as a tar
 // archive, so that garbage input fails the import.

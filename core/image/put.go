@@ -54,19 +54,58 @@ func (s *Store) PutLayer(diffID string, open func() (io.ReadCloser, error)) (l *
 // writeAndUnpack tees r into a temporary blob and into the unpacker, and
 // publishes both when r's digest is want.
 func (s *Store) writeAndUnpack(r io.Reader, want digest.Digest, final string) (*tempBlob, error) {
-	tmp := filepath.Join(s.layerRoot(), tmpName())
-	if err := os.Mkdir(tmp, 0o700); err != nil {
+	tmp, err := s.newLayerTemp()
+	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if exists(tmp) {
-			s.u.RemoveAll(tmp)
+	defer s.dropLayerTemp(tmp)
+	t, err := s.writeUnpacked(r, tmp)
+	if err != nil {
+		return nil, err
+	}
+	if t.digest != want {
+		os.Remove(t.path)
+		return nil, fmt.Errorf("%w: content is %s, the image config says %s", ErrCorrupt, t.digest, want)
+	}
+	if err := s.publish(t); err != nil {
+		os.Remove(t.path)
+		return nil, err
+	}
+	if err := syncDir(s.blobDir()); err != nil {
+		return nil, err
+	}
+	if !exists(final) {
+		if err := os.Rename(tmp, final); err != nil && !exists(final) {
+			return nil, err
 		}
-	}()
+	}
+	return t, nil
+}
+
+// newLayerTemp creates a temporary layer directory; dropLayerTemp removes
+// it unless it was renamed into place.
+func (s *Store) newLayerTemp() (string, error) {
+	tmp := filepath.Join(s.layerRoot(), tmpName())
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return "", err
+	}
+	return tmp, nil
+}
+
+func (s *Store) dropLayerTemp(tmp string) {
+	if exists(tmp) {
+		s.u.RemoveAll(tmp)
+	}
+}
+
+// writeUnpacked tees r into a temporary blob and into the unpacker at dir,
+// so that a layer the store could not unpack is never stored. On error
+// the blob is removed; dir is the caller's.
+func (s *Store) writeUnpacked(r io.Reader, dir string) (*tempBlob, error) {
 	pr, pw := io.Pipe()
 	unpacked := make(chan error, 1)
 	go func() {
-		err := s.u.Unpack(pr, tmp)
+		err := s.u.Unpack(pr, dir)
 		if err == nil {
 			_, err = io.Copy(io.Discard, pr) // the padding after the end marker
 		}
@@ -85,22 +124,6 @@ func (s *Store) writeAndUnpack(r io.Reader, want digest.Digest, final string) (*
 	if uerr != nil {
 		os.Remove(t.path)
 		return nil, fmt.Errorf("unpack: %w", uerr)
-	}
-	if t.digest != want {
-		os.Remove(t.path)
-		return nil, fmt.Errorf("%w: content is %s, the image config says %s", ErrCorrupt, t.digest, want)
-	}
-	if err := s.publish(t); err != nil {
-		os.Remove(t.path)
-		return nil, err
-	}
-	if err := syncDir(s.blobDir()); err != nil {
-		return nil, err
-	}
-	if !exists(final) {
-		if err := os.Rename(tmp, final); err != nil && !exists(final) {
-			return nil, err
-		}
 	}
 	return t, nil
 }

@@ -326,6 +326,8 @@ func TestCorruptBlob(t *testing.T) {
 	data, _ := os.ReadFile(p)
 	data[512] ^= 0xff // the first byte of the file content
 	os.WriteFile(p, data, 0o600)
+	// Import unpacked it; corruption shows when it is unpacked again.
+	os.RemoveAll(filepath.Join(s.layerRoot(), layer.Encoded()))
 	_, err := s.LayerDirs(img)
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), layer.String()) {
 		t.Fatalf("unpack corrupt layer: %v", err)
