@@ -131,6 +131,7 @@ test-plugins:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/buildplugin ./test/testdata/buildplugin
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/hull-net-subnet ./examples/network-plugin
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/netplugin ./test/testdata/netplugin
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/tiocsti ./test/testdata/tiocsti
 	chmod -R a+rX $(TEST_PLUGINS)
 
 ## proto: regenerate plugins/proto (protoc, protoc-gen-go v1.36.6, protoc-gen-go-grpc v1.3.0)

@@ -135,10 +135,14 @@ func initCommand(spec *Spec) (*exec.Cmd, error) {
 	// (runc CVE-2019-5736).
 	if spec.Task == nil && !spec.Init && len(initBinary) > 0 {
 		// While this init runs nothing of the container runs beside it,
-		// and it executes the command as PID 1: a cached copy on disk is
-		// as safe as hull itself, and saves copying it into a memfd.
-		if path, err := cachedInit(filepath.Dir(spec.StateDir)); err == nil {
-			cmd.Path = path
+		// and it executes the command as PID 1: a cached copy on disk,
+		// checked byte for byte against the embedded one and executed
+		// through the descriptor that was checked, is as safe as hull
+		// itself, and saves copying it into a memfd.
+		if f, err := cachedInit(filepath.Dir(spec.StateDir)); err == nil {
+			cmd.ExtraFiles = append(cmd.ExtraFiles, f)
+			cmd.Path = "/proc/self/fd/5"
+			spec.InitFd = 5
 			return cmd, nil
 		}
 	}
@@ -301,21 +305,27 @@ func sealedInit() (f *os.File, small bool, err error) {
 	return f, true, err
 }
 
-// cachedInit writes the embedded init binary once into dir (a private
-// runtime directory) and returns its path. The name carries the identity
-// of the running hull binary, which embeds it.
-func cachedInit(dir string) (string, error) {
+// cachedInit returns the embedded init binary from its copy in dir (a
+// private runtime directory), opened read-only, after checking that the
+// copy holds exactly the embedded bytes: a copy changed behind hull's back
+// (by anything that ever reached the directory) is replaced, never run.
+// The caller executes the returned descriptor, not the path, so the file
+// checked is the file run.
+func cachedInit(dir string) (*os.File, error) {
+	// The name only finds the copy of this hull binary's init quickly
+	// (hashing the init on every start would cost more than the copy
+	// saves); the check below is what makes it safe.
 	st, err := os.Stat("/proc/self/exe")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	sys, _ := st.Sys().(*syscall.Stat_t)
 	if sys == nil {
-		return "", fmt.Errorf("no stat of own binary")
+		return nil, fmt.Errorf("no stat of own binary")
 	}
 	path := filepath.Join(dir, fmt.Sprintf(".hull-init-%x-%x-%x", sys.Ino, st.Size(), st.ModTime().UnixNano()))
-	if fi, err := os.Stat(path); err == nil && fi.Size() == int64(len(initBinary)) {
-		return path, nil
+	if f, err := openVerified(path); err == nil {
+		return f, nil
 	}
 	// No fork may happen while the file is open for writing: a child that
 	// inherited the descriptor (until its own exec) would make executing
@@ -333,19 +343,41 @@ func cachedInit(dir string) (string, error) {
 		if tmp != nil {
 			os.Remove(tmp.Name())
 		}
-		return "", err
+		return nil, err
 	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o500)
-	}
+	err = os.Chmod(tmp.Name(), 0o500)
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return "", err
+		return nil, err
 	}
-	return path, nil
+	return openVerified(path)
+}
+
+// openVerified opens path (not following a symlink) and returns it only
+// when it is a regular file holding exactly the embedded init binary.
+func openVerified(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && (!fi.Mode().IsRegular() || fi.Size() != int64(len(initBinary))) {
+		err = fmt.Errorf("%s: not the embedded init", path)
+	}
+	if err == nil {
+		buf := make([]byte, len(initBinary))
+		if _, err = f.ReadAt(buf, 0); err == nil && !bytes.Equal(buf, initBinary) {
+			err = fmt.Errorf("%s: not the embedded init", path)
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // deniedErr reports whether a setup error reads like a refused privilege.

@@ -66,7 +66,8 @@ func buildTestPlugins() (string, error) {
 		return "", err
 	}
 	for name, pkg := range map[string]string{"hull-template": "../examples/instruction-plugin", "buildplugin": "./testdata/buildplugin",
-		"hull-net-subnet": "../examples/network-plugin", "netplugin": "./testdata/netplugin"} {
+		"hull-net-subnet": "../examples/network-plugin", "netplugin": "./testdata/netplugin",
+		"tiocsti": "./testdata/tiocsti"} {
 		cmd := exec.Command(goBin, "build", "-o", filepath.Join(dir, name), pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOCACHE="+filepath.Join(dir, ".gocache"))
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -114,16 +114,16 @@ func TestTty(t *testing.T) {
 	// the command started (an isolation limitation; Docker sizes the
 	// console before the process runs).
 	p := startPty(t, s, 30, 100, "run", "--rm", "-t", "busybox", "sh", "-c",
-		`sleep 0.3; tty; stty size; test -c /dev/console && echo console; echo "TERM=$TERM"; test -t 1 && echo stdout-tty`)
+		`sleep 0.3; tty; stty size; test -c /dev/console && echo console; echo "TERM=$TERM"; test -t 1 && echo stdout-tty; : < /dev/tty && echo dev-tty`)
 	out, code := p.wait()
-	want := "/dev/pts/0\n30 100\nconsole\nTERM=xterm\nstdout-tty\n"
+	want := "/dev/pts/0\n30 100\nconsole\nTERM=xterm\nstdout-tty\ndev-tty\n"
 	if code != 0 || out != want {
 		t.Errorf("exit %d, terminal showed %q, want %q", code, out, want)
 	}
-	// Without -t there is no console and stdout is not a terminal, even
-	// with hull on one.
+	// Without -t there is no console, no /dev/tty and stdout is not a
+	// terminal, even with hull on one.
 	p = startPty(t, s, 30, 100, "run", "--rm", "busybox", "sh", "-c",
-		`test -e /dev/console && echo console; test -t 1 && echo stdout-tty; echo done`)
+		`test -e /dev/console && echo console; test -e /dev/tty && echo dev-tty; test -t 1 && echo stdout-tty; echo done`)
 	if out, code := p.wait(); code != 0 || out != "done\n" {
 		t.Errorf("without -t: exit %d, terminal showed %q, want only done", code, out)
 	}

@@ -71,6 +71,8 @@ func setup(spec *isolation.Spec) error {
 		{"bring up loopback", loopbackUp},
 		{"make mounts private", makePrivate},
 		{"mount root filesystem", mountRootfs},
+		{"check /proc, /sys and /dev", checkMountPoints},
+		{"start a new session", newSession},
 		{"mount /proc", mountProc},
 		{"mount /dev", mountDev},
 		{"set up console", setupConsole},
@@ -104,6 +106,9 @@ func setupTask(spec *isolation.Spec, tasks map[string]TaskFunc) error {
 	if err := makePrivate(spec); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
+	if err := newSession(spec); err != nil {
+		return fmt.Errorf("start a new session: %w", err)
+	}
 	if spec.Rootfs.MountDir != "" {
 		if err := mountRootfs(spec); err != nil {
 			return fmt.Errorf("mount root filesystem: %w", err)
@@ -121,6 +126,26 @@ func setHostname(spec *isolation.Spec) error {
 		return nil
 	}
 	return unix.Sethostname([]byte(spec.Hostname))
+}
+
+// newSession detaches the container from the caller's session and its
+// controlling terminal: a process that kept the user's terminal could read
+// its keystrokes and push input into the user's shell with TIOCSTI
+// (CVE-2017-5226). With a terminal, setupConsole makes the session and
+// gives it the container's own pty instead.
+func newSession(spec *isolation.Spec) error {
+	if spec.Terminal {
+		return nil
+	}
+	if _, err := unix.Setsid(); err != nil && unix.Getpid() != mustGetsid() {
+		return err
+	}
+	return nil
+}
+
+func mustGetsid() int {
+	sid, _ := unix.Getsid(0)
+	return sid
 }
 
 // makePrivate stops mount events propagating back to the host.

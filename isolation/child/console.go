@@ -3,7 +3,6 @@ package child
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/hull-project/hull/isolation"
 	"golang.org/x/sys/unix"
@@ -24,7 +23,7 @@ func setupConsole(spec *isolation.Spec) error {
 // slave at /dev/console.
 func openConsole(spec *isolation.Spec, bindConsole bool) error {
 	root := spec.Rootfs.MountDir
-	master, err := os.OpenFile(filepath.Join(root, "dev/pts/ptmx"), os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	master, err := openFileIn(root, "/dev/pts/ptmx", unix.O_RDWR|unix.O_NOCTTY)
 	if err != nil {
 		return fmt.Errorf("open ptmx: %w", err)
 	}
@@ -75,10 +74,16 @@ func openSlaveByNumber(root string, master *os.File) (int, error) {
 	if err != nil {
 		return -1, fmt.Errorf("pty number: %w", err)
 	}
-	fd, err := unix.Open(filepath.Join(root, fmt.Sprintf("dev/pts/%d", n)), unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	f, err := openFileIn(root, fmt.Sprintf("/dev/pts/%d", n), unix.O_RDWR|unix.O_NOCTTY)
 	if err != nil {
 		return -1, fmt.Errorf("open pty slave: %w", err)
 	}
+	fd, err := unix.Dup(int(f.Fd()))
+	f.Close()
+	if err != nil {
+		return -1, fmt.Errorf("open pty slave: %w", err)
+	}
+	unix.CloseOnExec(fd)
 	return fd, nil
 }
 

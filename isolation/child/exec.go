@@ -46,6 +46,9 @@ func execStage(errPipe *os.File) error {
 		AdditionalGIDs: es.AdditionalGIDs, Capabilities: es.Capabilities, NoNewPrivileges: es.NoNewPrivileges,
 		Seccomp: es.Seccomp, SeccompProfile: es.SeccompProfile, Rlimits: es.Rlimits, Mapping: es.Mapping, Terminal: es.Terminal, ConsoleFd: es.ConsoleFd,
 		ConsoleRows: es.ConsoleRows, ConsoleCols: es.ConsoleCols, Rootfs: isolation.Rootfs{MountDir: "/"}}
+	if err := newSession(spec); err != nil {
+		return fmt.Errorf("start a new session: %w", err)
+	}
 	if err := execConsole(spec); err != nil {
 		return fmt.Errorf("set up console: %w", err)
 	}

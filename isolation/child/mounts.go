@@ -1,6 +1,7 @@
 package child
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,16 +20,30 @@ func mountProc(spec *isolation.Spec) error {
 }
 
 // hostDevices are bound from the host's /dev: an unprivileged user
-// namespace cannot mknod them.
-var hostDevices = []string{"null", "zero", "full", "random", "urandom", "tty"}
+// namespace cannot mknod them. /dev/tty is added only with a terminal of
+// the container's own: without one the container has no controlling
+// terminal (it runs in a session of its own) and no business with the
+// user's.
+var hostDevices = []string{"null", "zero", "full", "random", "urandom"}
 
-// mountDev builds a minimal /dev on a tmpfs.
+// devLinks are the symlinks of a standard /dev.
+var devLinks = map[string]string{
+	"ptmx": "pts/ptmx", "fd": "/proc/self/fd", "stdin": "/proc/self/fd/0",
+	"stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2", "core": "/proc/kcore",
+}
+
+// mountDev builds a minimal /dev on a tmpfs. Precondition: the image's
+// /dev, if any, is a directory (checkMountPoints).
 func mountDev(spec *isolation.Spec) error {
 	root := spec.Rootfs.MountDir
 	if err := mountAt(root, "/dev", false, "tmpfs", "tmpfs", unix.MS_NOSUID|unix.MS_STRICTATIME, "mode=755,size=65536k"); err != nil {
 		return err
 	}
-	for _, d := range hostDevices {
+	devices := hostDevices
+	if spec.Terminal {
+		devices = append(devices[:len(devices):len(devices)], "tty")
+	}
+	for _, d := range devices {
 		if err := mountAt(root, "/dev/"+d, true, "/dev/"+d, "", unix.MS_BIND, ""); err != nil {
 			return err
 		}
@@ -46,16 +61,58 @@ func mountDev(spec *isolation.Spec) error {
 	// mqueue needs the new ipc namespace; a kernel without it is no reason
 	// to refuse the container.
 	_ = mountAt(root, "/dev/mqueue", false, "mqueue", "mqueue", noSuidDevExec, "")
-	links := map[string]string{
-		"ptmx": "pts/ptmx", "fd": "/proc/self/fd", "stdin": "/proc/self/fd/0",
-		"stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2", "core": "/proc/kcore",
+	dev, err := resolveIn(root, "/dev")
+	if err != nil {
+		return err
 	}
-	for name, target := range links {
-		if err := os.Symlink(target, filepath.Join(root, "dev", name)); err != nil {
-			return err
+	defer dev.Close()
+	for name, target := range devLinks {
+		if err := unix.Symlinkat(target, int(dev.Fd()), name); err != nil {
+			return &os.PathError{Op: "symlink", Path: "/dev/" + name, Err: err}
 		}
 	}
 	return nil
+}
+
+// kernelMountPoints are where hull mounts kernel file systems and lays
+// its masks.
+var kernelMountPoints = []string{"proc", "sys", "dev"}
+
+// checkMountPoints refuses an image whose /proc, /sys or /dev is anything
+// but a directory. A symlink there would carry proc, sysfs, the masks over
+// them and the device nodes wherever the image points (runc refuses the
+// same). Precondition: the root file system is mounted.
+func checkMountPoints(spec *isolation.Spec) error {
+	rfd, err := unix.Open(spec.Rootfs.MountDir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: spec.Rootfs.MountDir, Err: err}
+	}
+	defer unix.Close(rfd)
+	for _, name := range kernelMountPoints {
+		var st unix.Stat_t
+		err := unix.Fstatat(rfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+		if errors.Is(err, unix.ENOENT) {
+			continue
+		}
+		if err != nil {
+			return &os.PathError{Op: "stat", Path: "/" + name, Err: err}
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			return &isolation.StartError{Code: 125, Msg: fmt.Sprintf(
+				"the image's /%s is %s, not a directory: hull mounts %s only on a real directory", name, fileKind(st.Mode), name)}
+		}
+	}
+	return nil
+}
+
+func fileKind(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFLNK:
+		return "a symlink"
+	case unix.S_IFREG:
+		return "a file"
+	}
+	return "a special file"
 }
 
 func mapsID(maps []isolation.IDMap, id int) bool {
@@ -82,7 +139,9 @@ func mountSys(spec *isolation.Spec) error {
 	if err := mountAt(root, "/sys", false, "/sys", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return err
 	}
-	return remountReadonly(root, "/sys")
+	// The host's cgroup v1 hierarchies and other file systems under /sys
+	// are mounts of their own: all of them read-only.
+	return readonlyTree(root, "/sys")
 }
 
 // mountVolumes applies the user's bind and tmpfs mounts in order.
@@ -134,7 +193,7 @@ func mountVolume(root, stateDir string, m isolation.Mount) error {
 		return fmt.Errorf("unknown mount type %q", m.Type)
 	}
 	if ro {
-		return remountReadonly(root, m.Destination)
+		return readonlyTree(root, m.Destination)
 	}
 	return nil
 }
@@ -158,36 +217,64 @@ func mountFiles(spec *isolation.Spec) error {
 	return nil
 }
 
-// maskPaths hides kernel interfaces as Docker does. Precondition: /proc and
-// /sys are mounted.
+// maskPaths hides kernel interfaces as Docker does, and binds others
+// read-only. Every path is resolved inside the root: it is the kernel's
+// /proc or /sys only because checkMountPoints made sure. A path that does
+// not exist has nothing to hide; any other failure refuses the container
+// rather than start it unmasked. Precondition: /proc and /sys are mounted.
 func maskPaths(spec *isolation.Spec) error {
 	root := spec.Rootfs.MountDir
 	for _, p := range spec.MaskedPaths {
-		fi, err := os.Lstat(filepath.Join(root, p))
-		if err != nil {
-			continue // nothing to hide
-		}
-		if fi.IsDir() {
-			err = mountAt(root, p, false, "tmpfs", "tmpfs", unix.MS_RDONLY|noSuidDevExec, "size=0")
-		} else {
-			err = mountAt(root, p, false, "/dev/null", "", unix.MS_BIND, "")
-		}
-		if err != nil {
-			return err
+		if err := maskPath(root, p); err != nil {
+			return fmt.Errorf("mask %s: %w", p, err)
 		}
 	}
 	for _, p := range spec.ReadonlyPaths {
-		if _, err := os.Lstat(filepath.Join(root, p)); err != nil {
-			continue
-		}
-		if err := mountAt(root, p, false, filepath.Join(root, p), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-			return err
-		}
-		if err := remountReadonly(root, p); err != nil {
-			return err
+		if err := readonlyPath(root, p); err != nil {
+			return fmt.Errorf("make %s read-only: %w", p, err)
 		}
 	}
 	return nil
+}
+
+func maskPath(root, p string) error {
+	f, err := resolveIn(root, p)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		err = unix.Mount("tmpfs", fdPath(f), "tmpfs", unix.MS_RDONLY|noSuidDevExec, "size=0")
+	} else {
+		err = unix.Mount("/dev/null", fdPath(f), "", unix.MS_BIND, "")
+	}
+	if err != nil {
+		return &os.PathError{Op: "mount over", Path: p, Err: err}
+	}
+	return nil
+}
+
+func readonlyPath(root, p string) error {
+	f, err := resolveIn(root, p)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = unix.Mount(fdPath(f), fdPath(f), "", unix.MS_BIND|unix.MS_REC, "")
+	f.Close()
+	if err != nil {
+		return &os.PathError{Op: "bind", Path: p, Err: err}
+	}
+	return readonlyTree(root, p)
 }
 
 func readonlyRoot(spec *isolation.Spec) error {
@@ -257,5 +344,5 @@ func mountLayersAt(root, stateDir string, m isolation.Mount) error {
 	if err := unix.Mount(fdPath(src), fdPath(target), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return &os.PathError{Op: "bind from layers", Path: m.Destination, Err: err}
 	}
-	return remountReadonly(root, m.Destination)
+	return readonlyTree(root, m.Destination)
 }

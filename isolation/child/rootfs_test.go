@@ -114,3 +114,52 @@ func TestCopyLayers(t *testing.T) {
 		}
 	}
 }
+
+// TestInRootDanglingLinks checks that a symlink whose target is missing is
+// followed inside the root and its target created there, never outside,
+// and that a symlink loop is an error, not a hang.
+func TestInRootDanglingLinks(t *testing.T) {
+	base := t.TempDir()
+	root := filepath.Join(base, "root")
+	outside := filepath.Join(base, "outside")
+	for _, d := range []string{root, outside} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	links := map[string]string{
+		"abs":   outside + "/made",
+		"rel":   "../../../outside/made-rel",
+		"file":  outside + "/f",
+		"loop1": "loop2", "loop2": "/loop1",
+	}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for path, want := range map[string]string{"/abs": outside + "/made", "/rel/sub": "outside/made-rel/sub"} {
+		f, err := inRoot(root, path, false)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		f.Close()
+		if st, err := os.Lstat(filepath.Join(root, want)); err != nil || !st.IsDir() {
+			t.Errorf("%s: %s not created inside the root: %v", path, want, err)
+		}
+	}
+	f, err := inRoot(root, "/file", true)
+	if err != nil {
+		t.Fatalf("/file: %v", err)
+	}
+	f.Close()
+	if st, err := os.Lstat(filepath.Join(root, strings.TrimPrefix(outside, "/"), "f")); err != nil || !st.Mode().IsRegular() {
+		t.Errorf("/file: target not created as a file inside the root: %v", err)
+	}
+	if _, err := inRoot(root, "/loop1/x", false); err == nil || !strings.Contains(err.Error(), "too many levels") {
+		t.Errorf("symlink loop: got %v, want ELOOP", err)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("inRoot created %d entries outside the root", len(entries))
+	}
+}
