@@ -37,6 +37,10 @@ type Handler struct {
 	sdk.Handler
 	Plugin  string // plugin name, for cache keys and messages
 	Version string // plugin version, part of cache keys
+	// SHA256 is an external plugin's executable's checksum, part of cache
+	// keys: a changed plugin must not replay results of the old one even
+	// when it declares the same version ("" for built-ins, which are hull).
+	SHA256 string
 }
 
 // Env is what the engine needs from the rest of hull.

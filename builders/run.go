@@ -88,6 +88,9 @@ func (b *build) startRun(ctx context.Context, spec *isolation.Spec, stdio isolat
 // runSpec builds the isolation spec of a RUN: the same isolation as `hull
 // run`, on an overlay of the stage's layers and the step's upper dir.
 func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sdk.RunRequest) (*isolation.Spec, error) {
+	if !ws.bound.covers(r.Mounts) {
+		ws.unkeyed = true
+	}
 	layers := st.dirs()
 	user, err := container.ResolveUser(r.User, append([]string{ws.upper()}, layers...))
 	if err != nil {

@@ -29,7 +29,11 @@ func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerf
 	if err != nil {
 		return err
 	}
-	key, err := b.stepKey(ctx, st, h, req, in)
+	binds, bound, err := b.bindInputs(ctx, st, req.Instruction)
+	if err != nil {
+		return err
+	}
+	key, err := b.stepKey(ctx, st, h, req, in, binds)
 	if err != nil {
 		return err
 	}
@@ -44,6 +48,7 @@ func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerf
 	}
 	start := time.Now()
 	ws := b.newWorkspace(n)
+	ws.bound = bound
 	host := &stepHost{b: b, st: st, ws: ws, n: n}
 	resp, err := h.Execute(ctx, req, host)
 	host.close()
@@ -60,7 +65,12 @@ func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerf
 	if err != nil {
 		return err
 	}
-	if err := b.cache.put(key, rec); err != nil {
+	if ws.unkeyed {
+		// A run bound files the key does not cover: the result is not
+		// cached (replaying it could hand another context's result to
+		// this one), and the steps after it are keyed on what it made.
+		key = resultKey(key, rec)
+	} else if err := b.cache.put(key, rec); err != nil {
 		b.out.line("WARNING: build cache: %v", err)
 	}
 	st.apply(key, rec, dir)
@@ -92,10 +102,12 @@ func (b *build) layerUsable(rec cacheRecord) (string, bool) {
 	return dir, err == nil
 }
 
-// stepKey is the cache key: the parent's key, the plugin and its version,
-// the instruction (without its position), the ARGs in scope and the
-// content of the inputs the plugin declared.
-func (b *build) stepKey(ctx context.Context, st *stageState, h Handler, req sdk.Request, in sdk.CacheInputs) (string, error) {
+// stepKey is the cache key: the parent's key, the plugin (its name,
+// version and, for an external one, its executable's sha256), the
+// instruction (without its position), the ARGs in scope, the content of
+// the inputs the plugin declared and of what its bind mounts show (binds,
+// from bindInputs).
+func (b *build) stepKey(ctx context.Context, st *stageState, h Handler, req sdk.Request, in sdk.CacheInputs, binds []string) (string, error) {
 	ins := req.Instruction
 	ins.File, ins.Line, ins.EndLine = "", 0, 0
 	insJSON, err := json.Marshal(ins)
@@ -104,7 +116,11 @@ func (b *build) stepKey(ctx context.Context, st *stageState, h Handler, req sdk.
 	}
 	// The build's --network is part of every key: a RUN that saw no
 	// network is not the same step as one that saw the host's.
-	parts := []string{"parent " + st.key, "plugin " + h.Plugin + "@" + h.Version, "instruction " + string(insJSON),
+	plugin := "plugin " + h.Plugin + "@" + h.Version
+	if h.SHA256 != "" {
+		plugin += " sha256:" + h.SHA256
+	}
+	parts := []string{"parent " + st.key, plugin, "instruction " + string(insJSON),
 		"network " + b.opts.Network,
 		"args " + strings.Join(st.args.sorted(), "\x00"), "extra " + strings.Join(in.Extra, "\x00")}
 	if len(in.ContextPaths) > 0 && in.From == "" {
@@ -121,9 +137,18 @@ func (b *build) stepKey(ctx context.Context, st *stageState, h Handler, req sdk.
 		}
 		parts = append(parts, "from "+sum)
 	}
+	parts = append(parts, binds...)
 	sort.Strings(parts[1:])
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\n")))
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// resultKey identifies a step by what it produced (its layer and config)
+// rather than by its inputs.
+func resultKey(key string, rec cacheRecord) string {
+	cfg, _ := json.Marshal(rec.Config)
+	sum := sha256.Sum256([]byte("result " + key + "\n" + rec.DiffID + "\n" + rec.History + "\n" + string(cfg)))
+	return hex.EncodeToString(sum[:])
 }
 
 // fromKey identifies the content of a --from source: an earlier stage's

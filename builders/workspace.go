@@ -18,6 +18,11 @@ import (
 type workspace struct {
 	dir     string
 	created bool
+	// bound are the bind mounts the step's cache key covers; unkeyed is
+	// set when a run of the step bound anything else, and the step's
+	// result is then not cached.
+	bound   bindKeys
+	unkeyed bool
 }
 
 func (b *build) newWorkspace(n int) *workspace {

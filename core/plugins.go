@@ -73,7 +73,7 @@ func (p *pluginSet) handler(keyword string) (builders.Handler, bool, error) {
 		}
 		p.live[id] = c
 	}
-	return builders.Handler{Handler: c, Plugin: e.Info.Name, Version: e.Info.Version}, true, nil
+	return builders.Handler{Handler: c, Plugin: e.Info.Name, Version: e.Info.Version, SHA256: e.SHA256}, true, nil
 }
 
 func (p *pluginSet) close() {
