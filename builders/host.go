@@ -3,12 +3,8 @@ package builders
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -109,12 +105,19 @@ func (h *stepHost) copyOp(ctx context.Context, r sdk.CopyRequest) (copier.Op, er
 	if !path.IsAbs(op.Dest) {
 		op.Dest = path.Join("/", h.st.config.WorkingDir, op.Dest) + map[bool]string{true: "/"}[strings.HasSuffix(r.Dest, "/")]
 	}
+	var fetch *fetcher
 	for _, s := range r.Sources {
 		if isURL(s) {
 			if r.From != "" {
 				return op, fmt.Errorf("a URL source cannot be used with --from")
 			}
-			f, err := download(ctx, s, r.Checksum)
+			var err error
+			if fetch == nil {
+				if fetch, err = h.b.fetcher(); err != nil {
+					return op, err
+				}
+			}
+			f, err := fetch.download(ctx, s, r.Checksum)
 			if err != nil {
 				return op, err
 			}
@@ -210,44 +213,6 @@ func (h *stepHost) Log(ctx context.Context, msg string) error {
 
 func isURL(s string) bool {
 	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
-}
-
-// download fetches an ADD URL, checking --checksum when given.
-func download(ctx context.Context, src, checksum string) (copier.File, error) {
-	u, err := url.Parse(src)
-	if err != nil {
-		return copier.File{}, fmt.Errorf("ADD %s: %w", src, err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
-	if err != nil {
-		return copier.File{}, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return copier.File{}, fmt.Errorf("ADD %s: %w", src, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return copier.File{}, fmt.Errorf("ADD %s: %s", src, resp.Status)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, sdk.MaxMessage+1))
-	if err != nil {
-		return copier.File{}, fmt.Errorf("ADD %s: %w", src, err)
-	}
-	if len(data) > sdk.MaxMessage {
-		return copier.File{}, fmt.Errorf("ADD %s: larger than %d bytes", src, sdk.MaxMessage)
-	}
-	if checksum != "" {
-		sum := sha256.Sum256(data)
-		if got := "sha256:" + hex.EncodeToString(sum[:]); got != checksum {
-			return copier.File{}, fmt.Errorf("ADD %s: checksum mismatch: got %s, want %s", src, got, checksum)
-		}
-	}
-	name := path.Base(u.Path)
-	if name == "/" || name == "." || name == "" {
-		name = "index.html"
-	}
-	return copier.File{Name: name, Content: data, Mode: 0o600}, nil
 }
 
 type limitWriter struct {

@@ -266,7 +266,9 @@ ADD --chown=1000 plain.txt /plain.txt
 `, srv, sum),
 		"a.tar.gz": string(tgz), "plain.txt": "p\n",
 	})
-	s.mustBuild(t, "-t", "adds", ctx)
+	// The test server listens on the host's loopback, closed to ADD
+	// unless the user allows it.
+	s.mustBuild(t, "-t", "adds", "--allow", "network.host", ctx)
 	got := s.sh(t, "adds", "cat /r/remote.txt /r2.txt /unpacked/gz/in.txt; stat -c '%u:%g %a' /r2.txt /plain.txt")
 	want := "remote content\nremote content\ngzipped\n1000:1000 600\n1000:1000 644\n"
 	if got != want {
@@ -274,7 +276,7 @@ ADD --chown=1000 plain.txt /plain.txt
 	}
 
 	bad := buildContext(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM busybox\nADD --checksum=sha256:%s %s/remote.txt /r.txt\n", strings.Repeat("0", 64), srv)})
-	_, errs, code := s.build(t, "-t", "badsum", bad)
+	_, errs, code := s.build(t, "-t", "badsum", "--allow", "network.host", bad)
 	if code == 0 || !strings.Contains(errs, "Dockerfile:2") || !strings.Contains(strings.ToLower(errs), "checksum") {
 		t.Errorf("ADD with a wrong --checksum: exit %d, want failure naming Dockerfile:2 and the checksum\n%s", code, errs)
 	}
