@@ -1,7 +1,6 @@
 package core
 
 import (
-	"archive/tar"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -107,7 +106,9 @@ func (h *Hull) writeUpperLayer(c *container.Container) (*image.Layer, error) {
 		return nil, err
 	}
 	upper := h.Containers.UpperDir(c.ID)
-	l, err := h.writeDiff(func(w io.Writer) error { return diffToContainerIDs(upper, m, w) })
+	l, err := h.writeDiff(func(w io.Writer) error {
+		return layer.DiffWith(upper, w, layer.DiffOptions{IDs: m.ContainerIDs})
+	})
 	if errors.Is(err, fs.ErrPermission) && m.IsFull() {
 		l, err = h.writeDiff(func(w io.Writer) error { return h.diffInUserns(c, m, upper, w) })
 	}
@@ -115,59 +116,6 @@ func (h *Hull) writeUpperLayer(c *container.Container) (*image.Layer, error) {
 		return nil, fmt.Errorf("commit container %s: %w", container.ShortID(c.ID), err)
 	}
 	return l, nil
-}
-
-// diffToContainerIDs writes the diff of upper with every owner, as the
-// host sees it, turned into the id m gives it in the container.
-func diffToContainerIDs(upper string, m isolation.Mapping, w io.Writer) error {
-	pr, pw := io.Pipe()
-	diffErr := make(chan error, 1)
-	go func() {
-		err := layer.Diff(upper, pw)
-		pw.CloseWithError(err)
-		diffErr <- err
-	}()
-	err := mapTarIDs(pr, w, m)
-	pr.CloseWithError(io.ErrClosedPipe)
-	if derr := <-diffErr; derr != nil {
-		return derr
-	}
-	return err
-}
-
-// mapTarIDs copies the tar stream r to w with host uids and gids mapped to
-// the container's (unmapped ones become 65534, as the kernel shows them).
-func mapTarIDs(r io.Reader, w io.Writer, m isolation.Mapping) error {
-	tr, tw := tar.NewReader(r), tar.NewWriter(w)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return tw.Close()
-		}
-		if err != nil {
-			return err
-		}
-		hdr.Uid, hdr.Gid = toContainerID(m.UIDs, hdr.Uid), toContainerID(m.GIDs, hdr.Gid)
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if _, err := io.Copy(tw, tr); err != nil {
-			return err
-		}
-	}
-}
-
-// overflowID is the id the kernel shows for a host id outside the mapping.
-const overflowID = 65534
-
-// toContainerID maps host id back through maps.
-func toContainerID(maps []isolation.IDMap, id int) int {
-	for _, m := range maps {
-		if id >= m.HostID && id < m.HostID+m.Size {
-			return m.ContainerID + id - m.HostID
-		}
-	}
-	return overflowID
 }
 
 func (h *Hull) writeDiff(diff func(io.Writer) error) (*image.Layer, error) {
