@@ -100,8 +100,8 @@ func (h *Hull) execSpec(c *container.Container, o ExecOptions) (*isolation.ExecS
 	if o.User != "" {
 		userSpec = o.User
 	}
-	root := fmt.Sprintf("/proc/%d/root", c.State.Pid)
-	user, err := container.ResolveUser(userSpec, []string{root})
+	// The live root is the container's to change: resolve inside it.
+	user, err := container.ResolveUserInRoot(userSpec, fmt.Sprintf("/proc/%d/root", c.State.Pid))
 	if err != nil {
 		return nil, err
 	}
