@@ -47,6 +47,9 @@ func Build(ctx context.Context, env Env, opts Options) (*image.Image, error) {
 	if opts.DockerfileName == "" {
 		opts.DockerfileName = "Dockerfile"
 	}
+	if err := readDockerfile(&opts); err != nil {
+		return nil, err
+	}
 	df, err := dockerfile.Parse(bytes.NewReader(opts.Dockerfile), opts.DockerfileName)
 	if err != nil {
 		return nil, err

@@ -30,6 +30,13 @@ type Options struct {
 	// RootEmulation is "seccomp", "off", or "" for seccomp with a single-id
 	// mapping and off with a subordinate range.
 	RootEmulation string
+
+	// DockerfileInContext is the Dockerfile's path inside the context
+	// (the default "Dockerfile", or -f naming a file there). The engine
+	// reads it, and its NAME.dockerignore, inside the context root as COPY
+	// does, so a symlink in the context cannot name a host file; Dockerfile
+	// and DockerfileDir are then unset.
+	DockerfileInContext string
 }
 
 // Handler is how the engine reaches an instruction's plugin.

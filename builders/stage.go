@@ -128,6 +128,9 @@ func (b *build) instruction(ctx context.Context, st *stageState, ins dockerfile.
 	if err != nil {
 		return b.lineErr(ins, err)
 	}
+	if !ok && !dockerfile.IsKeyword(ins.Keyword) {
+		return fmt.Errorf("%s:%d: %s", b.opts.DockerfileName, ins.StartLine, dockerfile.NotAnInstruction)
+	}
 	if !ok {
 		return fmt.Errorf("%s:%d: unknown instruction: %s (no plugin handles it; see `hull plugin ls`)",
 			b.opts.DockerfileName, ins.StartLine, ins.Keyword)

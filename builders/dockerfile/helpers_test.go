@@ -198,6 +198,9 @@ func TestErrorFormat(t *testing.T) {
 		{Error{File: "Dockerfile", Line: 12, Msg: "unknown flag: --foo"}, "Dockerfile:12: unknown flag: --foo"},
 		{Error{File: "Dockerfile", Msg: "file with no instructions"}, "Dockerfile: file with no instructions"},
 		{Error{Line: 3, Msg: "x"}, "3: x"},
+		// A message quoting a long line of the file is cut, and one line.
+		{Error{Line: 1, Msg: "bad: " + strings.Repeat("s", 300)}, "1: bad: " + strings.Repeat("s", maxQuoted-5) + "…"},
+		{Error{Line: 1, Msg: "a\nb\rc"}, "1: a b c"},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {

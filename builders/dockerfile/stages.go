@@ -25,6 +25,8 @@ func (p *parser) stages(insts []Instruction) (*Dockerfile, error) {
 			last.Instructions = append(last.Instructions, inst)
 		case inst.Keyword == "ARG":
 			df.MetaArgs = append(df.MetaArgs, inst)
+		case !IsKeyword(inst.Keyword):
+			return nil, p.errorf(inst.StartLine, "%s: the Dockerfile must start with FROM or ARG", NotAnInstruction)
 		default:
 			return nil, p.errorf(inst.StartLine, "%s before the first FROM: no build stage in current context", inst.Keyword)
 		}

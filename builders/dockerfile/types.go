@@ -1,6 +1,9 @@
 package dockerfile
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Directives are the parser directives found at the top of a Dockerfile.
 type Directives struct {
@@ -108,13 +111,46 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	msg := quotable(e.Msg)
 	switch {
 	case e.Line > 0 && e.File != "":
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, msg)
 	case e.Line > 0:
-		return fmt.Sprintf("%d: %s", e.Line, e.Msg)
+		return fmt.Sprintf("%d: %s", e.Line, msg)
 	case e.File != "":
-		return e.File + ": " + e.Msg
+		return e.File + ": " + msg
 	}
-	return e.Msg
+	return msg
+}
+
+// maxQuoted bounds an error message: errors quote words of the file, and
+// a Dockerfile may not be what it claims (a symlink to a host file, read
+// from a CI log); one line, and never a whole long line of it.
+const maxQuoted = 160
+
+func quotable(msg string) string {
+	msg = strings.ReplaceAll(msg, "\n", " ")
+	msg = strings.ReplaceAll(msg, "\r", " ")
+	if len(msg) > maxQuoted {
+		msg = strings.ToValidUTF8(msg[:maxQuoted], "") + "…"
+	}
+	return msg
+}
+
+// NotAnInstruction replaces, in messages, a first word that cannot be an
+// instruction keyword: it is not echoed, since it may be anything.
+const NotAnInstruction = "the line does not start with an instruction keyword"
+
+// IsKeyword reports whether k can be shown as an instruction keyword: one
+// short word of letters (an unknown one is then safe to name).
+func IsKeyword(k string) bool {
+	if k == "" || len(k) > 20 {
+		return false
+	}
+	for _, c := range k {
+		if (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') {
+			return false
+		}
+	}
+	return true
 }

@@ -151,22 +151,46 @@ func dockerfileAndContext(c *cli.Context, ctxArg string, opts *core.BuildOptions
 	case file == "-":
 		data, err = io.ReadAll(os.Stdin)
 		opts.DockerfileName = "Dockerfile"
-	case file != "":
-		data, err = os.ReadFile(file)
-		opts.DockerfileName = filepath.Base(file)
-		opts.DockerfileDir = filepath.Dir(file)
-	case ctxArg == "-":
+	case ctxArg == "-" && file == "":
 		return fmt.Errorf("a context on stdin needs -f FILE for the Dockerfile")
 	default:
-		file = filepath.Join(opts.ContextDir, "Dockerfile")
+		// The context is the Dockerfile's author's: a Dockerfile found
+		// there (the default, or -f naming a path in it) is read by the
+		// engine inside the context, where its symlinks cannot reach the
+		// host. A -f outside the context is the user's own choice.
+		if file == "" {
+			file = filepath.Join(opts.ContextDir, "Dockerfile")
+		}
+		opts.DockerfileName = filepath.Base(file)
+		if rel, ok := inContext(opts.ContextDir, file); ok {
+			opts.DockerfileInContext = rel
+			return nil
+		}
 		data, err = os.ReadFile(file)
-		opts.DockerfileName = "Dockerfile"
+		opts.DockerfileDir = filepath.Dir(file)
 	}
 	if err != nil {
 		return fmt.Errorf("read Dockerfile: %w", err)
 	}
 	opts.Dockerfile = data
 	return nil
+}
+
+// inContext returns file's path relative to the context dir when it lies
+// inside it (lexically, as the user named it).
+func inContext(ctxDir, file string) (string, bool) {
+	if ctxDir == "" {
+		return "", false
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return "", false
+	}
+	rel, err := filepath.Rel(ctxDir, abs)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", false
+	}
+	return rel, true
 }
 
 // buildArgs parses --build-arg NAME=VALUE; NAME alone takes the host's
