@@ -7,9 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
-	"syscall"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -18,6 +16,7 @@ import (
 	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/core/layer"
 	"github.com/hull-project/hull/isolation"
+	"golang.org/x/sys/unix"
 )
 
 // CommitOptions are `hull commit`'s flags.
@@ -175,21 +174,16 @@ func (h *Hull) Diff(ref string) ([]Change, error) {
 	}
 	upper := h.Containers.UpperDir(c.ID)
 	kinds := map[string]string{}
-	err = filepath.WalkDir(upper, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(upper, p)
-		if rel == "." || mountPointOnly(p, rel, layers) {
+	// The container may run and change its upper dir meanwhile: walk it
+	// through descriptors, and look into the layers without following
+	// any link.
+	err = layer.Walk(upper, func(rel string, st *unix.Stat_t) error {
+		if mountPointOnly(rel, st, layers) {
 			return nil
 		}
 		abs := "/" + rel
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
 		switch {
-		case isWhiteout(fi):
+		case st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0:
 			kinds[abs] = "D"
 		case inLayers(layers, rel):
 			kinds[abs] = "C"
@@ -213,18 +207,9 @@ func sortedChanges(kinds map[string]string) []Change {
 	return out
 }
 
-// isWhiteout: overlayfs marks a deleted path with a 0/0 character device.
-func isWhiteout(fi fs.FileInfo) bool {
-	if fi.Mode()&fs.ModeCharDevice == 0 {
-		return false
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return !ok || st.Rdev == 0
-}
-
 func inLayers(layers []string, rel string) bool {
 	for _, l := range layers {
-		if _, err := os.Lstat(filepath.Join(l, rel)); err == nil {
+		if layer.Exists(l, rel) {
 			return true
 		}
 	}
@@ -233,12 +218,11 @@ func inLayers(layers []string, rel string) bool {
 
 // mountPointOnly: the empty files the container's start created to bind
 // /etc/hosts, /etc/hostname and /etc/resolv.conf over are not changes.
-func mountPointOnly(p, rel string, layers []string) bool {
+func mountPointOnly(rel string, st *unix.Stat_t, layers []string) bool {
 	switch rel {
 	case "etc/hosts", "etc/hostname", "etc/resolv.conf":
 	default:
 		return false
 	}
-	fi, err := os.Lstat(p)
-	return err == nil && fi.Mode().IsRegular() && fi.Size() == 0 && !inLayers(layers, rel)
+	return st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0 && !inLayers(layers, rel)
 }
