@@ -67,7 +67,7 @@ func HelperMain(args []string) {
 		unshareExec(args[1:])
 	}
 	if len(args) != 2 {
-		fail(fmt.Errorf("usage: %s unpack|rm DIR", isolation.HelperArg))
+		fail(fmt.Errorf("usage: %s unpack|rm|check DIR", isolation.HelperArg))
 	}
 	var err error
 	switch args[0] {
@@ -75,6 +75,8 @@ func HelperMain(args []string) {
 		err = layer.Unpack(os.Stdin, args[1], layer.Options{Chown: true})
 	case "rm":
 		err = removeTree(args[1])
+	case "check":
+		err = checkLayerMain(os.Stdin, args[1], os.Stdout)
 	default:
 		err = fmt.Errorf("unknown helper operation %q", args[0])
 	}

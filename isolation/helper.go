@@ -16,8 +16,14 @@ import (
 // and removes files owned by subordinate ids. The helper's stderr becomes
 // the error when it fails.
 func RunHelper(m Mapping, stdin io.Reader, args ...string) error {
+	return RunHelperOutput(m, stdin, nil, args...)
+}
+
+// RunHelperOutput is RunHelper with the helper's stdout written to
+// stdout (nil: discarded).
+func RunHelperOutput(m Mapping, stdin io.Reader, stdout io.Writer, args ...string) error {
 	var stderr strings.Builder
-	cmd, err := startHelper(m, Stdio{Stdin: stdin, Stderr: &stderr}, args)
+	cmd, err := startHelper(m, Stdio{Stdin: stdin, Stdout: stdout, Stderr: &stderr}, args)
 	if err != nil {
 		return fmt.Errorf("user namespace helper %s: %w", args[0], err)
 	}

@@ -18,7 +18,7 @@ func systemCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "system",
 		Usage:       "Manage hull",
-		Subcommands: []*cli.Command{dfCommand(), systemPruneCommand(), info},
+		Subcommands: []*cli.Command{dfCommand(), systemPruneCommand(), systemCheckCommand(), info},
 	}
 }
 
@@ -106,4 +106,41 @@ func printPruned(w io.Writer, res core.PruneResult) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "Total reclaimed space:", units.HumanSize(float64(res.Freed)))
+}
+
+func systemCheckCommand() *cli.Command {
+	return &cli.Command{
+		Name: "check",
+		Usage: "Verify every blob against its digest and every unpacked layer against its blob; " +
+			"print one line per problem and exit 1 if any remains",
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "repair", Usage: "unpack again the layers that differ from their blobs " +
+			"(corrupt blobs cannot be repaired: they are reported with the images that use them)"}},
+		Action: func(c *cli.Context) error {
+			if err := needArgs(c, 0, 0); err != nil {
+				return err
+			}
+			h, err := openHull(c)
+			if err != nil {
+				return err
+			}
+			problems, err := h.SystemCheck(c.Bool("repair"))
+			if err != nil {
+				return err
+			}
+			left := 0
+			for _, p := range problems {
+				fmt.Fprintln(c.App.Writer, p)
+				if !p.Repaired {
+					left++
+				}
+			}
+			if left > 0 {
+				return exitCode(1, fmt.Errorf("system check: %d problem(s) left", left))
+			}
+			if len(problems) == 0 {
+				fmt.Fprintln(c.App.Writer, "OK")
+			}
+			return nil
+		},
+	}
 }
