@@ -88,7 +88,10 @@ func (u *unpacker) finishDir(d dirMeta) error {
 }
 
 // chown applies the header's owner when Options.Chown is set. Ids the user
-// namespace cannot map (EINVAL) or that do not fit a uid_t become 0:0.
+// namespace cannot map (EINVAL) or that do not fit a uid_t become 0:0, and
+// the entry then loses its setuid and setgid bits (cleared in hdr, which
+// the caller's chmod applies): a program meant to run as an id the
+// namespace lacks must not run as its root instead.
 func (u *unpacker) chown(pfd int, base string, hdr *tar.Header) error {
 	if !u.opts.Chown {
 		return nil
@@ -100,6 +103,10 @@ func (u *unpacker) chown(pfd int, base string, hdr *tar.Header) error {
 	err := unix.Fchownat(pfd, base, uid, gid, unix.AT_SYMLINK_NOFOLLOW)
 	if err == unix.EINVAL && (uid != 0 || gid != 0) {
 		err = unix.Fchownat(pfd, base, 0, 0, unix.AT_SYMLINK_NOFOLLOW)
+		uid, gid = 0, 0
+	}
+	if uid != hdr.Uid || gid != hdr.Gid {
+		hdr.Mode &^= unix.S_ISUID | unix.S_ISGID
 	}
 	if err != nil {
 		return &os.PathError{Op: "lchown", Path: base, Err: err}

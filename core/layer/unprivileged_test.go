@@ -27,8 +27,10 @@ func helperLayers(t testing.TB) (lower, upper []byte) {
 	suid.hdr.Uid, suid.hdr.Gid = 7, 7
 	unmapped := fileItem("unmapped", "u", 0o644)
 	unmapped.hdr.Uid, unmapped.hdr.Gid = 5000, 5000
+	unmappedSuid := fileItem("unmapped-suid", "u", 0o6755)
+	unmappedSuid.hdr.Uid, unmappedSuid.hdr.Gid = 5000, 7
 	lower = tarOf(t, dirItem("ro/", 0o555), fileItem("ro/file", "lower", 0o444),
-		dirItem("ro/sub/", 0o500), fileItem("ro/sub/f", "lower", 0o400), suid, unmapped)
+		dirItem("ro/sub/", 0o500), fileItem("ro/sub/f", "lower", 0o400), suid, unmapped, unmappedSuid)
 	upper = tarOf(t, fileItem("ro/.wh.file", "", 0o644), fileItem("ro/new", "new", 0o644),
 		fileItem("ro/sub/.wh..wh..opq", "", 0o644), fileItem("a/.wh.gone", "", 0o644))
 	return lower, upper
@@ -67,6 +69,9 @@ func TestUnpackUnprivileged(t *testing.T) {
 	dir := helperDir(t)
 	runHelper(t, dir, &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: helperBase, Gid: helperBase}}, false)
 	checkHelper(t, dir, map[string]uint32{"flat/suid": helperBase, "flat/unmapped": helperBase})
+	if fi, _ := lstat(t, filepath.Join(dir, "flat/unmapped-suid")); fi.Mode() != os.ModeSetuid|os.ModeSetgid|0o755 {
+		t.Errorf("unmapped-suid unpacked without Chown: mode %v, want it as in the layer", fi.Mode())
+	}
 }
 
 func TestUnpackUserns(t *testing.T) {
@@ -79,7 +84,11 @@ func TestUnpackUserns(t *testing.T) {
 		Credential:  &syscall.Credential{Uid: 0, Gid: 0},
 	}, true)
 	// uid 7 maps to base+7; 5000 is outside the 1000-id map and falls back to 0.
-	checkHelper(t, dir, map[string]uint32{"flat/suid": helperBase + 7, "flat/unmapped": helperBase})
+	checkHelper(t, dir, map[string]uint32{"flat/suid": helperBase + 7, "flat/unmapped": helperBase, "flat/unmapped-suid": helperBase})
+	// Setuid (and setgid) for an owner the map lacks must not become root's.
+	if fi, _ := lstat(t, filepath.Join(dir, "flat/unmapped-suid")); fi.Mode() != 0o755 {
+		t.Errorf("unmapped-suid mode = %v, want 0755 without setuid/setgid", fi.Mode())
+	}
 }
 
 // helperDir makes a directory the unprivileged helper owns, holding a
@@ -156,7 +165,7 @@ func checkHelper(t *testing.T, dir string, owners map[string]uint32) {
 	if n, err := unix.Lgetxattr(filepath.Join(dir, "ovl-upper/ro/sub"), opaqueXattr, buf); err != nil || string(buf[:n]) != "y" {
 		t.Errorf("ovl-upper/ro/sub opaque = %q, %v", buf[:n], err)
 	}
-	want := []string{"ro/", "ro/new", "ro/sub/", "suid", "unmapped"}
+	want := []string{"ro/", "ro/new", "ro/sub/", "suid", "unmapped", "unmapped-suid"}
 	if got := listTree(t, filepath.Join(dir, "flat")); !equalStrings(got, want) {
 		t.Errorf("flat tree = %q, want %q", got, want)
 	}
