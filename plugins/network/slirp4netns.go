@@ -124,15 +124,22 @@ func startSlirp(bin string, req Request, mtu int, hostLoopback bool, sock string
 		readyW.Close()
 		return nil, fmt.Errorf("slirp4netns exit pipe: %w", err)
 	}
+	// The sandbox (its own mount namespace, pivoted into an empty root
+	// with only /etc and /run, no capabilities) and the seccomp filter
+	// confine slirp4netns, which parses every packet the container sends.
+	// The sandbox needs root in the container's user namespace, which
+	// slirp4netns joins through /proc/PID/ns/user only when it is given
+	// the pid, not a netns path. The pid is the container's init, a child
+	// not yet reaped, so it cannot name another process meanwhile.
 	args := []string{"--configure", "--mtu=" + strconv.Itoa(mtu), "--ready-fd=3", "--exit-fd=4",
-		"--userns-path=" + req.UserNS, "--netns-type=path"}
+		"--userns-path=" + req.UserNS, "--enable-sandbox", "--enable-seccomp"}
 	if !hostLoopback {
 		args = append(args, "--disable-host-loopback")
 	}
 	if sock != "" {
 		args = append(args, "--api-socket", sock)
 	}
-	args = append(args, req.NetNS, slirpTap)
+	args = append(args, strconv.Itoa(req.Pid), slirpTap)
 	cmd := exec.Command(bin, args...)
 	stderr := &tailBuffer{max: 4096}
 	cmd.Stderr = stderr
