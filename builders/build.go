@@ -226,6 +226,12 @@ func (b *build) commit(res *stageResult) (*image.Image, error) {
 		}
 		cfg.Config.Labels[k] = v
 	}
+	if len(res.lost) > 0 {
+		if cfg.Config.Labels == nil {
+			cfg.Config.Labels = map[string]string{}
+		}
+		cfg.Config.Labels[lostOwnersLabel] = lostSummary(res.lost)
+	}
 	layers := make([]*image.Layer, 0, len(res.layers))
 	for _, l := range res.layers {
 		il, ok := b.env.Images.ExistingLayer(l.diffID)
@@ -239,6 +245,10 @@ func (b *build) commit(res *stageResult) (*image.Image, error) {
 		return nil, fmt.Errorf("commit image: %w", err)
 	}
 	b.out.line("writing image %s done", img.ID)
+	if len(res.lost) > 0 {
+		b.out.line("root emulation: %d owner(s) given to root, no id for them without a subuid range: %s (label %s)",
+			len(res.lost), lostSummary(res.lost), lostOwnersLabel)
+	}
 	for _, t := range b.opts.Tags {
 		n, _ := image.NormalizeRef(t)
 		b.out.line("naming to %s done", n)

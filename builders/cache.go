@@ -19,6 +19,7 @@ type cacheRecord struct {
 	Config  sdk.Config `json:"config"`
 	History string     `json:"history"`
 	Created time.Time  `json:"created"`
+	Lost    []string   `json:"lost,omitempty"` // owners given to root (rootemu.go)
 }
 
 // cache is the step cache: key -> record, in CacheDir/index.json. Records

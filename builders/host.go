@@ -94,6 +94,10 @@ func (h *stepHost) Copy(ctx context.Context, r sdk.CopyRequest) error {
 				return err
 			}
 			sources = []isolation.TaskSource{{Layers: src.dirs()}}
+			// What another stage gave to root may be among what is copied.
+			for _, l := range src.lost {
+				h.ws.lose(l)
+			}
 		}
 	}
 	return h.b.runTask(ctx, h.st, h.ws, "copy", op, sources, nil)
@@ -159,7 +163,8 @@ func (h *stepHost) resolveOwner(spec string) (int, int, error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("--chown=%s: %w", spec, err)
 	}
-	return u.UID, u.GID, nil
+	uid, gid := h.b.emulateOwner(h.ws, spec, u.UID, u.GID)
+	return uid, gid, nil
 }
 
 // ReadFile reads one file of the stage's rootfs.

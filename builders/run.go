@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,8 +69,15 @@ func (b *build) startRun(ctx context.Context, spec *isolation.Spec, stdio isolat
 				return err
 			}
 			etc.IP, etc.Gateway, etc.DNS = res.IP(), res.Gateway, res.DNS
-			spec.Files, err = container.NetworkEtcFiles(etc)
-			return err
+			files, err := container.NetworkEtcFiles(etc)
+			if err != nil {
+				return err
+			}
+			if spec.Files == nil {
+				spec.Files = map[string]string{}
+			}
+			maps.Copy(spec.Files, files) // keeps the others (root emulation's)
+			return nil
 		}
 	}
 	proc, err := isolation.StartWithHooks(spec, stdio, hooks)
@@ -112,7 +120,7 @@ func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sd
 	if cwd == "" {
 		cwd = "/"
 	}
-	return &isolation.Spec{
+	spec := &isolation.Spec{
 		ID:             b.id,
 		Rootfs:         isolation.Rootfs{Layers: layers, UpperDir: ws.upper(), WorkDir: ws.work(), MountDir: ws.rootfs(), Volatile: true},
 		Mapping:        b.env.Mapping,
@@ -133,7 +141,9 @@ func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sd
 		ReadonlyPaths:  isolation.DefaultReadonlyPaths,
 		Files:          files,
 		StateDir:       filepath.Join(b.env.StateDir, b.id, "run"),
-	}, nil
+	}
+	emulateRun(spec, ws, r.User)
+	return spec, nil
 }
 
 // rootEmulation reports whether RUN steps get the root-emulation filter.

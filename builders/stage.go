@@ -29,6 +29,7 @@ type stageResult struct {
 	base    ocispec.Image // the base image's config (os, arch, author...)
 	history []ocispec.History
 	created time.Time
+	lost    []string // owners given to root under root emulation, sorted
 }
 
 // dirs returns the layer directories topmost first (overlay order).

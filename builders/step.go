@@ -60,7 +60,7 @@ func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerf
 			return fmt.Errorf("create WORKDIR %s: %w", wd, err)
 		}
 	}
-	rec := cacheRecord{Config: resp.Config, History: resp.History, Created: now()}
+	rec := cacheRecord{Config: resp.Config, History: resp.History, Created: now(), Lost: ws.lost}
 	dir, err := b.commitLayer(ctx, st, ws, &rec)
 	if err != nil {
 		return err
@@ -83,6 +83,7 @@ func (s *stageState) apply(key string, rec cacheRecord, dir string) {
 	s.key = key
 	s.config = cloneConfig(rec.Config)
 	s.created = rec.Created
+	s.lost = addLost(s.lost, rec.Lost...)
 	if rec.DiffID != "" {
 		s.layers = append(s.layers, layerRef{diffID: rec.DiffID, dir: dir})
 	}
@@ -138,6 +139,11 @@ func (b *build) stepKey(ctx context.Context, st *stageState, h Handler, req sdk.
 		parts = append(parts, "from "+sum)
 	}
 	parts = append(parts, binds...)
+	if b.rootEmulation() {
+		// An emulated step's layer gives root what it could not own:
+		// not the same result as the step with every id.
+		parts = append(parts, "root-emulation")
+	}
 	sort.Strings(parts[1:])
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\n")))
 	return hex.EncodeToString(sum[:]), nil

@@ -23,6 +23,9 @@ type workspace struct {
 	// result is then not cached.
 	bound   bindKeys
 	unkeyed bool
+	// lost are the owners the step gave to root under root emulation
+	// (rootemu.go).
+	lost []string
 }
 
 func (b *build) newWorkspace(n int) *workspace {
