@@ -68,10 +68,11 @@ setup:
 		fi; \
 	done
 	@for d in /dev/net/tun /dev/fuse; do if [ -e $$d ]; then chmod 0666 $$d; fi; done
-	@# cgroup v1 delegation (docs/ci.md): a subtree under each v1 controller, the user's
+	@# cgroup v1 delegation (docs/ci.md): under each v1 controller the user's hull-UID, and hull-ci-job, a job cgroup as a CI runner delegates it (test/owncgroup_test.go)
 	@uid=$$(id -u $(HULL_USER)); for c in memory pids cpu; do \
 		if [ -d /sys/fs/cgroup/$$c ] && [ -e /sys/fs/cgroup/$$c/cgroup.procs ]; then \
 			mkdir -p /sys/fs/cgroup/$$c/hull-$$uid && chown -R $(HULL_USER):$(HULL_USER) /sys/fs/cgroup/$$c/hull-$$uid; \
+			mkdir -p /sys/fs/cgroup/$$c/hull-ci-job && chown -R $(HULL_USER):$(HULL_USER) /sys/fs/cgroup/$$c/hull-ci-job; \
 		fi; \
 	done
 	@install -d -o $(HULL_USER) -g $(HULL_USER) -m 0755 $(HULL_HOME)/bin
