@@ -25,6 +25,7 @@ type build struct {
 	df       *dockerfile.Dockerfile
 	id       string
 	dir      string // scratch dir for this build's steps
+	work     *WorkDir
 	cache    *cache
 	out      *progress
 	ignore   []string          // .dockerignore patterns
@@ -96,9 +97,6 @@ func newBuild(env Env, opts Options, df *dockerfile.Dockerfile) (*build, error) 
 		dir:     filepath.Join(env.WorkDir, id),
 		out:     newProgress(opts.Out, opts.Progress),
 		results: map[int]*stageResult{}, waits: map[int]chan struct{}{}, errs: map[int]error{}}
-	if err := os.MkdirAll(b.dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create build dir: %w", err)
-	}
 	c, err := openCache(env.CacheDir)
 	if err != nil {
 		return nil, err
@@ -108,6 +106,10 @@ func newBuild(env Env, opts Options, df *dockerfile.Dockerfile) (*build, error) 
 		return nil, err
 	}
 	if b.metaArgs, err = b.resolveMetaArgs(); err != nil {
+		return nil, err
+	}
+	// Last: nothing can fail between here and the deferred close.
+	if b.work, err = NewWorkDir(env.WorkDir, id); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -120,6 +122,7 @@ func (b *build) close() {
 	if err := b.env.removeAll(b.dir); err != nil {
 		b.out.line("WARNING: clean up build dir %s: %v", b.dir, err)
 	}
+	b.work.Release() // what is left is a sweep's
 	if err := os.RemoveAll(filepath.Join(b.env.StateDir, b.id)); err != nil {
 		b.out.line("WARNING: clean up build state: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/isolation"
@@ -89,7 +90,15 @@ func (b *build) startRun(ctx context.Context, spec *isolation.Spec, stdio isolat
 	return func() (isolation.ExitStatus, error) {
 		defer done()
 		defer att.Close()
-		return proc.Wait()
+		// An interrupted build (SIGINT, SIGTERM, a closed output) ends its
+		// step: killing PID 1 ends the step's whole pid namespace.
+		stop := context.AfterFunc(ctx, func() { _ = proc.Signal(syscall.SIGKILL) })
+		defer stop()
+		status, err := proc.Wait()
+		if err == nil && ctx.Err() != nil {
+			err = context.Cause(ctx)
+		}
+		return status, err
 	}, nil
 }
 

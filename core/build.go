@@ -2,13 +2,19 @@ package core
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/isolation"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/hull-project/hull/builders"
 	"github.com/hull-project/hull/core/image"
@@ -33,16 +39,22 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 	if err := os.MkdirAll(scratch, 0o700); err != nil {
 		return nil, fmt.Errorf("create build dir: %w", err)
 	}
+	u := NewUnpacker(h.Mapping)
+	// Leftovers of killed builds go first; running ones hold their dirs.
+	_, _ = builders.SweepWorkDirs(scratch, filepath.Join(h.RunRoot, "builds"), u.RemoveAll)
+	ctx, stop := interruptible(ctx)
+	defer stop()
 	if opts.ContextTar != nil {
-		dir, err := os.MkdirTemp(scratch, "context-")
+		wd, err := builders.NewWorkDir(scratch, "context-"+randomHex())
 		if err != nil {
 			return nil, err
 		}
-		defer removeTree(dir)
-		if err := layer.Unpack(opts.ContextTar, dir, layer.Options{}); err != nil {
+		defer wd.Release()
+		defer removeTree(wd.Path)
+		if err := layer.Unpack(opts.ContextTar, wd.Path, layer.Options{}); err != nil {
 			return nil, fmt.Errorf("read build context from stdin: %w", err)
 		}
-		opts.ContextDir = dir
+		opts.ContextDir = wd.Path
 	}
 	if st, err := os.Stat(opts.ContextDir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("build context %q is not a directory", opts.ContextDir)
@@ -56,7 +68,6 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 	}
 	set := &pluginSet{reg: reg, opts: opts.Plugins, live: map[string]*plugins.Client{}}
 	defer set.close()
-	u := NewUnpacker(h.Mapping)
 	env := builders.Env{
 		Images:    h.Images,
 		Mapping:   h.Mapping,
@@ -73,7 +84,40 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 		l.PidsLimit != 0 || len(l.Ulimits) > 0 {
 		env.Sandbox = buildSandbox(opts.Limits, opts.Out)
 	}
-	return builders.Build(ctx, env, opts.Options)
+	img, err := builders.Build(ctx, env, opts.Options)
+	if err != nil && ctx.Err() != nil {
+		return nil, context.Cause(ctx) // the build's dirs are gone
+	}
+	return img, err
+}
+
+// interruptible returns ctx cancelled by SIGINT, SIGTERM or SIGPIPE (the
+// output's reader went away), so that an interrupted build stops its step
+// and removes its dirs instead of dying with them in place. The cause
+// names the signal. stop ends the catching.
+func interruptible(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGPIPE)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			cancel(fmt.Errorf("build interrupted by %s", unix.SignalName(sig.(syscall.Signal))))
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
+}
+
+func randomHex() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // buildSandbox confines RUN steps as `hull run` confines a container: a

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path/filepath"
 
+	"github.com/hull-project/hull/builders"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/image"
 )
@@ -73,7 +74,8 @@ type PruneResult struct {
 
 // SystemPrune removes stopped containers, then dangling images (every
 // image no container uses with all), then the blobs and layers no image
-// references. Running containers and what they use stay.
+// references, and the scratch dirs of builds that were killed. Running
+// containers and builds, and what they use, stay.
 func (h *Hull) SystemPrune(all bool) (PruneResult, error) {
 	var res PruneResult
 	cs, err := h.Containers.List()
@@ -94,6 +96,10 @@ func (h *Hull) SystemPrune(all bool) (PruneResult, error) {
 		res.Containers = append(res.Containers, c.ID)
 	}
 	res.Images, res.Freed, err = h.PruneImages(all)
+	errs = append(errs, err)
+	// Scratch dirs of builds that were killed; a running build (in any
+	// hull process) holds its dirs locked and keeps them.
+	_, err = builders.SweepWorkDirs(filepath.Join(h.Root, "builds"), filepath.Join(h.RunRoot, "builds"), NewUnpacker(h.Mapping).RemoveAll)
 	return res, errors.Join(append(errs, err)...)
 }
 
