@@ -195,7 +195,11 @@ func (u *unpacker) replace(pfd int, base string, isDir bool) error {
 	if isDir && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		return nil
 	}
-	u.invalidate()
+	// The removal may take the cached directory with it if that lies
+	// below base. When pfd is the cached fd it stays valid (and in use).
+	if pfd != u.cachedFD {
+		u.invalidate()
+	}
 	return removeAllAt(pfd, base)
 }
 

@@ -271,3 +271,19 @@ func TestCleanName(t *testing.T) {
 		}
 	}
 }
+
+// TestUnpackRepeatedEntry: a layer that names a file twice in a
+// subdirectory (the cached parent) keeps the last one.
+func TestUnpackRepeatedEntry(t *testing.T) {
+	s := newSandbox(t)
+	layer := tarOf(t, dirItem("bin/", 0o755), fileItem("bin/sh", "old", 0o755), fileItem("bin/sh", "new", 0o755),
+		dirItem("bin/d/", 0o755), fileItem("bin/d/x", "x", 0o644), fileItem("bin/d", "file now", 0o644))
+	if err := Unpack(bytes.NewReader(layer), s.target, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"bin/sh": "new", "bin/d": "file now"} {
+		if got := readFile(t, filepath.Join(s.target, name)); got != body {
+			t.Errorf("%s = %q, want %q", name, got, body)
+		}
+	}
+}
