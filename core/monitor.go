@@ -336,6 +336,7 @@ func (h *Hull) startMonitor(id string, attached *os.File) (int, error) {
 		return ExitHullError, fmt.Errorf("start monitor: %w", err)
 	}
 	defer r.Close()
+	settleOwnCgroup()
 	cmd := exec.Command("/proc/self/exe", MonitorArg, h.Root, id)
 	cmd.Args[0] = "hull"
 	cmd.ExtraFiles = []*os.File{w}

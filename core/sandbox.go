@@ -108,6 +108,15 @@ func cgroupLayout() cgroup.Layout {
 	return cgroup.Discover(cgroup.Probe())
 }
 
+// settleOwnCgroup moves hull into the leaf of its own cgroup v2 when
+// containers' groups would go there (cgroup.Settle), before it starts a
+// monitor that creates them.
+func settleOwnCgroup() {
+	if err := cgroup.Settle(cgroupLayout()); err != nil {
+		slog.Debug("own cgroup", "err", err)
+	}
+}
+
 // sandbox is one start's limits and time-out: the container's cgroup,
 // made before the container runs and removed after it ends.
 type sandbox struct {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -55,6 +56,12 @@ func Create(l Layout, name string, ctrls []string, r Resources) (*Group, error) 
 			return nil, fmt.Errorf("cgroup controller %s: %s", c, l.Reasons[c])
 		}
 		dir := filepath.Join(p.Dir, name)
+		if p.MoveSelf && !g.made[dir] {
+			if err := moveSelf(p.Dir); err != nil {
+				g.Remove()
+				return nil, err
+			}
+		}
 		if p.Version == 2 {
 			if err := enable(p.Dir, c); err != nil {
 				g.Remove()
@@ -75,6 +82,34 @@ func Create(l Layout, name string, ctrls []string, r Resources) (*Group, error) 
 		}
 	}
 	return g, nil
+}
+
+// moveSelf moves this process out of its own v2 cgroup dir into the
+// leaf dir/LeafName, so that dir holds no processes and may enable
+// controllers for its children.
+func moveSelf(dir string) error {
+	leaf := filepath.Join(dir, LeafName)
+	if err := os.Mkdir(leaf, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("create cgroup %s: %w", leaf, err)
+	}
+	if err := write(leaf, "cgroup.procs", strconv.Itoa(os.Getpid())); err != nil {
+		return fmt.Errorf("move hull into cgroup %s: %w", leaf, err)
+	}
+	return nil
+}
+
+// Settle moves this process into the leaf of its own v2 cgroup when l
+// would put groups there (Place.MoveSelf), so that a process it starts
+// next (the monitor of a detached container) starts in the leaf and finds
+// the own cgroup free of processes, where it would otherwise find its
+// parent in it and pass it over.
+func Settle(l Layout) error {
+	for _, c := range Controllers {
+		if p, ok := l.Places[c]; ok && p.MoveSelf {
+			return moveSelf(p.Dir)
+		}
+	}
+	return nil
 }
 
 // enable turns controller c on for the children of a v2 directory.
@@ -267,28 +302,49 @@ func (g *Group) Remove() error {
 	return first
 }
 
-// Join moves pid into the group called name wherever l has one (the
-// group a container's limits live in), so that a process started later in
-// the container (hull exec) counts against the same limits. Places
-// without that group are skipped.
-func Join(l Layout, name string, pid int) error {
-	done := map[string]bool{}
-	for _, c := range Controllers {
-		p, ok := l.Places[c]
-		if !ok {
-			continue
-		}
-		dir := filepath.Join(p.Dir, name)
-		if done[dir] {
-			continue
-		}
-		done[dir] = true
-		if _, err := os.Stat(dir); err != nil {
-			continue
-		}
-		if err := write(dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
-			return fmt.Errorf("move process %d into cgroup %s: %w", pid, dir, err)
+// Join moves pid into the groups called name (a container's, "hull-ID")
+// that process member (the container's init) is in, so that a process
+// started later in the container (hull exec) counts against the same
+// limits. The groups are found through /proc/MEMBER/cgroup, not through a
+// Layout: the container may have been started from another cgroup (its
+// creator's own) than the one the caller runs in. Hierarchies where
+// member is in no group of that name are skipped.
+func Join(env Env, member int, name string, pid int) error {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", member))
+	if err != nil {
+		return fmt.Errorf("read cgroups of process %d: %w", member, err)
+	}
+	for _, p := range groupsNamed(env, string(data), name) {
+		if err := write(p.Dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
+			return fmt.Errorf("move process %d into cgroup %s: %w", pid, p.Dir, err)
 		}
 	}
 	return nil
+}
+
+// groupsNamed are the directories, from a /proc/PID/cgroup text, of the
+// groups called name in the hierarchies hull manages (each directory once).
+func groupsNamed(env Env, procCgroup, name string) []Place {
+	unified, v1 := parseProcCgroup(procCgroup)
+	var out []Place
+	seen := map[string]bool{}
+	add := func(dir string, version int) {
+		if !seen[dir] {
+			seen[dir] = true
+			out = append(out, Place{Dir: dir, Version: version})
+		}
+	}
+	for _, c := range Controllers {
+		mnt, ok := env.V1[c]
+		if !ok || path.Base(v1[c]) != name {
+			continue
+		}
+		if rel, ok := env.v1Rel(c, v1[c]); ok {
+			add(filepath.Join(mnt, rel), 1)
+		}
+	}
+	if env.Unified != "" && path.Base(unified) == name {
+		add(filepath.Join(env.Unified, unified), 2)
+	}
+	return out
 }
