@@ -84,7 +84,7 @@ func (h *Hull) Exec(ctx context.Context, ref string, opts ExecOptions, stdio Std
 // so that it counts against the container's limits.
 func joinContainerCgroups(c *container.Container) isolation.Hooks {
 	return isolation.Hooks{Created: func(pid int) error {
-		return cgroup.Join(cgroupLayout(), "hull-"+c.ID, pid)
+		return cgroup.Join(cgroup.Probe(), c.State.Pid, "hull-"+c.ID, pid)
 	}}
 }
 

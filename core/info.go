@@ -24,6 +24,9 @@ type Info struct {
 	UserNamespaces    bool
 	UsernsRestriction string // why user namespaces are refused, with the fix
 	CgroupVersion     string
+	// Cgroups says, per hierarchy, which cgroup hull creates containers'
+	// groups in and why it passed over the others.
+	Cgroups []string
 	// Limits says, for each limit flag, whether and how it is enforced.
 	Limits            []LimitSupport
 	Images            int
@@ -40,8 +43,9 @@ func (h *Hull) Info() Info {
 	in := Info{Root: h.Root, RunRoot: h.RunRoot, IDMapping: isolation.MappingKind(h.Mapping),
 		UIDMap: h.Mapping.UIDs, GIDMap: h.Mapping.GIDs, RootfsDriver: isolation.ProbeRootfsDriver(),
 		KernelVersion: isolation.KernelRelease(), Seccomp: seccompSupported(),
-		UserNamespaces: restriction == "", UsernsRestriction: restriction, CgroupVersion: cgroupVersion(),
-		Limits: limitSupport(cgroupLayout())}
+		UserNamespaces: restriction == "", UsernsRestriction: restriction, CgroupVersion: cgroupVersion()}
+	layout := cgroupLayout()
+	in.Cgroups, in.Limits = layout.Summary(), limitSupport(layout)
 	if imgs, err := h.Images.Images(); err == nil {
 		in.Images = len(imgs)
 	}

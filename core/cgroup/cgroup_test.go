@@ -88,9 +88,9 @@ func TestCreateV1WritesLimits(t *testing.T) {
 		"memory/hull-1/cgroup.procs": "", "pids/hull-1/cgroup.procs": "", "cpu/hull-1/cgroup.procs": "",
 	})
 	l := Layout{Places: map[string]Place{
-		Memory: {filepath.Join(root, "memory/hull-1"), 1},
-		Pids:   {filepath.Join(root, "pids/hull-1"), 1},
-		CPU:    {filepath.Join(root, "cpu/hull-1"), 1},
+		Memory: {Dir: filepath.Join(root, "memory/hull-1"), Version: 1},
+		Pids:   {Dir: filepath.Join(root, "pids/hull-1"), Version: 1},
+		CPU:    {Dir: filepath.Join(root, "cpu/hull-1"), Version: 1},
 	}}
 	r := Resources{Memory: 64 << 20, MemorySwap: 64 << 20, NanoCPUs: 1.5e9, CPUShares: 512, PidsLimit: 20}
 	g, err := Create(l, "c1", r.Needs(), r)
@@ -127,7 +127,7 @@ func TestCreateV1WritesLimits(t *testing.T) {
 func TestCreateV2EnablesControllersAndWritesLimits(t *testing.T) {
 	root := fakeFS(t, map[string]string{"d/cgroup.subtree_control": "memory"})
 	l := Layout{Places: map[string]Place{
-		Memory: {filepath.Join(root, "d"), 2}, Pids: {filepath.Join(root, "d"), 2}, CPU: {filepath.Join(root, "d"), 2},
+		Memory: {Dir: filepath.Join(root, "d"), Version: 2}, Pids: {Dir: filepath.Join(root, "d"), Version: 2}, CPU: {Dir: filepath.Join(root, "d"), Version: 2},
 	}}
 	r := Resources{Memory: 100 << 20, MemorySwap: 150 << 20, NanoCPUs: 5e8, CPUShares: 1024, PidsLimit: 7}
 	g, err := Create(l, "c2", r.Needs(), r)

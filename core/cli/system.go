@@ -110,6 +110,9 @@ func printInfo(w io.Writer, in SystemInfo) {
 	fmt.Fprintf(w, " User namespaces:  %s\n", supported(in.UserNamespaces, in.UsernsRestriction))
 	fmt.Fprintf(w, " Seccomp:          %s\n", supported(in.Seccomp, ""))
 	fmt.Fprintf(w, " Cgroup version:   %s\n", orNone(in.CgroupVersion))
+	for _, c := range in.Cgroups {
+		fmt.Fprintf(w, "  Cgroup:          %s\n", c)
+	}
 	fmt.Fprintf(w, " Kernel version:   %s\n", in.KernelVersion)
 	printLimits(w, in.Limits)
 }
