@@ -117,7 +117,7 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 	}
 	parent, base := path.Dir(name), path.Base(name)
 	if strings.HasPrefix(base, whiteoutPrefix) {
-		return u.whiteout(parent, base)
+		return u.whiteout(parent, base, hdr)
 	}
 	switch hdr.Typeflag {
 	case tar.TypeChar, tar.TypeBlock:

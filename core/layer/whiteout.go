@@ -1,6 +1,7 @@
 package layer
 
 import (
+	"archive/tar"
 	"errors"
 	"fmt"
 	"os"
@@ -11,7 +12,7 @@ import (
 )
 
 // whiteout handles entry base (which starts with ".wh.") in directory parent.
-func (u *unpacker) whiteout(parent, base string) error {
+func (u *unpacker) whiteout(parent, base string, hdr *tar.Header) error {
 	if base == whiteoutOpaque {
 		return u.opaque(parent)
 	}
@@ -28,7 +29,7 @@ func (u *unpacker) whiteout(parent, base string) error {
 	if u.opts.ApplyWhiteouts {
 		return u.removeWhiteout(parent, target)
 	}
-	return u.mknodWhiteout(parent, target)
+	return u.mknodWhiteout(parent, target, hdr)
 }
 
 // removeWhiteout removes target from parent; a missing one is fine.
@@ -46,8 +47,9 @@ func (u *unpacker) removeWhiteout(parent, target string) error {
 }
 
 // mknodWhiteout replaces target with an overlayfs whiteout: a character
-// device 0/0, which Linux 5.8+ lets unprivileged users create.
-func (u *unpacker) mknodWhiteout(parent, target string) error {
+// device 0/0, which Linux 5.8+ lets unprivileged users create. It gets the
+// entry's times, so that a diff of the unpacked dir gives the blob back.
+func (u *unpacker) mknodWhiteout(parent, target string, hdr *tar.Header) error {
 	pfd, err := u.parent(parent, true)
 	if err != nil {
 		return err
@@ -56,7 +58,7 @@ func (u *unpacker) mknodWhiteout(parent, target string) error {
 	if err := u.makeAt(pfd, target, false, mk); err != nil {
 		return &os.PathError{Op: "mknod whiteout", Path: path.Join(parent, target), Err: err}
 	}
-	return nil
+	return setTimes(pfd, target, hdr)
 }
 
 // opaque marks directory dir opaque: by the overlayfs xattr, or by removing
