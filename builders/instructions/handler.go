@@ -11,7 +11,9 @@ import (
 
 // Version is the built-in plugin's version. It is part of every cache key:
 // bump it whenever a handler's result changes for the same request.
-const Version = "1"
+// 2: layers record the container's owners and file capabilities (those of
+// version 1 could hold host ids).
+const Version = "2"
 
 // Name is the built-in plugin's name.
 const Name = "builtin"

@@ -4,10 +4,13 @@ import (
 	"archive/tar"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // capValue builds a security.capability value: revision 2 without root,
@@ -106,5 +109,42 @@ func TestUnpackCapabilityUnprivileged(t *testing.T) {
 	}
 	if got := readFile(t, filepath.Join(s.target, "ping")); got != "hi" {
 		t.Errorf("ping = %q", got)
+	}
+}
+
+// TestDiffFuseOverlayOpaque: an upper dir written by fuse-overlayfs marks
+// opaque directories with its own xattr; the diff says opaque and keeps
+// fuse-overlayfs' metadata out of the archive.
+func TestDiffFuseOverlayOpaque(t *testing.T) {
+	up := t.TempDir()
+	dir := filepath.Join(up, "op")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Setxattr(dir, fuseOpaque, []byte("y"), 0); errors.Is(err, unix.EOPNOTSUPP) {
+		t.Skip("filesystem without user xattrs")
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Setxattr(dir, "user.fuseoverlayfs.origin", []byte("z"), 0); err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(bytes.NewReader(diffBytes(t, up)))
+	var names []string
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, hdr.Name)
+		if len(hdr.PAXRecords) > 0 {
+			t.Errorf("%s carries %v", hdr.Name, hdr.PAXRecords)
+		}
+	}
+	if want := []string{"op/", "op/.wh..wh..opq"}; !equalStrings(names, want) {
+		t.Errorf("entries %q, want %q", names, want)
 	}
 }

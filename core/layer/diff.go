@@ -16,8 +16,9 @@ import (
 
 // Diff writes to w a tar of the changes recorded in the overlay upper
 // directory upperDir: overlay whiteouts (character devices 0/0) become
-// ".wh.NAME" entries and opaque directories (user.overlay.opaque or
-// trusted.overlay.opaque = "y") get a ".wh..wh..opq" entry. Entries come in
+// ".wh.NAME" entries and opaque directories (user.overlay.opaque,
+// trusted.overlay.opaque or fuse-overlayfs' user.fuseoverlayfs.opaque =
+// "y") get a ".wh..wh..opq" entry. Entries come in
 // lexical order, so equal trees give equal archives up to timestamps, which
 // are rounded to the second. Sockets are skipped.
 //
@@ -270,9 +271,10 @@ func (d *differ) fileEntry(dirfd int, name, rel string) error {
 	return err
 }
 
-// isOpaque reports whether overlayfs marked directory fd opaque.
+// isOpaque reports whether overlayfs (or fuse-overlayfs) marked directory
+// fd opaque.
 func isOpaque(fd int) bool {
-	for _, name := range []string{opaqueXattr, trustedOpaque} {
+	for _, name := range []string{opaqueXattr, trustedOpaque, fuseOpaque} {
 		buf := make([]byte, 8)
 		n, err := unix.Fgetxattr(fd, name, buf)
 		if err == nil && string(buf[:n]) == "y" {

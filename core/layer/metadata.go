@@ -20,6 +20,10 @@ const (
 	overlayXattr  = "user.overlay."
 	opaqueXattr   = "user.overlay.opaque"
 	trustedOpaque = "trusted.overlay.opaque"
+	// fuse-overlayfs keeps its own metadata in upper dirs under this
+	// prefix (its opaque marker when not real root, origins).
+	fuseXattr  = "user.fuseoverlayfs."
+	fuseOpaque = "user.fuseoverlayfs.opaque"
 )
 
 // dirMeta is a directory's metadata, applied by finishDirs once the whole
@@ -156,12 +160,15 @@ func hasXattrs(hdr *tar.Header) bool {
 	return false
 }
 
-// wantXattr selects PAX records for user.* xattrs, except user.overlay.*,
-// which overlayfs mounted with userxattr would interpret as its own, and
-// for file capabilities.
+// wantXattr selects PAX records for user.* xattrs, except user.overlay.*
+// and user.fuseoverlayfs.*, which overlayfs mounted with userxattr and
+// fuse-overlayfs would interpret as their own, and for file capabilities.
 func wantXattr(key string) bool {
 	name, ok := strings.CutPrefix(key, paxXattr)
-	return ok && (name == capXattr || strings.HasPrefix(name, userXattr) && !strings.HasPrefix(name, overlayXattr))
+	if !ok || strings.HasPrefix(name, overlayXattr) || strings.HasPrefix(name, fuseXattr) {
+		return false
+	}
+	return name == capXattr || strings.HasPrefix(name, userXattr)
 }
 
 // setXattrs sets the wanted xattrs of hdr on fd. A filesystem without user
