@@ -58,25 +58,26 @@ func (s stoppedProcs) resume() error {
 	return first
 }
 
-// stopNamespace sends SIGSTOP to every process in the pid namespace whose
-// init is initPid, rescanning until a scan finds no process it has not
-// seen (one forked meanwhile), then waits until they are all stopped. On
-// error the processes stopped so far are resumed.
+// stopNamespace sends SIGSTOP to every process of the container whose
+// init is initPid: those of its pid namespace and their descendants (in
+// pid namespaces the container made), rescanning until a scan finds no
+// process it has not seen (one forked meanwhile), then waits until they
+// are all stopped. On error the processes stopped so far are resumed.
 func stopNamespace(initPid int) (stoppedProcs, error) {
 	ns, err := containerPidNS(initPid)
 	if err != nil || ns == "" {
 		return nil, err
 	}
 	var stopped stoppedProcs
-	seen := map[int]bool{}
+	seen, members := map[int]bool{}, map[int]bool{}
 	for fresh := true; fresh; {
 		fresh = false
-		for _, pid := range nsPids(ns) {
+		for _, pid := range containerProcs(ns, members) {
 			if seen[pid] {
 				continue
 			}
 			seen[pid], fresh = true, true
-			fd, err := stopProcess(pid, ns)
+			fd, err := stopProcess(pid, ns, members)
 			if err != nil {
 				stopped.resume()
 				return nil, err
@@ -137,8 +138,9 @@ func nsPid(pid int) int {
 	return 0
 }
 
-// nsPids lists the processes whose pid namespace is ns.
-func nsPids(ns string) []int {
+// containerProcs lists the processes whose pid namespace is ns or whose
+// parent is a member (a process found in the container before).
+func containerProcs(ns string, members map[int]bool) []int {
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	var out []int
 	for _, d := range dirs {
@@ -146,18 +148,26 @@ func nsPids(ns string) []int {
 		if err != nil {
 			continue
 		}
-		if link, err := os.Readlink(d + "/ns/pid"); err == nil && link == ns {
+		if inContainer(pid, ns, members) {
 			out = append(out, pid)
 		}
 	}
 	return out
 }
 
+func inContainer(pid int, ns string, members map[int]bool) bool {
+	if link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid)); err == nil && link == ns {
+		return true
+	}
+	return members[parentPid(pid)]
+}
+
 // stopProcess opens a pidfd of pid, checks (after the open, so that the
-// pidfd is the process checked) that it is still in namespace ns and not
-// already stopped, and sends it SIGSTOP. It returns -1 for a process
-// that is gone, left the namespace's pid, or was stopped already.
-func stopProcess(pid int, ns string) (int, error) {
+// pidfd is the process checked) that it still belongs to the container
+// and is not stopped already, records it as a member and sends it
+// SIGSTOP. It returns -1 for a process that is gone, no member, or was
+// stopped already.
+func stopProcess(pid int, ns string, members map[int]bool) (int, error) {
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err == unix.ESRCH {
 		return -1, nil
@@ -165,8 +175,12 @@ func stopProcess(pid int, ns string) (int, error) {
 	if err != nil {
 		return -1, fmt.Errorf("pidfd of process %d: %w", pid, err)
 	}
-	link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
-	if err != nil || link != ns || procState(pid) == 'T' {
+	if !inContainer(pid, ns, members) {
+		unix.Close(fd)
+		return -1, nil
+	}
+	members[pid] = true
+	if procState(pid) == 'T' {
 		unix.Close(fd)
 		return -1, nil
 	}
@@ -220,14 +234,29 @@ func pidOfPidfd(fd int) int {
 // procState is the state letter of /proc/PID/stat; 0 when the process
 // is gone.
 func procState(pid int) byte {
+	f := statFields(pid)
+	if len(f) < 1 || f[0] == "" {
+		return 0
+	}
+	return f[0][0]
+}
+
+// parentPid is pid's parent; 0 when unknown.
+func parentPid(pid int) int {
+	f := statFields(pid)
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
+}
+
+// statFields are the fields of /proc/PID/stat after "PID (COMM)" (COMM
+// may hold spaces and parentheses): state, ppid, ….
+func statFields(pid int) []string {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return nil
 	}
-	// "PID (COMM) STATE …"; COMM may hold spaces and parentheses.
-	rest := strings.TrimLeft(string(data[strings.LastIndexByte(string(data), ')')+1:]), " ")
-	if rest == "" {
-		return 0
-	}
-	return rest[0]
+	return strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
 }

@@ -8,10 +8,17 @@ import (
 	"time"
 )
 
-// TestStopNamespace stops every process of a pid namespace (its init and
-// the init's children) and resumes them all.
+// TestStopNamespace stops every process of a pid namespace (its init, the
+// init's children and a process in a pid namespace nested in it) and
+// resumes them all.
 func TestStopNamespace(t *testing.T) {
-	cmd := exec.Command("/bin/sh", "-c", "sleep 100 & sleep 100 & wait")
+	script := "sleep 100 & sleep 100 & wait"
+	want := 3
+	if _, err := exec.LookPath("unshare"); err == nil {
+		script = "sleep 100 & unshare --pid --fork sleep 100 & wait"
+		want = 4 // sh, sleep, unshare and its child sleep in a nested pid namespace
+	}
+	cmd := exec.Command("/bin/sh", "-c", script)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID,
 		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
 		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}}}
@@ -23,19 +30,21 @@ func TestStopNamespace(t *testing.T) {
 	if err != nil || ns == "" {
 		t.Fatalf("pid namespace of %d: %q, %v", cmd.Process.Pid, ns, err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); len(nsPids(ns)) < 3; time.Sleep(10 * time.Millisecond) {
+	count := func() int { return len(containerProcsAll(ns)) }
+	for deadline := time.Now().Add(5 * time.Second); count() < want; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("namespace has %d processes, want 3", len(nsPids(ns)))
+			t.Fatalf("container has %d processes, want %d", count(), want)
 		}
 	}
 	stopped, err := stopNamespace(cmd.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(stopped) != 3 {
-		t.Errorf("stopped %d processes, want 3", len(stopped))
+	if len(stopped) != want {
+		t.Errorf("stopped %d processes, want %d", len(stopped), want)
 	}
-	for _, pid := range nsPids(ns) {
+	all := containerProcsAll(ns)
+	for _, pid := range all {
 		if st := procState(pid); st != 'T' {
 			t.Errorf("process %d is %c while paused", pid, st)
 		}
@@ -44,7 +53,7 @@ func TestStopNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(50 * time.Millisecond)
-	for _, pid := range nsPids(ns) {
+	for _, pid := range all {
 		if st := procState(pid); st == 'T' {
 			t.Errorf("process %d still stopped after resume", pid)
 		}
@@ -52,4 +61,23 @@ func TestStopNamespace(t *testing.T) {
 	if _, err := containerPidNS(os.Getpid()); err == nil {
 		t.Error("our own process taken for a container init")
 	}
+}
+
+// containerProcsAll lists the container's processes, nested ones too.
+func containerProcsAll(ns string) []int {
+	members := map[int]bool{}
+	for {
+		n := len(members)
+		for _, pid := range containerProcs(ns, members) {
+			members[pid] = true
+		}
+		if len(members) == n {
+			break
+		}
+	}
+	var out []int
+	for pid := range members {
+		out = append(out, pid)
+	}
+	return out
 }

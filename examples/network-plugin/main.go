@@ -24,6 +24,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"strconv"
 	"sync"
 	"time"
 
@@ -118,9 +119,12 @@ func (s *subnet) start(req netsdk.Request, c config) error {
 		readyW.Close()
 		return err
 	}
+	// --enable-sandbox and --enable-seccomp confine slirp4netns, which
+	// parses every packet the container sends; the sandbox needs the pid
+	// (slirp4netns joins the user namespace through it), not a netns path.
 	cmd := exec.Command(bin, "--configure", "--disable-host-loopback", fmt.Sprintf("--mtu=%d", mtu),
 		"--cidr="+c.cidr.String(), "--ready-fd=3", "--exit-fd=4", "--userns-path="+req.UserNS,
-		"--netns-type=path", req.NetNS, "tap0")
+		"--enable-sandbox", "--enable-seccomp", strconv.Itoa(req.Pid), "tap0")
 	cmd.Stderr = os.Stderr // hull keeps the end of it for its error messages
 	cmd.ExtraFiles = []*os.File{readyW, exitR}
 	err = cmd.Start()

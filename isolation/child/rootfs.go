@@ -1,6 +1,7 @@
 package child
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,14 +30,24 @@ func mountRootfs(spec *isolation.Spec) error {
 	if err == nil {
 		return nil
 	}
-	if ferr := mountFuseOverlay(r); ferr == nil {
+	ferr := mountFuseOverlay(r)
+	if ferr == nil {
 		return nil
 	}
 	if cerr := mountCopy(r); cerr != nil {
-		return fmt.Errorf("%v; copy fallback: %w", err, cerr)
+		return fmt.Errorf("%v; fuse-overlayfs fallback: %v; copy fallback: %w", err, ferr, cerr)
+	}
+	if !errors.Is(ferr, errNoFuseOverlay) {
+		// fuse-overlayfs is there but failed: say why the container got
+		// the slow copy driver instead of leaving it to be guessed.
+		fmt.Fprintf(os.Stderr, "hull: root filesystem: %v; %v; using a copy of the layers\n", err, ferr)
 	}
 	return nil
 }
+
+// errNoFuseOverlay is mountFuseOverlay's error when fuse-overlayfs is not
+// installed: an expected gap, not a failure to report.
+var errNoFuseOverlay = errors.New("fuse-overlayfs not found")
 
 // lowerDirs lists the layers for overlay's lowerdir option. Layers sharing
 // one parent are named relative to it (the caller chdirs there) so that
@@ -114,18 +125,39 @@ func mountFuseOverlay(r isolation.Rootfs) error {
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("fuse-overlayfs not found")
+			return errNoFuseOverlay
 		}
 	}
-	_, opts, err := overlayOptions(r)
+	cmd, err := fuseOverlayCommand(bin, r)
 	if err != nil {
 		return err
 	}
-	out, err := exec.Command(bin, "-o", opts, r.MountDir).CombinedOutput()
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("fuse-overlayfs: %v: %s", err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// maxArgLen is the kernel's limit on one argument (MAX_ARG_STRLEN).
+const maxArgLen = 32 * 4096
+
+// fuseOverlayCommand runs fuse-overlayfs on r. The options go on its
+// command line, not into the one-page mount data, so the layers are named
+// by absolute path when that fits in one argument; otherwise by the names
+// overlayOptions made relative to their parent, with the command started
+// there (fuse-overlayfs opens its layers before it daemonizes).
+func fuseOverlayCommand(bin string, r isolation.Rootfs) (*exec.Cmd, error) {
+	dir, opts, err := overlayOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	if abs := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(r.Layers, ":"), r.UpperDir, r.WorkDir); len(r.Layers) > 0 && len(abs) < maxArgLen {
+		dir, opts = "", abs
+	}
+	cmd := exec.Command(bin, "-o", opts, r.MountDir)
+	cmd.Dir = dir
+	return cmd, nil
 }
 
 // mountCopy is the last resort: the layers are copied bottom-up into the

@@ -1,11 +1,14 @@
 package child
 
 import (
-	"golang.org/x/sys/unix"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hull-project/hull/isolation"
+	"golang.org/x/sys/unix"
 )
 
 func TestLowerDirs(t *testing.T) {
@@ -161,5 +164,49 @@ func TestInRootDanglingLinks(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
 		t.Errorf("inRoot created %d entries outside the root", len(entries))
+	}
+}
+
+// fuse-overlayfs gets layers it can open from its own working directory:
+// absolute paths while they fit in one argument, else names relative to
+// the directory the command starts in.
+func TestFuseOverlayCommand(t *testing.T) {
+	for _, n := range []int{1, 3, 200, 2000} {
+		base := t.TempDir()
+		layers := make([]string, n)
+		for i := range layers {
+			layers[i] = filepath.Join(base, "layers", strings.Repeat("0", 56)+fmt.Sprintf("%08d", i))
+		}
+		r := isolation.Rootfs{Layers: layers, UpperDir: base + "/upper", WorkDir: base + "/work", MountDir: base + "/rootfs"}
+		cmd, err := fuseOverlayCommand("/usr/bin/fuse-overlayfs", r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cmd.Args) != 4 || cmd.Args[1] != "-o" || cmd.Args[3] != r.MountDir {
+			t.Fatalf("%d layers: args %q", n, cmd.Args)
+		}
+		opts := cmd.Args[2]
+		if len(opts) >= maxArgLen {
+			t.Errorf("%d layers: option argument of %d bytes, over the kernel's %d", n, len(opts), maxArgLen)
+		}
+		lower, _, _ := strings.Cut(strings.TrimPrefix(opts, "lowerdir="), ",")
+		got := strings.Split(lower, ":")
+		if len(got) != n {
+			t.Fatalf("%d layers: lowerdir names %d", n, len(got))
+		}
+		for i, l := range got {
+			if !filepath.IsAbs(l) {
+				if cmd.Dir == "" {
+					t.Fatalf("%d layers: relative lowerdir %q without a working directory", n, l)
+				}
+				l = filepath.Join(cmd.Dir, l)
+			}
+			if l != layers[i] {
+				t.Fatalf("%d layers: lowerdir %d resolves to %s, want %s", n, i, l, layers[i])
+			}
+		}
+		if !strings.Contains(opts, ",upperdir="+r.UpperDir+",workdir="+r.WorkDir) {
+			t.Errorf("%d layers: options %q lack the upper and work dirs", n, opts[len(opts)-100:])
+		}
 	}
 }
