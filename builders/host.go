@@ -68,6 +68,9 @@ func (h *stepHost) Run(ctx context.Context, r sdk.RunRequest) (sdk.RunResult, er
 	if err != nil {
 		return sdk.RunResult{}, err
 	}
+	if spec.RootEmulation {
+		h.b.recordAddedIDs(h.st, h.ws)
+	}
 	return sdk.RunResult{ExitCode: status.Code}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/isolation"
 )
 
@@ -70,6 +71,34 @@ func (b *build) emulateOwner(ws *workspace, spec string, uid, gid int) (int, int
 	}
 	ws.lose(fmt.Sprintf("--chown=%s (%d:%d)", spec, uid, gid))
 	return 0, 0
+}
+
+// recordAddedIDs records the users and groups a RUN step under root
+// emulation added to /etc/passwd and /etc/group: whatever the step gave
+// them with chown (faked by the filter, so not seen here) belongs to root.
+// A file the step made unreadable is a warning, not a failed build.
+func (b *build) recordAddedIDs(st *stageState, ws *workspace) {
+	layers := st.dirs()
+	oldU, oldG, err := container.ImageIDs(layers)
+	if err == nil {
+		var newU, newG map[string]int
+		if newU, newG, err = container.ImageIDs(append([]string{ws.upper()}, layers...)); err == nil {
+			m := b.env.Mapping
+			for name, id := range newU {
+				if old, ok := oldU[name]; (!ok || old != id) && !mapsContainerID(m.UIDs, id) {
+					ws.lose(fmt.Sprintf("user %s (%d) added by RUN", name, id))
+				}
+			}
+			for name, id := range newG {
+				if old, ok := oldG[name]; (!ok || old != id) && !mapsContainerID(m.GIDs, id) {
+					ws.lose(fmt.Sprintf("group %s (%d) added by RUN", name, id))
+				}
+			}
+		}
+	}
+	if err != nil {
+		b.out.line("WARNING: root emulation: users and groups the step added: %v", err)
+	}
 }
 
 // mapsContainerID reports whether the container id id is mapped.
