@@ -106,22 +106,10 @@ func SweepWorkDirs(parent, stateParent string, remove func(string) error) ([]str
 		}
 		removed = append(removed, name)
 	}
-	if stateParent != "" {
-		sweepState(parent, stateParent)
-	}
+	// stateParent is not swept on its own: the runtime dir is the user's,
+	// shared by every store, so a state dir without a build dir here may
+	// well be a running build's of another store.
 	return removed, errors.Join(errs...)
-}
-
-// sweepState removes runtime state whose build dir is gone: a build makes
-// its dir before any state and removes it before its state, so state
-// without a dir is a dead build's, or one about to be removed anyway.
-func sweepState(parent, stateParent string) {
-	entries, _ := os.ReadDir(stateParent)
-	for _, e := range entries {
-		if _, err := os.Lstat(filepath.Join(parent, e.Name())); errors.Is(err, os.ErrNotExist) {
-			os.RemoveAll(filepath.Join(stateParent, e.Name()))
-		}
-	}
 }
 
 // creatorAlive reports whether the process named in a ".new-PID-..." dir

@@ -24,7 +24,7 @@ func TestSweepWorkDirs(t *testing.T) {
 		filepath.Join(parent, "dead", "0", "upper"),
 		filepath.Join(parent, ".new-999999999-x"), // creator gone
 		filepath.Join(parent, ".new-"+itoa(os.Getpid())+"-y"),
-		filepath.Join(state, "dead", "run"), filepath.Join(state, "live", "run"), filepath.Join(state, "orphan"),
+		filepath.Join(state, "dead", "run"), filepath.Join(state, "live", "run"), filepath.Join(state, "other"),
 	} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
@@ -44,7 +44,8 @@ func TestSweepWorkDirs(t *testing.T) {
 	for name, want := range map[string]bool{
 		filepath.Join(parent, "live"): true, filepath.Join(parent, "dead"): false,
 		filepath.Join(parent, ".new-"+itoa(os.Getpid())+"-y"): true, filepath.Join(parent, "file"): true,
-		filepath.Join(state, "live"): true, filepath.Join(state, "dead"): false, filepath.Join(state, "orphan"): false,
+		filepath.Join(state, "live"): true, filepath.Join(state, "dead"): false,
+		filepath.Join(state, "other"): true, // another store's build
 	} {
 		if _, err := os.Stat(name); (err == nil) != want {
 			t.Errorf("%s: exists %v, want %v", name, err == nil, want)
