@@ -18,6 +18,14 @@ LDFLAGS := -s -w -X $(MODULE)/core/cli.Version=$(VERSION) -X $(MODULE)/core/cli.
 HULL_USER ?= hulltest
 HULL_HOME ?= /home/$(HULL_USER)
 HULL_SUBID ?= 200000:65536
+# A second user with no subordinate ids: builds as it use root emulation
+# (docs/root-emulation.md); make integration runs the root-emulation tests
+# as it too.
+NOSUB_USER ?= hullnosub
+NOSUB_HOME ?= /home/$(NOSUB_USER)
+# The Debian base image of the apt tests (debootstrap from the configured
+# mirror; there is no Docker Hub), kept between runs.
+DEBIAN_TAR ?= /var/cache/hull-test/debian-bookworm.tar
 USER_BIN := $(HULL_HOME)/bin/hull
 DEBS := uidmap busybox-static fuse-overlayfs bubblewrap xz-utils slirp4netns passt iproute2
 FUZZTIME ?= 10s
@@ -29,7 +37,7 @@ HULL_BIN ?= $(if $(IS_ROOT),$(USER_BIN),$(CURDIR)/bin/hull)
 # with a clean, predictable environment.
 AS_USER := $(if $(IS_ROOT),runuser -u $(HULL_USER) -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=$(HULL_HOME) USER=$(HULL_USER) LOGNAME=$(HULL_USER) LANG=C.UTF-8,env)
 
-.PHONY: all build deps setup demo test unit vet fmt-check fuzz integration bench clean test-plugins bench-build proto
+.PHONY: all build deps setup demo test unit vet fmt-check fuzz integration bench clean test-plugins bench-build proto debian-image
 
 all: build
 
@@ -75,6 +83,10 @@ setup:
 			mkdir -p /sys/fs/cgroup/$$c/hull-ci-job && chown -R $(HULL_USER):$(HULL_USER) /sys/fs/cgroup/$$c/hull-ci-job; \
 		fi; \
 	done
+	@id -u $(NOSUB_USER) >/dev/null 2>&1 || \
+		useradd --create-home --home-dir $(NOSUB_HOME) --shell /bin/bash \
+			-K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 $(NOSUB_USER)
+	@sed -i '/^$(NOSUB_USER):/d' /etc/subuid /etc/subgid
 	@install -d -o $(HULL_USER) -g $(HULL_USER) -m 0755 $(HULL_HOME)/bin
 	@if [ -x bin/hull ]; then install -m 0755 bin/hull $(USER_BIN); echo "setup: installed $(USER_BIN)"; fi
 	@echo "setup: user $(HULL_USER) ($$(grep '^$(HULL_USER):' /etc/subuid)) ready"
@@ -118,9 +130,19 @@ fuzz:
 # As root the test binary is built by go test and run through test/as-user.sh
 # (as $(HULL_USER), from a copy it can read), so the output still ends with
 # go test's own ok/FAIL summary line.
-integration: build $(if $(IS_ROOT),setup) test-plugins
+integration: build $(if $(IS_ROOT),setup debian-image) test-plugins
 	HULL_BIN=$(HULL_BIN) HULL_USER=$(HULL_USER) HULL_HOME=$(HULL_HOME) HULL_TEST_PLUGINS=$(TEST_PLUGINS) \
+	HULL_TEST_DEBIAN_TAR=$(if $(wildcard $(DEBIAN_TAR)),$(DEBIAN_TAR)) \
 		$(GO) test -count=1 -timeout 30m -v $(if $(IS_ROOT),-exec $(CURDIR)/test/as-user.sh) ./test
+	@# The same builds as a real user without a subuid range.
+	$(if $(IS_ROOT),HULL_BIN=$(HULL_BIN) HULL_USER=$(NOSUB_USER) HULL_HOME=$(NOSUB_HOME) HULL_TEST_NOSUB=1 \
+	HULL_TEST_DEBIAN_TAR=$(DEBIAN_TAR) \
+		$(GO) test -count=1 -timeout 10m -v -exec $(CURDIR)/test/as-user.sh -run '^TestRootEmulationNoRange$$' ./test)
+
+## debian-image: (root) the Debian tarball of the apt tests, $(DEBIAN_TAR) (debootstrap, once)
+debian-image:
+	@install -d -m 0755 $(dir $(DEBIAN_TAR))
+	test/mkdebian.sh $(DEBIAN_TAR)
 
 # The plugins the build and network tests drive (the examples and test-only
 # misbehaving ones), built here, where the Go caches are, into a directory the
