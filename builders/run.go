@@ -98,6 +98,10 @@ func (b *build) startRun(ctx context.Context, spec *isolation.Spec, stdio isolat
 		if err == nil && ctx.Err() != nil {
 			err = context.Cause(ctx)
 		}
+		if err == nil {
+			// What hull mounted over is not what the step made.
+			err = isolation.RemoveStubs(spec)
+		}
 		return status, err
 	}, nil
 }
@@ -149,6 +153,7 @@ func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sd
 		MaskedPaths:    isolation.DefaultMaskedPaths,
 		ReadonlyPaths:  isolation.DefaultReadonlyPaths,
 		Files:          files,
+		RecordStubs:    true,
 		StateDir:       filepath.Join(b.env.StateDir, b.id, "run"),
 	}
 	emulateRun(spec, ws, r.User)

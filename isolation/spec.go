@@ -97,6 +97,9 @@ type Spec struct {
 	// Files are written into the container's state and bind-mounted over
 	// these container paths (/etc/hosts, /etc/hostname, /etc/resolv.conf).
 	Files map[string]string `json:"files,omitempty"`
+	// RecordStubs makes the init record the mount targets it had to
+	// create (see Stub; builds remove them before the diff).
+	RecordStubs bool `json:"record_stubs,omitempty"`
 	// StateDir is a private directory for this start (sync files, pty).
 	StateDir string `json:"state_dir"`
 	// ConsoleFd is the child's socket for sending the pty master back (set

@@ -71,6 +71,7 @@ func setup(spec *isolation.Spec) error {
 		{"bring up loopback", loopbackUp},
 		{"make mounts private", makePrivate},
 		{"mount root filesystem", mountRootfs},
+		{"record mount stubs", startStubs},
 		{"check /proc, /sys and /dev", checkMountPoints},
 		{"start a new session", newSession},
 		{"mount /proc", mountProc},
@@ -81,6 +82,7 @@ func setup(spec *isolation.Spec) error {
 		{"write /etc files", mountFiles},
 		{"mask paths", maskPaths},
 		{"make root read-only", readonlyRoot},
+		{"write mount stubs", writeStubs},
 		{"pivot root", pivotRoot},
 	}
 	for _, s := range steps {
@@ -146,6 +148,24 @@ func newSession(spec *isolation.Spec) error {
 func mustGetsid() int {
 	sid, _ := unix.Getsid(0)
 	return sid
+}
+
+// startStubs starts recording the mount targets the steps below create,
+// when the spec asks for it (builds).
+func startStubs(spec *isolation.Spec) error {
+	if spec.RecordStubs {
+		stubs = &[]isolation.Stub{}
+	}
+	return nil
+}
+
+// writeStubs hands the record to the parent through the state dir.
+// Precondition: the host's tree is still reachable (before pivot_root).
+func writeStubs(spec *isolation.Spec) error {
+	if stubs == nil || len(*stubs) == 0 {
+		return nil
+	}
+	return isolation.WriteStubs(spec.StateDir, *stubs)
 }
 
 // makePrivate stops mount events propagating back to the host.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/hull-project/hull/isolation"
 	"golang.org/x/sys/unix"
 )
 
@@ -88,20 +89,32 @@ func splitPath(p string) []string {
 	return out
 }
 
+// stubs, when recording (Spec.RecordStubs), collects what createEntry
+// made, in order.
+var stubs *[]isolation.Stub
+
 func createEntry(rfd int, dir []string, name string, file bool) error {
 	parent, err := openIn(rfd, strings.Join(dir, "/"))
 	if err != nil {
 		return err
 	}
 	defer parent.Close()
+	var before, after unix.Stat_t
+	_ = unix.Fstat(int(parent.Fd()), &before)
 	if file {
 		fd, err := unix.Openat(int(parent.Fd()), name, unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_WRONLY, 0o644)
-		if err == nil {
-			unix.Close(fd)
+		if err != nil {
+			return err
 		}
+		unix.Close(fd)
+	} else if err := unix.Mkdirat(int(parent.Fd()), name, 0o755); err != nil {
 		return err
 	}
-	return unix.Mkdirat(int(parent.Fd()), name, 0o755)
+	if stubs != nil && unix.Fstat(int(parent.Fd()), &after) == nil {
+		*stubs = append(*stubs, isolation.Stub{Path: strings.Join(append(dir[:len(dir):len(dir)], name), "/"), Dir: !file,
+			ParentBefore: before.Mtim, ParentAfter: after.Mtim})
+	}
+	return nil
 }
 
 // statIn stats name in the directory dir (symlink-free, relative to the
