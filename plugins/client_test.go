@@ -115,7 +115,7 @@ func TestHang(t *testing.T) {
 	if !errors.Is(err, ErrHung) {
 		t.Fatalf("err = %v, want ErrHung", err)
 	}
-	if d := time.Since(begin); d > 2*time.Second {
+	if d := time.Since(begin); d > 20*time.Second { // a hang, not a slow machine
 		t.Errorf("hung call took %s to fail", d)
 	}
 	assertGone(t, pid)

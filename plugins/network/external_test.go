@@ -140,7 +140,7 @@ func TestExternalPluginFailures(t *testing.T) {
 				t.Errorf("close: %v", err)
 			}
 			gone(t, a)
-			if d := time.Since(start); d > 3*time.Second {
+			if d := time.Since(start); d > 20*time.Second { // a hang, not a slow machine
 				t.Errorf("took %s", d)
 			}
 		})
