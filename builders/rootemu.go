@@ -34,15 +34,16 @@ const (
 	maxLostShown = 10
 )
 
-// emulateRun adapts a RUN's spec to root emulation: a USER the mapping
-// does not hold runs as root (recorded in ws), and apt gets aptConfig
-// unless the step sets APT_CONFIG itself. userSpec is the step's USER as
-// written.
+// emulateRun adapts a RUN's spec to root emulation: a USER other than root
+// runs as root (recorded in ws): the filter, loaded before the switch to
+// the user, fakes it anyway, and a single mapping has no other id. apt
+// gets aptConfig unless the step sets APT_CONFIG itself. userSpec is the
+// step's USER as written.
 func emulateRun(spec *isolation.Spec, ws *workspace, userSpec string) {
 	if !spec.RootEmulation {
 		return
 	}
-	if !mapsContainerID(spec.Mapping.UIDs, spec.UID) || !mapsContainerID(spec.Mapping.GIDs, spec.GID) {
+	if spec.UID != 0 || spec.GID != 0 {
 		ws.lose(fmt.Sprintf("USER %s (%d:%d)", userSpec, spec.UID, spec.GID))
 		spec.UID, spec.GID = 0, 0
 	}
@@ -73,24 +74,24 @@ func (b *build) emulateOwner(ws *workspace, spec string, uid, gid int) (int, int
 	return 0, 0
 }
 
-// recordAddedIDs records the users and groups a RUN step under root
-// emulation added to /etc/passwd and /etc/group: whatever the step gave
-// them with chown (faked by the filter, so not seen here) belongs to root.
-// A file the step made unreadable is a warning, not a failed build.
+// recordAddedIDs records the users and groups other than root that a RUN
+// step under root emulation added to /etc/passwd and /etc/group: whatever
+// the step gave them with chown (faked by the filter, whatever the
+// mapping, so not seen here) belongs to root. A file the step made
+// unreadable is a warning, not a failed build.
 func (b *build) recordAddedIDs(st *stageState, ws *workspace) {
 	layers := st.dirs()
 	oldU, oldG, err := container.ImageIDs(layers)
 	if err == nil {
 		var newU, newG map[string]int
 		if newU, newG, err = container.ImageIDs(append([]string{ws.upper()}, layers...)); err == nil {
-			m := b.env.Mapping
 			for name, id := range newU {
-				if old, ok := oldU[name]; (!ok || old != id) && !mapsContainerID(m.UIDs, id) {
+				if old, ok := oldU[name]; (!ok || old != id) && id != 0 {
 					ws.lose(fmt.Sprintf("user %s (%d) added by RUN", name, id))
 				}
 			}
 			for name, id := range newG {
-				if old, ok := oldG[name]; (!ok || old != id) && !mapsContainerID(m.GIDs, id) {
+				if old, ok := oldG[name]; (!ok || old != id) && id != 0 {
 					ws.lose(fmt.Sprintf("group %s (%d) added by RUN", name, id))
 				}
 			}

@@ -35,6 +35,17 @@ func TestEmulateRun(t *testing.T) {
 		t.Errorf("with APT_CONFIG set: lost %q files %q env %q", ws.lost, spec.Files, spec.Env)
 	}
 
+	// Forced emulation with a range: the filter fakes the switch to a
+	// mapped USER too, so it is recorded as well.
+	ids := []isolation.IDMap{{ContainerID: 0, HostID: 1000, Size: 1}, {ContainerID: 1, HostID: 200000, Size: 65536}}
+	full := isolation.Mapping{UIDs: ids, GIDs: ids}
+	spec = &isolation.Spec{RootEmulation: true, Mapping: full, UID: 1001, GID: 1001}
+	ws = &workspace{}
+	emulateRun(spec, ws, "app")
+	if spec.UID != 0 || !slices.Equal(ws.lost, []string{"USER app (1001:1001)"}) {
+		t.Errorf("forced emulation with a range: uid %d lost %q", spec.UID, ws.lost)
+	}
+
 	// Without emulation nothing changes (a full mapping's USER is real).
 	spec = &isolation.Spec{Mapping: single, UID: 1001, GID: 1001}
 	emulateRun(spec, &workspace{}, "app")
