@@ -3,6 +3,7 @@ package builders
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hull-project/hull/builders/dockerfile"
 )
@@ -73,4 +74,15 @@ func (b *build) flagValue(st *stageState, v string) string {
 		return x
 	}
 	return v
+}
+
+// entitlementKey is what a step's cache key must add for the access it
+// was granted: an ADD of a URL fetched with network.host may hold what
+// only the host's loopback served, and must never be replayed for a build
+// that did not grant it.
+func (b *build) entitlementKey(ins dockerfile.Instruction) []string {
+	if ins.Keyword == "ADD" && b.allowed(EntitlementNetworkHost) && strings.Contains(strings.Join(ins.Args, " "), "://") {
+		return []string{"entitlement=" + EntitlementNetworkHost}
+	}
+	return nil
 }

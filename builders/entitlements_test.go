@@ -66,3 +66,21 @@ func TestStepEntitlements(t *testing.T) {
 		t.Errorf("RUN --network=host with --allow network.host: %v", err)
 	}
 }
+
+// An ADD of a URL built with network.host keys apart from the same ADD
+// without it, so a build without --allow never replays what the host's
+// loopback served; nothing else changes key.
+func TestEntitlementKey(t *testing.T) {
+	add := dockerfile.Instruction{Keyword: "ADD", Args: []string{"http://127.0.0.1:8080/x /x"}}
+	copyIns := dockerfile.Instruction{Keyword: "COPY", Args: []string{"a /a"}}
+	plain, granted := &build{}, &build{opts: Options{Allow: []string{EntitlementNetworkHost}}}
+	if k := plain.entitlementKey(add); k != nil {
+		t.Errorf("ADD without --allow: key extra %v, want none", k)
+	}
+	if k := granted.entitlementKey(add); len(k) != 1 {
+		t.Errorf("ADD of a URL with --allow network.host: key extra %v, want the entitlement", k)
+	}
+	if k := granted.entitlementKey(copyIns); k != nil {
+		t.Errorf("COPY with --allow: key extra %v, want none", k)
+	}
+}
