@@ -182,11 +182,14 @@ func TestFollow(t *testing.T) {
 		want.WriteString(line)
 		write(t, s, line)
 		if i%10 == 0 {
-			time.Sleep(pollInterval + 20*time.Millisecond) // let the follower see each file
+			// Let the follower catch up before the writer rotates twice:
+			// a follower that sleeps across two rotations loses the file
+			// between (as Docker's). Waiting for what it read, not for a
+			// time, keeps this true on a loaded machine.
+			sofar := want.String()
+			waitFor(t, func() bool { return out.String() == sofar })
 		}
 	}
-	// A follower that sleeps across two rotations loses the file between
-	// (as Docker's); here it polls several times per file.
 	done.Store(true)
 	select {
 	case err := <-finished:
