@@ -16,6 +16,7 @@ import (
 
 	"github.com/hull-project/hull/core/logfile"
 	"github.com/hull-project/hull/isolation"
+	"golang.org/x/sys/unix"
 )
 
 // forwardedSignals are passed on to the container's PID 1, as Docker's
@@ -73,12 +74,13 @@ func (s *session) logTo(w *logfile.Writer) {
 }
 
 // isolationStdio is what the container's fds 0-2 become without a
-// terminal: the caller's own files, stdin only with -i. A caller's stream
-// that is a terminal is not handed over but relayed through a pipe:
-// holding the user's terminal would let the container read keystrokes
-// (a shell's tty is open read-write), change its modes or push input with
-// TIOCSTI, and Docker, whose streams go through the daemon, never hands
-// it over either.
+// terminal: the caller's pipes, sockets or /dev/null as they are, stdin
+// only with -i; anything else is relayed through a pipe (see shareable).
+// Holding the user's terminal would let the container read keystrokes (a
+// shell's tty is open read-write), change its modes or push input with
+// TIOCSTI; holding a regular file, reopen it to read, truncate or write
+// it. Docker, whose streams go through the daemon, never hands either
+// over.
 func (s *session) isolationStdio() (isolation.Stdio, error) {
 	var st isolation.Stdio
 	s.relayed = make(chan struct{})
@@ -104,10 +106,31 @@ func (s *session) isolationStdio() (isolation.Stdio, error) {
 	return st, err
 }
 
-// guardOut returns out itself, or for a terminal or a logged run the write
-// end of a pipe whose output is copied to out (and to the log as stream).
+// shareable reports whether the caller's file f may be handed to the
+// container as it is: a pipe, a socket or /dev/null. Anything else is
+// relayed. A container that holds the caller's regular file (or terminal)
+// can reopen it through /proc/self/fd with another mode: read what the
+// file held before, truncate it, write into a file opened only for
+// reading; Docker's streams go through its daemon and never give that.
+func shareable(f *os.File) bool {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return false
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFIFO, unix.S_IFSOCK:
+		return true
+	case unix.S_IFCHR:
+		return st.Rdev == unix.Mkdev(1, 3) // /dev/null
+	}
+	return false
+}
+
+// guardOut returns out itself when it is shareable and nothing is logged,
+// else the write end of a pipe whose output is copied to out (and to the
+// log as stream).
 func (s *session) guardOut(out *os.File, stream string, copies *sync.WaitGroup) (*os.File, error) {
-	if s.log == nil && !term.IsTerminal(out.Fd()) {
+	if s.log == nil && shareable(out) {
 		return out, nil
 	}
 	r, w, err := os.Pipe()
@@ -159,7 +182,7 @@ func (s *session) tee(out io.Writer, stream string, r io.Reader) {
 // from it. The copy is not waited for: it may block on the terminal
 // until hull exits.
 func (s *session) guardIn(in *os.File) (*os.File, error) {
-	if !term.IsTerminal(in.Fd()) {
+	if shareable(in) {
 		return in, nil
 	}
 	r, w, err := os.Pipe()

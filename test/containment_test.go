@@ -2,6 +2,7 @@ package test
 
 import (
 	"archive/tar"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
@@ -340,5 +341,81 @@ func writeIn(t *testing.T, dir, name, content string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The caller's regular files on stdio are relayed, not handed over: a
+// container (or an exec'd process) that reopens /proc/self/fd/N with
+// another mode must not truncate a file opened for appending, nor write
+// into one opened for reading.
+func TestStdioFilesNotHandedOver(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	c := newHomeCanary(t)
+	log := filepath.Join(t.TempDir(), "log")
+	if err := os.WriteFile(log, []byte("PRIOR\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) {
+		t.Helper()
+		out, err := os.OpenFile(log, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := os.Open(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer in.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+		defer cancel()
+		cmd := s.command(ctx, args...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, out
+		err = cmd.Run()
+		out.Close()
+		t.Logf("hull %s -> %v", quote(args), err)
+	}
+	script := `echo TRUNCATED > /proc/self/fd/1; echo OVER > /proc/self/fd/0; echo done`
+	run("run", "--rm", "-i", "busybox", "sh", "-c", script)
+	id := strings.TrimSpace(s.mustHull(t, "run", "-d", "busybox", "sleep", "60"))
+	t.Cleanup(func() { s.hull(t, "rm", "-f", id) })
+	run("exec", "-i", id, "sh", "-c", script)
+	body, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(body), "PRIOR\n") || strings.Count(string(body), "done") != 2 {
+		t.Errorf("the container truncated or rewrote the caller's stdout file: %q", body)
+	}
+	c.check(t, string(body))
+}
+
+// An OCI layout directory is read inside itself: a symlinked index.json or
+// blobs directory is refused, never followed to a host file.
+func TestLoadLayoutDirSymlinks(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	c := newHomeCanary(t)
+	for name, link := range map[string][2]string{
+		"index": {"index.json", c.file},
+		"blobs": {"blobs/sha256", c.dir},
+	} {
+		dir := filepath.Join(t.TempDir(), name)
+		if err := os.MkdirAll(filepath.Join(dir, "blobs"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeIn(t, dir, "oci-layout", `{"imageLayoutVersion":"1.0.0"}`)
+		if link[0] != "index.json" {
+			writeIn(t, dir, "index.json", `{"schemaVersion":2,"manifests":[]}`)
+		}
+		if err := os.Symlink(link[1], filepath.Join(dir, link[0])); err != nil {
+			t.Fatal(err)
+		}
+		out, errs, code := s.hull(t, "load", "-i", dir)
+		if code != 125 || !strings.Contains(errs, "symlink") {
+			t.Errorf("load of a layout whose %s is a symlink: exit %d, %q", link[0], code, errs)
+		}
+		oneLineError(t, errs)
+		c.check(t, out, errs)
 	}
 }

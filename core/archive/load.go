@@ -15,7 +15,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/hull-project/hull/core/image"
+	"github.com/hull-project/hull/core/layer"
 	"github.com/hull-project/hull/core/registry"
+	"golang.org/x/sys/unix"
 )
 
 // Loaded is one image that Load stored, with the names it got.
@@ -143,6 +145,9 @@ func loadDocker(s *image.Store, path string, p registry.Progress) ([]Loaded, err
 // loadLayout stores every image of an OCI layout, named by its
 // annotations; a bare tag ("latest", as skopeo writes) names nothing.
 func loadLayout(s *image.Store, dir string, p registry.Progress) ([]Loaded, error) {
+	if err := checkLayoutDir(dir); err != nil {
+		return nil, fmt.Errorf("load %s: %w", dir, err)
+	}
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
@@ -165,6 +170,22 @@ func loadLayout(s *image.Store, dir string, p registry.Progress) ([]Loaded, erro
 		out = append(out, Loaded{ID: got.ID, Names: names})
 	}
 	return out, nil
+}
+
+// checkLayoutDir refuses an OCI layout directory that holds anything but
+// directories and regular files. The layout is read by path (by
+// go-containerregistry), so a symlink in it, at index.json or at blobs/,
+// would make the load read a host file; none has a reason to be there.
+func checkLayoutDir(dir string) error {
+	return layer.Walk(dir, func(rel string, st *unix.Stat_t) error {
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFDIR, unix.S_IFREG:
+			return nil
+		case unix.S_IFLNK:
+			return fmt.Errorf("%s is a symlink: %w", rel, errUnsafeEntry)
+		}
+		return fmt.Errorf("%s is a special file: %w", rel, errUnsafeEntry)
+	})
 }
 
 // layoutImage returns the image a layout's index entry points at; a nested

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Checking an unpacked layer (hull system check) replays its tar on an
@@ -57,7 +59,8 @@ type tree struct {
 	nodes    map[string]*node
 	dirs     []dirMeta
 	ids      func(uid, gid int) (int, int)
-	uid, gid int // owner of what the unpacking process created itself
+	chown    bool // ids are set as unpacker.chown sets them
+	uid, gid int  // owner of what the unpacking process created itself
 }
 
 // Problem is one difference between a layer directory and its tar.
@@ -91,7 +94,7 @@ func expectTree(tr *tar.Reader, opts CheckOptions) (*tree, error) {
 		uid: os.Geteuid(), gid: os.Getegid()}
 	t.ids = func(int, int) (int, int) { return t.uid, t.gid }
 	if opts.Chown {
-		t.ids = nsIDs()
+		t.ids, t.chown = nsIDs(), true
 	}
 	for {
 		hdr, err := tr.Next()
@@ -157,6 +160,11 @@ func (t *tree) entry(hdr *tar.Header, r io.Reader) error {
 func (t *tree) newNode(hdr *tar.Header, r io.Reader) (*node, error) {
 	uid, gid := t.ids(hdr.Uid, hdr.Gid)
 	n := &node{mode: tarMode(hdr), uid: uid, gid: gid}
+	if t.chown && (uid != hdr.Uid || gid != hdr.Gid) {
+		// As unpacker.chown: an owner the namespace cannot hold loses
+		// setuid and setgid with it.
+		n.mode &^= unix.S_ISUID | unix.S_ISGID
+	}
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		n.kind, n.mode, n.uid, n.gid = kindDir, 0o700, t.uid, t.gid // until finishDirs

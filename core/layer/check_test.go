@@ -128,4 +128,19 @@ func TestCheckOwnersInNamespace(t *testing.T) {
 	if u, g := ids(-1, 5); u != 0 || g != 0 {
 		t.Errorf("invalid id: %d:%d", u, g)
 	}
+	// An owner the namespace cannot hold: unpack gives root and drops
+	// setuid and setgid, and the check expects exactly that.
+	tree, err = expectTree(tar.NewReader(bytes.NewReader(tarOf(t,
+		item{hdr: tar.Header{Typeflag: tar.TypeReg, Name: "suid", Mode: 0o6755, Uid: 1 << 40, Gid: 44}},
+		item{hdr: tar.Header{Typeflag: tar.TypeReg, Name: "kept", Mode: 0o4755, Uid: 33, Gid: 44}},
+	))), CheckOptions{Chown: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := tree.nodes["suid"]; n.uid != 0 || n.gid != 0 || n.mode != 0o755 {
+		t.Errorf("unmappable setuid file: %d:%d %o, want 0:0 755", n.uid, n.gid, n.mode)
+	}
+	if n := tree.nodes["kept"]; n.mode != 0o4755 {
+		t.Errorf("mapped setuid file: %o, want 4755", n.mode)
+	}
 }
