@@ -38,12 +38,21 @@ func newStore(t *testing.T) *store {
 	if err != nil {
 		t.Fatalf("create store dir: %v", err)
 	}
+	s := &store{root: dir}
 	t.Cleanup(func() {
+		// A detached container a test left running would outlive the
+		// suite (its monitor holds it) and load the machine.
+		if len(s.monitors()) > 0 {
+			s.hull(t, "rm", "-a", "-f")
+			for _, pid := range s.monitors() {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
 		if err := removeTree(dir); err != nil {
 			t.Logf("clean up store %s: %v", dir, err)
 		}
 	})
-	return &store{root: dir}
+	return s
 }
 
 // withBusybox returns a store holding the busybox image as busybox:latest.
