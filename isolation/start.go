@@ -357,7 +357,9 @@ func cachedInit(dir string) (*os.File, error) {
 }
 
 // openVerified opens path (not following a symlink) and returns it only
-// when it is a regular file holding exactly the embedded init binary.
+// when it is a regular file holding exactly the embedded init binary. The
+// file is compared through a populated read-only mapping: it costs no
+// heap and no page fault per page, which matters on every start.
 func openVerified(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	if err != nil {
@@ -368,16 +370,25 @@ func openVerified(path string) (*os.File, error) {
 		err = fmt.Errorf("%s: not the embedded init", path)
 	}
 	if err == nil {
-		buf := make([]byte, len(initBinary))
-		if _, err = f.ReadAt(buf, 0); err == nil && !bytes.Equal(buf, initBinary) {
-			err = fmt.Errorf("%s: not the embedded init", path)
-		}
+		err = sameAsInit(f, path)
 	}
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
 	return f, nil
+}
+
+func sameAsInit(f *os.File, path string) error {
+	m, err := unix.Mmap(int(f.Fd()), 0, len(initBinary), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	defer unix.Munmap(m)
+	if !bytes.Equal(m, initBinary) {
+		return fmt.Errorf("%s: not the embedded init", path)
+	}
+	return nil
 }
 
 // deniedErr reports whether a setup error reads like a refused privilege.
