@@ -28,7 +28,7 @@ NOSUB_HOME ?= /home/$(NOSUB_USER)
 DEBIAN_TAR ?= /var/cache/hull-test/debian-bookworm.tar
 USER_BIN := $(HULL_HOME)/bin/hull
 DEBS := uidmap busybox-static fuse-overlayfs bubblewrap xz-utils slirp4netns passt iproute2
-FUZZTIME ?= 10s
+FUZZTIME ?= 5000x
 
 IS_ROOT := $(filter 0,$(shell id -u))
 # The binary the integration tests and the demo drive.

@@ -101,10 +101,20 @@ func interruptible(ctx context.Context) (context.Context, func()) {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGPIPE)
 	done := make(chan struct{})
 	go func() {
-		select {
-		case sig := <-sigs:
-			cancel(fmt.Errorf("build interrupted by %s", unix.SignalName(sig.(syscall.Signal))))
-		case <-done:
+		for {
+			select {
+			case sig := <-sigs:
+				// With SIGPIPE caught, a write to any broken pipe or
+				// socket raises it (a plugin that died, say): only a
+				// broken stdout or stderr ends the build.
+				if sig == syscall.SIGPIPE && !outputBroken() {
+					continue
+				}
+				cancel(fmt.Errorf("build interrupted by %s", unix.SignalName(sig.(syscall.Signal))))
+				return
+			case <-done:
+				return
+			}
 		}
 	}()
 	return ctx, func() {
@@ -112,6 +122,21 @@ func interruptible(ctx context.Context) (context.Context, func()) {
 		close(done)
 		cancel(nil)
 	}
+}
+
+// outputBroken reports whether stdout or stderr is a pipe or socket whose
+// reader is gone.
+func outputBroken() bool {
+	fds := []unix.PollFd{{Fd: 1}, {Fd: 2}}
+	if _, err := unix.Poll(fds, 0); err != nil {
+		return false
+	}
+	for _, f := range fds {
+		if f.Revents&(unix.POLLERR|unix.POLLHUP) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func randomHex() string {
