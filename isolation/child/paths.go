@@ -23,6 +23,12 @@ func inRoot(root, path string, file bool) (*os.File, error) {
 		return nil, &os.PathError{Op: "open", Path: root, Err: err}
 	}
 	defer unix.Close(rfd)
+	// Most targets exist: one openat2, which resolves links inside the
+	// root exactly as createIn would. Only a missing part needs the walk.
+	f, err := openIn(rfd, strings.TrimPrefix(filepath.Clean("/"+path), "/"))
+	if !errors.Is(err, unix.ENOENT) {
+		return f, err
+	}
 	done, err := createIn(rfd, path, file)
 	if err != nil {
 		return nil, err
