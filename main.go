@@ -22,6 +22,8 @@ func main() {
 			child.Main(core.Tasks(builders.Tasks()))
 		case isolation.ExecArg:
 			child.ExecMain()
+		case child.LimitsArg:
+			child.LimitsMain()
 		case plugins.BuiltinArg:
 			if len(os.Args) > 2 {
 				plugins.ServeBuiltin(os.Args[2], core.BuiltinHandlers())

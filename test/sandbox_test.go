@@ -137,6 +137,14 @@ func TestLimitsFallbackWarnsAndStrictRefuses(t *testing.T) {
 			t.Errorf("stderr lacks %q: %s", w, errs)
 		}
 	}
+	// hull's init is a Go program that lives on as PID 1: the limits are
+	// the command's, never the init's (under them the Go runtime dies for
+	// want of address space or threads).
+	out, errs, code = s.hull(t, "run", "--rm", "--init", "--network", "none", "--pids-limit", "50", "--memory", "64m",
+		"busybox", "sh", "-c", "ulimit -v; ulimit -u; grep -c unlimited /proc/1/limits >/dev/null && echo init-unlimited")
+	if code != 0 || strings.Join(strings.Fields(out), " ") != "65536 50 init-unlimited" {
+		t.Errorf("--init with rlimit fallbacks: exit %d, out %q, stderr %s", code, out, errs)
+	}
 	_, errs, code = s.hull(t, "run", "--rm", "--network", "none", "--strict-limits", "--cpus", "1", "busybox", "true")
 	if code != 125 || !strings.Contains(errs, "--strict-limits") {
 		t.Errorf("strict: exit %d, %q; want 125 naming --strict-limits", code, errs)
@@ -154,7 +162,13 @@ func TestUlimit(t *testing.T) {
 	if strings.Join(strings.Fields(out), " ") != "64 128" {
 		t.Errorf("ulimit -n, -Hn: %q", out)
 	}
-	_, errs, code := s.hull(t, "run", "--rm", "--ulimit", "bogus=1", "busybox", "true")
+	// With --init the limit reaches the command, not the Go init (which
+	// cannot make its threads under nproc=1).
+	out, errs, code := s.hull(t, "run", "--rm", "--init", "--network", "none", "--ulimit", "nproc=1", "busybox", "sh", "-c", "ulimit -u")
+	if code != 0 || strings.TrimSpace(out) != "1" {
+		t.Errorf("--init --ulimit nproc=1: exit %d, out %q, stderr %s", code, out, errs)
+	}
+	_, errs, code = s.hull(t, "run", "--rm", "--ulimit", "bogus=1", "busybox", "true")
 	if code != 125 || !strings.Contains(errs, "--ulimit") {
 		t.Errorf("bad ulimit: exit %d %q", code, errs)
 	}

@@ -1,8 +1,10 @@
 package child
 
 import (
-	"github.com/hull-project/hull/isolation"
+	"fmt"
 	"os"
+
+	"github.com/hull-project/hull/isolation"
 	"os/signal"
 	"syscall"
 
@@ -22,7 +24,24 @@ func runInit(spec *isolation.Spec, c *command) error {
 	}
 	closeInheritedFds()
 	defaultSignals()
-	pid, err := syscall.ForkExec(c.path, c.args, &syscall.ProcAttr{
+	// The init lives on under Go's runtime, which the command's limits
+	// would starve (see checkRlimits): a fresh copy of this binary takes
+	// them and executes the command. Without limits of the user's the
+	// init takes the default open-files limit itself, which the command
+	// inherits (Setrlimit also stops the standard library from putting
+	// back the soft limit Go found at start).
+	path, args := c.path, c.args
+	if c.userLimits {
+		path = "/proc/self/exe"
+		args = append([]string{"hull", limitsArg, encodeLimits(c.limits), c.path}, c.args...)
+	} else {
+		for _, l := range c.limits {
+			if err := syscall.Setrlimit(l.resource, &syscall.Rlimit{Cur: l.lim.Cur, Max: l.lim.Max}); err != nil {
+				return &isolation.StartError{Code: 125, Msg: fmt.Sprintf("set rlimit %s: %v", l.name, err)}
+			}
+		}
+	}
+	pid, err := syscall.ForkExec(path, args, &syscall.ProcAttr{
 		Env:   c.env,
 		Files: []uintptr{0, 1, 2},
 		Sys:   &syscall.SysProcAttr{Setpgid: false},

@@ -20,9 +20,6 @@ func dropPrivileges(spec *isolation.Spec) error {
 	if err != nil {
 		return err
 	}
-	if err := setRlimits(spec.Rlimits); err != nil {
-		return err
-	}
 	if err := boundCapabilities(keep); err != nil {
 		return err
 	}

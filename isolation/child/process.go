@@ -19,6 +19,11 @@ type command struct {
 	path string
 	args []string
 	env  []string
+	// limits are the spec's rlimits, checked, and the default open-files
+	// limit; applied right before the execve (see checkRlimits).
+	limits []rlimit
+	// userLimits: the spec asked for limits of its own.
+	userLimits bool
 }
 
 // prepareCommand enters the working directory and finds the executable.
@@ -34,7 +39,11 @@ func prepareCommand(spec *isolation.Spec) (*command, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &command{path: path, args: spec.Args, env: spec.Env}, nil
+	limits, err := checkRlimits(spec.Rlimits)
+	if err != nil {
+		return nil, &isolation.StartError{Code: 125, Msg: err.Error()}
+	}
+	return &command{path: path, args: spec.Args, env: spec.Env, limits: defaultNofile(limits), userLimits: len(limits) > 0}, nil
 }
 
 // enterWorkdir changes into the working directory. It refuses anything that
@@ -121,7 +130,16 @@ func checkExecutable(p string) error {
 func (c *command) exec() error {
 	closeInheritedFds()
 	defaultSignals()
-	return c.execError(unix.Exec(c.path, c.args, c.env))
+	return c.execve(c.args, c.env)
+}
+
+// execve executes the command with its limits; it returns only on failure.
+func (c *command) execve(args, env []string) error {
+	err := execWithLimits(c.path, args, env, c.limits)
+	if _, ok := err.(*isolation.StartError); ok {
+		return err
+	}
+	return c.execError(err)
 }
 
 func (c *command) execError(err error) error {

@@ -21,6 +21,8 @@ func main() {
 			child.Main(nil)
 		case isolation.ExecArg:
 			child.ExecMain()
+		case child.LimitsArg:
+			child.LimitsMain()
 		}
 	}
 	os.Stderr.WriteString("hull-init: not for running by hand\n")
