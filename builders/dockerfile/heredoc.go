@@ -14,9 +14,10 @@ var reHeredoc = regexp.MustCompile(`^(\d*)<<(-?)([^<]*)$`)
 var heredocKeywords = map[string]bool{"RUN": true, "COPY": true, "ADD": true}
 
 // heredocMarkers returns the heredocs announced on an instruction line, in
-// order, with empty contents.
-func heredocMarkers(inst *Instruction, escape rune) ([]Heredoc, error) {
-	text, ok := heredocText(inst, escape)
+// order, with empty contents. extra are keywords besides heredocKeywords
+// that take heredocs (nil: none).
+func heredocMarkers(inst *Instruction, escape rune, extra map[string]bool) ([]Heredoc, error) {
+	text, ok := heredocText(inst, escape, extra)
 	if !ok {
 		return nil, nil
 	}
@@ -35,7 +36,7 @@ func heredocMarkers(inst *Instruction, escape rune) ([]Heredoc, error) {
 
 // heredocText returns the argument text that may contain heredoc markers.
 // An ONBUILD trigger may carry them too, as in Docker.
-func heredocText(inst *Instruction, escape rune) (string, bool) {
+func heredocText(inst *Instruction, escape rune, extra map[string]bool) (string, bool) {
 	if inst.JSON || len(inst.Args) == 0 {
 		return "", false
 	}
@@ -44,9 +45,9 @@ func heredocText(inst *Instruction, escape rune) (string, bool) {
 		if err != nil {
 			return "", false
 		}
-		return heredocText(&trigger, escape)
+		return heredocText(&trigger, escape, extra)
 	}
-	if !heredocKeywords[inst.Keyword] {
+	if !heredocKeywords[inst.Keyword] && !extra[inst.Keyword] {
 		return "", false
 	}
 	return inst.Args[0], true
@@ -81,7 +82,7 @@ func parseHeredocMarker(word string) (Heredoc, bool, error) {
 // readHeredocs finds the heredoc markers of inst and reads their bodies from
 // the lines that follow it.
 func (p *parser) readHeredocs(inst *Instruction) error {
-	docs, err := heredocMarkers(inst, p.directives.Escape)
+	docs, err := heredocMarkers(inst, p.directives.Escape, p.heredocs)
 	if err != nil {
 		return p.errorf(inst.StartLine, "heredoc: %v", err)
 	}

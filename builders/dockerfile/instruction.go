@@ -72,7 +72,7 @@ func ParseInstructionLine(line string) (Instruction, error) {
 		return Instruction{}, &Error{Line: 1, Msg: err.Error()}
 	}
 	inst.StartLine, inst.EndLine = 1, 1
-	if inst.Heredocs, err = heredocMarkers(&inst, '\\'); err != nil {
+	if inst.Heredocs, err = heredocMarkers(&inst, '\\', nil); err != nil {
 		return Instruction{}, &Error{Line: 1, Msg: "heredoc: " + err.Error()}
 	}
 	return inst, nil

@@ -54,16 +54,35 @@ type parser struct {
 	directivesDone bool
 	seen           map[string]bool
 	warnings       []string
+	heredocs       map[string]bool // keywords besides RUN, COPY and ADD that take heredocs
+}
+
+// ParseOptions change how Parse reads a Dockerfile.
+type ParseOptions struct {
+	// HeredocKeywords are upper-case keywords besides RUN, COPY and ADD
+	// whose shell form may announce here-documents: the keywords of
+	// instruction plugins that asked for them (sdk.Info.Heredocs). Their
+	// bodies are read from the lines that follow, as for COPY.
+	HeredocKeywords []string
 }
 
 // Parse reads a Dockerfile and splits it into meta ARGs and stages. filename
 // is only used in error and warning messages. Every error is an *Error.
 func Parse(r io.Reader, filename string) (*Dockerfile, error) {
+	return ParseWith(r, filename, ParseOptions{})
+}
+
+// ParseWith is Parse with options.
+func ParseWith(r io.Reader, filename string, opts ParseOptions) (*Dockerfile, error) {
 	p := &parser{
 		lines:      lineReader{r: bufio.NewReader(r)},
 		file:       filename,
 		directives: Directives{Escape: '\\'},
 		seen:       map[string]bool{},
+		heredocs:   map[string]bool{},
+	}
+	for _, k := range opts.HeredocKeywords {
+		p.heredocs[strings.ToUpper(k)] = true
 	}
 	insts, err := p.instructions()
 	if err != nil {

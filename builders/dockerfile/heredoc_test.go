@@ -1,0 +1,48 @@
+package dockerfile
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestParseHeredocKeywords: a plugin keyword gets heredoc bodies only when
+// its plugin asked for them; otherwise the body lines are instructions.
+func TestParseHeredocKeywords(t *testing.T) {
+	src := "FROM scratch\nTEMPLATE <<EOF /out\nhello $NAME\nEOF\nTEMPLATE <<-'RAW' /raw\n\tkeep $X\n\tRAW\nLABEL a=b\n"
+	df, err := ParseWith(strings.NewReader(src), "Dockerfile", ParseOptions{HeredocKeywords: []string{"template"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := df.Stages[0].Instructions
+	if len(ins) != 3 {
+		t.Fatalf("got %d instructions, want 3: %+v", len(ins), ins)
+	}
+	h := ins[0].Heredocs
+	if len(h) != 1 || h[0].Name != "EOF" || h[0].Content != "hello $NAME\n" || !h[0].Expand {
+		t.Errorf("first heredoc = %+v", h)
+	}
+	if ins[0].StartLine != 2 || ins[0].EndLine != 4 {
+		t.Errorf("lines %d-%d, want 2-4", ins[0].StartLine, ins[0].EndLine)
+	}
+	h = ins[1].Heredocs
+	if len(h) != 1 || h[0].Name != "RAW" || h[0].Content != "keep $X\n" || h[0].Expand || !h[0].Chomp {
+		t.Errorf("quoted, chomped heredoc = %+v", h)
+	}
+	if ins[2].Keyword != "LABEL" {
+		t.Errorf("last instruction = %+v", ins[2])
+	}
+
+	// Without the option the body is read as instructions, as before.
+	df, err = Parse(strings.NewReader("FROM scratch\nTEMPLATE <<EOF\nEOF\n"), "Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ins := df.Stages[0].Instructions; len(ins) != 2 || len(ins[0].Heredocs) != 0 || ins[1].Keyword != "EOF" {
+		t.Errorf("without the option: %+v", ins)
+	}
+	// An unterminated body is an error naming the instruction's line.
+	_, err = ParseWith(strings.NewReader("FROM scratch\nTEMPLATE <<EOF\nx\n"), "Dockerfile", ParseOptions{HeredocKeywords: []string{"TEMPLATE"}})
+	if err == nil || !strings.Contains(err.Error(), "Dockerfile:2") || !strings.Contains(err.Error(), "unterminated heredoc") {
+		t.Errorf("unterminated: err = %v", err)
+	}
+}
