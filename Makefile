@@ -104,18 +104,23 @@ demo: deps build setup
 ## test: unit tests, vet, gofmt, fuzzing, then the rootless integration tests
 test: unit vet fmt-check fuzz integration
 
+# plugins/sdk is a module of its own (the plugin SDK): its tests and vet run
+# in its directory.
 unit:
 	$(GO) test -count=1 $$($(GO) list -e ./... | grep -vx '$(MODULE)/test')
+	cd plugins/sdk && $(GO) test -count=1 ./...
 
 vet:
 	$(GO) vet ./...
+	cd plugins/sdk && $(GO) vet ./...
 
 fmt-check:
 	@bad=$$( { git ls-files -co --exclude-standard -z -- '*.go' 2>/dev/null || \
 		find . -name '*.go' -printf '%P\0'; } | grep -zvE '(^|/)([._][^/]*|testdata)/' | xargs -0 -r gofmt -l); \
 	if [ -n "$$bad" ]; then echo "gofmt needed on:"; echo "$$bad"; exit 1; fi; echo "gofmt: ok"
 
-# Every `func FuzzX(` in a _test.go file gets a short run of its own.
+# Every `func FuzzX(` in a _test.go file gets a short run of its own, run in
+# the package's directory (so a package of plugins/sdk runs in its module).
 fuzz:
 	@files=$$(grep -rl --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]*\(' . | grep -v '^./.git/' | sort || true); \
 	if [ -z "$$files" ]; then echo "fuzz: no Fuzz targets found"; exit 0; fi; \
@@ -123,7 +128,7 @@ fuzz:
 		pkg=./$$(dirname "$${f#./}"); \
 		for t in $$(grep -oE '^func Fuzz[A-Za-z0-9_]*' "$$f" | sed 's/^func //'); do \
 			echo "fuzz: $$pkg $$t ($(FUZZTIME))"; \
-			$(GO) test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) "$$pkg" || exit 1; \
+			(cd "$$pkg" && $(GO) test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) .) || exit 1; \
 		done; \
 	done
 
@@ -157,10 +162,10 @@ test-plugins:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/tiocsti ./test/testdata/tiocsti
 	chmod -R a+rX $(TEST_PLUGINS)
 
-## proto: regenerate plugins/proto (protoc, protoc-gen-go v1.36.6, protoc-gen-go-grpc v1.3.0)
+## proto: regenerate plugins/sdk/proto (protoc, protoc-gen-go v1.36.6, protoc-gen-go-grpc v1.3.0)
 proto:
 	protoc --go_out=. --go_opt=paths=source_relative --go-grpc_out=. --go-grpc_opt=paths=source_relative \
-		plugins/proto/instruction.proto plugins/proto/network.proto
+		plugins/sdk/proto/instruction.proto plugins/sdk/proto/network.proto
 
 ## bench-build: hull build vs podman/buildah/charliecloud on the reference workloads
 bench-build: build $(if $(IS_ROOT),setup)

@@ -10,6 +10,7 @@ require (
 	github.com/google/go-containerregistry v0.22.1
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/go-plugin v1.8.0
+	github.com/hull-project/hull/plugins/sdk v0.0.0-00010101000000-000000000000
 	github.com/klauspost/compress v1.19.2
 	github.com/moby/patternmatcher v0.6.1
 	github.com/moby/profiles/seccomp v0.3.0
@@ -25,7 +26,6 @@ require (
 	golang.org/x/net v0.43.0
 	golang.org/x/sys v0.50.0
 	google.golang.org/grpc v1.61.0
-	google.golang.org/protobuf v1.36.6
 )
 
 require (
@@ -49,4 +49,7 @@ require (
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/text v0.28.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20231106174013-bbf56f31fb17 // indirect
+	google.golang.org/protobuf v1.36.6 // indirect
 )
+
+replace github.com/hull-project/hull/plugins/sdk => ./plugins/sdk

@@ -3,8 +3,8 @@ package plugins
 import (
 	"time"
 
-	"github.com/hull-project/hull/plugins/proto"
 	"github.com/hull-project/hull/plugins/sdk"
+	"github.com/hull-project/hull/plugins/sdk/proto"
 )
 
 // The core side's conversions: requests out, responses and host calls in.

@@ -6,8 +6,8 @@ import (
 	"path"
 	"strings"
 
-	"github.com/hull-project/hull/plugins/proto"
 	"github.com/hull-project/hull/plugins/sdk"
+	"github.com/hull-project/hull/plugins/sdk/proto"
 )
 
 // maxLogLine bounds one Host.Log message.

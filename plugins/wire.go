@@ -10,8 +10,8 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
-	"github.com/hull-project/hull/plugins/proto"
 	"github.com/hull-project/hull/plugins/sdk"
+	"github.com/hull-project/hull/plugins/sdk/proto"
 )
 
 // grpcPlugin is the core side of go-plugin's GRPCPlugin; the plugin side

@@ -13,7 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/hull-project/hull/plugins"
-	"github.com/hull-project/hull/plugins/proto"
+	"github.com/hull-project/hull/plugins/sdk/proto"
 )
 
 // grpcNetwork is the core side of go-plugin's GRPCPlugin for network

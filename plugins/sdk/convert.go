@@ -3,7 +3,7 @@ package sdk
 import (
 	"time"
 
-	"github.com/hull-project/hull/plugins/proto"
+	"github.com/hull-project/hull/plugins/sdk/proto"
 )
 
 // The plugin side's conversions: requests in, responses and host calls out.

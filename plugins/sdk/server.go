@@ -10,7 +10,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 
-	"github.com/hull-project/hull/plugins/proto"
+	"github.com/hull-project/hull/plugins/sdk/proto"
 )
 
 // handlerServer adapts a Handler to the gRPC Handler service.

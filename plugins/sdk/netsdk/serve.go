@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
 
-	"github.com/hull-project/hull/plugins/proto"
+	"github.com/hull-project/hull/plugins/sdk/proto"
 )
 
 // Serve runs d as a hull network plugin and never returns: it answers

@@ -9,7 +9,7 @@
 // versions:
 // - protoc-gen-go-grpc v1.3.0
 // - protoc             v3.21.12
-// source: plugins/proto/network.proto
+// source: plugins/sdk/proto/network.proto
 
 package proto
 
@@ -149,5 +149,5 @@ var Network_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
-	Metadata: "plugins/proto/network.proto",
+	Metadata: "plugins/sdk/proto/network.proto",
 }

@@ -8,7 +8,7 @@
 // versions:
 // 	protoc-gen-go v1.36.6
 // 	protoc        v3.21.12
-// source: plugins/proto/instruction.proto
+// source: plugins/sdk/proto/instruction.proto
 
 package proto
 
@@ -35,7 +35,7 @@ type Empty struct {
 
 func (x *Empty) Reset() {
 	*x = Empty{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[0]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -47,7 +47,7 @@ func (x *Empty) String() string {
 func (*Empty) ProtoMessage() {}
 
 func (x *Empty) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[0]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -60,7 +60,7 @@ func (x *Empty) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Empty.ProtoReflect.Descriptor instead.
 func (*Empty) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{0}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{0}
 }
 
 type InfoResponse struct {
@@ -75,7 +75,7 @@ type InfoResponse struct {
 
 func (x *InfoResponse) Reset() {
 	*x = InfoResponse{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[1]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -87,7 +87,7 @@ func (x *InfoResponse) String() string {
 func (*InfoResponse) ProtoMessage() {}
 
 func (x *InfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[1]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -100,7 +100,7 @@ func (x *InfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoResponse.ProtoReflect.Descriptor instead.
 func (*InfoResponse) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{1}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *InfoResponse) GetName() string {
@@ -141,7 +141,7 @@ type Flag struct {
 
 func (x *Flag) Reset() {
 	*x = Flag{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[2]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -153,7 +153,7 @@ func (x *Flag) String() string {
 func (*Flag) ProtoMessage() {}
 
 func (x *Flag) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[2]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -166,7 +166,7 @@ func (x *Flag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Flag.ProtoReflect.Descriptor instead.
 func (*Flag) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{2}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Flag) GetName() string {
@@ -194,7 +194,7 @@ type Heredoc struct {
 
 func (x *Heredoc) Reset() {
 	*x = Heredoc{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[3]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -206,7 +206,7 @@ func (x *Heredoc) String() string {
 func (*Heredoc) ProtoMessage() {}
 
 func (x *Heredoc) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[3]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -219,7 +219,7 @@ func (x *Heredoc) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heredoc.ProtoReflect.Descriptor instead.
 func (*Heredoc) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{3}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Heredoc) GetName() string {
@@ -260,7 +260,7 @@ type Instruction struct {
 
 func (x *Instruction) Reset() {
 	*x = Instruction{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[4]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -272,7 +272,7 @@ func (x *Instruction) String() string {
 func (*Instruction) ProtoMessage() {}
 
 func (x *Instruction) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[4]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -285,7 +285,7 @@ func (x *Instruction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Instruction.ProtoReflect.Descriptor instead.
 func (*Instruction) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{4}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Instruction) GetKeyword() string {
@@ -365,7 +365,7 @@ type Healthcheck struct {
 
 func (x *Healthcheck) Reset() {
 	*x = Healthcheck{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[5]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -377,7 +377,7 @@ func (x *Healthcheck) String() string {
 func (*Healthcheck) ProtoMessage() {}
 
 func (x *Healthcheck) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[5]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -390,7 +390,7 @@ func (x *Healthcheck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Healthcheck.ProtoReflect.Descriptor instead.
 func (*Healthcheck) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{5}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Healthcheck) GetTest() []string {
@@ -456,7 +456,7 @@ type Config struct {
 
 func (x *Config) Reset() {
 	*x = Config{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[6]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -468,7 +468,7 @@ func (x *Config) String() string {
 func (*Config) ProtoMessage() {}
 
 func (x *Config) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[6]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -481,7 +481,7 @@ func (x *Config) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Config.ProtoReflect.Descriptor instead.
 func (*Config) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{6}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Config) GetUser() string {
@@ -588,7 +588,7 @@ type Request struct {
 
 func (x *Request) Reset() {
 	*x = Request{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[7]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -600,7 +600,7 @@ func (x *Request) String() string {
 func (*Request) ProtoMessage() {}
 
 func (x *Request) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[7]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -613,7 +613,7 @@ func (x *Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Request.ProtoReflect.Descriptor instead.
 func (*Request) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{7}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Request) GetInstruction() *Instruction {
@@ -665,7 +665,7 @@ type ExecuteRequest struct {
 
 func (x *ExecuteRequest) Reset() {
 	*x = ExecuteRequest{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[8]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -677,7 +677,7 @@ func (x *ExecuteRequest) String() string {
 func (*ExecuteRequest) ProtoMessage() {}
 
 func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[8]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -690,7 +690,7 @@ func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{8}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ExecuteRequest) GetRequest() *Request {
@@ -725,7 +725,7 @@ type Response struct {
 
 func (x *Response) Reset() {
 	*x = Response{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[9]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -737,7 +737,7 @@ func (x *Response) String() string {
 func (*Response) ProtoMessage() {}
 
 func (x *Response) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[9]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -750,7 +750,7 @@ func (x *Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Response.ProtoReflect.Descriptor instead.
 func (*Response) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{9}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Response) GetConfig() *Config {
@@ -786,7 +786,7 @@ type CacheInputsResponse struct {
 
 func (x *CacheInputsResponse) Reset() {
 	*x = CacheInputsResponse{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[10]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -798,7 +798,7 @@ func (x *CacheInputsResponse) String() string {
 func (*CacheInputsResponse) ProtoMessage() {}
 
 func (x *CacheInputsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[10]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -811,7 +811,7 @@ func (x *CacheInputsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheInputsResponse.ProtoReflect.Descriptor instead.
 func (*CacheInputsResponse) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{10}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CacheInputsResponse) GetContextPaths() []string {
@@ -861,7 +861,7 @@ type RunMount struct {
 
 func (x *RunMount) Reset() {
 	*x = RunMount{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[11]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -873,7 +873,7 @@ func (x *RunMount) String() string {
 func (*RunMount) ProtoMessage() {}
 
 func (x *RunMount) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[11]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -886,7 +886,7 @@ func (x *RunMount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunMount.ProtoReflect.Descriptor instead.
 func (*RunMount) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{11}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RunMount) GetType() string {
@@ -982,7 +982,7 @@ type RunRequest struct {
 
 func (x *RunRequest) Reset() {
 	*x = RunRequest{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[12]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -994,7 +994,7 @@ func (x *RunRequest) String() string {
 func (*RunRequest) ProtoMessage() {}
 
 func (x *RunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[12]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1007,7 +1007,7 @@ func (x *RunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRequest.ProtoReflect.Descriptor instead.
 func (*RunRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{12}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RunRequest) GetCallId() uint64 {
@@ -1075,7 +1075,7 @@ type RunResult struct {
 
 func (x *RunResult) Reset() {
 	*x = RunResult{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[13]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1087,7 +1087,7 @@ func (x *RunResult) String() string {
 func (*RunResult) ProtoMessage() {}
 
 func (x *RunResult) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[13]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1100,7 +1100,7 @@ func (x *RunResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunResult.ProtoReflect.Descriptor instead.
 func (*RunResult) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{13}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RunResult) GetExitCode() int64 {
@@ -1130,7 +1130,7 @@ type CopyRequest struct {
 
 func (x *CopyRequest) Reset() {
 	*x = CopyRequest{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[14]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1142,7 @@ func (x *CopyRequest) String() string {
 func (*CopyRequest) ProtoMessage() {}
 
 func (x *CopyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[14]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1155,7 @@ func (x *CopyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CopyRequest.ProtoReflect.Descriptor instead.
 func (*CopyRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{14}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CopyRequest) GetCallId() uint64 {
@@ -1252,7 +1252,7 @@ type ReadFileRequest struct {
 
 func (x *ReadFileRequest) Reset() {
 	*x = ReadFileRequest{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[15]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1264,7 +1264,7 @@ func (x *ReadFileRequest) String() string {
 func (*ReadFileRequest) ProtoMessage() {}
 
 func (x *ReadFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[15]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1277,7 +1277,7 @@ func (x *ReadFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadFileRequest.ProtoReflect.Descriptor instead.
 func (*ReadFileRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{15}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ReadFileRequest) GetCallId() uint64 {
@@ -1303,7 +1303,7 @@ type ReadFileResponse struct {
 
 func (x *ReadFileResponse) Reset() {
 	*x = ReadFileResponse{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[16]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1315,7 +1315,7 @@ func (x *ReadFileResponse) String() string {
 func (*ReadFileResponse) ProtoMessage() {}
 
 func (x *ReadFileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[16]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1328,7 +1328,7 @@ func (x *ReadFileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadFileResponse.ProtoReflect.Descriptor instead.
 func (*ReadFileResponse) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{16}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ReadFileResponse) GetContent() []byte {
@@ -1351,7 +1351,7 @@ type WriteFileRequest struct {
 
 func (x *WriteFileRequest) Reset() {
 	*x = WriteFileRequest{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[17]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1363,7 +1363,7 @@ func (x *WriteFileRequest) String() string {
 func (*WriteFileRequest) ProtoMessage() {}
 
 func (x *WriteFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[17]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1376,7 +1376,7 @@ func (x *WriteFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteFileRequest.ProtoReflect.Descriptor instead.
 func (*WriteFileRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{17}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WriteFileRequest) GetCallId() uint64 {
@@ -1424,7 +1424,7 @@ type LogRequest struct {
 
 func (x *LogRequest) Reset() {
 	*x = LogRequest{}
-	mi := &file_plugins_proto_instruction_proto_msgTypes[18]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1436,7 +1436,7 @@ func (x *LogRequest) String() string {
 func (*LogRequest) ProtoMessage() {}
 
 func (x *LogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_instruction_proto_msgTypes[18]
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1449,7 +1449,7 @@ func (x *LogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogRequest.ProtoReflect.Descriptor instead.
 func (*LogRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_instruction_proto_rawDescGZIP(), []int{18}
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *LogRequest) GetCallId() uint64 {
@@ -1466,11 +1466,11 @@ func (x *LogRequest) GetMessage() string {
 	return ""
 }
 
-var File_plugins_proto_instruction_proto protoreflect.FileDescriptor
+var File_plugins_sdk_proto_instruction_proto protoreflect.FileDescriptor
 
-const file_plugins_proto_instruction_proto_rawDesc = "" +
+const file_plugins_sdk_proto_instruction_proto_rawDesc = "" +
 	"\n" +
-	"\x1fplugins/proto/instruction.proto\x12\x0fhull.plugins.v1\"\a\n" +
+	"#plugins/sdk/proto/instruction.proto\x12\x0fhull.plugins.v1\"\a\n" +
 	"\x05Empty\"z\n" +
 	"\fInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
@@ -1614,22 +1614,22 @@ const file_plugins_proto_instruction_proto_rawDesc = "" +
 	"\x04Copy\x12\x1c.hull.plugins.v1.CopyRequest\x1a\x16.hull.plugins.v1.Empty\x12O\n" +
 	"\bReadFile\x12 .hull.plugins.v1.ReadFileRequest\x1a!.hull.plugins.v1.ReadFileResponse\x12F\n" +
 	"\tWriteFile\x12!.hull.plugins.v1.WriteFileRequest\x1a\x16.hull.plugins.v1.Empty\x12:\n" +
-	"\x03Log\x12\x1b.hull.plugins.v1.LogRequest\x1a\x16.hull.plugins.v1.EmptyB,Z*github.com/hull-project/hull/plugins/protob\x06proto3"
+	"\x03Log\x12\x1b.hull.plugins.v1.LogRequest\x1a\x16.hull.plugins.v1.EmptyB0Z.github.com/hull-project/hull/plugins/sdk/protob\x06proto3"
 
 var (
-	file_plugins_proto_instruction_proto_rawDescOnce sync.Once
-	file_plugins_proto_instruction_proto_rawDescData []byte
+	file_plugins_sdk_proto_instruction_proto_rawDescOnce sync.Once
+	file_plugins_sdk_proto_instruction_proto_rawDescData []byte
 )
 
-func file_plugins_proto_instruction_proto_rawDescGZIP() []byte {
-	file_plugins_proto_instruction_proto_rawDescOnce.Do(func() {
-		file_plugins_proto_instruction_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_plugins_proto_instruction_proto_rawDesc), len(file_plugins_proto_instruction_proto_rawDesc)))
+func file_plugins_sdk_proto_instruction_proto_rawDescGZIP() []byte {
+	file_plugins_sdk_proto_instruction_proto_rawDescOnce.Do(func() {
+		file_plugins_sdk_proto_instruction_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_plugins_sdk_proto_instruction_proto_rawDesc), len(file_plugins_sdk_proto_instruction_proto_rawDesc)))
 	})
-	return file_plugins_proto_instruction_proto_rawDescData
+	return file_plugins_sdk_proto_instruction_proto_rawDescData
 }
 
-var file_plugins_proto_instruction_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
-var file_plugins_proto_instruction_proto_goTypes = []any{
+var file_plugins_sdk_proto_instruction_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_plugins_sdk_proto_instruction_proto_goTypes = []any{
 	(*Empty)(nil),               // 0: hull.plugins.v1.Empty
 	(*InfoResponse)(nil),        // 1: hull.plugins.v1.InfoResponse
 	(*Flag)(nil),                // 2: hull.plugins.v1.Flag
@@ -1652,7 +1652,7 @@ var file_plugins_proto_instruction_proto_goTypes = []any{
 	nil,                         // 19: hull.plugins.v1.Config.LabelsEntry
 	nil,                         // 20: hull.plugins.v1.Request.BuildArgsEntry
 }
-var file_plugins_proto_instruction_proto_depIdxs = []int32{
+var file_plugins_sdk_proto_instruction_proto_depIdxs = []int32{
 	2,  // 0: hull.plugins.v1.Instruction.flags:type_name -> hull.plugins.v1.Flag
 	3,  // 1: hull.plugins.v1.Instruction.heredocs:type_name -> hull.plugins.v1.Heredoc
 	19, // 2: hull.plugins.v1.Config.labels:type_name -> hull.plugins.v1.Config.LabelsEntry
@@ -1686,26 +1686,26 @@ var file_plugins_proto_instruction_proto_depIdxs = []int32{
 	0,  // [0:10] is the sub-list for field type_name
 }
 
-func init() { file_plugins_proto_instruction_proto_init() }
-func file_plugins_proto_instruction_proto_init() {
-	if File_plugins_proto_instruction_proto != nil {
+func init() { file_plugins_sdk_proto_instruction_proto_init() }
+func file_plugins_sdk_proto_instruction_proto_init() {
+	if File_plugins_sdk_proto_instruction_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugins_proto_instruction_proto_rawDesc), len(file_plugins_proto_instruction_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugins_sdk_proto_instruction_proto_rawDesc), len(file_plugins_sdk_proto_instruction_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
-		GoTypes:           file_plugins_proto_instruction_proto_goTypes,
-		DependencyIndexes: file_plugins_proto_instruction_proto_depIdxs,
-		MessageInfos:      file_plugins_proto_instruction_proto_msgTypes,
+		GoTypes:           file_plugins_sdk_proto_instruction_proto_goTypes,
+		DependencyIndexes: file_plugins_sdk_proto_instruction_proto_depIdxs,
+		MessageInfos:      file_plugins_sdk_proto_instruction_proto_msgTypes,
 	}.Build()
-	File_plugins_proto_instruction_proto = out.File
-	file_plugins_proto_instruction_proto_goTypes = nil
-	file_plugins_proto_instruction_proto_depIdxs = nil
+	File_plugins_sdk_proto_instruction_proto = out.File
+	file_plugins_sdk_proto_instruction_proto_goTypes = nil
+	file_plugins_sdk_proto_instruction_proto_depIdxs = nil
 }

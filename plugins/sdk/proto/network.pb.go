@@ -9,7 +9,7 @@
 // versions:
 // 	protoc-gen-go v1.36.6
 // 	protoc        v3.21.12
-// source: plugins/proto/network.proto
+// source: plugins/sdk/proto/network.proto
 
 package proto
 
@@ -41,7 +41,7 @@ type PortMapping struct {
 
 func (x *PortMapping) Reset() {
 	*x = PortMapping{}
-	mi := &file_plugins_proto_network_proto_msgTypes[0]
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -53,7 +53,7 @@ func (x *PortMapping) String() string {
 func (*PortMapping) ProtoMessage() {}
 
 func (x *PortMapping) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_network_proto_msgTypes[0]
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -66,7 +66,7 @@ func (x *PortMapping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PortMapping.ProtoReflect.Descriptor instead.
 func (*PortMapping) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_network_proto_rawDescGZIP(), []int{0}
+	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *PortMapping) GetHostIp() string {
@@ -117,7 +117,7 @@ type NetworkSetupRequest struct {
 
 func (x *NetworkSetupRequest) Reset() {
 	*x = NetworkSetupRequest{}
-	mi := &file_plugins_proto_network_proto_msgTypes[1]
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -129,7 +129,7 @@ func (x *NetworkSetupRequest) String() string {
 func (*NetworkSetupRequest) ProtoMessage() {}
 
 func (x *NetworkSetupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_network_proto_msgTypes[1]
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -142,7 +142,7 @@ func (x *NetworkSetupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NetworkSetupRequest.ProtoReflect.Descriptor instead.
 func (*NetworkSetupRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_network_proto_rawDescGZIP(), []int{1}
+	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *NetworkSetupRequest) GetContainerId() string {
@@ -208,7 +208,7 @@ type NetworkSetupResponse struct {
 
 func (x *NetworkSetupResponse) Reset() {
 	*x = NetworkSetupResponse{}
-	mi := &file_plugins_proto_network_proto_msgTypes[2]
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -220,7 +220,7 @@ func (x *NetworkSetupResponse) String() string {
 func (*NetworkSetupResponse) ProtoMessage() {}
 
 func (x *NetworkSetupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_network_proto_msgTypes[2]
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -233,7 +233,7 @@ func (x *NetworkSetupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NetworkSetupResponse.ProtoReflect.Descriptor instead.
 func (*NetworkSetupResponse) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_network_proto_rawDescGZIP(), []int{2}
+	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *NetworkSetupResponse) GetInterface() string {
@@ -287,7 +287,7 @@ type NetworkTeardownRequest struct {
 
 func (x *NetworkTeardownRequest) Reset() {
 	*x = NetworkTeardownRequest{}
-	mi := &file_plugins_proto_network_proto_msgTypes[3]
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -299,7 +299,7 @@ func (x *NetworkTeardownRequest) String() string {
 func (*NetworkTeardownRequest) ProtoMessage() {}
 
 func (x *NetworkTeardownRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_network_proto_msgTypes[3]
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -312,7 +312,7 @@ func (x *NetworkTeardownRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NetworkTeardownRequest.ProtoReflect.Descriptor instead.
 func (*NetworkTeardownRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_network_proto_rawDescGZIP(), []int{3}
+	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *NetworkTeardownRequest) GetContainerId() string {
@@ -330,7 +330,7 @@ type NetworkTeardownResponse struct {
 
 func (x *NetworkTeardownResponse) Reset() {
 	*x = NetworkTeardownResponse{}
-	mi := &file_plugins_proto_network_proto_msgTypes[4]
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -342,7 +342,7 @@ func (x *NetworkTeardownResponse) String() string {
 func (*NetworkTeardownResponse) ProtoMessage() {}
 
 func (x *NetworkTeardownResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_proto_network_proto_msgTypes[4]
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -355,14 +355,14 @@ func (x *NetworkTeardownResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NetworkTeardownResponse.ProtoReflect.Descriptor instead.
 func (*NetworkTeardownResponse) Descriptor() ([]byte, []int) {
-	return file_plugins_proto_network_proto_rawDescGZIP(), []int{4}
+	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{4}
 }
 
-var File_plugins_proto_network_proto protoreflect.FileDescriptor
+var File_plugins_sdk_proto_network_proto protoreflect.FileDescriptor
 
-const file_plugins_proto_network_proto_rawDesc = "" +
+const file_plugins_sdk_proto_network_proto_rawDesc = "" +
 	"\n" +
-	"\x1bplugins/proto/network.proto\x12\x0fhull.plugins.v1\"\x86\x01\n" +
+	"\x1fplugins/sdk/proto/network.proto\x12\x0fhull.plugins.v1\"\x86\x01\n" +
 	"\vPortMapping\x12\x17\n" +
 	"\ahost_ip\x18\x01 \x01(\tR\x06hostIp\x12\x1b\n" +
 	"\thost_port\x18\x02 \x01(\x05R\bhostPort\x12%\n" +
@@ -393,22 +393,22 @@ const file_plugins_proto_network_proto_rawDesc = "" +
 	"\x17NetworkTeardownResponse2\xbe\x01\n" +
 	"\aNetwork\x12T\n" +
 	"\x05Setup\x12$.hull.plugins.v1.NetworkSetupRequest\x1a%.hull.plugins.v1.NetworkSetupResponse\x12]\n" +
-	"\bTeardown\x12'.hull.plugins.v1.NetworkTeardownRequest\x1a(.hull.plugins.v1.NetworkTeardownResponseB,Z*github.com/hull-project/hull/plugins/protob\x06proto3"
+	"\bTeardown\x12'.hull.plugins.v1.NetworkTeardownRequest\x1a(.hull.plugins.v1.NetworkTeardownResponseB0Z.github.com/hull-project/hull/plugins/sdk/protob\x06proto3"
 
 var (
-	file_plugins_proto_network_proto_rawDescOnce sync.Once
-	file_plugins_proto_network_proto_rawDescData []byte
+	file_plugins_sdk_proto_network_proto_rawDescOnce sync.Once
+	file_plugins_sdk_proto_network_proto_rawDescData []byte
 )
 
-func file_plugins_proto_network_proto_rawDescGZIP() []byte {
-	file_plugins_proto_network_proto_rawDescOnce.Do(func() {
-		file_plugins_proto_network_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_plugins_proto_network_proto_rawDesc), len(file_plugins_proto_network_proto_rawDesc)))
+func file_plugins_sdk_proto_network_proto_rawDescGZIP() []byte {
+	file_plugins_sdk_proto_network_proto_rawDescOnce.Do(func() {
+		file_plugins_sdk_proto_network_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_plugins_sdk_proto_network_proto_rawDesc), len(file_plugins_sdk_proto_network_proto_rawDesc)))
 	})
-	return file_plugins_proto_network_proto_rawDescData
+	return file_plugins_sdk_proto_network_proto_rawDescData
 }
 
-var file_plugins_proto_network_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
-var file_plugins_proto_network_proto_goTypes = []any{
+var file_plugins_sdk_proto_network_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_plugins_sdk_proto_network_proto_goTypes = []any{
 	(*PortMapping)(nil),             // 0: hull.plugins.v1.PortMapping
 	(*NetworkSetupRequest)(nil),     // 1: hull.plugins.v1.NetworkSetupRequest
 	(*NetworkSetupResponse)(nil),    // 2: hull.plugins.v1.NetworkSetupResponse
@@ -416,7 +416,7 @@ var file_plugins_proto_network_proto_goTypes = []any{
 	(*NetworkTeardownResponse)(nil), // 4: hull.plugins.v1.NetworkTeardownResponse
 	nil,                             // 5: hull.plugins.v1.NetworkSetupRequest.OptionsEntry
 }
-var file_plugins_proto_network_proto_depIdxs = []int32{
+var file_plugins_sdk_proto_network_proto_depIdxs = []int32{
 	0, // 0: hull.plugins.v1.NetworkSetupRequest.ports:type_name -> hull.plugins.v1.PortMapping
 	5, // 1: hull.plugins.v1.NetworkSetupRequest.options:type_name -> hull.plugins.v1.NetworkSetupRequest.OptionsEntry
 	0, // 2: hull.plugins.v1.NetworkSetupResponse.ports:type_name -> hull.plugins.v1.PortMapping
@@ -431,26 +431,26 @@ var file_plugins_proto_network_proto_depIdxs = []int32{
 	0, // [0:3] is the sub-list for field type_name
 }
 
-func init() { file_plugins_proto_network_proto_init() }
-func file_plugins_proto_network_proto_init() {
-	if File_plugins_proto_network_proto != nil {
+func init() { file_plugins_sdk_proto_network_proto_init() }
+func file_plugins_sdk_proto_network_proto_init() {
+	if File_plugins_sdk_proto_network_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugins_proto_network_proto_rawDesc), len(file_plugins_proto_network_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugins_sdk_proto_network_proto_rawDesc), len(file_plugins_sdk_proto_network_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
-		GoTypes:           file_plugins_proto_network_proto_goTypes,
-		DependencyIndexes: file_plugins_proto_network_proto_depIdxs,
-		MessageInfos:      file_plugins_proto_network_proto_msgTypes,
+		GoTypes:           file_plugins_sdk_proto_network_proto_goTypes,
+		DependencyIndexes: file_plugins_sdk_proto_network_proto_depIdxs,
+		MessageInfos:      file_plugins_sdk_proto_network_proto_msgTypes,
 	}.Build()
-	File_plugins_proto_network_proto = out.File
-	file_plugins_proto_network_proto_goTypes = nil
-	file_plugins_proto_network_proto_depIdxs = nil
+	File_plugins_sdk_proto_network_proto = out.File
+	file_plugins_sdk_proto_network_proto_goTypes = nil
+	file_plugins_sdk_proto_network_proto_depIdxs = nil
 }

@@ -8,7 +8,7 @@
 // versions:
 // - protoc-gen-go-grpc v1.3.0
 // - protoc             v3.21.12
-// source: plugins/proto/instruction.proto
+// source: plugins/sdk/proto/instruction.proto
 
 package proto
 
@@ -185,7 +185,7 @@ var Handler_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
-	Metadata: "plugins/proto/instruction.proto",
+	Metadata: "plugins/sdk/proto/instruction.proto",
 }
 
 const (
@@ -423,5 +423,5 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
-	Metadata: "plugins/proto/instruction.proto",
+	Metadata: "plugins/sdk/proto/instruction.proto",
 }
