@@ -37,7 +37,7 @@ HULL_BIN ?= $(if $(IS_ROOT),$(USER_BIN),$(CURDIR)/bin/hull)
 # with a clean, predictable environment.
 AS_USER := $(if $(IS_ROOT),runuser -u $(HULL_USER) -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=$(HULL_HOME) USER=$(HULL_USER) LOGNAME=$(HULL_USER) LANG=C.UTF-8,env)
 
-.PHONY: all build deps setup demo test unit vet fmt-check fuzz integration bench clean test-plugins bench-build proto debian-image
+.PHONY: all build deps setup demo test unit vet fmt-check fuzz integration bench clean test-plugins bench-build proto proto-python python-plugin debian-image
 
 all: build
 
@@ -160,12 +160,29 @@ test-plugins:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/hull-net-subnet ./examples/network-plugin
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/netplugin ./test/testdata/netplugin
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/tiocsti ./test/testdata/tiocsti
+	$(PYTHON) $(PY_PLUGIN)/build.py $(TEST_PLUGINS)/hull-checksum $(PYTHON)
 	chmod -R a+rX $(TEST_PLUGINS)
 
 ## proto: regenerate plugins/sdk/proto (protoc, protoc-gen-go v1.36.6, protoc-gen-go-grpc v1.3.0)
 proto:
 	protoc --go_out=. --go_opt=paths=source_relative --go-grpc_out=. --go-grpc_opt=paths=source_relative \
 		plugins/sdk/proto/instruction.proto plugins/sdk/proto/network.proto
+
+# The Python example plugin (examples/python-plugin) runs on Debian's
+# python3-grpcio and python3-protobuf; its generated code is committed.
+PYTHON ?= /usr/bin/python3
+PY_PLUGIN := examples/python-plugin
+
+## proto-python: regenerate the Python example's gRPC code (Debian: python3-grpc-tools)
+proto-python:
+	$(PYTHON) -m grpc_tools.protoc -I plugins/sdk/proto -I $(PY_PLUGIN)/proto \
+		--python_out=$(PY_PLUGIN) --grpc_python_out=$(PY_PLUGIN) \
+		plugins/sdk/proto/instruction.proto $(PY_PLUGIN)/proto/goplugin.proto $(PY_PLUGIN)/proto/health.proto
+
+## python-plugin: bin/hull-checksum, the Python example plugin as one executable file (a zipapp)
+python-plugin:
+	@install -d bin
+	$(PYTHON) $(PY_PLUGIN)/build.py bin/hull-checksum $(PYTHON)
 
 ## bench-build: hull build vs podman/buildah/charliecloud on the reference workloads
 bench-build: build $(if $(IS_ROOT),setup)
