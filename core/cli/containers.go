@@ -126,7 +126,7 @@ func portsColumn(ct *container.Container) string {
 		m = ct.NetworkSettings.Ports
 	}
 	var out []string
-	for _, p := range m.Mappings() {
+	for _, p := range m {
 		ip := p.HostIP
 		if ip == "" {
 			ip = "0.0.0.0"

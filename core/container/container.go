@@ -59,9 +59,9 @@ type HostConfig struct {
 	CapDrop        []string          `json:"CapDrop"`
 	SecurityOpt    []string          `json:"SecurityOpt"`
 	Init           bool              `json:"Init"`
-	// PortBindings are the -p and -P publications, by "PORT/PROTO"; a
-	// HostPort of "" or "0" is chosen at start.
-	PortBindings PortMap  `json:"PortBindings,omitempty"`
+	// PortBindings are the -p and -P publications (Docker's PortMap on
+	// disk); a HostPort of 0 is chosen at start.
+	PortBindings Ports    `json:"PortBindings,omitempty"`
 	ExtraHosts   []string `json:"ExtraHosts,omitempty"`
 	DNS          []string `json:"Dns,omitempty"`
 	DNSSearch    []string `json:"DnsSearch,omitempty"`

@@ -3,68 +3,22 @@ package container
 import (
 	"fmt"
 	"net"
-	"sort"
-	"strconv"
 	"strings"
 
-	"github.com/hull-project/hull/plugins/network"
+	"github.com/hull-project/hull/plugins/network/netspec"
 )
-
-// PortBinding is one host side of a published port (Docker's shape).
-type PortBinding struct {
-	HostIP   string `json:"HostIp"`
-	HostPort string `json:"HostPort"`
-}
-
-// PortMap maps "PORT/PROTO" to its host sides.
-type PortMap map[string][]PortBinding
 
 // NetworkSettings is the network a start got, as Docker's inspect shows it.
 type NetworkSettings struct {
-	IPAddress   string  `json:"IPAddress"`
-	IPPrefixLen int     `json:"IPPrefixLen"`
-	Gateway     string  `json:"Gateway"`
-	Ports       PortMap `json:"Ports"`
-}
-
-// Mappings flattens a PortMap into the mappings a network driver gets,
-// sorted by container port.
-func (m PortMap) Mappings() []network.PortMapping {
-	var out []network.PortMapping
-	for key, binds := range m {
-		p, err := network.ParseExposed(key)
-		if err != nil {
-			continue
-		}
-		for _, b := range binds {
-			hp, _ := strconv.Atoi(b.HostPort)
-			out = append(out, network.PortMapping{HostIP: b.HostIP, HostPort: hp, ContainerPort: p.ContainerPort, Protocol: p.Protocol})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].ContainerPort != out[j].ContainerPort {
-			return out[i].ContainerPort < out[j].ContainerPort
-		}
-		return out[i].Protocol < out[j].Protocol
-	})
-	return out
-}
-
-// PortMapOf is the PortMap of mappings.
-func PortMapOf(ports []network.PortMapping) PortMap {
-	if len(ports) == 0 {
-		return nil
-	}
-	m := PortMap{}
-	for _, p := range ports {
-		m[p.Key()] = append(m[p.Key()], PortBinding{HostIP: p.HostIP, HostPort: strconv.Itoa(p.HostPort)})
-	}
-	return m
+	IPAddress   string `json:"IPAddress"`
+	IPPrefixLen int    `json:"IPPrefixLen"`
+	Gateway     string `json:"Gateway"`
+	Ports       Ports  `json:"Ports"`
 }
 
 // SetNetwork records what a start's network looks like.
-func (c *Container) SetNetwork(res network.Result) {
-	ns := NetworkSettings{Gateway: res.Gateway, Ports: PortMapOf(res.Ports)}
+func (c *Container) SetNetwork(res netspec.Result) {
+	ns := NetworkSettings{Gateway: res.Gateway, Ports: NewPorts(res.Ports)}
 	if ip, ipnet, err := net.ParseCIDR(res.Address); err == nil {
 		ns.IPAddress = ip.String()
 		ns.IPPrefixLen, _ = ipnet.Mask.Size()
@@ -75,9 +29,9 @@ func (c *Container) SetNetwork(res network.Result) {
 // setPorts checks -p, -P, --add-host, --dns and --dns-search and records
 // them. -P publishes every port the image EXPOSEs on a free host port.
 func (c *Container) setPorts(o Options, exposed map[string]struct{}) error {
-	var ports []network.PortMapping
+	var ports []netspec.PortMapping
 	for _, s := range o.Publish {
-		p, err := network.ParsePublish(s)
+		p, err := ParsePublish(s)
 		if err != nil {
 			return err
 		}
@@ -85,7 +39,7 @@ func (c *Container) setPorts(o Options, exposed map[string]struct{}) error {
 	}
 	if o.PublishAll {
 		for key := range exposed {
-			p, err := network.ParseExposed(key)
+			p, err := ParseExposed(key)
 			if err != nil {
 				return err
 			}
@@ -95,7 +49,7 @@ func (c *Container) setPorts(o Options, exposed map[string]struct{}) error {
 	if len(ports) > 0 && (c.HostConfig.NetworkMode == NetworkNone || c.HostConfig.NetworkMode == NetworkHost) {
 		return fmt.Errorf("published ports need a user-mode network, not --network %s", c.HostConfig.NetworkMode)
 	}
-	c.HostConfig.PortBindings = PortMapOf(ports)
+	c.HostConfig.PortBindings = NewPorts(ports)
 	for _, h := range o.AddHosts {
 		if _, _, err := ParseAddHost(h); err != nil {
 			return err

@@ -7,7 +7,7 @@ import (
 
 	"github.com/moby/sys/capability"
 
-	"github.com/hull-project/hull/plugins/network"
+	"github.com/hull-project/hull/plugins/network/netspec"
 )
 
 // knownCaps are every capability name this build knows, "CAP_CHOWN" …
@@ -133,15 +133,15 @@ func (s Security) MaskedPaths(masked, readonly []string) ([]string, []string) {
 // Network modes with a meaning of their own here; any other mode is a
 // network plugin (see plugins/network), NetworkBridge the default.
 const (
-	NetworkNone   = network.None
-	NetworkHost   = network.Host
-	NetworkBridge = network.Bridge
+	NetworkNone   = netspec.None
+	NetworkHost   = netspec.Host
+	NetworkBridge = netspec.Bridge
 )
 
 // ParseNetwork checks --network and returns it normalised; empty means
 // the default user-mode network, "bridge".
 func ParseNetwork(mode string) (string, error) {
-	m, err := network.ParseMode(mode)
+	m, err := netspec.ParseMode(mode)
 	if err != nil {
 		return "", err
 	}

@@ -4,25 +4,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"path/filepath"
-	"sort"
 	"strings"
+
+	"github.com/hull-project/hull/plugins/network/netspec"
 )
 
-// Built-in driver names. Bridge is an alias of the default user-mode
-// driver, Default.
-const (
-	None        = "none"
-	Host        = "host"
-	Bridge      = "bridge"
-	Slirp4netns = "slirp4netns"
-	Pasta       = "pasta"
-	// Default is the driver `bridge` means: slirp4netns starts in 5 ms and
-	// configures the namespace by itself; pasta takes longer (it daemonizes)
-	// and is slower on loopback-published ports (see bench/net.sh).
-	Default = Slirp4netns
+// The contract's plain data is netspec's; these names keep the drivers'
+// callers reading network.Mode, network.Result and network.PortMapping.
+type (
+	Mode        = netspec.Mode
+	PortMapping = netspec.PortMapping
+	Result      = netspec.Result
 )
+
+// Built-in driver names (netspec's).
+const (
+	None        = netspec.None
+	Host        = netspec.Host
+	Bridge      = netspec.Bridge
+	Slirp4netns = netspec.Slirp4netns
+	Pasta       = netspec.Pasta
+	Default     = netspec.Default
+)
+
+// ParseMode is netspec.ParseMode, the one --network parser.
+func ParseMode(s string) (Mode, error) { return netspec.ParseMode(s) }
 
 // ErrUnavailable means the driver's program is missing; the error names it.
 var ErrUnavailable = errors.New("network driver unavailable")
@@ -46,112 +52,6 @@ type Request struct {
 	StateDir string
 	Ports    []PortMapping
 	Options  map[string]string
-}
-
-// Result is what the container's network looks like.
-type Result struct {
-	Interface string   // "tap0"
-	Address   string   // CIDR, "10.0.2.100/24"
-	Gateway   string   // "10.0.2.2"
-	DNS       []string // name servers for /etc/resolv.conf
-	MTU       int
-	// Ports are the publications in effect, host ports filled in.
-	Ports []PortMapping
-}
-
-// IP is the container's address without its prefix length, or "".
-func (r Result) IP() string {
-	ip, _, err := net.ParseCIDR(r.Address)
-	if err != nil {
-		return ""
-	}
-	return ip.String()
-}
-
-// Validate refuses a Result that cannot be written into /etc files as it
-// is: a plugin is not trusted to send well-formed text.
-func (r Result) Validate() error {
-	if r.Address != "" {
-		if _, _, err := net.ParseCIDR(r.Address); err != nil {
-			return fmt.Errorf("address %q: %w", r.Address, err)
-		}
-	}
-	for _, s := range append([]string{r.Gateway}, r.DNS...) {
-		if s != "" && net.ParseIP(s) == nil {
-			return fmt.Errorf("invalid IP address %q", s)
-		}
-	}
-	if r.MTU < 0 || r.MTU > 65536 {
-		return fmt.Errorf("invalid MTU %d", r.MTU)
-	}
-	if strings.ContainsAny(r.Interface, " \t\n/") || len(r.Interface) > 15 {
-		return fmt.Errorf("invalid interface name %q", r.Interface)
-	}
-	return nil
-}
-
-// Mode is a parsed --network value: NAME[:KEY=VALUE[,KEY=VALUE...]], as
-// Podman spells driver options ("bridge:allow_host_loopback=true").
-type Mode struct {
-	Name    string
-	Options map[string]string
-}
-
-// ParseMode parses --network; "" is Bridge.
-func ParseMode(s string) (Mode, error) {
-	name, opts, _ := strings.Cut(s, ":")
-	if name == "" || name == "default" {
-		name = Bridge
-	}
-	if name != filepath.Base(name) || strings.HasPrefix(name, ".") {
-		return Mode{}, fmt.Errorf("invalid network name %q", name)
-	}
-	m := Mode{Name: name, Options: map[string]string{}}
-	if opts == "" {
-		return m, nil
-	}
-	if name == None || name == Host {
-		return Mode{}, fmt.Errorf("network %s takes no options", name)
-	}
-	for _, kv := range strings.Split(opts, ",") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return Mode{}, fmt.Errorf("invalid network option %q in %q: want KEY=VALUE", kv, s)
-		}
-		m.Options[k] = v
-	}
-	return m, nil
-}
-
-// Driver names the driver that runs this mode: Bridge becomes Default.
-func (m Mode) Driver() string {
-	if m.Name == Bridge {
-		return Default
-	}
-	return m.Name
-}
-
-// UserMode reports whether the mode is one of the built-in user-mode
-// networks.
-func (m Mode) UserMode() bool {
-	d := m.Driver()
-	return d == Slirp4netns || d == Pasta
-}
-
-// String is the mode as --network spells it.
-func (m Mode) String() string {
-	if len(m.Options) == 0 {
-		return m.Name
-	}
-	keys := make([]string, 0, len(m.Options))
-	for k := range m.Options {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for i, k := range keys {
-		keys[i] = k + "=" + m.Options[k]
-	}
-	return m.Name + ":" + strings.Join(keys, ",")
 }
 
 // boolOption reads a true/false option, refusing anything else.

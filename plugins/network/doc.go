@@ -3,10 +3,12 @@
 // a network to a container's network namespace once the namespace exists
 // and before the container's command starts; Teardown releases it.
 //
-// Built-in drivers, served by hull itself, in-process (no plugin process):
+// Two modes need no driver at all (Open returns no Attachment):
 //   - none: the new network namespace keeps only its loopback (the
-//     isolation child brings lo up); Setup does nothing.
+//     isolation child brings lo up).
 //   - host: the container shares the user's network namespace.
+//
+// Built-in drivers, served by hull itself, in-process (no plugin process):
 //   - slirp4netns (also "bridge", Docker's name for the default): a
 //     user-mode TCP/IP stack. Setup starts slirp4netns with --configure, so
 //     tap0 gets 10.0.2.100/24, gateway 10.0.2.2 and DNS 10.0.2.3 without
@@ -37,6 +39,7 @@
 // (Result.Validate, and the ports it reports) before it is recorded or
 // written to the container's /etc files.
 //
-// Not here: the -p flag parser is PortMapping's (ParsePublish); /etc files
+// Not here: the plain data (Mode, PortMapping, Result) is package netspec;
+// the -p and EXPOSE parsers are core/container's; /etc files
 // and the wiring into `hull run` and builds are core's.
 package network

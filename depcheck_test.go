@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// The layers (docs/internals.md) and the arrows allowed between them:
+//
+//	main.go -> everything (the only composition root)
+//	core/cli -> core (and the record types it prints)
+//	core -> core/*, builders, plugins, isolation
+//	builders -> builders/*, plugins, isolation, and of core only the leaves
+//	plugins -> plugins/* (never core, never builders)
+//	isolation -> isolation/* (nothing else of hull)
+//
+// TestImportArrows holds every package of the module (and of the plugin
+// SDK's own module) to the rules below, by its direct imports; a rule
+// that holds for every package holds for the import graph. A new wrong
+// arrow fails the test. Arrows that are wrong today and being removed
+// are in knownWrongArrows, each with the issue that removes it; an entry
+// that no longer matches anything fails too, so the list only shrinks.
+
+const module = "github.com/hull-project/hull"
+
+// importRule forbids packages under From (a path relative to the module,
+// "" for all of it) to import project packages under any of Not, except
+// those under Except. Packages under ExemptFrom ("" is main alone) are
+// not held to it.
+type importRule struct {
+	From       string
+	Not        []string
+	Except     []string
+	ExemptFrom []string
+	Why        string
+}
+
+// coreLeaves are the core packages the build engine may import: they
+// import nothing of hull themselves (TestCoreLeavesAreLeaves).
+var coreLeaves = []string{"core/layer"}
+
+var importRules = []importRule{
+	{From: "", Not: []string{"core/cli"}, ExemptFrom: []string{"", "core/cli"},
+		Why: "nothing imports the CLI but main"},
+	{From: "isolation", Not: []string{""}, Except: []string{"isolation"},
+		Why: "isolation is the mechanism: it imports nothing of hull but its own subpackages"},
+	{From: "plugins", Not: []string{"core", "builders"},
+		Why: "plugins import nothing of core or builders"},
+	{From: "plugins/sdk", Not: []string{""}, Except: []string{"plugins/sdk"},
+		Why: "the SDK is what plugin authors import: nothing of hull but itself"},
+	{From: "builders", Not: []string{"core"}, Except: coreLeaves,
+		Why: "the build engine reaches images, layers and containers through its own interfaces; of core only the leaves"},
+	{From: "core/container", Not: []string{"core/cli", "builders", "plugins"}, Except: []string{"plugins/network/netspec"},
+		Why: "the container record holds plain data: no plugin machinery"},
+}
+
+// knownWrongArrows are arrows that break a rule today; each names the
+// issue whose work removes it. Add nothing here for new code.
+var knownWrongArrows = map[string]string{
+	// issue 14 (launch, the build engine's Env): builders gets images,
+	// layers and containers through interfaces it owns.
+	"builders -> core/container": "issue 14",
+	"builders -> core/image":     "issue 14",
+}
+
+// forbiddenLinks are modules a package must not link at all, even
+// through another package.
+var forbiddenLinks = map[string][]string{
+	"core/container": {"github.com/hashicorp/go-plugin", "google.golang.org/grpc"},
+}
+
+type listedPackage struct {
+	ImportPath string
+	Imports    []string
+	Deps       []string
+	Error      *struct{ Err string }
+}
+
+// modulePackages lists the packages of the module in dir with go list.
+func modulePackages(t *testing.T, dir string) []listedPackage {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-e", "-json=ImportPath,Imports,Deps,Error", "./...")
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list in %s: %v: %s", dir, err, stderr.String())
+	}
+	var pkgs []listedPackage
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p listedPackage
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("go list in %s: decode: %v", dir, err)
+		}
+		if p.Error != nil {
+			t.Errorf("go list %s: %s", p.ImportPath, p.Error.Err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+// projectPackages are the packages of hull's module and, when it is a
+// module of its own, of the plugin SDK.
+func projectPackages(t *testing.T) []listedPackage {
+	pkgs := modulePackages(t, ".")
+	if _, err := os.Stat("plugins/sdk/go.mod"); err == nil {
+		pkgs = append(pkgs, modulePackages(t, "plugins/sdk")...)
+	}
+	if len(pkgs) < 10 {
+		t.Fatalf("go list found %d packages; run the test from the module root", len(pkgs))
+	}
+	return pkgs
+}
+
+// rel is a project import path relative to the module ("" for the root),
+// or false for anything else.
+func rel(path string) (string, bool) {
+	if path == module {
+		return "", true
+	}
+	r, ok := strings.CutPrefix(path, module+"/")
+	return r, ok
+}
+
+// under reports whether p is dir or inside it; "" holds everything.
+func under(p, dir string) bool {
+	return dir == "" || p == dir || strings.HasPrefix(p, dir+"/")
+}
+
+func underAny(p string, dirs []string) bool {
+	for _, d := range dirs {
+		if under(p, d) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r importRule) breaks(from, to string) bool {
+	return under(from, r.From) && !r.exempt(from) && underAny(to, r.Not) && !underAny(to, r.Except)
+}
+
+func (r importRule) exempt(from string) bool {
+	for _, e := range r.ExemptFrom {
+		if from == e || (e != "" && under(from, e)) {
+			return true
+		}
+	}
+	return false
+}
+
+// wrongArrows are the arrows of pkgs that break a rule, "FROM -> TO"
+// mapped to the rule's reason.
+func wrongArrows(pkgs []listedPackage, rules []importRule) map[string]string {
+	wrong := map[string]string{}
+	for _, p := range pkgs {
+		from, ok := rel(p.ImportPath)
+		if !ok {
+			continue
+		}
+		for _, imp := range p.Imports {
+			to, ok := rel(imp)
+			if !ok {
+				continue
+			}
+			for _, r := range rules {
+				if r.breaks(from, to) {
+					wrong[display(from)+" -> "+display(to)] = r.Why
+				}
+			}
+		}
+	}
+	return wrong
+}
+
+func display(p string) string {
+	if p == "" {
+		return "main"
+	}
+	return p
+}
+
+func TestImportArrows(t *testing.T) {
+	wrong := wrongArrows(projectPackages(t), importRules)
+	var arrows []string
+	for a := range wrong {
+		arrows = append(arrows, a)
+	}
+	sort.Strings(arrows)
+	for _, a := range arrows {
+		if _, known := knownWrongArrows[a]; !known {
+			t.Errorf("%s: %s", a, wrong[a])
+		}
+	}
+	for a, issue := range knownWrongArrows {
+		if _, ok := wrong[a]; !ok {
+			t.Errorf("%s is gone (%s): remove it from knownWrongArrows", a, issue)
+		}
+	}
+}
+
+func TestForbiddenLinks(t *testing.T) {
+	for _, p := range projectPackages(t) {
+		from, _ := rel(p.ImportPath)
+		for _, mod := range forbiddenLinks[from] {
+			for _, dep := range p.Deps {
+				if dep == mod || strings.HasPrefix(dep, mod+"/") {
+					t.Errorf("%s links %s: it must not link %s", from, dep, mod)
+				}
+			}
+		}
+	}
+}
+
+// A declared leaf of core imports nothing of hull, or the build engine
+// would reach the rest of core through it.
+func TestCoreLeavesAreLeaves(t *testing.T) {
+	leaves := map[string]bool{}
+	for _, l := range coreLeaves {
+		leaves[l] = true
+	}
+	found := 0
+	for _, p := range projectPackages(t) {
+		from, _ := rel(p.ImportPath)
+		if !leaves[from] {
+			continue
+		}
+		found++
+		for _, imp := range p.Imports {
+			if to, ok := rel(imp); ok {
+				t.Errorf("%s is a declared leaf but imports %s", from, to)
+			}
+		}
+	}
+	if found != len(leaves) {
+		t.Errorf("found %d of the declared leaves %v", found, coreLeaves)
+	}
+}
+
+// The rules catch what they are meant to catch.
+func TestImportRulesCatch(t *testing.T) {
+	pkgs := []listedPackage{
+		{ImportPath: module + "/isolation/child", Imports: []string{module + "/isolation", module + "/core/container", "os"}},
+		{ImportPath: module + "/plugins/network", Imports: []string{module + "/plugins/network/netspec", module + "/builders"}},
+		{ImportPath: module + "/builders/copier", Imports: []string{module + "/core/layer", module + "/core/image"}},
+		{ImportPath: module + "/core", Imports: []string{module + "/core/cli", module + "/builders"}},
+		{ImportPath: module, Imports: []string{module + "/core/cli"}},
+		{ImportPath: module + "/core/container", Imports: []string{module + "/plugins/network", module + "/plugins/network/netspec"}},
+	}
+	got := wrongArrows(pkgs, importRules)
+	want := []string{
+		"builders/copier -> core/image", "core -> core/cli", "core/container -> plugins/network",
+		"isolation/child -> core/container", "plugins/network -> builders",
+	}
+	var keys []string
+	for k := range got {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if strings.Join(keys, "; ") != strings.Join(want, "; ") {
+		t.Errorf("wrong arrows:\n %s\nwant\n %s", strings.Join(keys, "\n "), strings.Join(want, "\n "))
+	}
+}
