@@ -37,7 +37,7 @@ HULL_BIN ?= $(if $(IS_ROOT),$(USER_BIN),$(CURDIR)/bin/hull)
 # with a clean, predictable environment.
 AS_USER := $(if $(IS_ROOT),runuser -u $(HULL_USER) -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=$(HULL_HOME) USER=$(HULL_USER) LOGNAME=$(HULL_USER) LANG=C.UTF-8,env)
 
-.PHONY: all build deps setup demo test unit vet fmt-check fuzz integration bench clean test-plugins bench-build proto proto-python python-plugin debian-image
+.PHONY: all build deps setup demo test unit vet fmt-check tidy-check fuzz integration bench clean test-plugins bench-build proto proto-python python-plugin debian-image
 
 all: build
 
@@ -102,7 +102,7 @@ demo: deps build setup
 	$(AS_USER) $(HULL_BIN) run --rm busybox echo hello from hull
 
 ## test: unit tests, vet, gofmt, fuzzing, then the rootless integration tests
-test: unit vet fmt-check fuzz integration
+test: unit vet fmt-check tidy-check fuzz integration
 
 # plugins/sdk is a module of its own (the plugin SDK): its tests and vet run
 # in its directory.
@@ -118,6 +118,12 @@ fmt-check:
 	@bad=$$( { git ls-files -co --exclude-standard -z -- '*.go' 2>/dev/null || \
 		find . -name '*.go' -printf '%P\0'; } | grep -zvE '(^|/)([._][^/]*|testdata)/' | xargs -0 -r gofmt -l); \
 	if [ -n "$$bad" ]; then echo "gofmt needed on:"; echo "$$bad"; exit 1; fi; echo "gofmt: ok"
+
+## tidy-check: `go mod tidy` would change nothing, in hull's module and in the SDK's (it prints the change it would make)
+tidy-check:
+	$(GO) mod tidy -diff
+	cd plugins/sdk && $(GO) mod tidy -diff
+	@echo "go mod tidy: ok"
 
 # Every `func FuzzX(` in a _test.go file gets a short run of its own, run in
 # the package's directory (so a package of plugins/sdk runs in its module).
