@@ -29,7 +29,7 @@ func serveConfig(h Handler) *plugin.ServeConfig {
 		},
 		Plugins:    plugin.PluginSet{PluginKind: &grpcPlugin{impl: h}},
 		GRPCServer: newServer,
-		// JSON on the real stderr: the core parses the level of each line.
+		// JSON on the real stderr: hull shows each line's level and message.
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name:       "plugin",
 			Level:      hclog.Info,
@@ -44,7 +44,8 @@ func serveConfig(h Handler) *plugin.ServeConfig {
 const MaxMessage = 64 << 20
 
 func newServer(opts []grpc.ServerOption) *grpc.Server {
-	return grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(MaxMessage), grpc.MaxSendMsgSize(MaxMessage))...)
+	return grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(MaxMessage), grpc.MaxSendMsgSize(MaxMessage),
+		grpc.ChainUnaryInterceptor(unaryInterceptor))...)
 }
 
 // grpcPlugin is the plugin side of go-plugin's GRPCPlugin; the core side

@@ -3,7 +3,6 @@ package sdk
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"sync"
 
 	"github.com/hashicorp/go-plugin"
@@ -33,7 +32,6 @@ func (s *handlerServer) Info(context.Context, *proto.Empty) (*proto.InfoResponse
 }
 
 func (s *handlerServer) CacheInputs(ctx context.Context, req *proto.Request) (resp *proto.CacheInputsResponse, err error) {
-	defer recoverError(&err)
 	c, err := s.impl.CacheInputs(ctx, requestFromProto(req))
 	if err != nil {
 		return nil, err
@@ -42,7 +40,6 @@ func (s *handlerServer) CacheInputs(ctx context.Context, req *proto.Request) (re
 }
 
 func (s *handlerServer) Execute(ctx context.Context, req *proto.ExecuteRequest) (resp *proto.Response, err error) {
-	defer recoverError(&err)
 	host := &hostClient{call: req.CallId, dial: func() (proto.HostClient, error) { return s.host(req.HostBrokerId) }}
 	r, err := s.impl.Execute(ctx, requestFromProto(req.Request), host)
 	if err != nil {
@@ -66,14 +63,6 @@ func (s *handlerServer) host(id uint32) (proto.HostClient, error) {
 	}
 	s.hosts[id] = c
 	return proto.NewHostClient(c), nil
-}
-
-// recoverError turns a panic in a handler into an error for that call, so
-// one bad instruction does not take the whole plugin down mid-build.
-func recoverError(err *error) {
-	if r := recover(); r != nil {
-		*err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-	}
 }
 
 // hostClient is the Host a handler sees: each call goes back to the core,
