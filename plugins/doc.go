@@ -16,7 +16,7 @@
 //     and never writes to stdout again. Anything else first on stdout is
 //     reported as ErrStdout.
 //   - gRPC on that unix socket (in a 0700 temporary directory, hence no
-//     mTLS): the Handler service of plugins/proto/instruction.proto.
+//     mTLS): the Handler service of plugins/sdk/proto/instruction.proto.
 //   - For Host callbacks the core accepts one go-plugin broker connection per
 //     plugin process and passes its id in every ExecuteRequest with a fresh
 //     call id; the plugin tags each Host call with that call id and the core

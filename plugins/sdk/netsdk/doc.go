@@ -5,7 +5,7 @@
 // A network plugin is an executable at DIR/network/NAME in a plugin
 // directory, selected by `hull run --network NAME[:KEY=VALUE,...]`. hull
 // launches it with go-plugin over gRPC (the Network service of
-// plugins/proto/network.proto) when a container starts, calls Setup once
+// plugins/sdk/proto/network.proto) when a container starts, calls Setup once
 // the container's user and network namespaces exist and before its command
 // runs, Teardown when the container has ended (also after a failed start),
 // and then kills the plugin. One plugin process serves one container start;
