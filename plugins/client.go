@@ -9,12 +9,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -54,9 +54,13 @@ type Options struct {
 	SHA256 string
 	// Deadlines; zero means the Default* value.
 	StartTimeout, CallTimeout, ExecuteTimeout time.Duration
-	// Log receives go-plugin's and the plugin's log lines (default
-	// os.Stderr): warnings and errors, everything with Debug.
-	Log   io.Writer
+	// Log receives the plugin's stderr live, each line prefixed with
+	// "plugin NAME: ", when Debug is set (default os.Stderr). go-plugin's
+	// own messages go to hull's logger (slog) at debug level.
+	Log io.Writer
+	// Debug shows the plugin's stderr live on Log; withDefaults sets it
+	// when ShowStderr (HULL_PLUGIN_LOG=debug, hull --debug). Without it
+	// the stderr is kept quiet, and its end quoted in crash errors.
 	Debug bool
 }
 
@@ -69,7 +73,10 @@ type Client struct {
 	gp      *plugin.Client
 	handler *handlerClient
 	info    sdk.Info
-	stderr  *tail
+	stderr  *Stderr
+	// One line splitter per source: go-plugin's reader of the process's
+	// stderr, and its stdio stream (what an old SDK's os.Stderr became).
+	errOut, syncOut *LineWriter
 
 	killOnce sync.Once
 }
@@ -80,7 +87,13 @@ var _ sdk.Handler = (*Client)(nil)
 // On error no process is left running.
 func Start(opts Options) (*Client, error) {
 	opts = withDefaults(opts)
-	c := &Client{name: opts.Name, opts: opts, stderr: newTail(4096)}
+	c := &Client{name: opts.Name, opts: opts}
+	var live io.Writer
+	if opts.Debug {
+		live = opts.Log
+	}
+	c.stderr = NewStderr(shortName(opts), live)
+	c.errOut, c.syncOut = c.stderr.Writer(), c.stderr.Writer()
 	if err := c.start(); err != nil {
 		c.Kill()
 		return nil, &Error{Plugin: c.name, Op: "start", Err: err}
@@ -123,7 +136,19 @@ func withDefaults(o Options) Options {
 	if o.Log == nil {
 		o.Log = os.Stderr
 	}
+	if !o.Debug {
+		o.Debug = ShowStderr()
+	}
 	return o
+}
+
+// shortName names the plugin in live log lines: "builtin run", or the
+// executable's file name.
+func shortName(o Options) string {
+	if o.Name != o.Path {
+		return o.Name
+	}
+	return filepath.Base(o.Path)
 }
 
 func (c *Client) start() error {
@@ -154,21 +179,16 @@ func (c *Client) start() error {
 }
 
 func (c *Client) clientConfig() (*plugin.ClientConfig, error) {
-	level := hclog.Warn
-	if c.opts.Debug {
-		level = hclog.Debug
-	}
-	logger := hclog.New(&hclog.LoggerOptions{Name: "plugin", Output: c.opts.Log, Level: level, Exclude: ownedByErrors})
 	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  Handshake(),
 		Plugins:          plugin.PluginSet{sdk.PluginKind: &grpcPlugin{}},
 		Cmd:              c.cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		StartTimeout:     c.opts.StartTimeout,
-		Stderr:           c.stderr,
-		SyncStdout:       c.stderr,
-		SyncStderr:       c.stderr,
-		Logger:           logger,
+		Stderr:           c.errOut,
+		SyncStdout:       c.syncOut,
+		SyncStderr:       c.syncOut,
+		Logger:           GoPluginLogger(c.cmd.Path),
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(sdk.MaxMessage), grpc.MaxCallSendMsgSize(sdk.MaxMessage))},
 	}
@@ -180,12 +200,6 @@ func (c *Client) clientConfig() (*plugin.ClientConfig, error) {
 		cfg.SecureConfig = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
 	}
 	return cfg, nil
-}
-
-// ownedByErrors drops go-plugin's lines about exits and kills: the error
-// this package returns already says it, with the plugin's stderr.
-func ownedByErrors(_ hclog.Level, msg string, _ ...interface{}) bool {
-	return msg == "plugin failed to exit gracefully" || msg == "plugin process exited"
 }
 
 // checkExecutable gives a clear error before go-plugin's exec error.
@@ -227,11 +241,11 @@ func firstLine(s string) string {
 	return strings.TrimSpace(s)
 }
 
+// stderrNote quotes the end of the plugin's stderr. Call it after kill:
+// go-plugin's reader has then drained the pipe, so nothing is missing.
 func (c *Client) stderrNote() string {
-	if s := strings.TrimSpace(c.stderr.String()); s != "" {
-		return "; stderr: " + s
-	}
-	return ""
+	c.syncOut.Flush()
+	return c.stderr.note()
 }
 
 func checkInfo(i sdk.Info) error {
@@ -283,7 +297,9 @@ func where(i sdk.Instruction) string {
 }
 
 // callError classifies a failed call. A hung or crashed plugin is killed;
-// an error the handler returned keeps it running.
+// an error the handler returned keeps it running. The crash and hang errors
+// quote the end of the plugin's stderr, read to its end first: kill returns
+// only once go-plugin's reader has drained the pipe.
 func (c *Client) callError(parent, cctx context.Context, op, at string, err error) error {
 	e := &Error{Where: at, Plugin: c.name, Op: op}
 	st := status.Convert(err)
@@ -297,7 +313,10 @@ func (c *Client) callError(parent, cctx context.Context, op, at string, err erro
 		// What a handler's own error arrives as.
 		e.Err = errors.New(st.Message())
 		e.Handler = true
-	case st.Code() == codes.Unavailable || c.waitExited(200*time.Millisecond):
+	case st.Code() == codes.Unavailable || c.waitExited(exitGrace):
+		// The connection went: the process is dying, or dead. Let it
+		// finish exiting so that its status is its own, not our SIGKILL.
+		c.waitExited(exitGrace)
 		c.kill(true)
 		e.Err = fmt.Errorf("%w (%s)%s", ErrCrashed, c.exitState(), c.stderrNote())
 	default:
@@ -306,15 +325,22 @@ func (c *Client) callError(parent, cctx context.Context, op, at string, err erro
 	return e
 }
 
-// waitExited reports whether the process exits within d: a call that
-// failed because the process died may return before the exit is seen.
+// exitGrace is how long a call that failed for another reason than the
+// handler's own error waits for the process to be seen exiting: a call that
+// failed because the process died may return before its exit is reaped,
+// and a loaded machine may take a while.
+const exitGrace = 2 * time.Second
+
+// waitExited reports whether the process exits within d.
 func (c *Client) waitExited(d time.Duration) bool {
-	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+	for end := time.Now().Add(d); ; time.Sleep(5 * time.Millisecond) {
 		if c.gp.Exited() {
 			return true
 		}
+		if !time.Now().Before(end) {
+			return false
+		}
 	}
-	return false
 }
 
 func (c *Client) exitState() string {
@@ -360,29 +386,4 @@ func (c *Client) Pid() int {
 		return 0
 	}
 	return c.cmd.Process.Pid
-}
-
-// tail keeps the last bytes written to it, for error messages.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func newTail(max int) *tail { return &tail{max: max} }
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if over := len(t.buf) - t.max; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.buf)
 }
