@@ -48,6 +48,10 @@ type Handler struct {
 	// keys: a changed plugin must not replay results of the old one even
 	// when it declares the same version ("" for built-ins, which are hull).
 	SHA256 string
+	// NoCache: never reuse a cached result of this plugin's steps (the
+	// plugin development mode, HULL_PLUGIN_DEV=1). The steps after one
+	// are keyed on what it produced, so they rerun when that changed.
+	NoCache bool
 }
 
 // Env is what the engine needs from the rest of hull.

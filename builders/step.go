@@ -38,7 +38,8 @@ func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerf
 	if err != nil {
 		return err
 	}
-	if !b.opts.NoCache && !in.NoCache {
+	fresh := in.NoCache || h.NoCache
+	if !b.opts.NoCache && !fresh {
 		if rec, ok := b.cache.get(key); ok {
 			if dir, ok := b.layerUsable(rec); ok {
 				st.apply(key, rec, dir)
@@ -56,6 +57,7 @@ func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerf
 	if err != nil {
 		return err
 	}
+	resp.Config = resultConfig(st.config, resp.Config)
 	if wd := resp.Config.WorkingDir; wd != "" && wd != st.config.WorkingDir {
 		if err := b.mkdir(ctx, st, ws, wd); err != nil {
 			return fmt.Errorf("create WORKDIR %s: %w", wd, err)
@@ -71,8 +73,16 @@ func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerf
 		// cached (replaying it could hand another context's result to
 		// this one), and the steps after it are keyed on what it made.
 		key = resultKey(key, rec)
-	} else if err := b.cache.put(key, rec); err != nil {
-		b.out.line("WARNING: build cache: %v", err)
+	} else {
+		if err := b.cache.put(key, rec); err != nil {
+			b.out.line("WARNING: build cache: %v", err)
+		}
+		if fresh {
+			// A step that is never replayed: the steps after it are
+			// keyed on its result, not on its (unchanged) inputs, or they
+			// would replay what they did on an older result.
+			key = resultKey(key, rec)
+		}
 	}
 	st.apply(key, rec, dir)
 	b.out.done(n, time.Since(start))

@@ -73,7 +73,8 @@ func (p *pluginSet) handler(keyword string) (builders.Handler, bool, error) {
 		}
 		p.live[id] = c
 	}
-	return builders.Handler{Handler: c, Plugin: e.Info.Name, Version: e.Info.Version, SHA256: e.SHA256}, true, nil
+	return builders.Handler{Handler: c, Plugin: e.Info.Name, Version: e.Info.Version, SHA256: e.SHA256,
+		NoCache: e.Builtin == "" && plugins.DevMode()}, true, nil
 }
 
 func (p *pluginSet) close() {
