@@ -42,6 +42,9 @@ func (template) CacheInputs(context.Context, sdk.Request) (sdk.CacheInputs, erro
 
 func (template) Execute(ctx context.Context, req sdk.Request, host sdk.Host) (sdk.Response, error) {
 	in := req.Instruction
+	if in.Keyword != "TEMPLATE" {
+		return sdk.Response{}, fmt.Errorf("this plugin handles TEMPLATE, not %s", in.Keyword)
+	}
 	if !in.JSON && len(in.Args) == 1 {
 		// Shell form arrives as one raw string: split it into words.
 		in.Args = strings.Fields(in.Args[0])

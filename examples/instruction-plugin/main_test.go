@@ -102,3 +102,31 @@ func TestConformance(t *testing.T) {
 		func() sdk.Host { return &fakeHost{files: map[string]string{"/t": "a=$A"}} },
 		plugintest.Case{Name: "expand", Request: req})
 }
+
+// TestExecutableConformance runs the built plugin through the suite every
+// plugin executable passes, whatever its language (the Python example
+// passes the same one).
+func TestExecutableConformance(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "hull-template")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	newHost := func() sdk.Host { return &fakeHost{files: map[string]string{"/app/t": "a=$A b=${B}"}} }
+	req := sdk.Request{Instruction: sdk.Instruction{Keyword: "TEMPLATE", Args: []string{"t /o"}, File: "Dockerfile", Line: 2},
+		Config: sdk.Config{WorkingDir: "/app", Env: []string{"B=2"}}, BuildArgs: map[string]string{"A": "1"}}
+	bad := req
+	bad.Instruction.Flags = []sdk.Flag{{Name: "mode", Value: "999"}}
+	missing := req
+	missing.Instruction.Args = []string{"/nope /o"}
+	plugintest.RunExecutable(t, bin, newHost,
+		plugintest.ExecCase{Name: "expand", Request: req, Check: func(t *testing.T, _ sdk.Response, h sdk.Host) {
+			if got := h.(*fakeHost).files["/o"]; got != "a=1 b=2" {
+				t.Errorf("/o = %q", got)
+			}
+		}},
+		plugintest.ExecCase{Name: "bad mode", Request: bad, WantErr: "TEMPLATE --mode=999: want octal permissions"},
+		plugintest.ExecCase{Name: "missing source", Request: missing, WantErr: "TEMPLATE read /nope"},
+	)
+}
