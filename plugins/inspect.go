@@ -31,23 +31,23 @@ import (
 
 // Check is one step of a plugin's conformance check.
 type Check struct {
-	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail,omitempty"`
+	Name   string
+	OK     bool
+	Detail string
 }
 
 // Report is what Inspect learned about a plugin executable. Its fields
 // are the names of `hull plugin inspect --format` templates.
 type Report struct {
-	Path   string `json:"path"`
-	SHA256 string `json:"sha256"`
+	Path   string
+	SHA256 string
 	// Kind is "instruction" when the plugin serves the Handler service.
-	Kind string `json:"kind,omitempty"`
+	Kind string
 	// Handshake is the line the plugin printed on stdout.
-	Handshake string   `json:"handshake,omitempty"`
-	Info      sdk.Info `json:"info"`
-	Checks    []Check  `json:"checks"`
-	OK        bool     `json:"ok"`
+	Handshake string
+	Info      sdk.Info
+	Checks    []Check
+	OK        bool
 }
 
 func (r *Report) add(name string, err error, detail string) bool {
