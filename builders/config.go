@@ -64,3 +64,23 @@ func cloneConfig(c sdk.Config) sdk.Config {
 	img, ex := toImageConfig(c)
 	return fromImageConfig(img, ex)
 }
+
+// resultConfig is the config a step leaves: the one its handler returned,
+// or, when that is empty (no field set, as in a plugin's Response without a
+// Config), the config before the step. No instruction clears the whole
+// config, so an empty one means "unchanged", not "wipe the image".
+func resultConfig(before, got sdk.Config) sdk.Config {
+	if configEmpty(got) {
+		return before
+	}
+	return got
+}
+
+// configEmpty says whether no field of c is set; nil and empty are the same
+// (the wire does not keep the difference).
+func configEmpty(c sdk.Config) bool {
+	return c.User == "" && len(c.Env) == 0 && len(c.Entrypoint) == 0 && len(c.Cmd) == 0 &&
+		c.WorkingDir == "" && len(c.Labels) == 0 && len(c.ExposedPorts) == 0 && len(c.Volumes) == 0 &&
+		c.StopSignal == "" && len(c.Shell) == 0 && len(c.OnBuild) == 0 && c.Healthcheck == nil &&
+		!c.ArgsEscaped
+}

@@ -57,6 +57,7 @@ func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerf
 	if err != nil {
 		return err
 	}
+	resp.Config = resultConfig(st.config, resp.Config)
 	if wd := resp.Config.WorkingDir; wd != "" && wd != st.config.WorkingDir {
 		if err := b.mkdir(ctx, st, ws, wd); err != nil {
 			return fmt.Errorf("create WORKDIR %s: %w", wd, err)
