@@ -7,12 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/hull-project/hull/plugins"
@@ -41,12 +41,22 @@ const PluginSubdir = "network"
 // that exists. A file there that is not executable is an error, not
 // skipped: the user put it there for this name.
 func FindExternal(name string, dirs []string) (string, error) {
-	var looked []string
+	var looked, others []string
+	seen := map[string]bool{}
 	for _, dir := range dirs {
-		p := filepath.Join(dir, PluginSubdir, name)
-		looked = append(looked, filepath.Join(dir, PluginSubdir))
+		sub := filepath.Join(dir, PluginSubdir)
+		p := filepath.Join(sub, name)
+		looked = append(looked, sub)
 		fi, err := os.Stat(p)
 		if errors.Is(err, os.ErrNotExist) {
+			// The error lists the plugins there are instead.
+			entries, _ := os.ReadDir(sub)
+			for _, e := range entries {
+				if n := e.Name(); !strings.HasPrefix(n, ".") && !e.IsDir() && !seen[n] {
+					seen[n] = true
+					others = append(others, n)
+				}
+			}
 			continue
 		}
 		if err != nil {
@@ -57,8 +67,13 @@ func FindExternal(name string, dirs []string) (string, error) {
 		}
 		return p, nil
 	}
-	return "", fmt.Errorf("network %s %w: not built in (%s, %s, %s, %s) and no plugin directory has network/%s (looked in %s)",
-		name, ErrNotFound, Bridge, Slirp4netns, None, Host, name, strings.Join(looked, ", "))
+	plugs := "no network plugins"
+	if len(others) > 0 {
+		sort.Strings(others)
+		plugs = "network plugins: " + strings.Join(others, ", ")
+	}
+	return "", fmt.Errorf("network %s %w: not built in (%s, %s, %s, %s, %s) and no plugin directory has network/%s (%s; looked in %s)",
+		name, ErrNotFound, Bridge, Slirp4netns, Pasta, None, Host, name, plugs, strings.Join(looked, ", "))
 }
 
 // launchExternal finds the plugin for --network name and starts it. The
@@ -86,8 +101,10 @@ type externalPlugin struct {
 	cmd    *exec.Cmd
 	gp     *plugin.Client
 	rpc    *networkClient
-	stderr *tailBuffer
-	once   sync.Once
+	stderr *plugins.Stderr
+	// go-plugin's reader of the stderr pipe, and its stdio stream.
+	errOut, syncOut *plugins.LineWriter
+	once            sync.Once
 }
 
 var _ Driver = (*externalPlugin)(nil)
@@ -95,7 +112,15 @@ var _ Driver = (*externalPlugin)(nil)
 // startExternal launches the plugin at path and completes the handshake.
 // On error no process is left.
 func startExternal(path string, log io.Writer) (*externalPlugin, error) {
-	p := &externalPlugin{path: path, cmd: exec.Command(path), stderr: &tailBuffer{max: 4096}}
+	p := &externalPlugin{path: path, cmd: exec.Command(path)}
+	// Its stderr is quiet but for crash errors, live with
+	// HULL_PLUGIN_LOG=debug or hull --debug, as instruction plugins'.
+	var live io.Writer
+	if plugins.ShowStderr() {
+		live = log
+	}
+	p.stderr = plugins.NewStderr("network/"+filepath.Base(path), live)
+	p.errOut, p.syncOut = p.stderr.Writer(), p.stderr.Writer()
 	// Own process group: a ^C at the terminal reaches the container through
 	// hull, not the network, and kill takes what the plugin started with it.
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -110,10 +135,10 @@ func startExternal(path string, log io.Writer) (*externalPlugin, error) {
 		Cmd:              p.cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		StartTimeout:     plugins.DefaultStartTimeout,
-		Stderr:           p.stderr,
-		SyncStdout:       p.stderr,
-		SyncStderr:       p.stderr,
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Output: log, Level: hclog.Warn, Exclude: ownedByErrors}),
+		Stderr:           p.errOut,
+		SyncStdout:       p.syncOut,
+		SyncStderr:       p.syncOut,
+		Logger:           plugins.GoPluginLogger(path),
 	})
 	err := p.connect()
 	if err != nil {
@@ -136,12 +161,6 @@ func (p *externalPlugin) connect() error {
 	return nil
 }
 
-// ownedByErrors drops go-plugin's lines about exits and kills: the errors
-// of this file already say it, with the plugin's stderr.
-func ownedByErrors(_ hclog.Level, msg string, _ ...interface{}) bool {
-	return msg == "plugin failed to exit gracefully" || msg == "plugin process exited"
-}
-
 // startError maps go-plugin's start errors, plain strings, to the
 // sentinels of package plugins, as plugins.Start does.
 func (p *externalPlugin) startError(err error) error {
@@ -162,7 +181,8 @@ func (p *externalPlugin) startError(err error) error {
 }
 
 func (p *externalPlugin) stderrNote() string {
-	if s := strings.TrimSpace(p.stderr.String()); s != "" {
+	p.syncOut.Flush()
+	if s := p.stderr.Summary(); s != "" {
 		return "; stderr: " + s
 	}
 	return ""

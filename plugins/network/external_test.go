@@ -153,8 +153,12 @@ func TestFindExternal(t *testing.T) {
 		t.Errorf("found %q, %v", p, err)
 	}
 	_, err := FindExternal("nope", []string{empty, first})
-	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), filepath.Join(first, "network")) {
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), filepath.Join(first, "network")) ||
+		!strings.Contains(err.Error(), "(bridge, slirp4netns, pasta, none, host)") || !strings.Contains(err.Error(), "network plugins: x;") {
 		t.Errorf("missing plugin: %v", err)
+	}
+	if _, err := FindExternal("nope", []string{empty}); err == nil || !strings.Contains(err.Error(), "(no network plugins; looked in ") {
+		t.Errorf("missing plugin, none installed: %v", err)
 	}
 	if err := os.Chmod(filepath.Join(first, "network", "x"), 0o644); err != nil {
 		t.Fatal(err)
