@@ -63,6 +63,11 @@ func Build(ctx context.Context, env Env, opts Options) (*image.Image, error) {
 	if err := checkAllow(opts.Allow); err != nil {
 		return nil, err
 	}
+	if env.Resolve != nil {
+		if err := resolveAll(df, opts, env.Resolve); err != nil {
+			return nil, err
+		}
+	}
 	b, err := newBuild(env, opts, df)
 	if err != nil {
 		return nil, err

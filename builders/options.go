@@ -69,6 +69,11 @@ type Env struct {
 	CacheDir string
 	// Handler returns the plugin for a keyword, or ok=false.
 	Handler func(keyword string) (Handler, bool, error)
+	// Resolve says, without launching anything, whether a keyword has a
+	// plugin (ok) and why that plugin may not run (err). Build resolves
+	// every keyword of the Dockerfile with it before the first step; nil
+	// leaves the check to Handler, step by step.
+	Resolve func(keyword string) (ok bool, err error)
 	// Pull fetches a base image that is not in the store (nil: only local
 	// images).
 	Pull func(ctx context.Context, ref string) (*image.Image, error)

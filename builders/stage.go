@@ -129,15 +129,44 @@ func (b *build) instruction(ctx context.Context, st *stageState, ins dockerfile.
 	if err != nil {
 		return b.lineErr(ins, err)
 	}
-	if !ok && !dockerfile.IsKeyword(ins.Keyword) {
-		return fmt.Errorf("%s:%d: %s", b.opts.DockerfileName, ins.StartLine, dockerfile.NotAnInstruction)
-	}
 	if !ok {
-		return fmt.Errorf("%s:%d: unknown instruction: %s (no plugin handles it; see `hull plugin ls`)",
-			b.opts.DockerfileName, ins.StartLine, ins.Keyword)
+		return b.unknownErr(ins)
 	}
 	if err := b.step(ctx, st, h, ins); err != nil {
 		return b.lineErr(ins, err)
+	}
+	return nil
+}
+
+// unknownErr is the error of an instruction no plugin handles.
+func (b *build) unknownErr(ins dockerfile.Instruction) error {
+	if !dockerfile.IsKeyword(ins.Keyword) {
+		return fmt.Errorf("%s:%d: %s", b.opts.DockerfileName, ins.StartLine, dockerfile.NotAnInstruction)
+	}
+	return fmt.Errorf("%s:%d: unknown instruction: %s (no plugin handles it; see `hull plugin ls`)",
+		b.opts.DockerfileName, ins.StartLine, ins.Keyword)
+}
+
+// resolveAll checks, before anything runs, that every instruction of every
+// stage has a plugin that may run: a typo or a missing plugin on the last
+// line fails the build before the first RUN, not after it. (ONBUILD
+// triggers of a base image are only known when the stage starts; they are
+// checked as they run.)
+func resolveAll(df *dockerfile.Dockerfile, opts Options, resolve func(string) (bool, error)) error {
+	b := &build{opts: opts}
+	for _, s := range df.Stages {
+		for _, ins := range s.Instructions {
+			if ins.Keyword == "ARG" {
+				continue
+			}
+			ok, err := resolve(ins.Keyword)
+			if err != nil {
+				return b.lineErr(ins, err)
+			}
+			if !ok {
+				return b.unknownErr(ins)
+			}
+		}
 	}
 	return nil
 }

@@ -59,14 +59,14 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 	if st, err := os.Stat(opts.ContextDir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("build context %q is not a directory", opts.ContextDir)
 	}
-	reg, _, err := Plugins(opts.Plugins)
+	ps, err := Plugins(opts.Plugins)
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range reg.Warnings {
+	for _, w := range append(ps.FreshFailures(), ps.Warnings...) {
 		fmt.Fprintf(opts.Out, "WARNING: %s\n", w)
 	}
-	set := &pluginSet{reg: reg, opts: opts.Plugins, live: map[string]*plugins.Client{}}
+	set := &pluginSet{reg: ps.Registry, opts: opts.Plugins, live: map[string]*plugins.Client{}}
 	defer set.close()
 	env := builders.Env{
 		Images:    h.Images,
@@ -75,6 +75,7 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 		StateDir:  filepath.Join(h.RunRoot, "builds"),
 		CacheDir:  filepath.Join(h.Root, "buildcache"),
 		Handler:   set.handler,
+		Resolve:   set.resolve,
 		RemoveAll: u.RemoveAll,
 		Pull: func(ctx context.Context, ref string) (*image.Image, error) {
 			return h.Pull(ctx, ref, registry.PullOptions{Platform: opts.Platform})

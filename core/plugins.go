@@ -3,11 +3,16 @@ package core
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 
 	"github.com/hull-project/hull/builders"
 	"github.com/hull-project/hull/builders/instructions"
 	"github.com/hull-project/hull/plugins"
+	"github.com/hull-project/hull/plugins/network"
 	"github.com/hull-project/hull/plugins/sdk"
 )
 
@@ -23,20 +28,139 @@ func BuiltinHandlers() map[string]sdk.Handler {
 
 // PluginOptions are where external plugins come from.
 type PluginOptions struct {
-	Dirs []string          // --plugin-dir
-	Pins map[string]string // --plugin-checksum NAME=SHA256
-	Log  io.Writer         // plugin stderr and go-plugin warnings
+	Dirs []string     // --plugin-dir
+	Pins plugins.Pins // --plugin-checksum NAME=SHA256 (Source plugins.FlagPinSource)
+	// PinFile is the pin file read besides Pins; "" is
+	// plugins.DefaultPinFile, "-" none.
+	PinFile string
+	// CacheFile is Discover's cache; "" is plugins.DefaultCacheFile, "-"
+	// none.
+	CacheFile string
+	Log       io.Writer // plugin stderr and go-plugin warnings
+}
+
+// PluginSet is what Plugins found: the keyword registry and every
+// candidate file, with the failures Discover saw for the first time.
+type PluginSet struct {
+	*plugins.Registry
+	Found []plugins.Found
+}
+
+// FreshFailures are one-line warnings for the plugins that failed to be
+// discovered just now; a failure remembered from an earlier run is not
+// repeated (`hull plugin ls` lists them all).
+func (s PluginSet) FreshFailures() []string {
+	var out []string
+	for _, f := range s.Found {
+		if f.Err != nil && f.Fresh {
+			out = append(out, DiscoveryWarning(f))
+		}
+	}
+	return out
+}
+
+// DiscoveryWarning is the one-line warning about a plugin file that
+// cannot be used.
+func DiscoveryWarning(f plugins.Found) string {
+	msg := plugins.OneLine(f.Err.Error())
+	if !strings.Contains(msg, f.Path) {
+		msg = f.Path + ": " + msg
+	}
+	return msg + " (not used until the file changes)"
 }
 
 // Plugins discovers the instruction plugins: hull's built-ins and the
-// executables in the plugin search path.
-func Plugins(opts PluginOptions) (*plugins.Registry, []plugins.Found, error) {
-	found, err := plugins.Discover(plugins.SearchPath(opts.Dirs), plugins.DiscoverOptions{
-		CacheFile: plugins.DefaultCacheFile(), Launch: plugins.Options{Log: opts.Log}})
-	if err != nil {
-		return nil, nil, err
+// executables in the plugin search path, checked against the pins of the
+// pin file and of opts.Pins. A flag pin that names no plugin found is an
+// error (a typo would otherwise pin nothing).
+func Plugins(opts PluginOptions) (PluginSet, error) {
+	cacheFile := opts.CacheFile
+	switch cacheFile {
+	case "":
+		cacheFile = plugins.DefaultCacheFile()
+	case "-":
+		cacheFile = ""
 	}
-	return plugins.NewRegistry(BuiltinHandlers(), found), found, nil
+	pinFile := opts.PinFile
+	switch pinFile {
+	case "":
+		pinFile = plugins.DefaultPinFile()
+	case "-":
+		pinFile = ""
+	}
+	pins, err := plugins.LoadPins(pinFile)
+	if err != nil {
+		return PluginSet{}, err
+	}
+	for name, pin := range opts.Pins {
+		pins[name] = pin
+	}
+	found, err := plugins.Discover(plugins.SearchPath(opts.Dirs), plugins.DiscoverOptions{CacheFile: cacheFile, Pins: pins})
+	if err != nil {
+		// The cache only saves work; discovery went on without it.
+		fmt.Fprintf(logOf(opts.Log), "WARNING: %v\n", err)
+	}
+	if bad := pins.Unmatched(plugins.FlagPinSource, found); len(bad) > 0 {
+		return PluginSet{}, fmt.Errorf("--plugin-checksum %s: no plugin of that name or path was found (see `hull plugin ls`)", strings.Join(bad, ", "))
+	}
+	pins.Apply(found)
+	return PluginSet{Registry: plugins.NewRegistry(BuiltinHandlers(), found), Found: found}, nil
+}
+
+func logOf(w io.Writer) io.Writer {
+	if w == nil {
+		return os.Stderr
+	}
+	return w
+}
+
+// NetworkPlugin is one external network plugin: DIR/network/NAME in the
+// plugin search path (the first of a name wins).
+type NetworkPlugin struct {
+	Name, Path, SHA256 string
+	Pin                string // PINNED, MISMATCH or unpinned
+	Shadowed           bool   // an earlier directory has one of that name
+}
+
+// NetworkPlugins lists the external network plugins in the search path,
+// with their pins (by name or path). Files that are not executable and
+// folders are skipped.
+func NetworkPlugins(dirs []string, pinFile string) ([]NetworkPlugin, error) {
+	if pinFile == "" {
+		pinFile = plugins.DefaultPinFile()
+	}
+	pins, err := plugins.LoadPins(pinFile)
+	if err != nil {
+		return nil, err
+	}
+	var out []NetworkPlugin
+	seen := map[string]bool{}
+	for _, dir := range plugins.SearchPath(dirs) {
+		sub := filepath.Join(dir, network.PluginSubdir)
+		entries, err := os.ReadDir(sub)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			p := filepath.Join(sub, e.Name())
+			fi, err := os.Stat(p)
+			if strings.HasPrefix(e.Name(), ".") || err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+				continue
+			}
+			np := NetworkPlugin{Name: e.Name(), Path: p, Shadowed: seen[e.Name()], Pin: "unpinned"}
+			seen[e.Name()] = true
+			np.SHA256, _ = plugins.FileSHA256(p)
+			if pin, _, ok := pins.Lookup(p, np.Name); ok {
+				np.Pin = "PINNED"
+				if pin.SHA256 != np.SHA256 {
+					np.Pin = "MISMATCH"
+				}
+			}
+			out = append(out, np)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }
 
 // pluginSet launches each plugin a build needs once, on first use, and
@@ -48,10 +172,23 @@ type pluginSet struct {
 	live map[string]*plugins.Client // by builtin name or path
 }
 
+// resolve says, without launching anything, whether keyword has a plugin
+// and whether that plugin may run.
+func (p *pluginSet) resolve(keyword string) (bool, error) {
+	e, ok := p.reg.Lookup(keyword)
+	if !ok {
+		return false, nil
+	}
+	return true, e.Refused
+}
+
 func (p *pluginSet) handler(keyword string) (builders.Handler, bool, error) {
 	e, ok := p.reg.Lookup(keyword)
 	if !ok {
 		return builders.Handler{}, false, nil
+	}
+	if e.Refused != nil {
+		return builders.Handler{}, false, e.Refused
 	}
 	id := e.Path
 	if e.Builtin != "" {
@@ -62,11 +199,6 @@ func (p *pluginSet) handler(keyword string) (builders.Handler, bool, error) {
 	c, ok := p.live[id]
 	if !ok {
 		opts := e.Options(plugins.Options{Log: p.opts.Log})
-		if sum, pinned := p.opts.Pins[e.Info.Name]; pinned && e.Builtin == "" {
-			if sum != e.SHA256 {
-				return builders.Handler{}, false, fmt.Errorf("plugin %s (%s): sha256 %s does not match the pinned %s", e.Info.Name, e.Path, e.SHA256, sum)
-			}
-		}
 		var err error
 		if c, err = plugins.Start(opts); err != nil {
 			return builders.Handler{}, false, err

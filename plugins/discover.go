@@ -4,19 +4,23 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hull-project/hull/plugins/sdk"
 )
 
-// Found is one file in a plugin directory. Err is set when it cannot be
-// used (not executable, not a plugin, checksum pin mismatch...); such files
-// are listed so `hull plugin ls` can say why, never fatal.
+// Found is one plugin candidate of a plugin directory: an executable
+// regular file (other entries are skipped without a word). Err is set when
+// it cannot be used (it failed to start or to answer Info); such files are
+// listed so that `hull plugin ls` can say why, never fatal. PinErr is set
+// by Pins.Apply when its file does not match its pin.
 type Found struct {
 	Path    string
 	Dir     string // the search-path directory it came from
@@ -25,6 +29,25 @@ type Found struct {
 	SHA256  string // hex
 	Info    sdk.Info
 	Err     error
+	// Fresh: Err was seen by this Discover (the plugin was launched now);
+	// false when the failure was remembered from an earlier one. Callers
+	// report fresh failures, once.
+	Fresh bool
+	// Pin is the pin that applies (Pins.Apply), PinErr its mismatch.
+	Pin    *Pin
+	PinErr error
+}
+
+// PinState is what `hull plugin ls` shows of f's pin: PINNED, MISMATCH or
+// unpinned.
+func (f Found) PinState() string {
+	switch {
+	case f.Pin == nil:
+		return "unpinned"
+	case f.PinErr != nil:
+		return "MISMATCH"
+	}
+	return "PINNED"
 }
 
 // SearchPath is where external plugins are looked for, first wins:
@@ -55,19 +78,31 @@ func DefaultCacheFile() string {
 
 // DiscoverOptions tune Discover.
 type DiscoverOptions struct {
-	// CacheFile keeps each plugin's Info by path, size, mtime and sha256 so
-	// builds do not relaunch every plugin; "" = no cache.
+	// CacheFile keeps, by path and file identity (device, inode, size,
+	// mtime, ctime), each plugin's sha256 and Info, or why it failed, so
+	// that builds neither hash nor relaunch unchanged plugins; "" = no
+	// cache.
 	CacheFile string
-	// Launch is the template for launching a plugin to ask its Info.
+	// Launch is the template for launching a plugin to ask its Info. Its
+	// Log defaults to nothing: a failure is reported once, as Found.Err.
 	Launch Options
+	// Pins are checked before a changed file is launched: one whose path,
+	// or the name it had when last seen, is pinned to another sha256 is
+	// never run (Found.PinErr, with the Info it last had). Pins.Apply
+	// checks the rest.
+	Pins Pins
 }
 
-// Discover lists the files in dirs (missing dirs are skipped), hashes each
-// and learns its Info, from the cache or by launching it once. Files are
-// sorted by name within a dir, dirs kept in order. The error is only about
-// the cache file, which Discover still tries to use.
+// Discover lists the executable files in dirs (missing dirs are skipped)
+// and learns each one's sha256 and Info, from the cache or by hashing and
+// launching it once. Files are sorted by name within a dir, dirs kept in
+// order. The error is only about the cache file, which Discover still
+// tries to use.
 func Discover(dirs []string, opts DiscoverOptions) ([]Found, error) {
 	cache := loadInfoCache(opts.CacheFile)
+	if opts.Launch.Log == nil {
+		opts.Launch.Log = io.Discard
+	}
 	var out []Found
 	for _, dir := range dirs {
 		entries, err := os.ReadDir(dir)
@@ -75,52 +110,118 @@ func Discover(dirs []string, opts DiscoverOptions) ([]Found, error) {
 			continue
 		}
 		if err != nil {
-			out = append(out, Found{Path: dir, Dir: dir, Err: err})
+			out = append(out, Found{Path: dir, Dir: dir, Err: err, Fresh: true})
 			continue
 		}
+		seen := map[string]bool{}
 		for _, e := range entries {
-			// The network/ folder holds network plugins (package
-			// plugins/network), not instruction plugins.
-			if strings.HasPrefix(e.Name(), ".") || (e.Name() == "network" && e.IsDir()) {
+			// Hidden files, folders (network/ holds network plugins,
+			// package plugins/network) and anything not an executable
+			// regular file are not plugins: skipped silently.
+			if strings.HasPrefix(e.Name(), ".") || e.IsDir() {
 				continue
 			}
-			out = append(out, inspect(filepath.Join(dir, e.Name()), dir, cache, opts.Launch))
+			path := filepath.Join(dir, e.Name())
+			f, ok := inspect(path, dir, cache, opts)
+			if ok {
+				seen[path] = true
+				out = append(out, f)
+			}
 		}
+		cache.prune(dir, seen)
 	}
 	return out, cache.save(opts.CacheFile)
 }
 
-func inspect(path, dir string, cache *infoCache, launch Options) Found {
+// identity is what tells that a file is still the one hashed and launched:
+// any write changes mtime and ctime, a replacement the inode or ctime.
+type identity struct {
+	Dev   uint64 `json:"dev"`
+	Ino   uint64 `json:"ino"`
+	Size  int64  `json:"size"`
+	MTime int64  `json:"mtime_ns"`
+	CTime int64  `json:"ctime_ns"`
+}
+
+func identityOf(fi os.FileInfo) identity {
+	id := identity{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		id.Dev, id.Ino = uint64(st.Dev), st.Ino
+		id.CTime = st.Ctim.Sec*int64(time.Second) + st.Ctim.Nsec
+	}
+	return id
+}
+
+// inspect learns one candidate; ok=false when it is not one (not an
+// executable regular file, or gone).
+func inspect(path, dir string, cache *infoCache, opts DiscoverOptions) (Found, bool) {
+	launch := opts.Launch
 	f := Found{Path: path, Dir: dir}
 	fi, err := os.Stat(path)
-	if err != nil {
-		f.Err = err
-		return f
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+		return f, false
 	}
 	f.Size, f.ModTime = fi.Size(), fi.ModTime()
-	if err := checkExecutable(path); err != nil {
-		f.Err = &Error{Plugin: path, Op: "discover", Err: err}
-		return f
+	id := identityOf(fi)
+	if e, ok := cache.get(path, id); ok {
+		f.SHA256 = e.SHA256
+		if e.Err != "" {
+			f.Err = &Error{Plugin: path, Op: "discover", Err: errors.New(e.Err)}
+		} else if e.Info != nil {
+			f.Info = *e.Info
+		}
+		return f, true
 	}
 	if f.SHA256, err = fileSHA256(path); err != nil {
-		f.Err = err
-		return f
+		f.Err, f.Fresh = err, true
+		return f, true
 	}
-	if info, ok := cache.get(f); ok {
-		f.Info = info
-		return f
+	// A pinned plugin replaced by another binary is not even asked its
+	// Info: the name it had here says which pin applies.
+	var last sdk.Info
+	if e, ok := cache.Plugins[path]; ok && e.Info != nil {
+		last = *e.Info
+	}
+	if pin, key, ok := opts.Pins.Lookup(path, last.Name); ok && pin.SHA256 != f.SHA256 {
+		f.Info, f.Pin, f.PinErr = last, &pin, pinError(f, pin, key)
+		return f, true
 	}
 	launch.Cmd, launch.Path, launch.Name, launch.SHA256 = nil, path, "", f.SHA256
 	c, err := Start(launch)
 	if err != nil {
-		f.Err = err
-		return f
+		f.Err, f.Fresh = err, true
+		cache.put(path, cachedInfo{identity: id, SHA256: f.SHA256, Err: OneLine(causeOf(err, path))})
+		return f, true
 	}
 	c.Kill()
 	f.Info = c.Info()
-	cache.put(f)
-	return f
+	info := f.Info
+	cache.put(path, cachedInfo{identity: id, SHA256: f.SHA256, Info: &info})
+	return f, true
 }
+
+// causeOf is err's text without the "plugin PATH: " its *Error puts first
+// (the cache re-wraps it).
+func causeOf(err error, path string) string {
+	var e *Error
+	if errors.As(err, &e) && e.Plugin == path && e.Where == "" {
+		return e.Op + ": " + e.Err.Error()
+	}
+	return err.Error()
+}
+
+// OneLine flattens s (a plugin's error may quote its multi-line stderr)
+// to one line of at most 400 characters.
+func OneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 400 {
+		s = string(r[:399]) + "…"
+	}
+	return s
+}
+
+// FileSHA256 is the hex sha256 of the file at path.
+func FileSHA256(path string) (string, error) { return fileSHA256(path) }
 
 func fileSHA256(path string) (string, error) {
 	fh, err := os.Open(path)
@@ -135,45 +236,65 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// infoCache is the plugins.json file: Info by path, valid while size,
-// mtime and sha256 match.
+// cacheVersion changes when an entry's meaning does; an older file is
+// dropped.
+const cacheVersion = 2
+
+// infoCache is the plugins.json file: by path, what Discover learnt of a
+// file with that identity.
 type infoCache struct {
+	Version int                   `json:"version"`
 	Plugins map[string]cachedInfo `json:"plugins"`
 	dirty   bool
 }
 
 type cachedInfo struct {
-	Size    int64     `json:"size"`
-	ModTime time.Time `json:"mtime"`
-	SHA256  string    `json:"sha256"`
-	Info    sdk.Info  `json:"info"`
+	identity
+	SHA256 string    `json:"sha256"`
+	Info   *sdk.Info `json:"info,omitempty"`
+	Err    string    `json:"error,omitempty"` // why it cannot be used
 }
 
-// loadInfoCache reads the cache; a missing or corrupt one is empty.
+// loadInfoCache reads the cache; a missing, corrupt or older one is empty.
 func loadInfoCache(file string) *infoCache {
-	c := &infoCache{Plugins: map[string]cachedInfo{}}
+	c := &infoCache{Version: cacheVersion, Plugins: map[string]cachedInfo{}}
 	if file == "" {
 		return c
 	}
-	if b, err := os.ReadFile(file); err == nil {
-		if json.Unmarshal(b, c) != nil || c.Plugins == nil {
-			c.Plugins, c.dirty = map[string]cachedInfo{}, true
-		}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return c
 	}
+	var read infoCache
+	if json.Unmarshal(b, &read) != nil || read.Version != cacheVersion || read.Plugins == nil {
+		c.dirty = true
+		return c
+	}
+	c.Plugins = read.Plugins
 	return c
 }
 
-func (c *infoCache) get(f Found) (sdk.Info, bool) {
-	e, ok := c.Plugins[f.Path]
-	if !ok || e.Size != f.Size || !e.ModTime.Equal(f.ModTime) || e.SHA256 != f.SHA256 {
-		return sdk.Info{}, false
+func (c *infoCache) get(path string, id identity) (cachedInfo, bool) {
+	e, ok := c.Plugins[path]
+	if !ok || e.identity != id || len(e.SHA256) != 64 || (e.Info == nil && e.Err == "") {
+		return cachedInfo{}, false
 	}
-	return e.Info, true
+	return e, true
 }
 
-func (c *infoCache) put(f Found) {
-	c.Plugins[f.Path] = cachedInfo{Size: f.Size, ModTime: f.ModTime, SHA256: f.SHA256, Info: f.Info}
+func (c *infoCache) put(path string, e cachedInfo) {
+	c.Plugins[path] = e
 	c.dirty = true
+}
+
+// prune forgets the files of dir that are gone.
+func (c *infoCache) prune(dir string, seen map[string]bool) {
+	for p := range c.Plugins {
+		if filepath.Dir(p) == dir && !seen[p] {
+			delete(c.Plugins, p)
+			c.dirty = true
+		}
+	}
 }
 
 // save writes the cache atomically (temp file + rename) when it changed.

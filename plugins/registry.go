@@ -17,6 +17,13 @@ type Entry struct {
 	Path    string // the external plugin's executable, or ""
 	SHA256  string // external: the checksum seen at discovery, pinned at launch
 	Info    sdk.Info
+	// Overrides: an external plugin that replaces a built-in instruction.
+	Overrides bool
+	// Pin is PINNED, MISMATCH or unpinned (externals; "" for built-ins).
+	Pin string
+	// Refused is why the plugin must not run (its pin does not match):
+	// using the keyword fails with it.
+	Refused error
 }
 
 // Options returns launch options for the entry from a template: built-ins
@@ -31,15 +38,23 @@ func (e Entry) Options(base Options) Options {
 	return base
 }
 
+// Unclaimable are the keywords the engine handles itself: a plugin's
+// claim on them is ignored.
+var Unclaimable = map[string]bool{"FROM": true, "ARG": true}
+
 // Registry maps keywords to plugins. External plugins override built-ins;
 // between externals the first in search order wins.
 type Registry struct {
 	entries  map[string]Entry
 	Warnings []string // keyword conflicts between external plugins
+	// Ignored are the claims dropped because the engine handles the
+	// keyword itself (FROM, ARG), for `hull plugin ls`.
+	Ignored []string
 }
 
 // NewRegistry builds the map from the built-in handlers (by plugin name)
-// and what Discover found; found entries with Err are skipped.
+// and what Discover found; found entries with Err are skipped, those with
+// a PinErr are entered as refused.
 func NewRegistry(builtins map[string]sdk.Handler, found []Found) *Registry {
 	r := &Registry{entries: map[string]Entry{}}
 	for name, h := range builtins {
@@ -54,13 +69,20 @@ func NewRegistry(builtins map[string]sdk.Handler, found []Found) *Registry {
 			continue
 		}
 		for _, k := range f.Info.Keywords {
+			if Unclaimable[k] {
+				r.Ignored = append(r.Ignored, fmt.Sprintf(
+					"plugin %s claims %s, which the engine handles itself; the claim is ignored", f.Path, k))
+				continue
+			}
 			if first, ok := claimed[k]; ok {
 				r.Warnings = append(r.Warnings, fmt.Sprintf(
 					"plugin %s also handles %s; using %s, which comes first in the plugin path", f.Path, k, first))
 				continue
 			}
 			claimed[k] = f.Path
-			r.entries[k] = Entry{Keyword: k, Path: f.Path, SHA256: f.SHA256, Info: f.Info}
+			prev, builtin := r.entries[k]
+			r.entries[k] = Entry{Keyword: k, Path: f.Path, SHA256: f.SHA256, Info: f.Info,
+				Overrides: builtin && prev.Builtin != "", Pin: f.PinState(), Refused: f.PinErr}
 		}
 	}
 	return r
@@ -82,14 +104,25 @@ func (r *Registry) Entries() []Entry {
 	return out
 }
 
-// Pins are the sha256 sums (hex) external plugins must have, by plugin
-// name (Info.Name) or by executable path.
-type Pins map[string]string
+// Pin is the sha256 (hex) a plugin must have, and where it was set: the
+// pin file's path, or --plugin-checksum.
+type Pin struct {
+	SHA256 string
+	Source string
+}
+
+// FlagPinSource is the Source of pins given on the command line.
+const FlagPinSource = "--plugin-checksum"
+
+// Pins are the pins of external plugins, by plugin name (Info.Name) or by
+// executable path.
+type Pins map[string]Pin
 
 // ParsePin parses a NAME=SHA256 pin, as given to --plugin-checksum.
 func ParsePin(s string) (name, sum string, err error) {
 	name, sum, ok := strings.Cut(s, "=")
-	sum = strings.ToLower(strings.TrimPrefix(sum, "sha256:"))
+	name = strings.TrimSpace(name)
+	sum = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(sum), "sha256:"))
 	if !ok || name == "" || len(sum) != 64 || strings.Trim(sum, "0123456789abcdef") != "" {
 		return "", "", fmt.Errorf("plugin checksum %q: want NAME=SHA256 (64 hex digits)", s)
 	}
@@ -99,14 +132,17 @@ func ParsePin(s string) (name, sum string, err error) {
 // LoadPins reads a pin file: one NAME=SHA256 per line, # comments. A
 // missing file is no pins.
 func LoadPins(file string) (Pins, error) {
+	pins := Pins{}
+	if file == "" {
+		return pins, nil
+	}
 	b, err := os.ReadFile(file)
 	if os.IsNotExist(err) {
-		return Pins{}, nil
+		return pins, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read plugin pins: %w", err)
 	}
-	pins := Pins{}
 	for n, line := range strings.Split(string(b), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -116,7 +152,7 @@ func LoadPins(file string) (Pins, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", file, n+1, err)
 		}
-		pins[name] = sum
+		pins[name] = Pin{SHA256: sum, Source: file}
 	}
 	return pins, nil
 }
@@ -130,20 +166,58 @@ func DefaultPinFile() string {
 	return filepath.Join(dir, "hull", "plugins.pin")
 }
 
-// Apply marks found plugins whose checksum differs from their pin (by path
-// first, then by name) with ErrChecksum, so NewRegistry skips them.
+// Lookup returns the pin of the plugin at path named name: by path first,
+// then by name.
+func (p Pins) Lookup(path, name string) (Pin, string, bool) {
+	if pin, ok := p[path]; ok {
+		return pin, path, true
+	}
+	if pin, ok := p[name]; ok && name != "" {
+		return pin, name, true
+	}
+	return Pin{}, "", false
+}
+
+// Apply sets each usable found plugin's Pin, and PinErr (ErrChecksum) when
+// its file's sha256 is not the pinned one: a one-line error naming the
+// plugin, where the pin comes from and both digests.
 func (p Pins) Apply(found []Found) {
 	for i, f := range found {
-		if f.Err != nil {
+		if f.Err != nil || f.PinErr != nil {
 			continue
 		}
-		want, ok := p[f.Path]
+		pin, key, ok := p.Lookup(f.Path, f.Info.Name)
 		if !ok {
-			want, ok = p[f.Info.Name]
+			continue
 		}
-		if ok && want != f.SHA256 {
-			found[i].Err = &Error{Plugin: f.Path, Op: "discover",
-				Err: fmt.Errorf("%w: pinned sha256 %s, file has %s", ErrChecksum, want, f.SHA256)}
+		found[i].Pin = &pin
+		if pin.SHA256 != f.SHA256 {
+			found[i].PinErr = pinError(f, pin, key)
 		}
 	}
+}
+
+func pinError(f Found, pin Pin, key string) error {
+	return &Error{Plugin: f.Path, Op: "pin", Err: fmt.Errorf(
+		"%w: refused: %s pins %s to sha256 %s, the file has sha256 %s", ErrChecksum, pin.Source, key, pin.SHA256, f.SHA256)}
+}
+
+// Unmatched returns the names of pins from source that match no plugin
+// found (by path or name), sorted.
+func (p Pins) Unmatched(source string, found []Found) []string {
+	var out []string
+	for name, pin := range p {
+		if pin.Source != source {
+			continue
+		}
+		match := false
+		for _, f := range found {
+			match = match || f.Path == name || (f.Err == nil && f.Info.Name == name)
+		}
+		if !match {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -112,13 +112,13 @@ func buildOptions(c *cli.Context) (core.BuildOptions, error) {
 	if opts.Secrets, err = secrets(c.StringSlice("secret")); err != nil {
 		return opts, err
 	}
-	opts.Plugins = core.PluginOptions{Dirs: c.StringSlice("plugin-dir"), Pins: map[string]string{}, Log: c.App.ErrWriter}
+	opts.Plugins = core.PluginOptions{Dirs: c.StringSlice("plugin-dir"), Pins: plugins.Pins{}, Log: c.App.ErrWriter}
 	for _, p := range c.StringSlice("plugin-checksum") {
 		name, sum, err := plugins.ParsePin(p)
 		if err != nil {
 			return opts, err
 		}
-		opts.Plugins.Pins[name] = sum
+		opts.Plugins.Pins[name] = plugins.Pin{SHA256: sum, Source: plugins.FlagPinSource}
 	}
 	if err := dockerfileAndContext(c, ctxArg, &opts); err != nil {
 		return opts, err
