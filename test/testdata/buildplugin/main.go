@@ -10,7 +10,9 @@
 //	                  sees the failure: "crash" exits during Execute, "hang"
 //	                  never answers CacheInputs, "stdout" writes to stdout
 //	                  before the handshake, "proto" answers with another
-//	                  protocol version.
+//	                  protocol version, "log" writes "test-bad: METHOD" to
+//	                  stderr from Info, CacheInputs and Execute (with
+//	                  sdk.Logger in Execute) and succeeds.
 //
 // It is built by `make integration` (or by the suite itself) and never
 // installed anywhere else.
@@ -77,13 +79,19 @@ func (label) Execute(_ context.Context, req sdk.Request, _ sdk.Host) (sdk.Respon
 
 type bad struct{ mode string }
 
-func (bad) Info() sdk.Info {
+func (b bad) Info() sdk.Info {
+	if b.mode == "log" {
+		fmt.Fprintln(os.Stderr, "test-bad: info")
+	}
 	return sdk.Info{Name: "test-bad", Version: "0.0.1", Keywords: []string{"BAD"}, Description: "test: misbehaves on demand"}
 }
 
 func (b bad) CacheInputs(context.Context, sdk.Request) (sdk.CacheInputs, error) {
 	if b.mode == "hang" {
 		time.Sleep(time.Hour)
+	}
+	if b.mode == "log" {
+		fmt.Fprintln(os.Stderr, "test-bad: cache inputs")
 	}
 	return sdk.CacheInputs{NoCache: true}, nil
 }
@@ -92,6 +100,9 @@ func (b bad) Execute(_ context.Context, req sdk.Request, _ sdk.Host) (sdk.Respon
 	if b.mode == "crash" {
 		fmt.Fprintln(os.Stderr, "test-bad: crashing on purpose")
 		os.Exit(3)
+	}
+	if b.mode == "log" {
+		sdk.Logger().Info("test-bad: execute", "args", strings.Join(req.Instruction.Args, " "))
 	}
 	return sdk.Response{Config: req.Config, History: "BAD", EmptyLayer: true}, nil
 }
