@@ -57,6 +57,16 @@ func (h *stepHost) Run(ctx context.Context, r sdk.RunRequest) (sdk.RunResult, er
 		h.out = h.b.out.writer(h.n)
 	}
 	stdio := isolation.Stdio{Stdout: h.out, Stderr: h.out}
+	var stdout, stderr *captureWriter
+	if r.CaptureOutput {
+		max := r.MaxOutput
+		if max <= 0 {
+			max = sdk.DefaultMaxOutput
+		}
+		max = min(max, sdk.MaxCaptureOutput)
+		stdout, stderr = &captureWriter{max: max}, &captureWriter{max: max}
+		stdio.Stdout, stdio.Stderr = stdout, stderr
+	}
 	if len(r.Stdin) > 0 {
 		stdio.Stdin = bytes.NewReader(r.Stdin)
 	}
@@ -71,7 +81,30 @@ func (h *stepHost) Run(ctx context.Context, r sdk.RunRequest) (sdk.RunResult, er
 	if spec.RootEmulation {
 		h.b.recordAddedIDs(h.st, h.ws)
 	}
-	return sdk.RunResult{ExitCode: status.Code}, nil
+	res := sdk.RunResult{ExitCode: status.Code}
+	if r.CaptureOutput {
+		res.Stdout, res.Stderr = stdout.buf.Bytes(), stderr.buf.Bytes()
+		res.Truncated = stdout.dropped || stderr.dropped
+	}
+	return res, nil
+}
+
+// captureWriter keeps the first max bytes written to it and drops the
+// rest without failing the writer (a command must not die of SIGPIPE or
+// EPIPE because its plugin wanted less output).
+type captureWriter struct {
+	buf     bytes.Buffer
+	max     int
+	dropped bool
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	keep := min(len(b), c.max-c.buf.Len())
+	if keep < len(b) {
+		c.dropped = true
+	}
+	c.buf.Write(b[:keep])
+	return len(b), nil
 }
 
 // Copy copies from the context, a stage or an image into the rootfs.
@@ -179,9 +212,8 @@ func (h *stepHost) ReadFile(ctx context.Context, p string) ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	w := &limitWriter{w: &buf, n: sdk.MaxMessage}
-	if err := h.b.runTask(ctx, h.st, h.ws, "read", readArgs{Path: p}, nil, w); err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
+	if _, err := h.fs(ctx, "read", fsArgs{Op: "read", Path: h.abs(p), Limit: sdk.MaxMessage - 1024}, &buf); err != nil {
+		return nil, err
 	}
 	return buf.Bytes(), nil
 }

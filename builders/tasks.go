@@ -24,6 +24,7 @@ func Tasks() map[string]child.TaskFunc {
 		"read":  readTask,
 		"mkdir": mkdirTask,
 		"diff":  diffTaskMain,
+		"fs":    fsTask,
 	}
 }
 

@@ -81,7 +81,7 @@ func healthcheckFromProto(h *proto.Healthcheck) *sdk.Healthcheck {
 func runRequestFromProto(r *proto.RunRequest) sdk.RunRequest {
 	out := sdk.RunRequest{
 		Args: r.Args, Env: r.Env, User: r.User, WorkingDir: r.WorkingDir,
-		Network: r.Network, Stdin: r.Stdin,
+		Network: r.Network, Stdin: r.Stdin, CaptureOutput: r.CaptureOutput, MaxOutput: int(r.MaxOutput),
 	}
 	for _, m := range r.Mounts {
 		out.Mounts = append(out.Mounts, sdk.RunMount{
@@ -89,6 +89,22 @@ func runRequestFromProto(r *proto.RunRequest) sdk.RunRequest {
 			Sharing: m.Sharing, Mode: m.Mode, ReadOnly: m.ReadOnly,
 			UID: int(m.Uid), GID: int(m.Gid), Size: m.Size,
 		})
+	}
+	return out
+}
+
+// requestFromProto reads the request a plugin hands to Host.Builtin.
+func requestFromProto(r *proto.Request) sdk.Request {
+	out := sdk.Request{Config: configFromProto(r.Config), BuildArgs: r.BuildArgs, Stage: r.Stage, Platform: r.Platform}
+	if i := r.Instruction; i != nil {
+		out.Instruction = sdk.Instruction{Keyword: i.Keyword, Args: i.Args, JSON: i.Json, Original: i.Original,
+			File: i.File, Line: int(i.Line), EndLine: int(i.EndLine)}
+		for _, f := range i.Flags {
+			out.Instruction.Flags = append(out.Instruction.Flags, sdk.Flag{Name: f.Name, Value: f.Value})
+		}
+		for _, h := range i.Heredocs {
+			out.Instruction.Heredocs = append(out.Instruction.Heredocs, sdk.Heredoc{Name: h.Name, Content: h.Content, Expand: h.Expand})
+		}
 	}
 	return out
 }

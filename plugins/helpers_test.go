@@ -116,11 +116,12 @@ func (h *hello) late(ctx context.Context, host sdk.Host) (sdk.Response, error) {
 
 // fakeHost records what the plugin asked for.
 type fakeHost struct {
-	mu     sync.Mutex
-	logs   []string
-	runs   []sdk.RunRequest
-	writes []sdk.WriteFileRequest
-	files  map[string][]byte
+	sdk.UnimplementedHost // the calls these tests do not make
+	mu                    sync.Mutex
+	logs                  []string
+	runs                  []sdk.RunRequest
+	writes                []sdk.WriteFileRequest
+	files                 map[string][]byte
 }
 
 var _ sdk.Host = (*fakeHost)(nil)

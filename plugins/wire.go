@@ -50,7 +50,7 @@ func (h *handlerClient) info(ctx context.Context) (sdk.Info, error) {
 	if err != nil {
 		return sdk.Info{}, err
 	}
-	return sdk.Info{Name: r.Name, Version: r.Version, Keywords: r.Keywords, Description: r.Description}, nil
+	return sdk.Info{Name: r.Name, Version: r.Version, Keywords: r.Keywords, Description: r.Description, Heredocs: r.Heredocs}, nil
 }
 
 func (h *handlerClient) cacheInputs(ctx context.Context, req sdk.Request) (sdk.CacheInputs, error) {
@@ -58,7 +58,7 @@ func (h *handlerClient) cacheInputs(ctx context.Context, req sdk.Request) (sdk.C
 	if err != nil {
 		return sdk.CacheInputs{}, err
 	}
-	return sdk.CacheInputs{ContextPaths: r.ContextPaths, From: r.From, Extra: r.Extra, NoCache: r.NoCache}, nil
+	return sdk.CacheInputs{ContextPaths: r.ContextPaths, From: r.From, Extra: r.Extra, NoCache: r.NoCache, Builtin: r.Builtin}, nil
 }
 
 func (h *handlerClient) execute(ctx context.Context, req sdk.Request, host sdk.Host) (sdk.Response, error) {

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/hull-project/hull/plugins/sdk/shellword"
 )
 
 // reHeredoc matches one heredoc marker word: optional fd, <<, optional -,
@@ -61,9 +63,7 @@ func parseHeredocMarker(word string) (Heredoc, bool, error) {
 	if m == nil || m[3] == "" {
 		return Heredoc{}, false, nil
 	}
-	l := newLexer(m[3], nil, '\\')
-	l.skipUnset = true
-	_, words, err := l.process()
+	words, err := shellword.Words(m[3], nil, shellword.Options{KeepUnset: true})
 	if err != nil {
 		return Heredoc{}, false, err
 	}

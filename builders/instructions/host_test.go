@@ -12,12 +12,13 @@ import (
 
 // fakeHost records every call and answers Run with exitCode.
 type fakeHost struct {
-	exitCode int
-	runs     []sdk.RunRequest
-	copies   []sdk.CopyRequest
-	writes   []sdk.WriteFileRequest
-	logs     []string
-	files    map[string]string
+	sdk.UnimplementedHost // the calls the built-ins never make
+	exitCode              int
+	runs                  []sdk.RunRequest
+	copies                []sdk.CopyRequest
+	writes                []sdk.WriteFileRequest
+	logs                  []string
+	files                 map[string]string
 }
 
 func (h *fakeHost) Run(_ context.Context, r sdk.RunRequest) (sdk.RunResult, error) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hull-project/hull/builders/dockerfile"
 	"github.com/hull-project/hull/plugins/sdk"
+	"github.com/hull-project/hull/plugins/sdk/shellword"
 )
 
 // escape is the only escape character the handlers know (see the package
@@ -203,61 +204,8 @@ func appendUnique(list []string, vals ...string) []string {
 
 // expandHeredoc expands the variables of a heredoc body and nothing else:
 // quotes stay as written (BuildKit expands bodies with quote processing
-// off). `\$` gives a literal dollar; other backslashes are kept.
+// off). `\$` gives a literal dollar; other backslashes are kept. Plugins
+// get the same code as sdk.ExpandHeredoc.
 func expandHeredoc(req sdk.Request, body string) (string, error) {
-	var b strings.Builder
-	for i := 0; i < len(body); {
-		switch {
-		case strings.HasPrefix(body[i:], `\$`):
-			b.WriteByte('$')
-			i += 2
-		case body[i] == '$':
-			n := varRefLen(body[i:])
-			if n == 1 {
-				b.WriteByte('$')
-				i++
-				continue
-			}
-			v, err := expand(req, body[i:i+n])
-			if err != nil {
-				return "", err
-			}
-			b.WriteString(v)
-			i += n
-		default:
-			b.WriteByte(body[i])
-			i++
-		}
-	}
-	return b.String(), nil
-}
-
-// varRefLen returns the length of the variable reference at the start of
-// s ("$NAME" or "${...}" with nested braces), 1 when "$" starts none.
-func varRefLen(s string) int {
-	if strings.HasPrefix(s, "${") {
-		depth := 0
-		for i := 1; i < len(s); i++ {
-			switch s[i] {
-			case '{':
-				depth++
-			case '}':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return 1
-	}
-	i := 1
-	for i < len(s) && (s[i] == '_' || isAlnum(s[i]) && (i > 1 || !isDigit(s[i]))) {
-		i++
-	}
-	return i
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func isAlnum(c byte) bool {
-	return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	return shellword.ExpandHeredoc(body, lookup(req))
 }

@@ -208,3 +208,38 @@ func normalCopy[T any](v T) T {
 	normalValue(reflect.ValueOf(&v).Elem())
 	return v
 }
+
+func (r *recorder) Stat(ctx context.Context, path string) (sdk.FileInfo, error) {
+	r.note("stat %q", path)
+	return r.host.Stat(ctx, path)
+}
+
+func (r *recorder) Lstat(ctx context.Context, path string) (sdk.FileInfo, error) {
+	r.note("lstat %q", path)
+	return r.host.Lstat(ctx, path)
+}
+
+func (r *recorder) ListDir(ctx context.Context, path string) ([]sdk.FileInfo, error) {
+	r.note("list dir %q", path)
+	return r.host.ListDir(ctx, path)
+}
+
+func (r *recorder) Remove(ctx context.Context, req sdk.RemoveRequest) error {
+	r.note("remove %#v", req)
+	return r.host.Remove(ctx, req)
+}
+
+func (r *recorder) Mkdir(ctx context.Context, req sdk.MkdirRequest) error {
+	r.note("mkdir %#v", req)
+	return r.host.Mkdir(ctx, req)
+}
+
+func (r *recorder) Symlink(ctx context.Context, req sdk.SymlinkRequest) error {
+	r.note("symlink %#v", req)
+	return r.host.Symlink(ctx, req)
+}
+
+func (r *recorder) Builtin(ctx context.Context, req sdk.Request) (sdk.Response, error) {
+	r.note("builtin %#v", normalCopy(req))
+	return r.host.Builtin(ctx, req)
+}

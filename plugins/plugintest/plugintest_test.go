@@ -36,29 +36,11 @@ func (upper) Execute(ctx context.Context, req sdk.Request, host sdk.Host) (sdk.R
 	return sdk.Response{Config: req.Config, History: "UPPER " + p}, nil
 }
 
-type files map[string]string
-
-func (f files) Run(context.Context, sdk.RunRequest) (sdk.RunResult, error) {
-	return sdk.RunResult{}, nil
-}
-func (f files) Copy(context.Context, sdk.CopyRequest) error { return nil }
-func (f files) Log(context.Context, string) error           { return nil }
-func (f files) ReadFile(_ context.Context, p string) ([]byte, error) {
-	if s, ok := f[p]; ok {
-		return []byte(s), nil
-	}
-	return nil, errors.New(p + ": no such file")
-}
-func (f files) WriteFile(_ context.Context, r sdk.WriteFileRequest) error {
-	f[r.Path] = string(r.Content)
-	return nil
-}
-
 func TestUpper(t *testing.T) {
 	req := func(args ...string) sdk.Request {
 		return sdk.Request{Instruction: sdk.Instruction{Keyword: "UPPER", Args: args}, Config: sdk.Config{Env: []string{"A=1"}}}
 	}
-	plugintest.Run(t, func() sdk.Handler { return upper{} }, func() sdk.Host { return files{"/f": "abc"} },
+	plugintest.Run(t, func() sdk.Handler { return upper{} }, func() sdk.Host { return plugintest.NewFakeHost(map[string]string{"/f": "abc"}) },
 		plugintest.Case{Name: "ok", Request: req("/f")},
 		plugintest.Case{Name: "missing", Request: req("/nope"), WantErr: true},
 		plugintest.Case{Name: "usage", Request: req(), WantErr: true},

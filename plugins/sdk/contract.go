@@ -41,8 +41,12 @@ type Handler interface {
 }
 
 // Host is what a plugin may ask the core to do during Execute. Paths are
-// resolved inside the stage's root filesystem (or build context); the core
-// rejects anything that would escape it.
+// absolute and clean, and resolved inside the stage's root filesystem (or
+// build context): symlinks and ".." never lead out of it. A failure the
+// request caused is an error that errors.Is matches to one of ErrNotFound,
+// ErrPermission, ErrExist, ErrNotDir, ErrIsDir, ErrNotEmpty, ErrInvalid or
+// ErrTooLarge (see HostError). Test doubles embed UnimplementedHost, or use
+// plugintest.FakeHost, so that they keep compiling when Host grows.
 type Host interface {
 	// Run runs a command in the build container. A non-zero exit is a
 	// RunResult, not an error; errors mean the command could not run.
@@ -57,6 +61,25 @@ type Host interface {
 	WriteFile(ctx context.Context, r WriteFileRequest) error
 	// Log writes one line to the build output.
 	Log(ctx context.Context, msg string) error
+	// Stat returns a file's metadata, following symlinks (inside the root).
+	Stat(ctx context.Context, path string) (FileInfo, error)
+	// Lstat is Stat without following a final symlink: LinkTarget is its text.
+	Lstat(ctx context.Context, path string) (FileInfo, error)
+	// ListDir lists a directory, sorted by name, each entry as Lstat
+	// sees it.
+	ListDir(ctx context.Context, path string) ([]FileInfo, error)
+	// Remove removes a file, a symlink (never what it names) or an empty
+	// directory; with Recursive, a directory and everything in it.
+	Remove(ctx context.Context, r RemoveRequest) error
+	// Mkdir creates a directory (with Parents, also the missing ones above
+	// it, and no error when it exists).
+	Mkdir(ctx context.Context, r MkdirRequest) error
+	// Symlink creates a symbolic link; its target is stored as given.
+	Symlink(ctx context.Context, r SymlinkRequest) error
+	// Builtin runs hull's built-in handler for req.Instruction.Keyword
+	// with this Host and returns its response: a plugin that overrides a
+	// built-in keyword delegates to it (see CacheInputs.Builtin).
+	Builtin(ctx context.Context, req Request) (Response, error)
 }
 
 // Info describes a plugin.
@@ -66,6 +89,10 @@ type Info struct {
 	// Keywords are the upper-case instructions handled, e.g. ["TEMPLATE"].
 	Keywords    []string
 	Description string // one line for `hull plugin ls`
+	// Heredocs: the keywords take here-documents (KEYWORD <<EOF, as COPY
+	// does); their bodies arrive in Instruction.Heredocs. Without it the
+	// lines after the instruction are read as instructions.
+	Heredocs bool
 }
 
 // Flag is one --name=value flag of an instruction, in source order.
@@ -148,6 +175,10 @@ type CacheInputs struct {
 	From         string   // a stage or image whose content matters, for --from
 	Extra        []string // opaque strings hashed as they are (URLs, checksums)
 	NoCache      bool     // never reuse a cached result for this step
+	// Builtin adds the inputs the built-in handler of the same keyword
+	// names for the request, for a plugin that delegates to it with
+	// Host.Builtin (its COPY sources, for instance).
+	Builtin bool
 }
 
 // RunRequest is a command to run in the build container.
@@ -159,7 +190,18 @@ type RunRequest struct {
 	Network    string     // "default", "none" or "host"
 	Mounts     []RunMount // RUN --mount
 	Stdin      []byte     // fed to the command's stdin; nil = empty
+	// CaptureOutput returns stdout and stderr in the RunResult instead of
+	// showing them in the build output, each cut at MaxOutput bytes
+	// (0 = DefaultMaxOutput; at most MaxCaptureOutput).
+	CaptureOutput bool
+	MaxOutput     int
 }
+
+// Limits of RunRequest.CaptureOutput, per stream.
+const (
+	DefaultMaxOutput = 1 << 20
+	MaxCaptureOutput = 16 << 20
+)
 
 // RunMount is one RUN --mount.
 type RunMount struct {
@@ -178,6 +220,10 @@ type RunMount struct {
 // RunResult is how a command ended.
 type RunResult struct {
 	ExitCode int
+	// With CaptureOutput: what the command wrote, and whether some of it
+	// was dropped at MaxOutput.
+	Stdout, Stderr []byte
+	Truncated      bool
 }
 
 // CopyRequest copies files into the stage's root filesystem (COPY, ADD).

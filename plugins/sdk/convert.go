@@ -85,7 +85,7 @@ func healthcheckToProto(h *Healthcheck) *proto.Healthcheck {
 func runRequestToProto(call uint64, r RunRequest) *proto.RunRequest {
 	out := &proto.RunRequest{
 		CallId: call, Args: r.Args, Env: r.Env, User: r.User, WorkingDir: r.WorkingDir,
-		Network: r.Network, Stdin: r.Stdin,
+		Network: r.Network, Stdin: r.Stdin, CaptureOutput: r.CaptureOutput, MaxOutput: int64(r.MaxOutput),
 	}
 	for _, m := range r.Mounts {
 		out.Mounts = append(out.Mounts, &proto.RunMount{

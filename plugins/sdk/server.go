@@ -7,7 +7,6 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/status"
 
 	"github.com/hull-project/hull/plugins/sdk/proto"
 )
@@ -28,7 +27,7 @@ func registerHandler(s *grpc.Server, h Handler, broker *plugin.GRPCBroker) {
 
 func (s *handlerServer) Info(context.Context, *proto.Empty) (*proto.InfoResponse, error) {
 	i := s.impl.Info()
-	return &proto.InfoResponse{Name: i.Name, Version: i.Version, Keywords: i.Keywords, Description: i.Description}, nil
+	return &proto.InfoResponse{Name: i.Name, Version: i.Version, Keywords: i.Keywords, Description: i.Description, Heredocs: i.Heredocs}, nil
 }
 
 func (s *handlerServer) CacheInputs(ctx context.Context, req *proto.Request) (resp *proto.CacheInputsResponse, err error) {
@@ -36,7 +35,7 @@ func (s *handlerServer) CacheInputs(ctx context.Context, req *proto.Request) (re
 	if err != nil {
 		return nil, err
 	}
-	return &proto.CacheInputsResponse{ContextPaths: c.ContextPaths, From: c.From, Extra: c.Extra, NoCache: c.NoCache}, nil
+	return &proto.CacheInputsResponse{ContextPaths: c.ContextPaths, From: c.From, Extra: c.Extra, NoCache: c.NoCache, Builtin: c.Builtin}, nil
 }
 
 func (s *handlerServer) Execute(ctx context.Context, req *proto.ExecuteRequest) (resp *proto.Response, err error) {
@@ -83,7 +82,7 @@ func (h *hostClient) Run(ctx context.Context, r RunRequest) (RunResult, error) {
 	if err != nil {
 		return RunResult{}, hostError("run", err)
 	}
-	return RunResult{ExitCode: int(res.ExitCode)}, nil
+	return RunResult{ExitCode: int(res.ExitCode), Stdout: res.Stdout, Stderr: res.Stderr, Truncated: res.Truncated}, nil
 }
 
 func (h *hostClient) Copy(ctx context.Context, r CopyRequest) error {
@@ -127,13 +126,4 @@ func (h *hostClient) Log(ctx context.Context, msg string) error {
 	}
 	_, err = c.Log(ctx, &proto.LogRequest{CallId: h.call, Message: msg})
 	return hostError("log", err)
-}
-
-// hostError drops gRPC's "rpc error: code = ... desc =" wrapping: the
-// core's message already says what went wrong.
-func hostError(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("host %s: %s", op, status.Convert(err).Message())
 }

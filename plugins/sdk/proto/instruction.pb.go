@@ -64,11 +64,14 @@ func (*Empty) Descriptor() ([]byte, []int) {
 }
 
 type InfoResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Version       string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
-	Keywords      []string               `protobuf:"bytes,3,rep,name=keywords,proto3" json:"keywords,omitempty"`
-	Description   string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Name        string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Version     string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
+	Keywords    []string               `protobuf:"bytes,3,rep,name=keywords,proto3" json:"keywords,omitempty"`
+	Description string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	// The plugin's keywords take here-documents (KEYWORD <<EOF ...): the
+	// core reads their bodies into Instruction.heredocs.
+	Heredocs      bool `protobuf:"varint,5,opt,name=heredocs,proto3" json:"heredocs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -129,6 +132,13 @@ func (x *InfoResponse) GetDescription() string {
 		return x.Description
 	}
 	return ""
+}
+
+func (x *InfoResponse) GetHeredocs() bool {
+	if x != nil {
+		return x.Heredocs
+	}
+	return false
 }
 
 type Flag struct {
@@ -775,11 +785,14 @@ func (x *Response) GetEmptyLayer() bool {
 }
 
 type CacheInputsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ContextPaths  []string               `protobuf:"bytes,1,rep,name=context_paths,json=contextPaths,proto3" json:"context_paths,omitempty"`
-	From          string                 `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
-	Extra         []string               `protobuf:"bytes,3,rep,name=extra,proto3" json:"extra,omitempty"`
-	NoCache       bool                   `protobuf:"varint,4,opt,name=no_cache,json=noCache,proto3" json:"no_cache,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ContextPaths []string               `protobuf:"bytes,1,rep,name=context_paths,json=contextPaths,proto3" json:"context_paths,omitempty"`
+	From         string                 `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
+	Extra        []string               `protobuf:"bytes,3,rep,name=extra,proto3" json:"extra,omitempty"`
+	NoCache      bool                   `protobuf:"varint,4,opt,name=no_cache,json=noCache,proto3" json:"no_cache,omitempty"`
+	// Add what the built-in handler of the same keyword would name (for a
+	// plugin that wraps it through Host.Builtin).
+	Builtin       bool `protobuf:"varint,5,opt,name=builtin,proto3" json:"builtin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -838,6 +851,13 @@ func (x *CacheInputsResponse) GetExtra() []string {
 func (x *CacheInputsResponse) GetNoCache() bool {
 	if x != nil {
 		return x.NoCache
+	}
+	return false
+}
+
+func (x *CacheInputsResponse) GetBuiltin() bool {
+	if x != nil {
+		return x.Builtin
 	}
 	return false
 }
@@ -967,15 +987,19 @@ func (x *RunMount) GetSize() int64 {
 }
 
 type RunRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CallId        uint64                 `protobuf:"varint,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
-	Args          []string               `protobuf:"bytes,2,rep,name=args,proto3" json:"args,omitempty"`
-	Env           []string               `protobuf:"bytes,3,rep,name=env,proto3" json:"env,omitempty"`
-	User          string                 `protobuf:"bytes,4,opt,name=user,proto3" json:"user,omitempty"`
-	WorkingDir    string                 `protobuf:"bytes,5,opt,name=working_dir,json=workingDir,proto3" json:"working_dir,omitempty"`
-	Network       string                 `protobuf:"bytes,6,opt,name=network,proto3" json:"network,omitempty"`
-	Mounts        []*RunMount            `protobuf:"bytes,7,rep,name=mounts,proto3" json:"mounts,omitempty"`
-	Stdin         []byte                 `protobuf:"bytes,8,opt,name=stdin,proto3" json:"stdin,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	CallId     uint64                 `protobuf:"varint,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	Args       []string               `protobuf:"bytes,2,rep,name=args,proto3" json:"args,omitempty"`
+	Env        []string               `protobuf:"bytes,3,rep,name=env,proto3" json:"env,omitempty"`
+	User       string                 `protobuf:"bytes,4,opt,name=user,proto3" json:"user,omitempty"`
+	WorkingDir string                 `protobuf:"bytes,5,opt,name=working_dir,json=workingDir,proto3" json:"working_dir,omitempty"`
+	Network    string                 `protobuf:"bytes,6,opt,name=network,proto3" json:"network,omitempty"`
+	Mounts     []*RunMount            `protobuf:"bytes,7,rep,name=mounts,proto3" json:"mounts,omitempty"`
+	Stdin      []byte                 `protobuf:"bytes,8,opt,name=stdin,proto3" json:"stdin,omitempty"`
+	// Return stdout and stderr in RunResult instead of showing them in the
+	// build output, each cut at max_output bytes (0: 1 MiB; at most 16 MiB).
+	CaptureOutput bool  `protobuf:"varint,9,opt,name=capture_output,json=captureOutput,proto3" json:"capture_output,omitempty"`
+	MaxOutput     int64 `protobuf:"varint,10,opt,name=max_output,json=maxOutput,proto3" json:"max_output,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1066,9 +1090,27 @@ func (x *RunRequest) GetStdin() []byte {
 	return nil
 }
 
+func (x *RunRequest) GetCaptureOutput() bool {
+	if x != nil {
+		return x.CaptureOutput
+	}
+	return false
+}
+
+func (x *RunRequest) GetMaxOutput() int64 {
+	if x != nil {
+		return x.MaxOutput
+	}
+	return 0
+}
+
 type RunResult struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ExitCode      int64                  `protobuf:"varint,1,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ExitCode int64                  `protobuf:"varint,1,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
+	Stdout   []byte                 `protobuf:"bytes,2,opt,name=stdout,proto3" json:"stdout,omitempty"`
+	Stderr   []byte                 `protobuf:"bytes,3,opt,name=stderr,proto3" json:"stderr,omitempty"`
+	// Output beyond max_output was dropped.
+	Truncated     bool `protobuf:"varint,4,opt,name=truncated,proto3" json:"truncated,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1108,6 +1150,27 @@ func (x *RunResult) GetExitCode() int64 {
 		return x.ExitCode
 	}
 	return 0
+}
+
+func (x *RunResult) GetStdout() []byte {
+	if x != nil {
+		return x.Stdout
+	}
+	return nil
+}
+
+func (x *RunResult) GetStderr() []byte {
+	if x != nil {
+		return x.Stderr
+	}
+	return nil
+}
+
+func (x *RunResult) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
 }
 
 type CopyRequest struct {
@@ -1466,17 +1529,572 @@ func (x *LogRequest) GetMessage() string {
 	return ""
 }
 
+type StatRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CallId        uint64                 `protobuf:"varint,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	Path          string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	NoFollow      bool                   `protobuf:"varint,3,opt,name=no_follow,json=noFollow,proto3" json:"no_follow,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatRequest) Reset() {
+	*x = StatRequest{}
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatRequest) ProtoMessage() {}
+
+func (x *StatRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatRequest.ProtoReflect.Descriptor instead.
+func (*StatRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *StatRequest) GetCallId() uint64 {
+	if x != nil {
+		return x.CallId
+	}
+	return 0
+}
+
+func (x *StatRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *StatRequest) GetNoFollow() bool {
+	if x != nil {
+		return x.NoFollow
+	}
+	return false
+}
+
+type FileInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Size  int64                  `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	// Go's fs.FileMode bits: permissions plus type bits (dir 1<<31,
+	// symlink 1<<27, named pipe 1<<25, socket 1<<24, device 1<<26,
+	// char device 1<<21, setuid 1<<23, setgid 1<<22, sticky 1<<20).
+	Mode          uint32 `protobuf:"varint,3,opt,name=mode,proto3" json:"mode,omitempty"`
+	ModTimeNs     int64  `protobuf:"varint,4,opt,name=mod_time_ns,json=modTimeNs,proto3" json:"mod_time_ns,omitempty"` // Unix nanoseconds
+	Uid           int64  `protobuf:"varint,5,opt,name=uid,proto3" json:"uid,omitempty"`
+	Gid           int64  `protobuf:"varint,6,opt,name=gid,proto3" json:"gid,omitempty"`
+	LinkTarget    string `protobuf:"bytes,7,opt,name=link_target,json=linkTarget,proto3" json:"link_target,omitempty"` // a symlink's text (no_follow, ListDir)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileInfo) Reset() {
+	*x = FileInfo{}
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileInfo) ProtoMessage() {}
+
+func (x *FileInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileInfo.ProtoReflect.Descriptor instead.
+func (*FileInfo) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *FileInfo) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *FileInfo) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *FileInfo) GetMode() uint32 {
+	if x != nil {
+		return x.Mode
+	}
+	return 0
+}
+
+func (x *FileInfo) GetModTimeNs() int64 {
+	if x != nil {
+		return x.ModTimeNs
+	}
+	return 0
+}
+
+func (x *FileInfo) GetUid() int64 {
+	if x != nil {
+		return x.Uid
+	}
+	return 0
+}
+
+func (x *FileInfo) GetGid() int64 {
+	if x != nil {
+		return x.Gid
+	}
+	return 0
+}
+
+func (x *FileInfo) GetLinkTarget() string {
+	if x != nil {
+		return x.LinkTarget
+	}
+	return ""
+}
+
+type ListDirRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CallId        uint64                 `protobuf:"varint,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	Path          string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDirRequest) Reset() {
+	*x = ListDirRequest{}
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDirRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDirRequest) ProtoMessage() {}
+
+func (x *ListDirRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDirRequest.ProtoReflect.Descriptor instead.
+func (*ListDirRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ListDirRequest) GetCallId() uint64 {
+	if x != nil {
+		return x.CallId
+	}
+	return 0
+}
+
+func (x *ListDirRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+type ListDirResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       []*FileInfo            `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDirResponse) Reset() {
+	*x = ListDirResponse{}
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDirResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDirResponse) ProtoMessage() {}
+
+func (x *ListDirResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDirResponse.ProtoReflect.Descriptor instead.
+func (*ListDirResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListDirResponse) GetEntries() []*FileInfo {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+type RemoveRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CallId        uint64                 `protobuf:"varint,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	Path          string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Recursive     bool                   `protobuf:"varint,3,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveRequest) Reset() {
+	*x = RemoveRequest{}
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveRequest) ProtoMessage() {}
+
+func (x *RemoveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveRequest.ProtoReflect.Descriptor instead.
+func (*RemoveRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RemoveRequest) GetCallId() uint64 {
+	if x != nil {
+		return x.CallId
+	}
+	return 0
+}
+
+func (x *RemoveRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *RemoveRequest) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+type MkdirRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CallId        uint64                 `protobuf:"varint,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	Path          string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Mode          uint32                 `protobuf:"varint,3,opt,name=mode,proto3" json:"mode,omitempty"`
+	Parents       bool                   `protobuf:"varint,4,opt,name=parents,proto3" json:"parents,omitempty"`
+	Chown         string                 `protobuf:"bytes,5,opt,name=chown,proto3" json:"chown,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MkdirRequest) Reset() {
+	*x = MkdirRequest{}
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MkdirRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MkdirRequest) ProtoMessage() {}
+
+func (x *MkdirRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MkdirRequest.ProtoReflect.Descriptor instead.
+func (*MkdirRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *MkdirRequest) GetCallId() uint64 {
+	if x != nil {
+		return x.CallId
+	}
+	return 0
+}
+
+func (x *MkdirRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *MkdirRequest) GetMode() uint32 {
+	if x != nil {
+		return x.Mode
+	}
+	return 0
+}
+
+func (x *MkdirRequest) GetParents() bool {
+	if x != nil {
+		return x.Parents
+	}
+	return false
+}
+
+func (x *MkdirRequest) GetChown() string {
+	if x != nil {
+		return x.Chown
+	}
+	return ""
+}
+
+type SymlinkRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CallId        uint64                 `protobuf:"varint,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	Path          string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`     // the link to create
+	Target        string                 `protobuf:"bytes,3,opt,name=target,proto3" json:"target,omitempty"` // its text
+	Chown         string                 `protobuf:"bytes,4,opt,name=chown,proto3" json:"chown,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SymlinkRequest) Reset() {
+	*x = SymlinkRequest{}
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SymlinkRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SymlinkRequest) ProtoMessage() {}
+
+func (x *SymlinkRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SymlinkRequest.ProtoReflect.Descriptor instead.
+func (*SymlinkRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *SymlinkRequest) GetCallId() uint64 {
+	if x != nil {
+		return x.CallId
+	}
+	return 0
+}
+
+func (x *SymlinkRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *SymlinkRequest) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *SymlinkRequest) GetChown() string {
+	if x != nil {
+		return x.Chown
+	}
+	return ""
+}
+
+type BuiltinRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CallId        uint64                 `protobuf:"varint,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	Request       *Request               `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BuiltinRequest) Reset() {
+	*x = BuiltinRequest{}
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BuiltinRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BuiltinRequest) ProtoMessage() {}
+
+func (x *BuiltinRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BuiltinRequest.ProtoReflect.Descriptor instead.
+func (*BuiltinRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *BuiltinRequest) GetCallId() uint64 {
+	if x != nil {
+		return x.CallId
+	}
+	return 0
+}
+
+func (x *BuiltinRequest) GetRequest() *Request {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// HostError rides in a failed Host call's status details.
+type HostError struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// not-found, permission, exists, not-a-directory, is-a-directory,
+	// not-empty, invalid, too-large; "" for anything else.
+	Kind          string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HostError) Reset() {
+	*x = HostError{}
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HostError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HostError) ProtoMessage() {}
+
+func (x *HostError) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_instruction_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HostError.ProtoReflect.Descriptor instead.
+func (*HostError) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_instruction_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *HostError) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
 var File_plugins_sdk_proto_instruction_proto protoreflect.FileDescriptor
 
 const file_plugins_sdk_proto_instruction_proto_rawDesc = "" +
 	"\n" +
 	"#plugins/sdk/proto/instruction.proto\x12\x0fhull.plugins.v1\"\a\n" +
-	"\x05Empty\"z\n" +
+	"\x05Empty\"\x96\x01\n" +
 	"\fInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x1a\n" +
 	"\bkeywords\x18\x03 \x03(\tR\bkeywords\x12 \n" +
-	"\vdescription\x18\x04 \x01(\tR\vdescription\"0\n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x1a\n" +
+	"\bheredocs\x18\x05 \x01(\bR\bheredocs\"0\n" +
 	"\x04Flag\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\"O\n" +
@@ -1543,12 +2161,13 @@ const file_plugins_sdk_proto_instruction_proto_rawDesc = "" +
 	"\x06config\x18\x01 \x01(\v2\x17.hull.plugins.v1.ConfigR\x06config\x12\x18\n" +
 	"\ahistory\x18\x02 \x01(\tR\ahistory\x12\x1f\n" +
 	"\vempty_layer\x18\x03 \x01(\bR\n" +
-	"emptyLayer\"\x7f\n" +
+	"emptyLayer\"\x99\x01\n" +
 	"\x13CacheInputsResponse\x12#\n" +
 	"\rcontext_paths\x18\x01 \x03(\tR\fcontextPaths\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12\x14\n" +
 	"\x05extra\x18\x03 \x03(\tR\x05extra\x12\x19\n" +
-	"\bno_cache\x18\x04 \x01(\bR\anoCache\"\xf5\x01\n" +
+	"\bno_cache\x18\x04 \x01(\bR\anoCache\x12\x18\n" +
+	"\abuiltin\x18\x05 \x01(\bR\abuiltin\"\xf5\x01\n" +
 	"\bRunMount\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x16\n" +
 	"\x06target\x18\x02 \x01(\tR\x06target\x12\x16\n" +
@@ -1561,7 +2180,7 @@ const file_plugins_sdk_proto_instruction_proto_rawDesc = "" +
 	"\x03uid\x18\t \x01(\x03R\x03uid\x12\x10\n" +
 	"\x03gid\x18\n" +
 	" \x01(\x03R\x03gid\x12\x12\n" +
-	"\x04size\x18\v \x01(\x03R\x04size\"\xe3\x01\n" +
+	"\x04size\x18\v \x01(\x03R\x04size\"\xa9\x02\n" +
 	"\n" +
 	"RunRequest\x12\x17\n" +
 	"\acall_id\x18\x01 \x01(\x04R\x06callId\x12\x12\n" +
@@ -1572,9 +2191,16 @@ const file_plugins_sdk_proto_instruction_proto_rawDesc = "" +
 	"workingDir\x12\x18\n" +
 	"\anetwork\x18\x06 \x01(\tR\anetwork\x121\n" +
 	"\x06mounts\x18\a \x03(\v2\x19.hull.plugins.v1.RunMountR\x06mounts\x12\x14\n" +
-	"\x05stdin\x18\b \x01(\fR\x05stdin\"(\n" +
+	"\x05stdin\x18\b \x01(\fR\x05stdin\x12%\n" +
+	"\x0ecapture_output\x18\t \x01(\bR\rcaptureOutput\x12\x1d\n" +
+	"\n" +
+	"max_output\x18\n" +
+	" \x01(\x03R\tmaxOutput\"v\n" +
 	"\tRunResult\x12\x1b\n" +
-	"\texit_code\x18\x01 \x01(\x03R\bexitCode\"\xc5\x02\n" +
+	"\texit_code\x18\x01 \x01(\x03R\bexitCode\x12\x16\n" +
+	"\x06stdout\x18\x02 \x01(\fR\x06stdout\x12\x16\n" +
+	"\x06stderr\x18\x03 \x01(\fR\x06stderr\x12\x1c\n" +
+	"\ttruncated\x18\x04 \x01(\bR\ttruncated\"\xc5\x02\n" +
 	"\vCopyRequest\x12\x17\n" +
 	"\acall_id\x18\x01 \x01(\x04R\x06callId\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12\x18\n" +
@@ -1604,17 +2230,61 @@ const file_plugins_sdk_proto_instruction_proto_rawDesc = "" +
 	"\n" +
 	"LogRequest\x12\x17\n" +
 	"\acall_id\x18\x01 \x01(\x04R\x06callId\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage2\xde\x01\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"W\n" +
+	"\vStatRequest\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\x04R\x06callId\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12\x1b\n" +
+	"\tno_follow\x18\x03 \x01(\bR\bnoFollow\"\xab\x01\n" +
+	"\bFileInfo\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04size\x18\x02 \x01(\x03R\x04size\x12\x12\n" +
+	"\x04mode\x18\x03 \x01(\rR\x04mode\x12\x1e\n" +
+	"\vmod_time_ns\x18\x04 \x01(\x03R\tmodTimeNs\x12\x10\n" +
+	"\x03uid\x18\x05 \x01(\x03R\x03uid\x12\x10\n" +
+	"\x03gid\x18\x06 \x01(\x03R\x03gid\x12\x1f\n" +
+	"\vlink_target\x18\a \x01(\tR\n" +
+	"linkTarget\"=\n" +
+	"\x0eListDirRequest\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\x04R\x06callId\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\"F\n" +
+	"\x0fListDirResponse\x123\n" +
+	"\aentries\x18\x01 \x03(\v2\x19.hull.plugins.v1.FileInfoR\aentries\"Z\n" +
+	"\rRemoveRequest\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\x04R\x06callId\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12\x1c\n" +
+	"\trecursive\x18\x03 \x01(\bR\trecursive\"\x7f\n" +
+	"\fMkdirRequest\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\x04R\x06callId\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12\x12\n" +
+	"\x04mode\x18\x03 \x01(\rR\x04mode\x12\x18\n" +
+	"\aparents\x18\x04 \x01(\bR\aparents\x12\x14\n" +
+	"\x05chown\x18\x05 \x01(\tR\x05chown\"k\n" +
+	"\x0eSymlinkRequest\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\x04R\x06callId\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12\x16\n" +
+	"\x06target\x18\x03 \x01(\tR\x06target\x12\x14\n" +
+	"\x05chown\x18\x04 \x01(\tR\x05chown\"]\n" +
+	"\x0eBuiltinRequest\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\x04R\x06callId\x122\n" +
+	"\arequest\x18\x02 \x01(\v2\x18.hull.plugins.v1.RequestR\arequest\"\x1f\n" +
+	"\tHostError\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind2\xde\x01\n" +
 	"\aHandler\x12=\n" +
 	"\x04Info\x12\x16.hull.plugins.v1.Empty\x1a\x1d.hull.plugins.v1.InfoResponse\x12M\n" +
 	"\vCacheInputs\x12\x18.hull.plugins.v1.Request\x1a$.hull.plugins.v1.CacheInputsResponse\x12E\n" +
-	"\aExecute\x12\x1f.hull.plugins.v1.ExecuteRequest\x1a\x19.hull.plugins.v1.Response2\xd9\x02\n" +
+	"\aExecute\x12\x1f.hull.plugins.v1.ExecuteRequest\x1a\x19.hull.plugins.v1.Response2\xf5\x05\n" +
 	"\x04Host\x12>\n" +
 	"\x03Run\x12\x1b.hull.plugins.v1.RunRequest\x1a\x1a.hull.plugins.v1.RunResult\x12<\n" +
 	"\x04Copy\x12\x1c.hull.plugins.v1.CopyRequest\x1a\x16.hull.plugins.v1.Empty\x12O\n" +
 	"\bReadFile\x12 .hull.plugins.v1.ReadFileRequest\x1a!.hull.plugins.v1.ReadFileResponse\x12F\n" +
 	"\tWriteFile\x12!.hull.plugins.v1.WriteFileRequest\x1a\x16.hull.plugins.v1.Empty\x12:\n" +
-	"\x03Log\x12\x1b.hull.plugins.v1.LogRequest\x1a\x16.hull.plugins.v1.EmptyB0Z.github.com/hull-project/hull/plugins/sdk/protob\x06proto3"
+	"\x03Log\x12\x1b.hull.plugins.v1.LogRequest\x1a\x16.hull.plugins.v1.Empty\x12?\n" +
+	"\x04Stat\x12\x1c.hull.plugins.v1.StatRequest\x1a\x19.hull.plugins.v1.FileInfo\x12L\n" +
+	"\aListDir\x12\x1f.hull.plugins.v1.ListDirRequest\x1a .hull.plugins.v1.ListDirResponse\x12@\n" +
+	"\x06Remove\x12\x1e.hull.plugins.v1.RemoveRequest\x1a\x16.hull.plugins.v1.Empty\x12>\n" +
+	"\x05Mkdir\x12\x1d.hull.plugins.v1.MkdirRequest\x1a\x16.hull.plugins.v1.Empty\x12B\n" +
+	"\aSymlink\x12\x1f.hull.plugins.v1.SymlinkRequest\x1a\x16.hull.plugins.v1.Empty\x12E\n" +
+	"\aBuiltin\x12\x1f.hull.plugins.v1.BuiltinRequest\x1a\x19.hull.plugins.v1.ResponseB0Z.github.com/hull-project/hull/plugins/sdk/protob\x06proto3"
 
 var (
 	file_plugins_sdk_proto_instruction_proto_rawDescOnce sync.Once
@@ -1628,7 +2298,7 @@ func file_plugins_sdk_proto_instruction_proto_rawDescGZIP() []byte {
 	return file_plugins_sdk_proto_instruction_proto_rawDescData
 }
 
-var file_plugins_sdk_proto_instruction_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_plugins_sdk_proto_instruction_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_plugins_sdk_proto_instruction_proto_goTypes = []any{
 	(*Empty)(nil),               // 0: hull.plugins.v1.Empty
 	(*InfoResponse)(nil),        // 1: hull.plugins.v1.InfoResponse
@@ -1649,41 +2319,64 @@ var file_plugins_sdk_proto_instruction_proto_goTypes = []any{
 	(*ReadFileResponse)(nil),    // 16: hull.plugins.v1.ReadFileResponse
 	(*WriteFileRequest)(nil),    // 17: hull.plugins.v1.WriteFileRequest
 	(*LogRequest)(nil),          // 18: hull.plugins.v1.LogRequest
-	nil,                         // 19: hull.plugins.v1.Config.LabelsEntry
-	nil,                         // 20: hull.plugins.v1.Request.BuildArgsEntry
+	(*StatRequest)(nil),         // 19: hull.plugins.v1.StatRequest
+	(*FileInfo)(nil),            // 20: hull.plugins.v1.FileInfo
+	(*ListDirRequest)(nil),      // 21: hull.plugins.v1.ListDirRequest
+	(*ListDirResponse)(nil),     // 22: hull.plugins.v1.ListDirResponse
+	(*RemoveRequest)(nil),       // 23: hull.plugins.v1.RemoveRequest
+	(*MkdirRequest)(nil),        // 24: hull.plugins.v1.MkdirRequest
+	(*SymlinkRequest)(nil),      // 25: hull.plugins.v1.SymlinkRequest
+	(*BuiltinRequest)(nil),      // 26: hull.plugins.v1.BuiltinRequest
+	(*HostError)(nil),           // 27: hull.plugins.v1.HostError
+	nil,                         // 28: hull.plugins.v1.Config.LabelsEntry
+	nil,                         // 29: hull.plugins.v1.Request.BuildArgsEntry
 }
 var file_plugins_sdk_proto_instruction_proto_depIdxs = []int32{
 	2,  // 0: hull.plugins.v1.Instruction.flags:type_name -> hull.plugins.v1.Flag
 	3,  // 1: hull.plugins.v1.Instruction.heredocs:type_name -> hull.plugins.v1.Heredoc
-	19, // 2: hull.plugins.v1.Config.labels:type_name -> hull.plugins.v1.Config.LabelsEntry
+	28, // 2: hull.plugins.v1.Config.labels:type_name -> hull.plugins.v1.Config.LabelsEntry
 	5,  // 3: hull.plugins.v1.Config.healthcheck:type_name -> hull.plugins.v1.Healthcheck
 	4,  // 4: hull.plugins.v1.Request.instruction:type_name -> hull.plugins.v1.Instruction
 	6,  // 5: hull.plugins.v1.Request.config:type_name -> hull.plugins.v1.Config
-	20, // 6: hull.plugins.v1.Request.build_args:type_name -> hull.plugins.v1.Request.BuildArgsEntry
+	29, // 6: hull.plugins.v1.Request.build_args:type_name -> hull.plugins.v1.Request.BuildArgsEntry
 	7,  // 7: hull.plugins.v1.ExecuteRequest.request:type_name -> hull.plugins.v1.Request
 	6,  // 8: hull.plugins.v1.Response.config:type_name -> hull.plugins.v1.Config
 	11, // 9: hull.plugins.v1.RunRequest.mounts:type_name -> hull.plugins.v1.RunMount
-	0,  // 10: hull.plugins.v1.Handler.Info:input_type -> hull.plugins.v1.Empty
-	7,  // 11: hull.plugins.v1.Handler.CacheInputs:input_type -> hull.plugins.v1.Request
-	8,  // 12: hull.plugins.v1.Handler.Execute:input_type -> hull.plugins.v1.ExecuteRequest
-	12, // 13: hull.plugins.v1.Host.Run:input_type -> hull.plugins.v1.RunRequest
-	14, // 14: hull.plugins.v1.Host.Copy:input_type -> hull.plugins.v1.CopyRequest
-	15, // 15: hull.plugins.v1.Host.ReadFile:input_type -> hull.plugins.v1.ReadFileRequest
-	17, // 16: hull.plugins.v1.Host.WriteFile:input_type -> hull.plugins.v1.WriteFileRequest
-	18, // 17: hull.plugins.v1.Host.Log:input_type -> hull.plugins.v1.LogRequest
-	1,  // 18: hull.plugins.v1.Handler.Info:output_type -> hull.plugins.v1.InfoResponse
-	10, // 19: hull.plugins.v1.Handler.CacheInputs:output_type -> hull.plugins.v1.CacheInputsResponse
-	9,  // 20: hull.plugins.v1.Handler.Execute:output_type -> hull.plugins.v1.Response
-	13, // 21: hull.plugins.v1.Host.Run:output_type -> hull.plugins.v1.RunResult
-	0,  // 22: hull.plugins.v1.Host.Copy:output_type -> hull.plugins.v1.Empty
-	16, // 23: hull.plugins.v1.Host.ReadFile:output_type -> hull.plugins.v1.ReadFileResponse
-	0,  // 24: hull.plugins.v1.Host.WriteFile:output_type -> hull.plugins.v1.Empty
-	0,  // 25: hull.plugins.v1.Host.Log:output_type -> hull.plugins.v1.Empty
-	18, // [18:26] is the sub-list for method output_type
-	10, // [10:18] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	20, // 10: hull.plugins.v1.ListDirResponse.entries:type_name -> hull.plugins.v1.FileInfo
+	7,  // 11: hull.plugins.v1.BuiltinRequest.request:type_name -> hull.plugins.v1.Request
+	0,  // 12: hull.plugins.v1.Handler.Info:input_type -> hull.plugins.v1.Empty
+	7,  // 13: hull.plugins.v1.Handler.CacheInputs:input_type -> hull.plugins.v1.Request
+	8,  // 14: hull.plugins.v1.Handler.Execute:input_type -> hull.plugins.v1.ExecuteRequest
+	12, // 15: hull.plugins.v1.Host.Run:input_type -> hull.plugins.v1.RunRequest
+	14, // 16: hull.plugins.v1.Host.Copy:input_type -> hull.plugins.v1.CopyRequest
+	15, // 17: hull.plugins.v1.Host.ReadFile:input_type -> hull.plugins.v1.ReadFileRequest
+	17, // 18: hull.plugins.v1.Host.WriteFile:input_type -> hull.plugins.v1.WriteFileRequest
+	18, // 19: hull.plugins.v1.Host.Log:input_type -> hull.plugins.v1.LogRequest
+	19, // 20: hull.plugins.v1.Host.Stat:input_type -> hull.plugins.v1.StatRequest
+	21, // 21: hull.plugins.v1.Host.ListDir:input_type -> hull.plugins.v1.ListDirRequest
+	23, // 22: hull.plugins.v1.Host.Remove:input_type -> hull.plugins.v1.RemoveRequest
+	24, // 23: hull.plugins.v1.Host.Mkdir:input_type -> hull.plugins.v1.MkdirRequest
+	25, // 24: hull.plugins.v1.Host.Symlink:input_type -> hull.plugins.v1.SymlinkRequest
+	26, // 25: hull.plugins.v1.Host.Builtin:input_type -> hull.plugins.v1.BuiltinRequest
+	1,  // 26: hull.plugins.v1.Handler.Info:output_type -> hull.plugins.v1.InfoResponse
+	10, // 27: hull.plugins.v1.Handler.CacheInputs:output_type -> hull.plugins.v1.CacheInputsResponse
+	9,  // 28: hull.plugins.v1.Handler.Execute:output_type -> hull.plugins.v1.Response
+	13, // 29: hull.plugins.v1.Host.Run:output_type -> hull.plugins.v1.RunResult
+	0,  // 30: hull.plugins.v1.Host.Copy:output_type -> hull.plugins.v1.Empty
+	16, // 31: hull.plugins.v1.Host.ReadFile:output_type -> hull.plugins.v1.ReadFileResponse
+	0,  // 32: hull.plugins.v1.Host.WriteFile:output_type -> hull.plugins.v1.Empty
+	0,  // 33: hull.plugins.v1.Host.Log:output_type -> hull.plugins.v1.Empty
+	20, // 34: hull.plugins.v1.Host.Stat:output_type -> hull.plugins.v1.FileInfo
+	22, // 35: hull.plugins.v1.Host.ListDir:output_type -> hull.plugins.v1.ListDirResponse
+	0,  // 36: hull.plugins.v1.Host.Remove:output_type -> hull.plugins.v1.Empty
+	0,  // 37: hull.plugins.v1.Host.Mkdir:output_type -> hull.plugins.v1.Empty
+	0,  // 38: hull.plugins.v1.Host.Symlink:output_type -> hull.plugins.v1.Empty
+	9,  // 39: hull.plugins.v1.Host.Builtin:output_type -> hull.plugins.v1.Response
+	26, // [26:40] is the sub-list for method output_type
+	12, // [12:26] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_plugins_sdk_proto_instruction_proto_init() }
@@ -1697,7 +2390,7 @@ func file_plugins_sdk_proto_instruction_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugins_sdk_proto_instruction_proto_rawDesc), len(file_plugins_sdk_proto_instruction_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -194,6 +194,12 @@ const (
 	Host_ReadFile_FullMethodName  = "/hull.plugins.v1.Host/ReadFile"
 	Host_WriteFile_FullMethodName = "/hull.plugins.v1.Host/WriteFile"
 	Host_Log_FullMethodName       = "/hull.plugins.v1.Host/Log"
+	Host_Stat_FullMethodName      = "/hull.plugins.v1.Host/Stat"
+	Host_ListDir_FullMethodName   = "/hull.plugins.v1.Host/ListDir"
+	Host_Remove_FullMethodName    = "/hull.plugins.v1.Host/Remove"
+	Host_Mkdir_FullMethodName     = "/hull.plugins.v1.Host/Mkdir"
+	Host_Symlink_FullMethodName   = "/hull.plugins.v1.Host/Symlink"
+	Host_Builtin_FullMethodName   = "/hull.plugins.v1.Host/Builtin"
 )
 
 // HostClient is the client API for Host service.
@@ -205,6 +211,17 @@ type HostClient interface {
 	ReadFile(ctx context.Context, in *ReadFileRequest, opts ...grpc.CallOption) (*ReadFileResponse, error)
 	WriteFile(ctx context.Context, in *WriteFileRequest, opts ...grpc.CallOption) (*Empty, error)
 	Log(ctx context.Context, in *LogRequest, opts ...grpc.CallOption) (*Empty, error)
+	// Stat: the file's metadata, following symlinks inside the root;
+	// with no_follow, the symlink itself.
+	Stat(ctx context.Context, in *StatRequest, opts ...grpc.CallOption) (*FileInfo, error)
+	// ListDir: a directory's entries, sorted by name, symlinks not followed.
+	ListDir(ctx context.Context, in *ListDirRequest, opts ...grpc.CallOption) (*ListDirResponse, error)
+	Remove(ctx context.Context, in *RemoveRequest, opts ...grpc.CallOption) (*Empty, error)
+	Mkdir(ctx context.Context, in *MkdirRequest, opts ...grpc.CallOption) (*Empty, error)
+	Symlink(ctx context.Context, in *SymlinkRequest, opts ...grpc.CallOption) (*Empty, error)
+	// Builtin runs hull's built-in handler for request's keyword, with the
+	// same Host: a plugin that overrides COPY can delegate to COPY.
+	Builtin(ctx context.Context, in *BuiltinRequest, opts ...grpc.CallOption) (*Response, error)
 }
 
 type hostClient struct {
@@ -260,6 +277,60 @@ func (c *hostClient) Log(ctx context.Context, in *LogRequest, opts ...grpc.CallO
 	return out, nil
 }
 
+func (c *hostClient) Stat(ctx context.Context, in *StatRequest, opts ...grpc.CallOption) (*FileInfo, error) {
+	out := new(FileInfo)
+	err := c.cc.Invoke(ctx, Host_Stat_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) ListDir(ctx context.Context, in *ListDirRequest, opts ...grpc.CallOption) (*ListDirResponse, error) {
+	out := new(ListDirResponse)
+	err := c.cc.Invoke(ctx, Host_ListDir_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) Remove(ctx context.Context, in *RemoveRequest, opts ...grpc.CallOption) (*Empty, error) {
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Host_Remove_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) Mkdir(ctx context.Context, in *MkdirRequest, opts ...grpc.CallOption) (*Empty, error) {
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Host_Mkdir_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) Symlink(ctx context.Context, in *SymlinkRequest, opts ...grpc.CallOption) (*Empty, error) {
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Host_Symlink_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) Builtin(ctx context.Context, in *BuiltinRequest, opts ...grpc.CallOption) (*Response, error) {
+	out := new(Response)
+	err := c.cc.Invoke(ctx, Host_Builtin_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostServer is the server API for Host service.
 // All implementations must embed UnimplementedHostServer
 // for forward compatibility
@@ -269,6 +340,17 @@ type HostServer interface {
 	ReadFile(context.Context, *ReadFileRequest) (*ReadFileResponse, error)
 	WriteFile(context.Context, *WriteFileRequest) (*Empty, error)
 	Log(context.Context, *LogRequest) (*Empty, error)
+	// Stat: the file's metadata, following symlinks inside the root;
+	// with no_follow, the symlink itself.
+	Stat(context.Context, *StatRequest) (*FileInfo, error)
+	// ListDir: a directory's entries, sorted by name, symlinks not followed.
+	ListDir(context.Context, *ListDirRequest) (*ListDirResponse, error)
+	Remove(context.Context, *RemoveRequest) (*Empty, error)
+	Mkdir(context.Context, *MkdirRequest) (*Empty, error)
+	Symlink(context.Context, *SymlinkRequest) (*Empty, error)
+	// Builtin runs hull's built-in handler for request's keyword, with the
+	// same Host: a plugin that overrides COPY can delegate to COPY.
+	Builtin(context.Context, *BuiltinRequest) (*Response, error)
 	mustEmbedUnimplementedHostServer()
 }
 
@@ -290,6 +372,24 @@ func (UnimplementedHostServer) WriteFile(context.Context, *WriteFileRequest) (*E
 }
 func (UnimplementedHostServer) Log(context.Context, *LogRequest) (*Empty, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Log not implemented")
+}
+func (UnimplementedHostServer) Stat(context.Context, *StatRequest) (*FileInfo, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Stat not implemented")
+}
+func (UnimplementedHostServer) ListDir(context.Context, *ListDirRequest) (*ListDirResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListDir not implemented")
+}
+func (UnimplementedHostServer) Remove(context.Context, *RemoveRequest) (*Empty, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Remove not implemented")
+}
+func (UnimplementedHostServer) Mkdir(context.Context, *MkdirRequest) (*Empty, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Mkdir not implemented")
+}
+func (UnimplementedHostServer) Symlink(context.Context, *SymlinkRequest) (*Empty, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Symlink not implemented")
+}
+func (UnimplementedHostServer) Builtin(context.Context, *BuiltinRequest) (*Response, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Builtin not implemented")
 }
 func (UnimplementedHostServer) mustEmbedUnimplementedHostServer() {}
 
@@ -394,6 +494,114 @@ func _Host_Log_Handler(srv interface{}, ctx context.Context, dec func(interface{
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_Stat_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StatRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).Stat(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_Stat_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).Stat(ctx, req.(*StatRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_ListDir_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDirRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).ListDir(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_ListDir_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).ListDir(ctx, req.(*ListDirRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_Remove_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).Remove(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_Remove_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).Remove(ctx, req.(*RemoveRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_Mkdir_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MkdirRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).Mkdir(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_Mkdir_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).Mkdir(ctx, req.(*MkdirRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_Symlink_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SymlinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).Symlink(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_Symlink_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).Symlink(ctx, req.(*SymlinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_Builtin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BuiltinRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).Builtin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_Builtin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).Builtin(ctx, req.(*BuiltinRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Host_ServiceDesc is the grpc.ServiceDesc for Host service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -420,6 +628,30 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Log",
 			Handler:    _Host_Log_Handler,
+		},
+		{
+			MethodName: "Stat",
+			Handler:    _Host_Stat_Handler,
+		},
+		{
+			MethodName: "ListDir",
+			Handler:    _Host_ListDir_Handler,
+		},
+		{
+			MethodName: "Remove",
+			Handler:    _Host_Remove_Handler,
+		},
+		{
+			MethodName: "Mkdir",
+			Handler:    _Host_Mkdir_Handler,
+		},
+		{
+			MethodName: "Symlink",
+			Handler:    _Host_Symlink_Handler,
+		},
+		{
+			MethodName: "Builtin",
+			Handler:    _Host_Builtin_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,4 +1,4 @@
-package dockerfile
+package shellword
 
 import (
 	"regexp"
