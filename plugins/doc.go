@@ -21,8 +21,11 @@
 //     plugin process and passes its id in every ExecuteRequest with a fresh
 //     call id; the plugin tags each Host call with that call id and the core
 //     refuses calls whose Execute is not running.
-//   - Logs: the plugin's stderr (JSON lines from go-plugin's logger) is read
-//     by the core and kept for error messages.
+//   - Logs: the plugin's stderr (plain lines, or JSON lines from go-plugin's
+//     logger) is read by the core: its last lines go into crash and hang
+//     errors (Stderr.Summary), and with HULL_PLUGIN_LOG=debug or hull --debug
+//     every line is shown live as "plugin NAME: LINE". go-plugin's own log
+//     lines go to slog at debug level (GoPluginLogger).
 //
 // The plugin process runs as the user running hull, in its own process
 // group, killed with the group when the client is killed. It is trusted no

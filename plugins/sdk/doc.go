@@ -13,8 +13,11 @@
 //
 // Protocol rules (see docs/plugins.md): the handshake carries
 // ProtocolVersion; hull refuses a plugin built for another version. A plugin
-// must not write to stdout before Serve (it breaks the handshake); it logs to
-// stderr or, better, through Host.Log so the line shows in the build output.
+// must not write to stdout before Serve (it breaks the handshake). It logs
+// to stderr (os.Stderr, or Logger) from any method, for diagnostics hull
+// shows with HULL_PLUGIN_LOG=debug and quotes when the plugin crashes, and
+// through Host.Log for lines the build output should show. A panic in any
+// call becomes that call's error.
 //
 // The gRPC adapter of the plugin side lives here, unexported; the core side
 // is package plugins. Nothing in this package is needed to implement a
