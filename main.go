@@ -1,7 +1,9 @@
-// Command hull is a rootless, daemonless container tool. main only decides
-// which role this process plays: the container init and the user-namespace
-// helper are hull re-executed by itself, as are the built-in instruction
-// plugins; everything else is the CLI.
+// Command hull is a rootless, daemonless container tool. main is the only
+// composition root: it decides which role this process plays (package
+// isolation/role names them and documents their descriptors), hands each
+// role what it needs (the tasks, the built-in instruction handlers), and
+// is the only place a role's status becomes the process's exit status.
+// Anything that is not a role is the CLI.
 package main
 
 import (
@@ -10,29 +12,33 @@ import (
 	"github.com/hull-project/hull/builders"
 	"github.com/hull-project/hull/core"
 	"github.com/hull-project/hull/core/cli"
-	"github.com/hull-project/hull/isolation"
 	"github.com/hull-project/hull/isolation/child"
+	"github.com/hull-project/hull/isolation/role"
 	"github.com/hull-project/hull/plugins"
 )
 
 func main() {
 	if len(os.Args) > 1 {
-		switch os.Args[1] {
-		case isolation.InitArg:
-			child.Main(core.Tasks(builders.Tasks()))
-		case isolation.ExecArg:
-			child.ExecMain()
-		case child.LimitsArg:
-			child.LimitsMain()
-		case plugins.BuiltinArg:
-			if len(os.Args) > 2 {
-				plugins.ServeBuiltin(os.Args[2], core.BuiltinHandlers())
-			}
-		case isolation.HelperArg:
-			core.HelperMain(os.Args[2:])
-		case core.MonitorArg:
-			core.MonitorMain(os.Args[2:])
+		if run, ok := roles[os.Args[1]]; ok {
+			os.Exit(role.Status(run(os.Args[2:]), os.Stderr))
 		}
 	}
 	os.Exit(cli.Main(os.Args))
+}
+
+// roles are the mains of the processes hull re-executes itself as, by
+// argv[1]; each gets argv[2:].
+var roles = map[string]func(args []string) error{
+	role.Init:    func([]string) error { return child.Main(core.Tasks(builders.Tasks())) },
+	role.Exec:    func([]string) error { return child.ExecMain() },
+	role.Limits:  child.LimitsMain,
+	role.Userns:  core.HelperMain,
+	role.Plugin:  func(args []string) error { return plugins.ServeBuiltin(args, core.BuiltinHandlers()) },
+	role.Monitor: monitorMain,
+}
+
+// monitorMain is core.MonitorMain, which still exits by itself.
+func monitorMain(args []string) error {
+	core.MonitorMain(args)
+	return nil
 }

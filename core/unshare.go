@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	"github.com/hull-project/hull/isolation"
+	"github.com/hull-project/hull/isolation/role"
 )
 
 // unshareOp is the helper operation of `hull unshare`.
@@ -34,14 +35,13 @@ func (h *Hull) Unshare(args []string, stdio Stdio) (int, error) {
 }
 
 // unshareExec replaces the helper with the command (argv after the
-// operation). It never returns.
-func unshareExec(args []string) {
+// operation). It returns only when it cannot: 127 when the command is
+// not found, 126 when it cannot be executed.
+func unshareExec(args []string) error {
 	path, err := exec.LookPath(args[0])
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "hull: unshare: %v\n", err)
-		os.Exit(ExitCommandNotFound)
+		return &role.Exit{Code: ExitCommandNotFound, Msg: fmt.Sprintf("hull: unshare: %v", err)}
 	}
 	err = syscall.Exec(path, args, os.Environ())
-	fmt.Fprintf(os.Stderr, "hull: unshare: %v\n", err)
-	os.Exit(ExitNotInvokable)
+	return &role.Exit{Code: ExitNotInvokable, Msg: fmt.Sprintf("hull: unshare: %v", err)}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/core/layer"
 	"github.com/hull-project/hull/isolation"
+	"github.com/hull-project/hull/isolation/role"
 )
 
 // nsUnpacker extracts and removes layer trees. With a subordinate id range
@@ -54,20 +55,21 @@ func removeTree(dir string) error {
 	return os.RemoveAll(dir)
 }
 
-// HelperMain is the user-namespace side of nsUnpacker (argv after
-// isolation.HelperArg). It never returns.
-func HelperMain(args []string) {
+// HelperMain is the user-namespace side of nsUnpacker (role.Userns; args
+// are argv[2:]). Its error is one line on the helper's stderr, which
+// isolation.RunHelper makes the error of the call.
+func HelperMain(args []string) error {
 	if _, err := isolation.AwaitMapping(); err != nil {
-		fail(err)
+		return err
 	}
 	if len(args) > 0 && args[0] == "stage2" {
 		args = args[1:]
 	}
 	if len(args) > 0 && args[0] == unshareOp {
-		unshareExec(args[1:])
+		return unshareExec(args[1:])
 	}
 	if len(args) != 2 {
-		fail(fmt.Errorf("usage: %s unpack|rm|check DIR", isolation.HelperArg))
+		return fmt.Errorf("usage: %s unpack|rm|check DIR", role.Userns)
 	}
 	var err error
 	switch args[0] {
@@ -80,13 +82,5 @@ func HelperMain(args []string) {
 	default:
 		err = fmt.Errorf("unknown helper operation %q", args[0])
 	}
-	if err != nil {
-		fail(err)
-	}
-	os.Exit(0)
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, err)
-	os.Exit(1)
+	return err
 }

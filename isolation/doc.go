@@ -5,7 +5,10 @@
 //
 // # Re-exec protocol
 //
-// Start executes the container init with argv[1] = InitArg and Cloneflags
+// Package role names every role and lists its descriptors; the init's
+// are these.
+//
+// Start executes the container init with argv[1] = role.Init and Cloneflags
 // for the new namespaces: the small init binary `make build` embeds
 // (isolation/initbin, build tag hullinit) from a sealed memfd, which starts
 // in a third of hull's time; without it, the running binary itself
@@ -29,7 +32,7 @@
 // fallback for kernels without ambient capabilities. With a single mapping,
 // Go writes the map before the first execve.
 //
-// HelperArg runs the same dance for short helpers that need the user
+// role.Userns runs the same dance for short helpers that need the user
 // namespace but no container (unpacking and removing layers owned by
 // subordinate ids).
 //

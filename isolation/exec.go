@@ -10,10 +10,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
-)
 
-// ExecArg is argv[1] of the in-container stage of Exec.
-const ExecArg = "__hull-exec"
+	"github.com/hull-project/hull/isolation/role"
+)
 
 // ExecSpec is a process to start inside a running container (hull exec).
 type ExecSpec struct {
@@ -92,7 +91,7 @@ func ExecWithHooks(pid int, spec *ExecSpec, stdio Stdio, hooks Hooks) (*Process,
 	if !sameNamespace(pid, "net") {
 		args = append(args, "--net")
 	}
-	args = append(args, "--", "/proc/self/fd/3", ExecArg)
+	args = append(args, "--", "/proc/self/fd/3", role.Exec)
 	cmd := &exec.Cmd{Path: nsenter, Args: args, Env: []string{},
 		ExtraFiles:  []*os.File{mem, specR, errW},
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}}

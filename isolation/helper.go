@@ -8,10 +8,11 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/hull-project/hull/isolation/role"
 	"golang.org/x/sys/unix"
 )
 
-// RunHelper runs `hull HelperArg args...` in a new user namespace with
+// RunHelper runs `hull __hull-userns args...` (role.Userns) in a new user namespace with
 // mapping m (as its root), feeding it stdin. It is how the store unpacks
 // and removes files owned by subordinate ids. The helper's stderr becomes
 // the error when it fails.
@@ -37,7 +38,7 @@ func RunHelperOutput(m Mapping, stdin io.Reader, stdout io.Writer, args ...strin
 	return nil
 }
 
-// Unshare runs `hull HelperArg args...` as RunHelper does but with the
+// Unshare runs `hull __hull-userns args...` as RunHelper does but with the
 // caller's stdio (`hull unshare` runs a shell there), and returns the
 // helper's exit status.
 func Unshare(m Mapping, stdio Stdio, args ...string) (ExitStatus, error) {
@@ -56,7 +57,7 @@ func startHelper(m Mapping, stdio Stdio, args []string) (*exec.Cmd, error) {
 	}
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/exe",
-		Args:        append([]string{"hull", HelperArg}, args...),
+		Args:        append([]string{"hull", role.Userns}, args...),
 		Env:         os.Environ(),
 		Stdin:       stdio.Stdin,
 		Stdout:      stdio.Stdout,

@@ -8,12 +8,9 @@ import (
 	"os"
 )
 
-// Role arguments (argv[1]) that main.go dispatches on before the CLI.
-const (
-	InitArg   = "__hull-init"
-	HelperArg = "__hull-userns"
-	stage2Arg = "stage2"
-)
+// stage2Arg follows the role in the argv of a child that re-executes
+// itself to regain its capabilities (AwaitMapping).
+const stage2Arg = "stage2"
 
 // StartError is what the child reports on the error pipe when it cannot
 // start the container's command.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/hull-project/hull/isolation/role"
 	"golang.org/x/sys/unix"
 )
 
@@ -119,7 +120,7 @@ func initCommand(spec *Spec) (*exec.Cmd, error) {
 	}
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
-		Args:       []string{"hull", InitArg},
+		Args:       []string{"hull", role.Init},
 		Env:        []string{},
 		ExtraFiles: make([]*os.File, 2),
 		SysProcAttr: &syscall.SysProcAttr{

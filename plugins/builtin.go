@@ -2,28 +2,29 @@ package plugins
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"sort"
 	"strings"
 
+	"github.com/hull-project/hull/isolation/role"
 	"github.com/hull-project/hull/plugins/sdk"
 )
 
-// BuiltinArg is the hidden first argument that makes hull serve one of its
-// built-in handlers: `hull __hull-plugin NAME`. main dispatches it to
-// ServeBuiltin before the CLI sees os.Args.
-const BuiltinArg = "__hull-plugin"
-
 // BuiltinCommand is the command line of built-in plugin name: this very
-// binary, re-executed.
+// binary, re-executed as role.Plugin (`hull __hull-plugin NAME`), which
+// main dispatches to ServeBuiltin before the CLI sees os.Args.
 func BuiltinCommand(name string) *exec.Cmd {
-	return exec.Command("/proc/self/exe", BuiltinArg, name)
+	return exec.Command("/proc/self/exe", role.Plugin, name)
 }
 
-// ServeBuiltin serves handlers[name] as a plugin and never returns; an
-// unknown name exits 2 with the known ones on stderr.
-func ServeBuiltin(name string, handlers map[string]sdk.Handler) {
+// ServeBuiltin serves handlers[name] as a plugin (args are argv[2:]) and
+// does not return once it serves; a missing or unknown name is a
+// role.Exit of 2 naming the known ones.
+func ServeBuiltin(args []string, handlers map[string]sdk.Handler) error {
+	if len(args) == 0 {
+		return &role.Exit{Code: 2, Msg: "hull: " + role.Plugin + ": no plugin name"}
+	}
+	name := args[0]
 	h, ok := handlers[name]
 	if !ok {
 		names := make([]string, 0, len(handlers))
@@ -31,10 +32,10 @@ func ServeBuiltin(name string, handlers map[string]sdk.Handler) {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		fmt.Fprintf(os.Stderr, "hull: no built-in plugin %q (have %s)\n", name, strings.Join(names, ", "))
-		os.Exit(2)
+		return &role.Exit{Code: 2, Msg: fmt.Sprintf("hull: no built-in plugin %q (have %s)", name, strings.Join(names, ", "))}
 	}
 	sdk.Serve(h)
+	return nil
 }
 
 // StartBuiltin launches built-in plugin name with opts' deadlines.

@@ -16,12 +16,17 @@ import (
 	"runtime"
 
 	"github.com/hull-project/hull/isolation"
+	"github.com/hull-project/hull/isolation/role"
 	"golang.org/x/sys/unix"
 )
 
-// Main runs the container init and never returns. tasks are the
-// operations a Spec.Task may name (main.go registers them).
-func Main(tasks map[string]TaskFunc) {
+// Main runs the container init (role.Init). tasks are the operations a
+// Spec.Task may name (main.go registers them). On success it does not
+// return: the container's command replaces it. It returns nil when a
+// task is done, a role.Exit with the command's status when the --init
+// init's command ended, and a role.Exit with the status of the failure
+// it reported on the error pipe otherwise.
+func Main(tasks map[string]TaskFunc) error {
 	// Every namespace, credential and capability change below applies to
 	// this thread, which will execve the command.
 	runtime.LockOSThread()
@@ -36,12 +41,22 @@ func Main(tasks map[string]TaskFunc) {
 			err = setup(spec)
 		}
 	}
+	var end *role.Exit
+	if err == nil || errors.As(err, &end) {
+		return err
+	}
+	return reportFailure(errPipe, err)
+}
+
+// reportFailure sends err on the error pipe as a StartError (125 unless
+// it is one) and returns the role's exit for it.
+func reportFailure(errPipe *os.File, err error) error {
 	var se *isolation.StartError
 	if !errors.As(err, &se) {
 		se = &isolation.StartError{Code: 125, Msg: err.Error()}
 	}
 	isolation.ReportError(errPipe, se)
-	os.Exit(se.Code)
+	return &role.Exit{Code: se.Code}
 }
 
 func readSpec() (*isolation.Spec, error) {
@@ -119,7 +134,6 @@ func setupTask(spec *isolation.Spec, tasks map[string]TaskFunc) error {
 	if err := runTask(spec, tasks); err != nil {
 		return fmt.Errorf("%s: %w", spec.Task.Name, err)
 	}
-	os.Exit(0)
 	return nil
 }
 

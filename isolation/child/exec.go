@@ -2,7 +2,6 @@ package child
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,9 +11,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ExecMain is the in-container stage of isolation.Exec: nsenter has put
-// this process in every namespace of the container. It never returns.
-func ExecMain() {
+// ExecMain is the in-container stage of isolation.Exec (role.Exec):
+// nsenter has put this process in every namespace of the container. On
+// success the command replaces it; otherwise it reports the failure on
+// the error pipe and returns a role.Exit with its status.
+func ExecMain() error {
 	runtime.LockOSThread()
 	// First of all: nothing in the container may ptrace us or open our
 	// /proc files while we still hold capabilities.
@@ -22,13 +23,7 @@ func ExecMain() {
 	unix.Close(3) // the sealed copy of hull we run from
 	errPipe := os.NewFile(5, "error-pipe")
 	unix.CloseOnExec(5)
-	err := execStage(errPipe)
-	var se *isolation.StartError
-	if !errors.As(err, &se) {
-		se = &isolation.StartError{Code: 125, Msg: err.Error()}
-	}
-	isolation.ReportError(errPipe, se)
-	os.Exit(se.Code)
+	return reportFailure(errPipe, execStage(errPipe))
 }
 
 func execStage(errPipe *os.File) error {

@@ -3,17 +3,17 @@ package child
 import (
 	"fmt"
 	"os"
-
-	"github.com/hull-project/hull/isolation"
 	"os/signal"
 	"syscall"
 
+	"github.com/hull-project/hull/isolation"
+	"github.com/hull-project/hull/isolation/role"
 	"golang.org/x/sys/unix"
 )
 
 // runInit keeps this process as PID 1 (docker run --init): it starts the
-// command, forwards signals to it, reaps every orphan and exits with the
-// command's status. It runs from a sealed memfd copy of hull, is made
+// command, forwards signals to it, reaps every orphan and, once the
+// command ended, returns a role.Exit with its status. It runs from a sealed memfd copy of hull, is made
 // non-dumpable (no ptrace, no /proc/1/mem or /proc/1/exe for the container)
 // and holds no descriptor beyond stdio.
 func runInit(spec *isolation.Spec, c *command) error {
@@ -33,7 +33,7 @@ func runInit(spec *isolation.Spec, c *command) error {
 	path, args := c.path, c.args
 	if c.userLimits {
 		path = "/proc/self/exe"
-		args = append([]string{"hull", limitsArg, encodeLimits(c.limits), c.path}, c.args...)
+		args = append([]string{"hull", role.Limits, encodeLimits(c.limits), c.path}, c.args...)
 	} else {
 		for _, l := range c.limits {
 			if err := syscall.Setrlimit(l.resource, &syscall.Rlimit{Cur: l.lim.Cur, Max: l.lim.Max}); err != nil {
@@ -55,7 +55,7 @@ func runInit(spec *isolation.Spec, c *command) error {
 	for sig := range sigs {
 		if sig == syscall.SIGCHLD {
 			if code, done := reap(pid); done {
-				os.Exit(code)
+				return &role.Exit{Code: code}
 			}
 			continue
 		}

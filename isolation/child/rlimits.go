@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/hull-project/hull/isolation"
+	"github.com/hull-project/hull/isolation/role"
 	"golang.org/x/sys/unix"
 )
 
@@ -40,7 +41,7 @@ type rlimit struct {
 // start below about 600 MiB of address space (RLIMIT_AS), and it makes
 // threads (RLIMIT_NPROC) and maps memory at moments of its own choosing.
 // So they are applied by execWithLimits, between the last allocation and
-// the execve, and --init hands them to a fresh process (limitsArg) instead
+// the execve, and --init hands them to a fresh process (role.Limits) instead
 // of taking them itself.
 func checkRlimits(limits []isolation.Rlimit) ([]rlimit, error) {
 	var out []rlimit
@@ -130,16 +131,6 @@ func cStrings(ss []string) ([]*byte, error) {
 	return out, nil
 }
 
-// limitsArg is argv[1] of the process --init starts its command through
-// when the command has limits: a fresh copy of this binary that sets
-// them and executes the command, so that the init itself, which lives on
-// as PID 1, stays outside them. argv[2] is the encoded limits, argv[3]
-// the command's path, argv[4:] its arguments.
-const limitsArg = "__hull-limits"
-
-// LimitsArg is limitsArg for main's dispatch.
-const LimitsArg = limitsArg
-
 func encodeLimits(limits []rlimit) string {
 	parts := make([]string, len(limits))
 	for i, l := range limits {
@@ -166,27 +157,30 @@ func decodeLimits(s string) ([]isolation.Rlimit, error) {
 	return out, nil
 }
 
-// LimitsMain is the limitsArg role: it never returns. Its errors go to
-// stderr with Docker's exit codes, since the init has already told hull
-// that the command started.
-func LimitsMain() {
-	if len(os.Args) < 4 {
-		os.Stderr.WriteString("hull: limits stage: missing arguments\n")
-		os.Exit(125)
+// LimitsMain is role.Limits, the process --init starts its command
+// through when the command has limits: a fresh copy of this binary that
+// sets them and executes the command, so that the init itself, which
+// lives on as PID 1, stays outside them. args are argv[2:]: the encoded
+// limits, the command's path, its arguments. On success the command
+// replaces it; its errors are a role.Exit with Docker's exit codes and
+// the message for stderr, since the init has already told hull that the
+// command started.
+func LimitsMain(args []string) error {
+	if len(args) < 2 {
+		return &role.Exit{Code: 125, Msg: "hull: limits stage: missing arguments"}
 	}
 	defaultSignals()
-	specs, err := decodeLimits(os.Args[2])
+	specs, err := decodeLimits(args[0])
 	var limits []rlimit
 	if err == nil {
 		limits, err = checkRlimits(specs)
 	}
 	if err == nil {
-		err = (&command{path: os.Args[3], limits: limits}).execve(os.Args[4:], os.Environ())
+		err = (&command{path: args[1], limits: limits}).execve(args[2:], os.Environ())
 	}
-	os.Stderr.WriteString("hull: " + err.Error() + "\n")
 	code := 125
 	if se, ok := err.(*isolation.StartError); ok {
 		code = se.Code
 	}
-	os.Exit(code)
+	return &role.Exit{Code: code, Msg: "hull: " + err.Error()}
 }
