@@ -77,10 +77,9 @@ type Env struct {
 	// Pull fetches a base image that is not in the store (nil: only local
 	// images).
 	Pull func(ctx context.Context, ref string) (*image.Image, error)
-	// Sandbox, when set, confines one RUN step (id names it): it may add
-	// to spec (rlimits) and returns the hooks that place the step in its
-	// cgroup, and a function to call when the step has ended.
-	Sandbox func(id string, spec *isolation.Spec) (isolation.Hooks, func(), error)
+	// Steps starts the build's containers (RUN steps and tasks) through
+	// hull's one start path, confining RUN steps with the build's limits.
+	Steps StepRunner
 	// RemoveAll removes a scratch tree that may hold files owned by
 	// subordinate ids (nil: os.RemoveAll).
 	RemoveAll func(dir string) error

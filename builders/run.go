@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/isolation"
@@ -37,63 +35,20 @@ func (b *build) network(step string) (network.Mode, error) {
 }
 
 // startRun starts a RUN's container with its network (the step's
-// --network) attached, and returns a function that waits for it and tears
-// the network down.
+// --network) attached, through the environment's step runner, and returns
+// a function that waits for it.
 func (b *build) startRun(ctx context.Context, spec *isolation.Spec, stdio isolation.Stdio, step string) (func() (isolation.ExitStatus, error), error) {
 	mode, err := b.network(step)
 	if err != nil {
 		return nil, err
 	}
-	att, err := network.Open(mode, network.OpenOptions{ContainerID: spec.ID, StateDir: spec.StateDir})
+	proc, err := b.env.Steps.StartStep(ctx, StepSpec{Spec: spec, Stdio: stdio, Network: mode, Hostname: buildHostname})
 	if err != nil {
-		return nil, err
-	}
-	hooks := isolation.Hooks{}
-	done := func() {}
-	if b.env.Sandbox != nil {
-		if hooks, done, err = b.env.Sandbox(filepath.Base(spec.StateDir)+"-"+randomID()[:8], spec); err != nil {
-			_ = att.Close()
-			return nil, err
-		}
-	}
-	limitHook := hooks.Created
-	if att != nil {
-		etc := container.EtcInput{Hostname: buildHostname, Network: mode.String()}
-		hooks.Created = func(pid int) error {
-			if limitHook != nil {
-				if err := limitHook(pid); err != nil {
-					return err
-				}
-			}
-			res, err := att.Setup(ctx, pid)
-			if err != nil {
-				return err
-			}
-			etc.IP, etc.Gateway, etc.DNS = res.IP(), res.Gateway, res.DNS
-			files, err := container.NetworkEtcFiles(etc)
-			if err != nil {
-				return err
-			}
-			if spec.Files == nil {
-				spec.Files = map[string]string{}
-			}
-			maps.Copy(spec.Files, files) // keeps the others (root emulation's)
-			return nil
-		}
-	}
-	proc, err := isolation.StartWithHooks(spec, stdio, hooks)
-	if err != nil {
-		_ = att.Close()
-		done()
 		return nil, err
 	}
 	return func() (isolation.ExitStatus, error) {
-		defer done()
-		defer att.Close()
 		// An interrupted build (SIGINT, SIGTERM, a closed output) ends its
-		// step: killing PID 1 ends the step's whole pid namespace.
-		stop := context.AfterFunc(ctx, func() { _ = proc.Signal(syscall.SIGKILL) })
-		defer stop()
+		// step: the runner kills its PID 1 at the end of ctx.
 		status, err := proc.Wait()
 		if err == nil && ctx.Err() != nil {
 			err = context.Cause(ctx)
@@ -283,12 +238,12 @@ func (b *build) runTask(ctx context.Context, st *stageState, ws *workspace, name
 		Task:     &isolation.Task{Name: name, Args: data, Sources: sources},
 		StateDir: filepath.Join(b.env.StateDir, b.id, name),
 	}
-	return b.startTask(spec, stdout)
+	return b.startTask(ctx, spec, stdout)
 }
 
-func (b *build) startTask(spec *isolation.Spec, stdout io.Writer) error {
+func (b *build) startTask(ctx context.Context, spec *isolation.Spec, stdout io.Writer) error {
 	var stderr bytes.Buffer
-	proc, err := isolation.Start(spec, isolation.Stdio{Stdout: stdout, Stderr: &stderr})
+	proc, err := b.env.Steps.StartStep(ctx, StepSpec{Spec: spec, Stdio: isolation.Stdio{Stdout: stdout, Stderr: &stderr}})
 	if err != nil {
 		return err
 	}
@@ -313,7 +268,7 @@ func (b *build) diffTask(ctx context.Context, ws *workspace, w io.Writer) error 
 	spec := &isolation.Spec{ID: b.id, Mapping: b.env.Mapping,
 		Task:     &isolation.Task{Name: "diff", Args: data},
 		StateDir: filepath.Join(b.env.StateDir, b.id, "diff")}
-	return b.startTask(spec, w)
+	return b.startTask(ctx, spec, w)
 }
 
 // mkdir creates a WORKDIR in the step's upper dir.

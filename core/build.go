@@ -6,12 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"github.com/hull-project/hull/core/container"
-	"github.com/hull-project/hull/isolation"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -77,13 +75,10 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 		Handler:   set.handler,
 		Resolve:   set.resolve,
 		RemoveAll: u.RemoveAll,
+		Steps:     newBuildSteps(opts.Limits, opts.Out),
 		Pull: func(ctx context.Context, ref string) (*image.Image, error) {
 			return h.Pull(ctx, ref, registry.PullOptions{Platform: opts.Platform})
 		},
-	}
-	if l := opts.Limits; l.Memory != 0 || l.MemorySwap != 0 || l.NanoCPUs != 0 || l.CPUShares != 0 ||
-		l.PidsLimit != 0 || len(l.Ulimits) > 0 {
-		env.Sandbox = buildSandbox(opts.Limits, opts.Out)
 	}
 	img, err := builders.Build(ctx, env, opts.Options)
 	if err != nil && ctx.Err() != nil {
@@ -144,22 +139,4 @@ func randomHex() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// buildSandbox confines RUN steps as `hull run` confines a container: a
-// cgroup per step for the limits it can enforce, rlimits (--ulimit and the
-// fallbacks) for the rest. Warnings are printed once per build.
-func buildSandbox(l container.Limits, out io.Writer) func(string, *isolation.Spec) (isolation.Hooks, func(), error) {
-	var once sync.Once
-	return func(id string, spec *isolation.Spec) (isolation.Hooks, func(), error) {
-		var warn io.Writer
-		once.Do(func() { warn = out })
-		c := &container.Container{ID: "build-" + id, HostConfig: container.HostConfig{Limits: l}}
-		s, err := newSandbox(c, spec, warn, false)
-		if err != nil {
-			return isolation.Hooks{}, nil, err
-		}
-		spec.Rlimits = append(spec.Rlimits, l.Rlimits()...)
-		return s.hooks(isolation.Hooks{}), s.close, nil
-	}
 }

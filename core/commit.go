@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/image"
+	"github.com/hull-project/hull/core/launch"
 	"github.com/hull-project/hull/core/layer"
 	"github.com/hull-project/hull/isolation"
 	"golang.org/x/sys/unix"
@@ -138,11 +140,7 @@ func (h *Hull) diffInUserns(c *container.Container, m isolation.Mapping, upper s
 	defer os.RemoveAll(stateDir)
 	spec := &isolation.Spec{ID: c.ID, Mapping: m, StateDir: stateDir,
 		Task: &isolation.Task{Name: "diff", Args: data}}
-	proc, err := isolation.Start(spec, isolation.Stdio{Stdout: w})
-	if err != nil {
-		return err
-	}
-	st, err := proc.Wait()
+	st, err := launch.Run(context.Background(), launch.Request{Spec: spec, Stdio: isolation.Stdio{Stdout: w}})
 	if err == nil && st.Code != 0 {
 		err = fmt.Errorf("diff task: exit code %d", st.Code)
 	}

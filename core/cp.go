@@ -3,6 +3,7 @@ package core
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/core/launch"
 	"github.com/hull-project/hull/core/layer"
 	"github.com/hull-project/hull/isolation"
 )
@@ -125,11 +127,8 @@ func (h *Hull) runTask(c *container.Container, task string, args any, in io.Read
 			WorkDir: h.Containers.WorkDir(c.ID), MountDir: h.Containers.RootfsDir(c.ID)},
 		Task: &isolation.Task{Name: task, Args: data}}
 	var stderr bytes.Buffer
-	proc, err := isolation.Start(spec, isolation.Stdio{Stdin: in, Stdout: out, Stderr: &stderr})
-	if err != nil {
-		return err
-	}
-	st, err := proc.Wait()
+	st, err := launch.Run(context.Background(), launch.Request{Spec: spec,
+		Stdio: isolation.Stdio{Stdin: in, Stdout: out, Stderr: &stderr}})
 	if err == nil && st.Code != 0 {
 		err = errors.New(strings.TrimSpace(stderr.String()))
 		if stderr.Len() == 0 {

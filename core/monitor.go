@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/core/launch"
 	"github.com/hull-project/hull/core/logfile"
 	"github.com/hull-project/hull/isolation"
-	"github.com/hull-project/hull/plugins/network"
 )
 
 // MonitorArg is argv[1] of a container monitor: `hull __hull-monitor ROOT
@@ -108,16 +108,14 @@ func monitor(root, id string, report, attached *os.File) error {
 	}
 	h.record(id, func(c *container.Container) {
 		c.SetRunning(proc.Pid, time.Now().UTC())
-		if m.net != nil {
-			c.SetNetwork(m.net.Result)
+		if proc.Network != nil {
+			c.SetNetwork(*proc.Network)
 		}
 	})
 	sendReport(report, monitorReport{Pid: proc.Pid})
 	// --timeout of a detached container is the monitor's to enforce.
 	sctx, cancel := m.sb.context(context.Background())
-	stop := context.AfterFunc(sctx, func() { _ = proc.Signal(syscall.SIGKILL) })
-	status := m.serve(proc)
-	stop()
+	status := m.serve(sctx, proc)
 	m.sb.finish(sctx)
 	cancel()
 	code, exitErr := m.sb.exit(status)
@@ -144,9 +142,6 @@ type containerMonitor struct {
 	// outputs end when the container's output pipes or pty close.
 	outputs sync.WaitGroup
 	console *os.File
-	// net is the container's network (nil for none and host), kept up by
-	// the monitor while the container runs.
-	net *network.Attachment
 	// sb is the container's cgroup and time-out.
 	sb *sandbox
 }
@@ -175,7 +170,7 @@ func (h *Hull) newMonitor(id string, attached *os.File) (*containerMonitor, erro
 
 // start builds the spec and starts the container with its output going
 // to the log and to attach clients.
-func (m *containerMonitor) start() (*isolation.Process, error) {
+func (m *containerMonitor) start() (*launch.Handle, error) {
 	img, err := m.h.Images.Lookup(m.c.ImageID)
 	if err != nil {
 		return nil, fmt.Errorf("image %s of container %s: %w", m.c.Image, container.ShortID(m.c.ID), err)
@@ -203,17 +198,16 @@ func (m *containerMonitor) start() (*isolation.Process, error) {
 	if m.sb, err = newSandbox(m.c, spec, nil, false); err != nil {
 		return nil, err
 	}
-	if m.net, err = openNetwork(m.c, m.stateDir); err != nil {
-		m.sb.close()
+	net, err := networkOf(m.c, m.stateDir)
+	if err != nil {
+		m.sb.Close()
 		return nil, err
 	}
-	proc, err := isolation.StartWithHooks(spec, stdio, m.sb.hooks(NetworkHooks(context.Background(), m.net, spec, m.c.EtcInput())))
+	proc, err := launch.Start(context.Background(), launch.Request{Spec: spec, Stdio: stdio, Sandbox: m.sb, Network: net})
 	for _, f := range childEnds {
 		f.Close()
 	}
 	if err != nil {
-		m.sb.close()
-		closeNetwork(m.net)
 		return nil, err
 	}
 	if proc.Console != nil {
@@ -304,10 +298,11 @@ func (m *containerMonitor) resize(rows, cols uint16) {
 	}
 }
 
-// serve waits for the container's PID 1 and for its output to drain.
-func (m *containerMonitor) serve(proc *isolation.Process) isolation.ExitStatus {
+// serve waits for the container's PID 1 (killed at the end of ctx) and
+// for its output to drain, and tears the start down.
+func (m *containerMonitor) serve(ctx context.Context, proc *launch.Handle) isolation.ExitStatus {
 	debug.FreeOSMemory()
-	status, err := proc.Wait()
+	status, err := proc.Wait(ctx)
 	if err != nil {
 		slog.Warn("wait for container", "id", m.c.ID, "err", err)
 	}
@@ -321,7 +316,7 @@ func (m *containerMonitor) serve(proc *isolation.Process) isolation.ExitStatus {
 		m.console.Close()
 	}
 	m.hub.close()
-	closeNetwork(m.net)
+	proc.Close()
 	_ = m.log.Close()
 	return status
 }

@@ -1,60 +1,25 @@
 package core
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"strconv"
 
 	"github.com/hull-project/hull/core/container"
-	"github.com/hull-project/hull/isolation"
+	"github.com/hull-project/hull/core/launch"
 	"github.com/hull-project/hull/plugins"
 	"github.com/hull-project/hull/plugins/network"
 )
 
-// openNetwork prepares the network of one start of c: nil for none and
-// host. Missing programs, bad options and busy host ports are reported
-// here, before the container exists.
-func openNetwork(c *container.Container, stateDir string) (*network.Attachment, error) {
+// networkOf is the network of one start of c, for the launcher: the
+// record's --network, -p, and /etc input.
+func networkOf(c *container.Container, stateDir string) (*launch.Network, error) {
 	mode, err := network.ParseMode(c.HostConfig.NetworkMode)
 	if err != nil {
 		return nil, err
 	}
-	return network.Open(mode, network.OpenOptions{ContainerID: c.ID, StateDir: stateDir,
-		Ports: c.HostConfig.PortBindings.Mappings(), PluginDirs: plugins.SearchPath(nil)})
-}
-
-// NetworkHooks returns the isolation hooks that set att up once the
-// container's namespaces exist and then write /etc/hosts and
-// /etc/resolv.conf with its address and name servers into spec (the spec
-// is sent to the child after the Created hook). No hooks for a nil att.
-func NetworkHooks(ctx context.Context, att *network.Attachment, spec *isolation.Spec, etc container.EtcInput) isolation.Hooks {
-	if att == nil {
-		return isolation.Hooks{}
-	}
-	return isolation.Hooks{Created: func(pid int) error {
-		res, err := att.Setup(ctx, pid)
-		if err != nil {
-			return err
-		}
-		etc.IP, etc.Gateway, etc.DNS = res.IP(), res.Gateway, res.DNS
-		files, err := container.NetworkEtcFiles(etc)
-		if err != nil {
-			return err
-		}
-		for k, v := range files {
-			spec.Files[k] = v
-		}
-		return nil
-	}}
-}
-
-// closeNetwork tears a start's network down; a failure is only logged,
-// the container's outcome matters more.
-func closeNetwork(att *network.Attachment) {
-	if err := att.Close(); err != nil {
-		slog.Warn("tear down network", "network", att.Mode.Name, "err", err)
-	}
+	return &launch.Network{Mode: mode, Etc: c.EtcInput(),
+		Options: network.OpenOptions{ContainerID: c.ID, StateDir: stateDir,
+			Ports: c.HostConfig.PortBindings.Mappings(), PluginDirs: plugins.SearchPath(nil)}}, nil
 }
 
 // Ports are the published ports of a running container, sorted; the

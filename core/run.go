@@ -14,6 +14,7 @@ import (
 
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/image"
+	"github.com/hull-project/hull/core/launch"
 	"github.com/hull-project/hull/core/logfile"
 	"github.com/hull-project/hull/core/registry"
 	"github.com/hull-project/hull/isolation"
@@ -153,28 +154,27 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 	if err != nil {
 		return h.startFailed(c, err)
 	}
-	att, err := openNetwork(c, stateDir)
+	net, err := networkOf(c, stateDir)
 	if err != nil {
-		sb.close()
+		sb.Close()
 		return h.startFailed(c, err)
 	}
-	defer closeNetwork(att)
-	proc, err := isolation.StartWithHooks(spec, stdioFiles, sb.hooks(NetworkHooks(ctx, att, spec, c.EtcInput())))
+	run, err := launch.Start(ctx, launch.Request{Spec: spec, Stdio: stdioFiles, Sandbox: sb, Network: net})
 	sess.started()
 	if err != nil {
-		sb.close()
 		return h.startFailed(c, err)
 	}
-	slog.Debug("container started", "id", c.ID, "pid", proc.Pid)
+	defer run.Close()
+	slog.Debug("container started", "id", c.ID, "pid", run.Pid)
 	h.record(c.ID, func(c *container.Container) {
-		c.SetRunning(proc.Pid, time.Now().UTC())
-		if att != nil {
-			c.SetNetwork(att.Result)
+		c.SetRunning(run.Pid, time.Now().UTC())
+		if run.Network != nil {
+			c.SetNetwork(*run.Network)
 		}
 	})
 	sctx, cancel := sb.context(ctx)
 	defer cancel()
-	status, err := sess.serve(sctx, proc)
+	status, err := sess.serve(sctx, run.Process)
 	sb.finish(sctx)
 	if err != nil {
 		return ExitHullError, err

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hull-project/hull/core/cgroup"
 	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/core/launch"
 	"github.com/hull-project/hull/isolation"
 )
 
@@ -125,6 +126,7 @@ type sandbox struct {
 	started  time.Time
 	timedOut bool
 	stats    cgroup.Stats
+	closed   bool
 }
 
 // newSandbox plans c's limits, prints the warnings to warn, adds the
@@ -155,25 +157,20 @@ func newSandbox(c *container.Container, spec *isolation.Spec, warn io.Writer, me
 	return s, nil
 }
 
-// hooks puts the child into the cgroup before it sets anything up, then
-// runs next's hook.
-func (s *sandbox) hooks(next isolation.Hooks) isolation.Hooks {
+// Enter puts the child into the cgroup before it sets anything up (the
+// launcher's first Created step).
+func (s *sandbox) Enter(pid int) error {
 	if s.group == nil {
-		return next
-	}
-	after := next.Created
-	next.Created = func(pid int) error {
-		if err := s.group.Add(pid); err != nil {
-			return err
-		}
-		s.started = time.Now()
-		if after != nil {
-			return after(pid)
-		}
 		return nil
 	}
-	return next
+	if err := s.group.Add(pid); err != nil {
+		return err
+	}
+	s.started = time.Now()
+	return nil
 }
+
+var _ launch.Sandbox = (*sandbox)(nil)
 
 // context ends at the time-out, if there is one.
 func (s *sandbox) context(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -186,24 +183,25 @@ func (s *sandbox) context(ctx context.Context) (context.Context, context.CancelF
 	return context.WithTimeout(ctx, s.timeout)
 }
 
-// finish reads the group's statistics and removes it, once the container
-// has ended; ctx is the one context returned.
+// finish notes whether the time-out ended the container and closes the
+// sandbox, once the container has ended; ctx is the one context returned.
 func (s *sandbox) finish(ctx context.Context) {
 	s.timedOut = errors.Is(ctx.Err(), context.DeadlineExceeded)
-	if s.group == nil {
+	s.Close()
+}
+
+// Close reads the group's statistics, kills what is left in it and
+// removes it: after the container ended, or when it never ran. A second
+// call does nothing.
+func (s *sandbox) Close() {
+	if s == nil || s.group == nil || s.closed {
 		return
 	}
+	s.closed = true
 	s.stats = s.group.Stats()
 	s.group.Kill()
 	if err := s.group.Remove(); err != nil {
 		slog.Warn("remove cgroup", "err", err)
-	}
-}
-
-// close removes the group of a container that never ran.
-func (s *sandbox) close() {
-	if s != nil && s.group != nil {
-		_ = s.group.Remove()
 	}
 }
 
