@@ -1,0 +1,131 @@
+package test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// hostPlugin installs test/testdata/hostplugin (HOSTCALL) in a fresh
+// plugin directory: from $HULL_TEST_PLUGINS when make test-plugins built
+// it there, else built now.
+func hostPlugin(t *testing.T, s *store) (dir, path string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(pluginBuildDir(t), "hostplugin")); err == nil {
+		return testPlugin(t, s, "hostplugin", "hull-test-hostcall")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = "/usr/local/go/bin/go"
+	}
+	bin := filepath.Join(t.TempDir(), "hull-test-hostcall")
+	cmd := exec.Command(goBin, "build", "-o", bin, "./testdata/hostplugin")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOCACHE="+filepath.Join(t.TempDir(), "gocache"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the hostcall plugin (or make test-plugins): %v\n%s", err, out)
+	}
+	dir = filepath.Join(t.TempDir(), "plugins")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(dir, "hull-test-hostcall")
+	if err := os.Rename(bin, path); err != nil {
+		t.Fatal(err)
+	}
+	xdg := t.TempDir()
+	s.env = append(s.env, "XDG_CACHE_HOME="+filepath.Join(xdg, "cache"), "XDG_CONFIG_HOME="+filepath.Join(xdg, "config"))
+	return dir, path
+}
+
+// dirState describes every entry of dir (names, modes, sizes, mtimes and
+// contents), to tell whether anything in it was touched.
+func dirState(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %v %d %d\n", p, fi.Mode(), fi.Size(), fi.ModTime().UnixNano())
+		if fi.Mode().IsRegular() {
+			c, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, "  %q\n", c)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestBuildPluginHostCallsStayInRoot: a plugin aims every Host
+// file-system call (Stat, Lstat, ListDir, ReadFile, Remove, Mkdir,
+// Symlink) at a canary directory in the test user's home, through an
+// absolute symlink, a relative one climbing with ../, a chain of links
+// and an unclean path. Each call stays inside the build's root: it fails
+// with the typed error a Go plugin tests with errors.Is (not-found,
+// invalid), the canary is neither read nor changed, and nothing is
+// created in it. The same calls on paths of the image work, Run
+// captures output with its cap, and Remove of a link removes the link.
+func TestBuildPluginHostCallsStayInRoot(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	dir, path := hostPlugin(t, s)
+	canary, secret := canaryInHome(t)
+	before := dirState(t, canary)
+
+	up := strings.Repeat("../", 12) + strings.TrimPrefix(canary, "/")
+	ctx := buildContext(t, map[string]string{"Dockerfile": fmt.Sprintf(`FROM busybox
+RUN mkdir -p /d && echo inside > /d/f && ln -s %[1]s /abs && ln -s %[2]s /up && ln -s /abs /chain
+HOSTCALL stat:/abs/CANARY stat:/up/CANARY stat:/chain/CANARY lstat:/abs/CANARY lstat:/chain/CANARY read:/abs/CANARY read:/up/CANARY read:/chain/CANARY listdir:/abs listdir:/up listdir:/chain listdir:%[1]s
+HOSTCALL remove:/abs/CANARY remove-r:/up/CANARY remove:/chain/CANARY remove-r:%[1]s mkdir:/abs/new mkdir-p:/up/new/x mkdir:/chain/new mkdir:%[1]s/new symlink:/abs/evil:/etc/passwd symlink:/up/evil:x symlink:/chain/evil:x mkdir:/../../../..%[1]s/new
+HOSTCALL remove-r:/abs remove:/up stat:/d/f listdir:/d mkdir:/d/sub symlink:/d/l:f lstat:/d/l read:/d/l remove:/d "run:cat /d/f; echo err >&2" "run:yes | head -c 1000"
+RUN test -d /d/sub && test "$(readlink /d/l)" = f && test ! -e /abs && test ! -L /up && test -L /chain && test "$(cat /d/f)" = inside
+`, canary, up)})
+	out := s.mustBuild(t, "-t", "hostcalls", "--plugin-dir", dir, ctx)
+
+	for _, want := range []string{
+		"hostcall stat /abs/CANARY: not-found", "hostcall stat /up/CANARY: not-found", "hostcall stat /chain/CANARY: not-found",
+		"hostcall lstat /abs/CANARY: not-found", "hostcall lstat /chain/CANARY: not-found",
+		"hostcall read /abs/CANARY: not-found", "hostcall read /up/CANARY: not-found", "hostcall read /chain/CANARY: not-found",
+		"hostcall listdir /abs: not-found", "hostcall listdir /up: not-found", "hostcall listdir /chain: not-found",
+		"hostcall listdir " + canary + ": not-found",
+		"hostcall remove /abs/CANARY: not-found", "hostcall remove-r /up/CANARY: not-found", "hostcall remove /chain/CANARY: not-found",
+		"hostcall remove-r " + canary + ": not-found",
+		"hostcall mkdir /abs/new: not-found", "hostcall mkdir-p /up/new/x: not-found", "hostcall mkdir /chain/new: not-found",
+		"hostcall mkdir " + canary + "/new: not-found",
+		"hostcall symlink /abs/evil: not-found", "hostcall symlink /up/evil: not-found", "hostcall symlink /chain/evil: not-found",
+		"hostcall mkdir /../../../.." + canary + "/new: invalid",
+		// In the image: the links themselves go, the rest works.
+		"hostcall remove-r /abs: ok", "hostcall remove /up: ok",
+		"hostcall stat /d/f: ok name=f size=7 mode=-rw-r--r--", "hostcall listdir /d: ok [f]",
+		"hostcall mkdir /d/sub: ok", "hostcall symlink /d/l: ok", `hostcall lstat /d/l: ok name=l size=1 mode=Lrwxrwxrwx link="f"`,
+		`hostcall read /d/l: ok "inside\n"`, "hostcall remove /d: not-empty",
+		`hostcall run cat /d/f; echo err >&2: ok exit=0 stdout="inside\n" stderr="err\n" truncated=false`,
+		`hostcall run yes | head -c 1000: ok exit=0 stdout="y\ny\ny\n`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("build output lacks %q", want)
+		}
+	}
+	if !strings.Contains(out, "truncated=true") {
+		t.Errorf("the capped run is not marked truncated")
+	}
+	if strings.Contains(out, secret) {
+		t.Errorf("the canary's secret is in the build output")
+	}
+	if t.Failed() {
+		t.Logf("build output:\n%s", out)
+	}
+	if after := dirState(t, canary); after != before {
+		t.Errorf("the canary dir changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	noPluginLeft(t, path)
+}
