@@ -77,6 +77,32 @@ func TestBuildPluginLogDebug(t *testing.T) {
 	noPluginLeft(t, path)
 }
 
+// A plugin whose Info panics costs the build no raw go-plugin lines and no
+// stack trace: at most one line names it, with the panic's message.
+func TestBuildPluginInfoPanicQuiet(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	dir, path := testPlugin(t, s, "buildplugin", "hull-test-bad")
+	setMode(t, path, "info-panic")
+	ctx := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nENV A=1\n"})
+	for i := 0; i < 2; i++ {
+		progress := s.mustBuild(t, "-t", "ok", "--plugin-dir", dir, ctx)
+		var about []string
+		for _, l := range lines(progress) {
+			if strings.Contains(l, "hull-test-bad") || strings.Contains(l, "test-bad") {
+				about = append(about, l)
+			}
+		}
+		if strings.Contains(progress, "[ERROR]") || strings.Contains(progress, "goroutine ") || len(about) > 1 {
+			t.Errorf("build %d: raw plugin output:\n%s", i+1, progress)
+		}
+		if len(about) == 1 && !strings.Contains(about[0], "panic: test-bad: no info today") {
+			t.Errorf("build %d: the line about the plugin does not give the panic: %q", i+1, about[0])
+		}
+	}
+	noPluginLeft(t, path)
+}
+
 // A plugin rebuilt with the same Version does not replay the old binary's
 // cached steps; HULL_PLUGIN_DEV=1 never replays a plugin step, and keys the
 // steps after it on its result.

@@ -12,7 +12,8 @@
 //	                  before the handshake, "proto" answers with another
 //	                  protocol version, "log" writes "test-bad: METHOD" to
 //	                  stderr from Info, CacheInputs and Execute (with
-//	                  sdk.Logger in Execute) and succeeds.
+//	                  sdk.Logger in Execute) and succeeds, "info-panic"
+//	                  panics in Info.
 //
 // It is built by `make integration` (or by the suite itself) and never
 // installed anywhere else.
@@ -82,6 +83,9 @@ type bad struct{ mode string }
 func (b bad) Info() sdk.Info {
 	if b.mode == "log" {
 		fmt.Fprintln(os.Stderr, "test-bad: info")
+	}
+	if b.mode == "info-panic" {
+		panic("test-bad: no info today")
 	}
 	return sdk.Info{Name: "test-bad", Version: "0.0.1", Keywords: []string{"BAD"}, Description: "test: misbehaves on demand"}
 }
