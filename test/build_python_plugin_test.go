@@ -66,23 +66,25 @@ func TestBuildPythonPlugin(t *testing.T) {
 	}
 
 	ctx := buildContext(t, map[string]string{
-		"a.txt": "hello\n",
+		"a.txt":   "hello\n",
+		"d/c.txt": "c\n",
 		"Dockerfile": `FROM busybox
 ARG DIR=/data
 COPY a.txt ${DIR}/
+COPY d /data/d
 WORKDIR /data
 RUN echo b > b.txt
-CHECKSUM --mode=0600 a.txt ${DIR}/b.txt SHA256SUMS
+CHECKSUM --mode=0600 a.txt ${DIR}/b.txt d SHA256SUMS
 RUN sha256sum -c SHA256SUMS
 CHECKSUM --verify SHA256SUMS
 `,
 	})
 	progress := s.mustBuild(t, "-t", "summed", "--plugin-dir", dir, ctx)
-	want := sha256Hex("hello\n") + "  /data/a.txt\n" + sha256Hex("b\n") + "  /data/b.txt\n"
+	want := sha256Hex("hello\n") + "  /data/a.txt\n" + sha256Hex("b\n") + "  /data/b.txt\n" + sha256Hex("c\n") + "  /data/d/c.txt\n"
 	if got := s.sh(t, "summed", "cat /data/SHA256SUMS; stat -c %a /data/SHA256SUMS"); got != want+"600\n" {
 		t.Errorf("CHECKSUM wrote %q, want %q", got, want+"600\n")
 	}
-	for _, line := range []string{"CHECKSUM 2 files -> /data/SHA256SUMS (sha256)", "CHECKSUM --verify /data/SHA256SUMS: 2 files OK"} {
+	for _, line := range []string{"CHECKSUM 3 files -> /data/SHA256SUMS (sha256)", "CHECKSUM --verify /data/SHA256SUMS: 3 files OK"} {
 		if !strings.Contains(progress, line) {
 			t.Errorf("the plugin's Host.Log line %q is not in the output:\n%s", line, progress)
 		}
@@ -91,13 +93,13 @@ CHECKSUM --verify SHA256SUMS
 		t.Errorf("history lacks the plugin's created_by:\n%s", h)
 	}
 
-	bad := buildContext(t, map[string]string{"Dockerfile": "FROM summed\nRUN echo changed > /data/b.txt\nCHECKSUM --verify /data/SHA256SUMS\n"})
+	bad := buildContext(t, map[string]string{"Dockerfile": "FROM summed\nRUN echo changed > /data/d/c.txt\nCHECKSUM --verify /data/SHA256SUMS\n"})
 	_, errs, code := s.hull(t, "build", "-q", "-t", "tampered", "--plugin-dir", dir, bad)
 	if code == 0 {
 		t.Fatal("--verify of a changed file: the build succeeded")
 	}
 	oneLineError(t, errs)
-	if !strings.Contains(errs, "Dockerfile:3") || !strings.Contains(errs, "sha256 mismatch: /data/b.txt") {
+	if !strings.Contains(errs, "Dockerfile:3") || !strings.Contains(errs, "sha256 mismatch: /data/d/c.txt") {
 		t.Errorf("the error does not name Dockerfile:3 and the changed file: %q", errs)
 	}
 	s.noImage(t, "tampered")

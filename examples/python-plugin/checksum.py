@@ -1,9 +1,10 @@
 """CHECKSUM: write or verify sha256sum-style checksum files in the image.
 
     CHECKSUM [--algorithm=sha256] <file>... <dest>
-        reads each <file> from the image being built and writes
-        "<hex>  <path>" lines, one per file, to <dest> (mode 0644, or
-        --mode=0600; owned by --chown), as sha256sum does;
+        reads each <file> from the image being built (for a directory,
+        every regular file under it) and writes "<hex>  <path>" lines, one
+        per file, to <dest> (mode 0644, or --mode=0600; owned by --chown),
+        as sha256sum does;
     CHECKSUM --verify [--algorithm=sha256] <sums-file>
         reads <sums-file> from the image and fails the build, naming every
         file that differs or is missing, unless all the sums match. It
@@ -19,7 +20,7 @@ import re
 import shlex
 
 import instruction_pb2 as pb
-from hullplugin import PluginError
+from hullplugin import HostError, PluginError
 
 KEYWORD = "CHECKSUM"
 ALGORITHMS = ("sha256", "sha384", "sha512", "sha1")
@@ -45,14 +46,14 @@ class Checksum:
         if step.verify:
             return self._verify(request, host, step)
         lines = []
-        for path in step.files:
+        for path in _files(host, step.files):
             lines.append("%s  %s\n" % (_digest(host, step.algorithm, path), path))
         text = "".join(lines).encode()
         try:
             host.write_file(step.dest, text, mode=step.mode, chown=step.chown)
         except PluginError as e:
             raise PluginError("%s write %s: %s" % (KEYWORD, step.dest, e)) from None
-        host.log("%s %d files -> %s (%s)" % (KEYWORD, len(step.files), step.dest, step.algorithm))
+        host.log("%s %d files -> %s (%s)" % (KEYWORD, len(lines), step.dest, step.algorithm))
         return pb.Response(config=request.config,
                            history="%s %s # hull-checksum" % (KEYWORD, " ".join(step.files + [step.dest])))
 
@@ -69,7 +70,9 @@ class Checksum:
             n += 1
             try:
                 got = _digest(host, step.algorithm, path)
-            except PluginError:
+            except HostError as e:
+                if e.kind != "not-found":
+                    raise PluginError("%s --verify %s: %s" % (KEYWORD, step.sumsfile, e)) from None
                 bad.append(path + " (missing)")
                 continue
             if got != want:
@@ -140,11 +143,44 @@ def _parse(request):
     return step
 
 
+# Go's fs.FileMode type bits, as Host.Stat and Host.ListDir send them.
+_MODE_DIR = 1 << 31
+_MODE_TYPE = _MODE_DIR | 1 << 27 | 1 << 26 | 1 << 25 | 1 << 24 | 1 << 21 | 1 << 19
+
+
+def _files(host, paths):
+    """The files to sum: each path, or for a directory every regular file
+    under it, by name (symlinks and special files inside are skipped)."""
+    out = []
+    for path in paths:
+        try:
+            info = host.stat(path)
+        except HostError as e:
+            raise HostError("%s stat %s: %s" % (KEYWORD, path, e), e.kind) from None
+        if info.mode & _MODE_DIR:
+            out.extend(_walk(host, path))
+        else:
+            out.append(path)
+    return out
+
+
+def _walk(host, top):
+    files = []
+    for entry in host.list_dir(top):
+        path = top.rstrip("/") + "/" + entry.name
+        if entry.mode & _MODE_DIR:
+            files.extend(_walk(host, path))
+        elif not entry.mode & _MODE_TYPE:
+            files.append(path)
+    return files
+
+
 def _read(host, path):
     try:
         return host.read_file(path)
-    except PluginError as e:
-        raise PluginError("%s read %s: %s" % (KEYWORD, path, e)) from None
+    except HostError as e:
+        # Keep the kind: --verify tells a missing file from other errors.
+        raise HostError("%s read %s: %s" % (KEYWORD, path, e), e.kind) from None
 
 
 def _digest(host, algorithm, path):

@@ -75,7 +75,24 @@ class PluginError(Exception):
 
 
 class HostError(PluginError):
-    """A Host call failed; the message is hull's."""
+    """A Host call failed; the message is hull's. kind says why, as the gRPC
+    code hull sent: "not-found", "permission", "exists", "invalid",
+    "too-large", "failed-precondition" (not a directory, is a directory,
+    directory not empty) or "" for anything else."""
+
+    def __init__(self, message, kind=""):
+        super().__init__(message)
+        self.kind = kind
+
+
+_KINDS = {
+    grpc.StatusCode.NOT_FOUND: "not-found",
+    grpc.StatusCode.PERMISSION_DENIED: "permission",
+    grpc.StatusCode.ALREADY_EXISTS: "exists",
+    grpc.StatusCode.INVALID_ARGUMENT: "invalid",
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "too-large",
+    grpc.StatusCode.FAILED_PRECONDITION: "failed-precondition",
+}
 
 
 def log(message, level="info"):
@@ -99,14 +116,15 @@ class Host:
         try:
             return method(request)
         except grpc.RpcError as e:
-            raise HostError("host %s: %s" % (op, e.details())) from None
+            raise HostError("host %s: %s" % (op, e.details()), _KINDS.get(e.code(), "")) from None
 
-    def run(self, args, env=(), user="", working_dir="", network="", stdin=b""):
-        """Run a command in the build container; returns its exit code."""
-        r = self._do("run", self._stub.Run, pb.RunRequest(
+    def run(self, args, env=(), user="", working_dir="", network="", stdin=b"",
+            capture_output=False, max_output=0):
+        """Run a command in the build container; returns its RunResult
+        (exit_code; stdout and stderr with capture_output)."""
+        return self._do("run", self._stub.Run, pb.RunRequest(
             call_id=self._call, args=args, env=env, user=user, working_dir=working_dir,
-            network=network, stdin=stdin))
-        return r.exit_code
+            network=network, stdin=stdin, capture_output=capture_output, max_output=max_output))
 
     def copy(self, sources, dest, **fields):
         """Copy from the build context (or from=stage/image) into the root
@@ -127,6 +145,31 @@ class Host:
     def log(self, message):
         """One line of build output."""
         self._do("log", self._stub.Log, pb.LogRequest(call_id=self._call, message=message))
+
+    def stat(self, path, no_follow=False):
+        """A file's FileInfo (symlinks inside the root followed, unless
+        no_follow)."""
+        return self._do("stat", self._stub.Stat, pb.StatRequest(call_id=self._call, path=path, no_follow=no_follow))
+
+    def list_dir(self, path):
+        """A directory's entries (FileInfo), sorted by name."""
+        return list(self._do("list dir", self._stub.ListDir, pb.ListDirRequest(call_id=self._call, path=path)).entries)
+
+    def remove(self, path, recursive=False):
+        self._do("remove", self._stub.Remove, pb.RemoveRequest(call_id=self._call, path=path, recursive=recursive))
+
+    def mkdir(self, path, mode=0o755, parents=False, chown=""):
+        self._do("mkdir", self._stub.Mkdir, pb.MkdirRequest(
+            call_id=self._call, path=path, mode=mode, parents=parents, chown=chown))
+
+    def symlink(self, path, target, chown=""):
+        self._do("symlink", self._stub.Symlink, pb.SymlinkRequest(
+            call_id=self._call, path=path, target=target, chown=chown))
+
+    def builtin(self, request):
+        """Run hull's built-in handler of request's keyword (a Request) with
+        this Host; returns its Response."""
+        return self._do("builtin", self._stub.Builtin, pb.BuiltinRequest(call_id=self._call, request=request))
 
 
 class _Broker(goplugin_pb2_grpc.GRPCBrokerServicer):

@@ -19,7 +19,7 @@ DESCRIPTOR = _descriptor.FileDescriptor(
   name='instruction.proto',
   package='hull.plugins.v1',
   syntax='proto3',
-  serialized_pb=_b('\n\x11instruction.proto\x12\x0fhull.plugins.v1\"\x07\n\x05\x45mpty\"T\n\x0cInfoResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x10\n\x08keywords\x18\x03 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\"#\n\x04\x46lag\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"8\n\x07Heredoc\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x0e\n\x06\x65xpand\x18\x03 \x01(\x08\"\xcc\x01\n\x0bInstruction\x12\x0f\n\x07keyword\x18\x01 \x01(\t\x12$\n\x05\x66lags\x18\x02 \x03(\x0b\x32\x15.hull.plugins.v1.Flag\x12\x0c\n\x04\x61rgs\x18\x03 \x03(\t\x12\x0c\n\x04json\x18\x04 \x01(\x08\x12*\n\x08heredocs\x18\x05 \x03(\x0b\x32\x18.hull.plugins.v1.Heredoc\x12\x10\n\x08original\x18\x06 \x01(\t\x12\x0c\n\x04\x66ile\x18\x07 \x01(\t\x12\x0c\n\x04line\x18\x08 \x01(\x03\x12\x10\n\x08\x65nd_line\x18\t \x01(\x03\"\x89\x01\n\x0bHealthcheck\x12\x0c\n\x04test\x18\x01 \x03(\t\x12\x13\n\x0binterval_ns\x18\x02 \x01(\x03\x12\x12\n\ntimeout_ns\x18\x03 \x01(\x03\x12\x17\n\x0fstart_period_ns\x18\x04 \x01(\x03\x12\x19\n\x11start_interval_ns\x18\x05 \x01(\x03\x12\x0f\n\x07retries\x18\x06 \x01(\x03\"\xe4\x02\n\x06\x43onfig\x12\x0c\n\x04user\x18\x01 \x01(\t\x12\x0b\n\x03\x65nv\x18\x02 \x03(\t\x12\x12\n\nentrypoint\x18\x03 \x03(\t\x12\x0b\n\x03\x63md\x18\x04 \x03(\t\x12\x13\n\x0bworking_dir\x18\x05 \x01(\t\x12\x33\n\x06labels\x18\x06 \x03(\x0b\x32#.hull.plugins.v1.Config.LabelsEntry\x12\x15\n\rexposed_ports\x18\x07 \x03(\t\x12\x0f\n\x07volumes\x18\x08 \x03(\t\x12\x13\n\x0bstop_signal\x18\t \x01(\t\x12\r\n\x05shell\x18\n \x03(\t\x12\x10\n\x08on_build\x18\x0b \x03(\t\x12\x31\n\x0bhealthcheck\x18\x0c \x01(\x0b\x32\x1c.hull.plugins.v1.Healthcheck\x12\x14\n\x0c\x61rgs_escaped\x18\r \x01(\x08\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xf5\x01\n\x07Request\x12\x31\n\x0binstruction\x18\x01 \x01(\x0b\x32\x1c.hull.plugins.v1.Instruction\x12\'\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x17.hull.plugins.v1.Config\x12;\n\nbuild_args\x18\x03 \x03(\x0b\x32\'.hull.plugins.v1.Request.BuildArgsEntry\x12\r\n\x05stage\x18\x04 \x01(\t\x12\x10\n\x08platform\x18\x05 \x01(\t\x1a\x30\n\x0e\x42uildArgsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"d\n\x0e\x45xecuteRequest\x12)\n\x07request\x18\x01 \x01(\x0b\x32\x18.hull.plugins.v1.Request\x12\x16\n\x0ehost_broker_id\x18\x02 \x01(\r\x12\x0f\n\x07\x63\x61ll_id\x18\x03 \x01(\x04\"Y\n\x08Response\x12\'\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x17.hull.plugins.v1.Config\x12\x0f\n\x07history\x18\x02 \x01(\t\x12\x13\n\x0b\x65mpty_layer\x18\x03 \x01(\x08\"[\n\x13\x43\x61\x63heInputsResponse\x12\x15\n\rcontext_paths\x18\x01 \x03(\t\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12\r\n\x05\x65xtra\x18\x03 \x03(\t\x12\x10\n\x08no_cache\x18\x04 \x01(\x08\"\xac\x01\n\x08RunMount\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x0c\n\x04\x66rom\x18\x04 \x01(\t\x12\n\n\x02id\x18\x05 \x01(\t\x12\x0f\n\x07sharing\x18\x06 \x01(\t\x12\x0c\n\x04mode\x18\x07 \x01(\t\x12\x11\n\tread_only\x18\x08 \x01(\x08\x12\x0b\n\x03uid\x18\t \x01(\x03\x12\x0b\n\x03gid\x18\n \x01(\x03\x12\x0c\n\x04size\x18\x0b \x01(\x03\"\xa6\x01\n\nRunRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04\x61rgs\x18\x02 \x03(\t\x12\x0b\n\x03\x65nv\x18\x03 \x03(\t\x12\x0c\n\x04user\x18\x04 \x01(\t\x12\x13\n\x0bworking_dir\x18\x05 \x01(\t\x12\x0f\n\x07network\x18\x06 \x01(\t\x12)\n\x06mounts\x18\x07 \x03(\x0b\x32\x19.hull.plugins.v1.RunMount\x12\r\n\x05stdin\x18\x08 \x01(\x0c\"\x1e\n\tRunResult\x12\x11\n\texit_code\x18\x01 \x01(\x03\"\xdb\x01\n\x0b\x43opyRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12\x0f\n\x07sources\x18\x03 \x03(\t\x12\x0c\n\x04\x64\x65st\x18\x04 \x01(\t\x12\r\n\x05\x63hown\x18\x05 \x01(\t\x12\r\n\x05\x63hmod\x18\x06 \x01(\t\x12\x0c\n\x04link\x18\x07 \x01(\x08\x12\x0f\n\x07parents\x18\x08 \x01(\x08\x12\x0f\n\x07\x65xclude\x18\t \x03(\t\x12\x18\n\x10\x65xtract_archives\x18\n \x01(\x08\x12\x10\n\x08\x63hecksum\x18\x0b \x01(\t\x12\x14\n\x0ckeep_git_dir\x18\x0c \x01(\x08\"0\n\x0fReadFileRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04path\x18\x02 \x01(\t\"#\n\x10ReadFileResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\"_\n\x10WriteFileRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\x0c\x12\x0c\n\x04mode\x18\x04 \x01(\r\x12\r\n\x05\x63hown\x18\x05 \x01(\t\".\n\nLogRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0f\n\x07message\x18\x02 \x01(\t2\xde\x01\n\x07Handler\x12=\n\x04Info\x12\x16.hull.plugins.v1.Empty\x1a\x1d.hull.plugins.v1.InfoResponse\x12M\n\x0b\x43\x61\x63heInputs\x12\x18.hull.plugins.v1.Request\x1a$.hull.plugins.v1.CacheInputsResponse\x12\x45\n\x07\x45xecute\x12\x1f.hull.plugins.v1.ExecuteRequest\x1a\x19.hull.plugins.v1.Response2\xd9\x02\n\x04Host\x12>\n\x03Run\x12\x1b.hull.plugins.v1.RunRequest\x1a\x1a.hull.plugins.v1.RunResult\x12<\n\x04\x43opy\x12\x1c.hull.plugins.v1.CopyRequest\x1a\x16.hull.plugins.v1.Empty\x12O\n\x08ReadFile\x12 .hull.plugins.v1.ReadFileRequest\x1a!.hull.plugins.v1.ReadFileResponse\x12\x46\n\tWriteFile\x12!.hull.plugins.v1.WriteFileRequest\x1a\x16.hull.plugins.v1.Empty\x12:\n\x03Log\x12\x1b.hull.plugins.v1.LogRequest\x1a\x16.hull.plugins.v1.EmptyB0Z.github.com/hull-project/hull/plugins/sdk/protob\x06proto3')
+  serialized_pb=_b('\n\x11instruction.proto\x12\x0fhull.plugins.v1\"\x07\n\x05\x45mpty\"f\n\x0cInfoResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x10\n\x08keywords\x18\x03 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x10\n\x08heredocs\x18\x05 \x01(\x08\"#\n\x04\x46lag\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"8\n\x07Heredoc\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x0e\n\x06\x65xpand\x18\x03 \x01(\x08\"\xcc\x01\n\x0bInstruction\x12\x0f\n\x07keyword\x18\x01 \x01(\t\x12$\n\x05\x66lags\x18\x02 \x03(\x0b\x32\x15.hull.plugins.v1.Flag\x12\x0c\n\x04\x61rgs\x18\x03 \x03(\t\x12\x0c\n\x04json\x18\x04 \x01(\x08\x12*\n\x08heredocs\x18\x05 \x03(\x0b\x32\x18.hull.plugins.v1.Heredoc\x12\x10\n\x08original\x18\x06 \x01(\t\x12\x0c\n\x04\x66ile\x18\x07 \x01(\t\x12\x0c\n\x04line\x18\x08 \x01(\x03\x12\x10\n\x08\x65nd_line\x18\t \x01(\x03\"\x89\x01\n\x0bHealthcheck\x12\x0c\n\x04test\x18\x01 \x03(\t\x12\x13\n\x0binterval_ns\x18\x02 \x01(\x03\x12\x12\n\ntimeout_ns\x18\x03 \x01(\x03\x12\x17\n\x0fstart_period_ns\x18\x04 \x01(\x03\x12\x19\n\x11start_interval_ns\x18\x05 \x01(\x03\x12\x0f\n\x07retries\x18\x06 \x01(\x03\"\xe4\x02\n\x06\x43onfig\x12\x0c\n\x04user\x18\x01 \x01(\t\x12\x0b\n\x03\x65nv\x18\x02 \x03(\t\x12\x12\n\nentrypoint\x18\x03 \x03(\t\x12\x0b\n\x03\x63md\x18\x04 \x03(\t\x12\x13\n\x0bworking_dir\x18\x05 \x01(\t\x12\x33\n\x06labels\x18\x06 \x03(\x0b\x32#.hull.plugins.v1.Config.LabelsEntry\x12\x15\n\rexposed_ports\x18\x07 \x03(\t\x12\x0f\n\x07volumes\x18\x08 \x03(\t\x12\x13\n\x0bstop_signal\x18\t \x01(\t\x12\r\n\x05shell\x18\n \x03(\t\x12\x10\n\x08on_build\x18\x0b \x03(\t\x12\x31\n\x0bhealthcheck\x18\x0c \x01(\x0b\x32\x1c.hull.plugins.v1.Healthcheck\x12\x14\n\x0c\x61rgs_escaped\x18\r \x01(\x08\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xf5\x01\n\x07Request\x12\x31\n\x0binstruction\x18\x01 \x01(\x0b\x32\x1c.hull.plugins.v1.Instruction\x12\'\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x17.hull.plugins.v1.Config\x12;\n\nbuild_args\x18\x03 \x03(\x0b\x32\'.hull.plugins.v1.Request.BuildArgsEntry\x12\r\n\x05stage\x18\x04 \x01(\t\x12\x10\n\x08platform\x18\x05 \x01(\t\x1a\x30\n\x0e\x42uildArgsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"d\n\x0e\x45xecuteRequest\x12)\n\x07request\x18\x01 \x01(\x0b\x32\x18.hull.plugins.v1.Request\x12\x16\n\x0ehost_broker_id\x18\x02 \x01(\r\x12\x0f\n\x07\x63\x61ll_id\x18\x03 \x01(\x04\"Y\n\x08Response\x12\'\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x17.hull.plugins.v1.Config\x12\x0f\n\x07history\x18\x02 \x01(\t\x12\x13\n\x0b\x65mpty_layer\x18\x03 \x01(\x08\"l\n\x13\x43\x61\x63heInputsResponse\x12\x15\n\rcontext_paths\x18\x01 \x03(\t\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12\r\n\x05\x65xtra\x18\x03 \x03(\t\x12\x10\n\x08no_cache\x18\x04 \x01(\x08\x12\x0f\n\x07\x62uiltin\x18\x05 \x01(\x08\"\xac\x01\n\x08RunMount\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x0c\n\x04\x66rom\x18\x04 \x01(\t\x12\n\n\x02id\x18\x05 \x01(\t\x12\x0f\n\x07sharing\x18\x06 \x01(\t\x12\x0c\n\x04mode\x18\x07 \x01(\t\x12\x11\n\tread_only\x18\x08 \x01(\x08\x12\x0b\n\x03uid\x18\t \x01(\x03\x12\x0b\n\x03gid\x18\n \x01(\x03\x12\x0c\n\x04size\x18\x0b \x01(\x03\"\xd2\x01\n\nRunRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04\x61rgs\x18\x02 \x03(\t\x12\x0b\n\x03\x65nv\x18\x03 \x03(\t\x12\x0c\n\x04user\x18\x04 \x01(\t\x12\x13\n\x0bworking_dir\x18\x05 \x01(\t\x12\x0f\n\x07network\x18\x06 \x01(\t\x12)\n\x06mounts\x18\x07 \x03(\x0b\x32\x19.hull.plugins.v1.RunMount\x12\r\n\x05stdin\x18\x08 \x01(\x0c\x12\x16\n\x0e\x63\x61pture_output\x18\t \x01(\x08\x12\x12\n\nmax_output\x18\n \x01(\x03\"Q\n\tRunResult\x12\x11\n\texit_code\x18\x01 \x01(\x03\x12\x0e\n\x06stdout\x18\x02 \x01(\x0c\x12\x0e\n\x06stderr\x18\x03 \x01(\x0c\x12\x11\n\ttruncated\x18\x04 \x01(\x08\"\xdb\x01\n\x0b\x43opyRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12\x0f\n\x07sources\x18\x03 \x03(\t\x12\x0c\n\x04\x64\x65st\x18\x04 \x01(\t\x12\r\n\x05\x63hown\x18\x05 \x01(\t\x12\r\n\x05\x63hmod\x18\x06 \x01(\t\x12\x0c\n\x04link\x18\x07 \x01(\x08\x12\x0f\n\x07parents\x18\x08 \x01(\x08\x12\x0f\n\x07\x65xclude\x18\t \x03(\t\x12\x18\n\x10\x65xtract_archives\x18\n \x01(\x08\x12\x10\n\x08\x63hecksum\x18\x0b \x01(\t\x12\x14\n\x0ckeep_git_dir\x18\x0c \x01(\x08\"0\n\x0fReadFileRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04path\x18\x02 \x01(\t\"#\n\x10ReadFileResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\"_\n\x10WriteFileRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\x0c\x12\x0c\n\x04mode\x18\x04 \x01(\r\x12\r\n\x05\x63hown\x18\x05 \x01(\t\".\n\nLogRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0f\n\x07message\x18\x02 \x01(\t\"?\n\x0bStatRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x11\n\tno_follow\x18\x03 \x01(\x08\"x\n\x08\x46ileInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x0c\n\x04mode\x18\x03 \x01(\r\x12\x13\n\x0bmod_time_ns\x18\x04 \x01(\x03\x12\x0b\n\x03uid\x18\x05 \x01(\x03\x12\x0b\n\x03gid\x18\x06 \x01(\x03\x12\x13\n\x0blink_target\x18\x07 \x01(\t\"/\n\x0eListDirRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04path\x18\x02 \x01(\t\"=\n\x0fListDirResponse\x12*\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x19.hull.plugins.v1.FileInfo\"A\n\rRemoveRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x11\n\trecursive\x18\x03 \x01(\x08\"[\n\x0cMkdirRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0c\n\x04mode\x18\x03 \x01(\r\x12\x0f\n\x07parents\x18\x04 \x01(\x08\x12\r\n\x05\x63hown\x18\x05 \x01(\t\"N\n\x0eSymlinkRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0e\n\x06target\x18\x03 \x01(\t\x12\r\n\x05\x63hown\x18\x04 \x01(\t\"L\n\x0e\x42uiltinRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12)\n\x07request\x18\x02 \x01(\x0b\x32\x18.hull.plugins.v1.Request\"\x19\n\tHostError\x12\x0c\n\x04kind\x18\x01 \x01(\t2\xde\x01\n\x07Handler\x12=\n\x04Info\x12\x16.hull.plugins.v1.Empty\x1a\x1d.hull.plugins.v1.InfoResponse\x12M\n\x0b\x43\x61\x63heInputs\x12\x18.hull.plugins.v1.Request\x1a$.hull.plugins.v1.CacheInputsResponse\x12\x45\n\x07\x45xecute\x12\x1f.hull.plugins.v1.ExecuteRequest\x1a\x19.hull.plugins.v1.Response2\xf5\x05\n\x04Host\x12>\n\x03Run\x12\x1b.hull.plugins.v1.RunRequest\x1a\x1a.hull.plugins.v1.RunResult\x12<\n\x04\x43opy\x12\x1c.hull.plugins.v1.CopyRequest\x1a\x16.hull.plugins.v1.Empty\x12O\n\x08ReadFile\x12 .hull.plugins.v1.ReadFileRequest\x1a!.hull.plugins.v1.ReadFileResponse\x12\x46\n\tWriteFile\x12!.hull.plugins.v1.WriteFileRequest\x1a\x16.hull.plugins.v1.Empty\x12:\n\x03Log\x12\x1b.hull.plugins.v1.LogRequest\x1a\x16.hull.plugins.v1.Empty\x12?\n\x04Stat\x12\x1c.hull.plugins.v1.StatRequest\x1a\x19.hull.plugins.v1.FileInfo\x12L\n\x07ListDir\x12\x1f.hull.plugins.v1.ListDirRequest\x1a .hull.plugins.v1.ListDirResponse\x12@\n\x06Remove\x12\x1e.hull.plugins.v1.RemoveRequest\x1a\x16.hull.plugins.v1.Empty\x12>\n\x05Mkdir\x12\x1d.hull.plugins.v1.MkdirRequest\x1a\x16.hull.plugins.v1.Empty\x12\x42\n\x07Symlink\x12\x1f.hull.plugins.v1.SymlinkRequest\x1a\x16.hull.plugins.v1.Empty\x12\x45\n\x07\x42uiltin\x12\x1f.hull.plugins.v1.BuiltinRequest\x1a\x19.hull.plugins.v1.ResponseB0Z.github.com/hull-project/hull/plugins/sdk/protob\x06proto3')
 )
 
 
@@ -84,6 +84,13 @@ _INFORESPONSE = _descriptor.Descriptor(
       message_type=None, enum_type=None, containing_type=None,
       is_extension=False, extension_scope=None,
       options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='heredocs', full_name='hull.plugins.v1.InfoResponse.heredocs', index=4,
+      number=5, type=8, cpp_type=7, label=1,
+      has_default_value=False, default_value=False,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
   ],
   extensions=[
   ],
@@ -97,7 +104,7 @@ _INFORESPONSE = _descriptor.Descriptor(
   oneofs=[
   ],
   serialized_start=47,
-  serialized_end=131,
+  serialized_end=149,
 )
 
 
@@ -134,8 +141,8 @@ _FLAG = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=133,
-  serialized_end=168,
+  serialized_start=151,
+  serialized_end=186,
 )
 
 
@@ -179,8 +186,8 @@ _HEREDOC = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=170,
-  serialized_end=226,
+  serialized_start=188,
+  serialized_end=244,
 )
 
 
@@ -266,8 +273,8 @@ _INSTRUCTION = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=229,
-  serialized_end=433,
+  serialized_start=247,
+  serialized_end=451,
 )
 
 
@@ -332,8 +339,8 @@ _HEALTHCHECK = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=436,
-  serialized_end=573,
+  serialized_start=454,
+  serialized_end=591,
 )
 
 
@@ -370,8 +377,8 @@ _CONFIG_LABELSENTRY = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=887,
-  serialized_end=932,
+  serialized_start=905,
+  serialized_end=950,
 )
 
 _CONFIG = _descriptor.Descriptor(
@@ -484,8 +491,8 @@ _CONFIG = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=576,
-  serialized_end=932,
+  serialized_start=594,
+  serialized_end=950,
 )
 
 
@@ -522,8 +529,8 @@ _REQUEST_BUILDARGSENTRY = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1132,
-  serialized_end=1180,
+  serialized_start=1150,
+  serialized_end=1198,
 )
 
 _REQUEST = _descriptor.Descriptor(
@@ -580,8 +587,8 @@ _REQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=935,
-  serialized_end=1180,
+  serialized_start=953,
+  serialized_end=1198,
 )
 
 
@@ -625,8 +632,8 @@ _EXECUTEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1182,
-  serialized_end=1282,
+  serialized_start=1200,
+  serialized_end=1300,
 )
 
 
@@ -670,8 +677,8 @@ _RESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1284,
-  serialized_end=1373,
+  serialized_start=1302,
+  serialized_end=1391,
 )
 
 
@@ -710,6 +717,13 @@ _CACHEINPUTSRESPONSE = _descriptor.Descriptor(
       message_type=None, enum_type=None, containing_type=None,
       is_extension=False, extension_scope=None,
       options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='builtin', full_name='hull.plugins.v1.CacheInputsResponse.builtin', index=4,
+      number=5, type=8, cpp_type=7, label=1,
+      has_default_value=False, default_value=False,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
   ],
   extensions=[
   ],
@@ -722,8 +736,8 @@ _CACHEINPUTSRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1375,
-  serialized_end=1466,
+  serialized_start=1393,
+  serialized_end=1501,
 )
 
 
@@ -823,8 +837,8 @@ _RUNMOUNT = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1469,
-  serialized_end=1641,
+  serialized_start=1504,
+  serialized_end=1676,
 )
 
 
@@ -891,6 +905,20 @@ _RUNREQUEST = _descriptor.Descriptor(
       message_type=None, enum_type=None, containing_type=None,
       is_extension=False, extension_scope=None,
       options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='capture_output', full_name='hull.plugins.v1.RunRequest.capture_output', index=8,
+      number=9, type=8, cpp_type=7, label=1,
+      has_default_value=False, default_value=False,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='max_output', full_name='hull.plugins.v1.RunRequest.max_output', index=9,
+      number=10, type=3, cpp_type=2, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
   ],
   extensions=[
   ],
@@ -903,8 +931,8 @@ _RUNREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1644,
-  serialized_end=1810,
+  serialized_start=1679,
+  serialized_end=1889,
 )
 
 
@@ -922,6 +950,27 @@ _RUNRESULT = _descriptor.Descriptor(
       message_type=None, enum_type=None, containing_type=None,
       is_extension=False, extension_scope=None,
       options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='stdout', full_name='hull.plugins.v1.RunResult.stdout', index=1,
+      number=2, type=12, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b(""),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='stderr', full_name='hull.plugins.v1.RunResult.stderr', index=2,
+      number=3, type=12, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b(""),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='truncated', full_name='hull.plugins.v1.RunResult.truncated', index=3,
+      number=4, type=8, cpp_type=7, label=1,
+      has_default_value=False, default_value=False,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
   ],
   extensions=[
   ],
@@ -934,8 +983,8 @@ _RUNRESULT = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1812,
-  serialized_end=1842,
+  serialized_start=1891,
+  serialized_end=1972,
 )
 
 
@@ -1042,8 +1091,8 @@ _COPYREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1845,
-  serialized_end=2064,
+  serialized_start=1975,
+  serialized_end=2194,
 )
 
 
@@ -1080,8 +1129,8 @@ _READFILEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2066,
-  serialized_end=2114,
+  serialized_start=2196,
+  serialized_end=2244,
 )
 
 
@@ -1111,8 +1160,8 @@ _READFILERESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2116,
-  serialized_end=2151,
+  serialized_start=2246,
+  serialized_end=2281,
 )
 
 
@@ -1170,8 +1219,8 @@ _WRITEFILEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2153,
-  serialized_end=2248,
+  serialized_start=2283,
+  serialized_end=2378,
 )
 
 
@@ -1208,8 +1257,420 @@ _LOGREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2250,
-  serialized_end=2296,
+  serialized_start=2380,
+  serialized_end=2426,
+)
+
+
+_STATREQUEST = _descriptor.Descriptor(
+  name='StatRequest',
+  full_name='hull.plugins.v1.StatRequest',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='call_id', full_name='hull.plugins.v1.StatRequest.call_id', index=0,
+      number=1, type=4, cpp_type=4, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='path', full_name='hull.plugins.v1.StatRequest.path', index=1,
+      number=2, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='no_follow', full_name='hull.plugins.v1.StatRequest.no_follow', index=2,
+      number=3, type=8, cpp_type=7, label=1,
+      has_default_value=False, default_value=False,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[],
+  enum_types=[
+  ],
+  options=None,
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+  ],
+  serialized_start=2428,
+  serialized_end=2491,
+)
+
+
+_FILEINFO = _descriptor.Descriptor(
+  name='FileInfo',
+  full_name='hull.plugins.v1.FileInfo',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='name', full_name='hull.plugins.v1.FileInfo.name', index=0,
+      number=1, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='size', full_name='hull.plugins.v1.FileInfo.size', index=1,
+      number=2, type=3, cpp_type=2, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='mode', full_name='hull.plugins.v1.FileInfo.mode', index=2,
+      number=3, type=13, cpp_type=3, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='mod_time_ns', full_name='hull.plugins.v1.FileInfo.mod_time_ns', index=3,
+      number=4, type=3, cpp_type=2, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='uid', full_name='hull.plugins.v1.FileInfo.uid', index=4,
+      number=5, type=3, cpp_type=2, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='gid', full_name='hull.plugins.v1.FileInfo.gid', index=5,
+      number=6, type=3, cpp_type=2, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='link_target', full_name='hull.plugins.v1.FileInfo.link_target', index=6,
+      number=7, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[],
+  enum_types=[
+  ],
+  options=None,
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+  ],
+  serialized_start=2493,
+  serialized_end=2613,
+)
+
+
+_LISTDIRREQUEST = _descriptor.Descriptor(
+  name='ListDirRequest',
+  full_name='hull.plugins.v1.ListDirRequest',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='call_id', full_name='hull.plugins.v1.ListDirRequest.call_id', index=0,
+      number=1, type=4, cpp_type=4, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='path', full_name='hull.plugins.v1.ListDirRequest.path', index=1,
+      number=2, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[],
+  enum_types=[
+  ],
+  options=None,
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+  ],
+  serialized_start=2615,
+  serialized_end=2662,
+)
+
+
+_LISTDIRRESPONSE = _descriptor.Descriptor(
+  name='ListDirResponse',
+  full_name='hull.plugins.v1.ListDirResponse',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='entries', full_name='hull.plugins.v1.ListDirResponse.entries', index=0,
+      number=1, type=11, cpp_type=10, label=3,
+      has_default_value=False, default_value=[],
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[],
+  enum_types=[
+  ],
+  options=None,
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+  ],
+  serialized_start=2664,
+  serialized_end=2725,
+)
+
+
+_REMOVEREQUEST = _descriptor.Descriptor(
+  name='RemoveRequest',
+  full_name='hull.plugins.v1.RemoveRequest',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='call_id', full_name='hull.plugins.v1.RemoveRequest.call_id', index=0,
+      number=1, type=4, cpp_type=4, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='path', full_name='hull.plugins.v1.RemoveRequest.path', index=1,
+      number=2, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='recursive', full_name='hull.plugins.v1.RemoveRequest.recursive', index=2,
+      number=3, type=8, cpp_type=7, label=1,
+      has_default_value=False, default_value=False,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[],
+  enum_types=[
+  ],
+  options=None,
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+  ],
+  serialized_start=2727,
+  serialized_end=2792,
+)
+
+
+_MKDIRREQUEST = _descriptor.Descriptor(
+  name='MkdirRequest',
+  full_name='hull.plugins.v1.MkdirRequest',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='call_id', full_name='hull.plugins.v1.MkdirRequest.call_id', index=0,
+      number=1, type=4, cpp_type=4, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='path', full_name='hull.plugins.v1.MkdirRequest.path', index=1,
+      number=2, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='mode', full_name='hull.plugins.v1.MkdirRequest.mode', index=2,
+      number=3, type=13, cpp_type=3, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='parents', full_name='hull.plugins.v1.MkdirRequest.parents', index=3,
+      number=4, type=8, cpp_type=7, label=1,
+      has_default_value=False, default_value=False,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='chown', full_name='hull.plugins.v1.MkdirRequest.chown', index=4,
+      number=5, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[],
+  enum_types=[
+  ],
+  options=None,
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+  ],
+  serialized_start=2794,
+  serialized_end=2885,
+)
+
+
+_SYMLINKREQUEST = _descriptor.Descriptor(
+  name='SymlinkRequest',
+  full_name='hull.plugins.v1.SymlinkRequest',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='call_id', full_name='hull.plugins.v1.SymlinkRequest.call_id', index=0,
+      number=1, type=4, cpp_type=4, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='path', full_name='hull.plugins.v1.SymlinkRequest.path', index=1,
+      number=2, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='target', full_name='hull.plugins.v1.SymlinkRequest.target', index=2,
+      number=3, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='chown', full_name='hull.plugins.v1.SymlinkRequest.chown', index=3,
+      number=4, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[],
+  enum_types=[
+  ],
+  options=None,
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+  ],
+  serialized_start=2887,
+  serialized_end=2965,
+)
+
+
+_BUILTINREQUEST = _descriptor.Descriptor(
+  name='BuiltinRequest',
+  full_name='hull.plugins.v1.BuiltinRequest',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='call_id', full_name='hull.plugins.v1.BuiltinRequest.call_id', index=0,
+      number=1, type=4, cpp_type=4, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='request', full_name='hull.plugins.v1.BuiltinRequest.request', index=1,
+      number=2, type=11, cpp_type=10, label=1,
+      has_default_value=False, default_value=None,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[],
+  enum_types=[
+  ],
+  options=None,
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+  ],
+  serialized_start=2967,
+  serialized_end=3043,
+)
+
+
+_HOSTERROR = _descriptor.Descriptor(
+  name='HostError',
+  full_name='hull.plugins.v1.HostError',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='kind', full_name='hull.plugins.v1.HostError.kind', index=0,
+      number=1, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[],
+  enum_types=[
+  ],
+  options=None,
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+  ],
+  serialized_start=3045,
+  serialized_end=3070,
 )
 
 _INSTRUCTION.fields_by_name['flags'].message_type = _FLAG
@@ -1224,6 +1685,8 @@ _REQUEST.fields_by_name['build_args'].message_type = _REQUEST_BUILDARGSENTRY
 _EXECUTEREQUEST.fields_by_name['request'].message_type = _REQUEST
 _RESPONSE.fields_by_name['config'].message_type = _CONFIG
 _RUNREQUEST.fields_by_name['mounts'].message_type = _RUNMOUNT
+_LISTDIRRESPONSE.fields_by_name['entries'].message_type = _FILEINFO
+_BUILTINREQUEST.fields_by_name['request'].message_type = _REQUEST
 DESCRIPTOR.message_types_by_name['Empty'] = _EMPTY
 DESCRIPTOR.message_types_by_name['InfoResponse'] = _INFORESPONSE
 DESCRIPTOR.message_types_by_name['Flag'] = _FLAG
@@ -1243,6 +1706,15 @@ DESCRIPTOR.message_types_by_name['ReadFileRequest'] = _READFILEREQUEST
 DESCRIPTOR.message_types_by_name['ReadFileResponse'] = _READFILERESPONSE
 DESCRIPTOR.message_types_by_name['WriteFileRequest'] = _WRITEFILEREQUEST
 DESCRIPTOR.message_types_by_name['LogRequest'] = _LOGREQUEST
+DESCRIPTOR.message_types_by_name['StatRequest'] = _STATREQUEST
+DESCRIPTOR.message_types_by_name['FileInfo'] = _FILEINFO
+DESCRIPTOR.message_types_by_name['ListDirRequest'] = _LISTDIRREQUEST
+DESCRIPTOR.message_types_by_name['ListDirResponse'] = _LISTDIRRESPONSE
+DESCRIPTOR.message_types_by_name['RemoveRequest'] = _REMOVEREQUEST
+DESCRIPTOR.message_types_by_name['MkdirRequest'] = _MKDIRREQUEST
+DESCRIPTOR.message_types_by_name['SymlinkRequest'] = _SYMLINKREQUEST
+DESCRIPTOR.message_types_by_name['BuiltinRequest'] = _BUILTINREQUEST
+DESCRIPTOR.message_types_by_name['HostError'] = _HOSTERROR
 _sym_db.RegisterFileDescriptor(DESCRIPTOR)
 
 Empty = _reflection.GeneratedProtocolMessageType('Empty', (_message.Message,), dict(
@@ -1394,6 +1866,69 @@ LogRequest = _reflection.GeneratedProtocolMessageType('LogRequest', (_message.Me
   ))
 _sym_db.RegisterMessage(LogRequest)
 
+StatRequest = _reflection.GeneratedProtocolMessageType('StatRequest', (_message.Message,), dict(
+  DESCRIPTOR = _STATREQUEST,
+  __module__ = 'instruction_pb2'
+  # @@protoc_insertion_point(class_scope:hull.plugins.v1.StatRequest)
+  ))
+_sym_db.RegisterMessage(StatRequest)
+
+FileInfo = _reflection.GeneratedProtocolMessageType('FileInfo', (_message.Message,), dict(
+  DESCRIPTOR = _FILEINFO,
+  __module__ = 'instruction_pb2'
+  # @@protoc_insertion_point(class_scope:hull.plugins.v1.FileInfo)
+  ))
+_sym_db.RegisterMessage(FileInfo)
+
+ListDirRequest = _reflection.GeneratedProtocolMessageType('ListDirRequest', (_message.Message,), dict(
+  DESCRIPTOR = _LISTDIRREQUEST,
+  __module__ = 'instruction_pb2'
+  # @@protoc_insertion_point(class_scope:hull.plugins.v1.ListDirRequest)
+  ))
+_sym_db.RegisterMessage(ListDirRequest)
+
+ListDirResponse = _reflection.GeneratedProtocolMessageType('ListDirResponse', (_message.Message,), dict(
+  DESCRIPTOR = _LISTDIRRESPONSE,
+  __module__ = 'instruction_pb2'
+  # @@protoc_insertion_point(class_scope:hull.plugins.v1.ListDirResponse)
+  ))
+_sym_db.RegisterMessage(ListDirResponse)
+
+RemoveRequest = _reflection.GeneratedProtocolMessageType('RemoveRequest', (_message.Message,), dict(
+  DESCRIPTOR = _REMOVEREQUEST,
+  __module__ = 'instruction_pb2'
+  # @@protoc_insertion_point(class_scope:hull.plugins.v1.RemoveRequest)
+  ))
+_sym_db.RegisterMessage(RemoveRequest)
+
+MkdirRequest = _reflection.GeneratedProtocolMessageType('MkdirRequest', (_message.Message,), dict(
+  DESCRIPTOR = _MKDIRREQUEST,
+  __module__ = 'instruction_pb2'
+  # @@protoc_insertion_point(class_scope:hull.plugins.v1.MkdirRequest)
+  ))
+_sym_db.RegisterMessage(MkdirRequest)
+
+SymlinkRequest = _reflection.GeneratedProtocolMessageType('SymlinkRequest', (_message.Message,), dict(
+  DESCRIPTOR = _SYMLINKREQUEST,
+  __module__ = 'instruction_pb2'
+  # @@protoc_insertion_point(class_scope:hull.plugins.v1.SymlinkRequest)
+  ))
+_sym_db.RegisterMessage(SymlinkRequest)
+
+BuiltinRequest = _reflection.GeneratedProtocolMessageType('BuiltinRequest', (_message.Message,), dict(
+  DESCRIPTOR = _BUILTINREQUEST,
+  __module__ = 'instruction_pb2'
+  # @@protoc_insertion_point(class_scope:hull.plugins.v1.BuiltinRequest)
+  ))
+_sym_db.RegisterMessage(BuiltinRequest)
+
+HostError = _reflection.GeneratedProtocolMessageType('HostError', (_message.Message,), dict(
+  DESCRIPTOR = _HOSTERROR,
+  __module__ = 'instruction_pb2'
+  # @@protoc_insertion_point(class_scope:hull.plugins.v1.HostError)
+  ))
+_sym_db.RegisterMessage(HostError)
+
 
 DESCRIPTOR.has_options = True
 DESCRIPTOR._options = _descriptor._ParseOptions(descriptor_pb2.FileOptions(), _b('Z.github.com/hull-project/hull/plugins/sdk/proto'))
@@ -1408,8 +1943,8 @@ _HANDLER = _descriptor.ServiceDescriptor(
   file=DESCRIPTOR,
   index=0,
   options=None,
-  serialized_start=2299,
-  serialized_end=2521,
+  serialized_start=3073,
+  serialized_end=3295,
   methods=[
   _descriptor.MethodDescriptor(
     name='Info',
@@ -1450,8 +1985,8 @@ _HOST = _descriptor.ServiceDescriptor(
   file=DESCRIPTOR,
   index=1,
   options=None,
-  serialized_start=2524,
-  serialized_end=2869,
+  serialized_start=3298,
+  serialized_end=4055,
   methods=[
   _descriptor.MethodDescriptor(
     name='Run',
@@ -1496,6 +2031,60 @@ _HOST = _descriptor.ServiceDescriptor(
     containing_service=None,
     input_type=_LOGREQUEST,
     output_type=_EMPTY,
+    options=None,
+  ),
+  _descriptor.MethodDescriptor(
+    name='Stat',
+    full_name='hull.plugins.v1.Host.Stat',
+    index=5,
+    containing_service=None,
+    input_type=_STATREQUEST,
+    output_type=_FILEINFO,
+    options=None,
+  ),
+  _descriptor.MethodDescriptor(
+    name='ListDir',
+    full_name='hull.plugins.v1.Host.ListDir',
+    index=6,
+    containing_service=None,
+    input_type=_LISTDIRREQUEST,
+    output_type=_LISTDIRRESPONSE,
+    options=None,
+  ),
+  _descriptor.MethodDescriptor(
+    name='Remove',
+    full_name='hull.plugins.v1.Host.Remove',
+    index=7,
+    containing_service=None,
+    input_type=_REMOVEREQUEST,
+    output_type=_EMPTY,
+    options=None,
+  ),
+  _descriptor.MethodDescriptor(
+    name='Mkdir',
+    full_name='hull.plugins.v1.Host.Mkdir',
+    index=8,
+    containing_service=None,
+    input_type=_MKDIRREQUEST,
+    output_type=_EMPTY,
+    options=None,
+  ),
+  _descriptor.MethodDescriptor(
+    name='Symlink',
+    full_name='hull.plugins.v1.Host.Symlink',
+    index=9,
+    containing_service=None,
+    input_type=_SYMLINKREQUEST,
+    output_type=_EMPTY,
+    options=None,
+  ),
+  _descriptor.MethodDescriptor(
+    name='Builtin',
+    full_name='hull.plugins.v1.Host.Builtin',
+    index=10,
+    containing_service=None,
+    input_type=_BUILTINREQUEST,
+    output_type=_RESPONSE,
     options=None,
   ),
 ])

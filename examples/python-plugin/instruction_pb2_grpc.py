@@ -83,6 +83,11 @@ def add_HandlerServicer_to_server(servicer, server):
 class HostStub(object):
   """Host is served by the core, over a go-plugin broker connection that the
   plugin dials; every call names the Execute it belongs to.
+
+  A failed call is a gRPC status: NOT_FOUND, PERMISSION_DENIED,
+  ALREADY_EXISTS, FAILED_PRECONDITION (not a directory, is a directory,
+  directory not empty), INVALID_ARGUMENT, RESOURCE_EXHAUSTED (too large) or
+  UNKNOWN, with a HostError in its details that names the kind exactly.
   """
 
   def __init__(self, channel):
@@ -116,11 +121,46 @@ class HostStub(object):
         request_serializer=instruction__pb2.LogRequest.SerializeToString,
         response_deserializer=instruction__pb2.Empty.FromString,
         )
+    self.Stat = channel.unary_unary(
+        '/hull.plugins.v1.Host/Stat',
+        request_serializer=instruction__pb2.StatRequest.SerializeToString,
+        response_deserializer=instruction__pb2.FileInfo.FromString,
+        )
+    self.ListDir = channel.unary_unary(
+        '/hull.plugins.v1.Host/ListDir',
+        request_serializer=instruction__pb2.ListDirRequest.SerializeToString,
+        response_deserializer=instruction__pb2.ListDirResponse.FromString,
+        )
+    self.Remove = channel.unary_unary(
+        '/hull.plugins.v1.Host/Remove',
+        request_serializer=instruction__pb2.RemoveRequest.SerializeToString,
+        response_deserializer=instruction__pb2.Empty.FromString,
+        )
+    self.Mkdir = channel.unary_unary(
+        '/hull.plugins.v1.Host/Mkdir',
+        request_serializer=instruction__pb2.MkdirRequest.SerializeToString,
+        response_deserializer=instruction__pb2.Empty.FromString,
+        )
+    self.Symlink = channel.unary_unary(
+        '/hull.plugins.v1.Host/Symlink',
+        request_serializer=instruction__pb2.SymlinkRequest.SerializeToString,
+        response_deserializer=instruction__pb2.Empty.FromString,
+        )
+    self.Builtin = channel.unary_unary(
+        '/hull.plugins.v1.Host/Builtin',
+        request_serializer=instruction__pb2.BuiltinRequest.SerializeToString,
+        response_deserializer=instruction__pb2.Response.FromString,
+        )
 
 
 class HostServicer(object):
   """Host is served by the core, over a go-plugin broker connection that the
   plugin dials; every call names the Execute it belongs to.
+
+  A failed call is a gRPC status: NOT_FOUND, PERMISSION_DENIED,
+  ALREADY_EXISTS, FAILED_PRECONDITION (not a directory, is a directory,
+  directory not empty), INVALID_ARGUMENT, RESOURCE_EXHAUSTED (too large) or
+  UNKNOWN, with a HostError in its details that names the kind exactly.
   """
 
   def Run(self, request, context):
@@ -158,6 +198,50 @@ class HostServicer(object):
     context.set_details('Method not implemented!')
     raise NotImplementedError('Method not implemented!')
 
+  def Stat(self, request, context):
+    """Stat: the file's metadata, following symlinks inside the root;
+    with no_follow, the symlink itself.
+    """
+    context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+    context.set_details('Method not implemented!')
+    raise NotImplementedError('Method not implemented!')
+
+  def ListDir(self, request, context):
+    """ListDir: a directory's entries, sorted by name, symlinks not followed.
+    """
+    context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+    context.set_details('Method not implemented!')
+    raise NotImplementedError('Method not implemented!')
+
+  def Remove(self, request, context):
+    # missing associated documentation comment in .proto file
+    pass
+    context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+    context.set_details('Method not implemented!')
+    raise NotImplementedError('Method not implemented!')
+
+  def Mkdir(self, request, context):
+    # missing associated documentation comment in .proto file
+    pass
+    context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+    context.set_details('Method not implemented!')
+    raise NotImplementedError('Method not implemented!')
+
+  def Symlink(self, request, context):
+    # missing associated documentation comment in .proto file
+    pass
+    context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+    context.set_details('Method not implemented!')
+    raise NotImplementedError('Method not implemented!')
+
+  def Builtin(self, request, context):
+    """Builtin runs hull's built-in handler for request's keyword, with the
+    same Host: a plugin that overrides COPY can delegate to COPY.
+    """
+    context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+    context.set_details('Method not implemented!')
+    raise NotImplementedError('Method not implemented!')
+
 
 def add_HostServicer_to_server(servicer, server):
   rpc_method_handlers = {
@@ -185,6 +269,36 @@ def add_HostServicer_to_server(servicer, server):
           servicer.Log,
           request_deserializer=instruction__pb2.LogRequest.FromString,
           response_serializer=instruction__pb2.Empty.SerializeToString,
+      ),
+      'Stat': grpc.unary_unary_rpc_method_handler(
+          servicer.Stat,
+          request_deserializer=instruction__pb2.StatRequest.FromString,
+          response_serializer=instruction__pb2.FileInfo.SerializeToString,
+      ),
+      'ListDir': grpc.unary_unary_rpc_method_handler(
+          servicer.ListDir,
+          request_deserializer=instruction__pb2.ListDirRequest.FromString,
+          response_serializer=instruction__pb2.ListDirResponse.SerializeToString,
+      ),
+      'Remove': grpc.unary_unary_rpc_method_handler(
+          servicer.Remove,
+          request_deserializer=instruction__pb2.RemoveRequest.FromString,
+          response_serializer=instruction__pb2.Empty.SerializeToString,
+      ),
+      'Mkdir': grpc.unary_unary_rpc_method_handler(
+          servicer.Mkdir,
+          request_deserializer=instruction__pb2.MkdirRequest.FromString,
+          response_serializer=instruction__pb2.Empty.SerializeToString,
+      ),
+      'Symlink': grpc.unary_unary_rpc_method_handler(
+          servicer.Symlink,
+          request_deserializer=instruction__pb2.SymlinkRequest.FromString,
+          response_serializer=instruction__pb2.Empty.SerializeToString,
+      ),
+      'Builtin': grpc.unary_unary_rpc_method_handler(
+          servicer.Builtin,
+          request_deserializer=instruction__pb2.BuiltinRequest.FromString,
+          response_serializer=instruction__pb2.Response.SerializeToString,
       ),
   }
   generic_handler = grpc.method_handlers_generic_handler(

@@ -9,11 +9,9 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/hull-project/hull/plugins/plugintest"
@@ -42,38 +40,10 @@ func build(t *testing.T) string {
 	return bin
 }
 
-// fakeHost is a root filesystem in a map; the Host calls CHECKSUM does
-// not make are left to the nil interface.
-type fakeHost struct {
-	sdk.Host
-	mu     sync.Mutex
-	files  map[string]string
-	writes []sdk.WriteFileRequest
-	logs   []string
-}
-
-func (h *fakeHost) ReadFile(_ context.Context, p string) ([]byte, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if s, ok := h.files[p]; ok {
-		return []byte(s), nil
-	}
-	return nil, errors.New(p + ": no such file")
-}
-
-func (h *fakeHost) WriteFile(_ context.Context, r sdk.WriteFileRequest) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.writes = append(h.writes, r)
-	h.files[r.Path] = string(r.Content)
-	return nil
-}
-
-func (h *fakeHost) Log(_ context.Context, m string) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.logs = append(h.logs, m)
-	return nil
+// file is the content of a file of the fake root, "" if there is none.
+func file(h sdk.Host, p string) string {
+	b, _ := h.(*plugintest.FakeHost).File(p)
+	return string(b)
 }
 
 func sum256(s string) string { b := sha256.Sum256([]byte(s)); return hex.EncodeToString(b[:]) }
@@ -91,24 +61,20 @@ func TestConformance(t *testing.T) {
 	bin := build(t)
 	files := map[string]string{"/app/a": "hello\n", "/b": "x",
 		"/app/SUMS":  sum256("hello\n") + "  a\n" + sum256("x") + " */b\n",
-		"/app/WRONG": sum256("hello\n") + "  /b\n"}
-	newHost := func() sdk.Host {
-		h := &fakeHost{files: map[string]string{}}
-		for k, v := range files {
-			h.files[k] = v
-		}
-		return h
-	}
+		"/app/WRONG": sum256("hello\n") + "  /b\n",
+		"/app/GONE":  sum256("x") + "  /gone\n" + sum256("hello\n") + "  a\n",
+		"/app/d/x":   "1", "/app/d/sub/y": "2"}
+	newHost := func() sdk.Host { return plugintest.NewFakeHost(files) }
 	verify := sdk.Flag{Name: "verify"}
 	plugintest.RunExecutable(t, bin, newHost,
 		plugintest.ExecCase{Name: "write sums", Request: checksum([]string{"a /b  OUT"}, false, sdk.Flag{Name: "mode", Value: "0600"}),
 			Check: func(t *testing.T, resp sdk.Response, host sdk.Host) {
-				h := host.(*fakeHost)
-				if got, want := h.files["/app/OUT"], sum256("hello\n")+"  /app/a\n"+sum256("x")+"  /b\n"; got != want {
+				h := host.(*plugintest.FakeHost)
+				if got, want := file(h, "/app/OUT"), sum256("hello\n")+"  /app/a\n"+sum256("x")+"  /b\n"; got != want {
 					t.Errorf("/app/OUT = %q, want %q", got, want)
 				}
-				if len(h.writes) != 1 || h.writes[0].Mode != 0o600 {
-					t.Errorf("writes = %+v", h.writes)
+				if fi, err := h.Stat(context.Background(), "/app/OUT"); err != nil || fi.Mode.Perm() != 0o600 {
+					t.Errorf("/app/OUT: %+v, %v; want mode 0600", fi, err)
 				}
 				if resp.History != "CHECKSUM /app/a /b /app/OUT # hull-checksum" || resp.EmptyLayer {
 					t.Errorf("response = %+v", resp)
@@ -116,15 +82,21 @@ func TestConformance(t *testing.T) {
 				if resp.Config.WorkingDir != "/app" || len(resp.Config.Env) != 2 || len(resp.Config.Cmd) != 1 {
 					t.Errorf("the config changed: %+v", resp.Config)
 				}
-				if len(h.logs) != 1 || h.logs[0] != "CHECKSUM 2 files -> /app/OUT (sha256)" {
-					t.Errorf("logs = %q", h.logs)
+				if l := h.Logs(); len(l) != 1 || l[0] != "CHECKSUM 2 files -> /app/OUT (sha256)" {
+					t.Errorf("logs = %q", l)
 				}
 			}},
 		plugintest.ExecCase{Name: "json form, build args, sha512",
 			Request: checksum([]string{"${DIR}/a", "/out"}, true, sdk.Flag{Name: "algorithm", Value: "sha512"}),
 			Check: func(t *testing.T, _ sdk.Response, host sdk.Host) {
-				if got, want := host.(*fakeHost).files["/out"], sum512("hello\n")+"  /app/a\n"; got != want {
+				if got, want := file(host, "/out"), sum512("hello\n")+"  /app/a\n"; got != want {
 					t.Errorf("/out = %q, want %q", got, want)
+				}
+			}},
+		plugintest.ExecCase{Name: "a directory", Request: checksum([]string{"d", "/app/DSUMS"}, true),
+			Check: func(t *testing.T, _ sdk.Response, host sdk.Host) {
+				if got, want := file(host, "/app/DSUMS"), sum256("2")+"  /app/d/sub/y\n"+sum256("1")+"  /app/d/x\n"; got != want {
+					t.Errorf("/app/DSUMS = %q, want %q", got, want)
 				}
 			}},
 		plugintest.ExecCase{Name: "verify", Request: checksum([]string{"SUMS"}, false, verify),
@@ -132,16 +104,18 @@ func TestConformance(t *testing.T) {
 				if !resp.EmptyLayer || resp.History != "CHECKSUM --verify /app/SUMS # hull-checksum" {
 					t.Errorf("response = %+v", resp)
 				}
-				if len(host.(*fakeHost).writes) != 0 {
-					t.Errorf("--verify wrote %+v", host.(*fakeHost).writes)
+				if l := host.(*plugintest.FakeHost).Logs(); len(l) != 1 || l[0] != "CHECKSUM --verify /app/SUMS: 2 files OK" {
+					t.Errorf("logs = %q", l)
 				}
 			}},
 		plugintest.ExecCase{Name: "verify mismatch", Request: checksum([]string{"WRONG"}, false, verify),
 			WantErr: "Dockerfile:4: plugin " + bin + ": execute: CHECKSUM --verify /app/WRONG: sha256 mismatch: /b"},
+		plugintest.ExecCase{Name: "verify a missing listed file", Request: checksum([]string{"GONE"}, false, verify),
+			WantErr: "CHECKSUM --verify /app/GONE: sha256 mismatch: /gone (missing)"},
 		plugintest.ExecCase{Name: "verify missing file", Request: checksum([]string{"/nope"}, false, verify),
-			WantErr: "CHECKSUM read /nope: host read file: /nope: no such file"},
+			WantErr: "CHECKSUM read /nope: host read file: read /nope: file does not exist"},
 		plugintest.ExecCase{Name: "missing file", Request: checksum([]string{"a /nope /out"}, false),
-			WantErr: "CHECKSUM read /nope: host read file: /nope: no such file"},
+			WantErr: "CHECKSUM stat /nope: host stat: stat /nope: file does not exist"},
 		plugintest.ExecCase{Name: "bad algorithm", Request: checksum([]string{"a /out"}, false, sdk.Flag{Name: "algorithm", Value: "md5"}),
 			WantErr: "CHECKSUM --algorithm=md5: want one of sha256, sha384, sha512, sha1"},
 		plugintest.ExecCase{Name: "unknown flag", Request: checksum([]string{"a /out"}, false, sdk.Flag{Name: "from", Value: "x"}),
