@@ -166,6 +166,7 @@ test-plugins:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/hull-net-subnet ./examples/network-plugin
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/netplugin ./test/testdata/netplugin
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/tiocsti ./test/testdata/tiocsti
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/pinplugin ./test/testdata/pinplugin
 	$(PYTHON) $(PY_PLUGIN)/build.py $(TEST_PLUGINS)/hull-checksum $(PYTHON)
 	chmod -R a+rX $(TEST_PLUGINS)
 

@@ -166,7 +166,11 @@ func inspect(path, dir string, cache *infoCache, opts DiscoverOptions) (Found, b
 	if e, ok := cache.get(path, id); ok {
 		f.SHA256 = e.SHA256
 		if e.Err != "" {
-			f.Err = &Error{Plugin: path, Op: "discover", Err: errors.New(e.Err)}
+			op, cause, ok := strings.Cut(e.Err, ": ")
+			if !ok {
+				op, cause = "discover", e.Err
+			}
+			f.Err = &Error{Plugin: path, Op: op, Err: errors.New(cause)}
 		} else if e.Info != nil {
 			f.Info = *e.Info
 		}

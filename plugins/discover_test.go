@@ -202,9 +202,9 @@ func TestDiscoverFailureRemembered(t *testing.T) {
 	}
 }
 
-// firstWords is the cause of a remembered failure, after "discover: ".
+// firstWords is the start of a remembered failure, after the path.
 func firstWords(s string) string {
-	_, rest, _ := strings.Cut(s, "discover: ")
+	_, rest, _ := strings.Cut(s, "broken: ")
 	if len(rest) > 30 {
 		rest = rest[:30]
 	}
