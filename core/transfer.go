@@ -57,3 +57,14 @@ func (h *Hull) ImageFor(ctx context.Context, ref, policy string, opts registry.P
 	}
 	return h.Pull(ctx, ref, opts)
 }
+
+// Login checks the credentials against the registry and stores them
+// in the Docker config (or its credential helper), as `docker login`
+// does; it returns the server name it stored them under.
+func Login(ctx context.Context, o registry.LoginOptions) (string, error) {
+	return registry.Login(ctx, o)
+}
+
+// Logout removes the stored credentials of server (Docker Hub when
+// empty) and returns their key.
+func Logout(server string) (string, error) { return registry.Logout(server) }

@@ -78,7 +78,7 @@ func listContainers(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	all, err := h.Containers.List()
+	all, err := h.ListContainers()
 	if err != nil {
 		return err
 	}
@@ -202,7 +202,7 @@ func removeContainers(c *cli.Context) error {
 // removable is what rm -a removes (it takes no names): the ids of the
 // stopped containers, or of every container with force.
 func removable(h *core.Hull, force bool) ([]string, error) {
-	all, err := h.Containers.List()
+	all, err := h.ListContainers()
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func showHistory(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	img, err := h.Images.Lookup(c.Args().First())
+	img, err := h.LookupImage(c.Args().First())
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func importImage(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	img, err := h.Images.Import(in, image.ImportOptions{Ref: c.Args().Get(1), Changes: c.StringSlice("change"),
+	img, err := h.Import(in, image.ImportOptions{Ref: c.Args().Get(1), Changes: c.StringSlice("change"),
 		Message: c.String("message"), Source: src})
 	if err != nil {
 		return err
@@ -88,7 +88,7 @@ func tagCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return h.Images.Tag(c.Args().Get(0), c.Args().Get(1))
+			return h.Tag(c.Args().Get(0), c.Args().Get(1))
 		},
 	}
 }
@@ -119,7 +119,7 @@ func removeImages(c *cli.Context) error {
 	}
 	refs := c.Args().Slice()
 	if c.Bool("all") {
-		imgs, err := h.Images.Images()
+		imgs, err := h.ListImages()
 		if err != nil {
 			return err
 		}

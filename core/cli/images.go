@@ -68,7 +68,7 @@ func listImages(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	imgs, err := h.Images.Images()
+	imgs, err := h.ListImages()
 	if err != nil {
 		return err
 	}

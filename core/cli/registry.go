@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/hull-project/hull/core"
 	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/core/registry"
 )
@@ -115,7 +116,7 @@ func loginCommand() *cli.Command {
 			if o.Username == "" || o.Password == "" {
 				return fmt.Errorf("login: give --username and --password or --password-stdin")
 			}
-			if _, err := registry.Login(c.Context, o); err != nil {
+			if _, err := core.Login(c.Context, o); err != nil {
 				return err
 			}
 			fmt.Fprintln(c.App.Writer, "Login Succeeded")
@@ -141,7 +142,7 @@ func logoutCommand() *cli.Command {
 			if err := needArgs(c, 0, 1); err != nil {
 				return err
 			}
-			key, err := registry.Logout(c.Args().First())
+			key, err := core.Logout(c.Args().First())
 			if err != nil {
 				return err
 			}
