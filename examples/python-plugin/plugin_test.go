@@ -126,3 +126,43 @@ func TestConformance(t *testing.T) {
 			WantErr: "CHECKSUM: No closing quotation"},
 	)
 }
+
+// TestGeneratedCodeIsCurrent regenerates the Python code from the .proto
+// files as make proto-python does and compares it with what is committed:
+// a changed instruction.proto needs `make proto-python`.
+func TestGeneratedCodeIsCurrent(t *testing.T) {
+	python := os.Getenv("PYTHON")
+	if python == "" {
+		python = "/usr/bin/python3"
+	}
+	if out, err := exec.Command(python, "-c", "import grpc_tools.protoc").CombinedOutput(); err != nil {
+		msg := "regenerating the Python code needs python3-grpc-tools: " + err.Error() + ": " + string(out)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(python, "-m", "grpc_tools.protoc", "-I", "../../plugins/sdk/proto", "-I", "proto",
+		"--python_out="+dir, "--grpc_python_out="+dir,
+		"../../plugins/sdk/proto/instruction.proto", "proto/goplugin.proto", "proto/health.proto")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("protoc: %v\n%s", err, out)
+	}
+	gen, _ := filepath.Glob(filepath.Join(dir, "*.py"))
+	if len(gen) != 6 {
+		t.Fatalf("protoc wrote %q, want 6 files", gen)
+	}
+	for _, g := range gen {
+		want, err := os.ReadFile(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Base(g))
+		if err != nil {
+			t.Errorf("%v: run make proto-python", err)
+		} else if string(got) != string(want) {
+			t.Errorf("%s is not what the .proto files generate: run make proto-python", filepath.Base(g))
+		}
+	}
+}
