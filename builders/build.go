@@ -51,7 +51,8 @@ func Build(ctx context.Context, env Env, opts Options) (*image.Image, error) {
 	if err := readDockerfile(&opts); err != nil {
 		return nil, err
 	}
-	df, err := dockerfile.Parse(bytes.NewReader(opts.Dockerfile), opts.DockerfileName)
+	df, err := dockerfile.ParseWith(bytes.NewReader(opts.Dockerfile), opts.DockerfileName,
+		dockerfile.ParseOptions{HeredocKeywords: env.HeredocKeywords})
 	if err != nil {
 		return nil, err
 	}

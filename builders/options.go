@@ -74,6 +74,10 @@ type Env struct {
 	// every keyword of the Dockerfile with it before the first step; nil
 	// leaves the check to Handler, step by step.
 	Resolve func(keyword string) (ok bool, err error)
+	// HeredocKeywords are the keywords, besides RUN, COPY and ADD, whose
+	// plugins take here-documents (sdk.Info.Heredocs): the parser reads
+	// the bodies that follow them.
+	HeredocKeywords []string
 	// Pull fetches a base image that is not in the store (nil: only local
 	// images).
 	Pull func(ctx context.Context, ref string) (*image.Image, error)

@@ -80,6 +80,8 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 			return h.Pull(ctx, ref, registry.PullOptions{Platform: opts.Platform})
 		},
 	}
+	// Those plugins' Info came from discovery: nothing is launched.
+	env.HeredocKeywords = heredocKeywords(ps.Registry)
 	img, err := builders.Build(ctx, env, opts.Options)
 	if err != nil && ctx.Err() != nil {
 		return nil, context.Cause(ctx) // the build's dirs are gone

@@ -172,6 +172,18 @@ type pluginSet struct {
 	live map[string]*plugins.Client // by builtin name or path
 }
 
+// heredocKeywords are the keywords of external plugins that take
+// here-documents (sdk.Info.Heredocs); RUN, COPY and ADD always do.
+func heredocKeywords(reg *plugins.Registry) []string {
+	var out []string
+	for _, e := range reg.Entries() {
+		if e.Builtin == "" && e.Info.Heredocs {
+			out = append(out, e.Keyword)
+		}
+	}
+	return out
+}
+
 // resolve says, without launching anything, whether keyword has a plugin
 // and whether that plugin may run.
 func (p *pluginSet) resolve(keyword string) (bool, error) {

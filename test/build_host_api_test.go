@@ -129,3 +129,27 @@ RUN test -d /d/sub && test "$(readlink /d/l)" = f && test ! -e /abs && test ! -L
 	}
 	noPluginLeft(t, path)
 }
+
+// TestBuildPluginHeredocs: a plugin that sets Info.Heredocs gets the
+// bodies after its keyword (the parser does not read them as
+// instructions), and sdk.ExpandHeredoc expands them as RUN and COPY do:
+// variables in an unquoted one, nothing in a quoted one.
+func TestBuildPluginHeredocs(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	dir, _ := hostPlugin(t, s)
+	ctx := buildContext(t, map[string]string{"Dockerfile": `FROM busybox
+ARG WHO=world
+ENV GREETING=hello
+HOSTCALL <<EOF <<-'RAW' stat:/heredoc/EOF
+$GREETING "${WHO}" \$WHO
+EOF
+	keep $WHO
+	RAW
+RUN test "$(cat /heredoc/EOF)" = 'hello "world" $WHO' && test "$(cat /heredoc/RAW)" = 'keep $WHO'
+`})
+	out := s.mustBuild(t, "-t", "heredocs", "--plugin-dir", dir, ctx)
+	if !strings.Contains(out, "hostcall stat /heredoc/EOF: ok name=EOF size=19") {
+		t.Errorf("the heredoc file is not there when the plugin stats it:\n%s", out)
+	}
+}

@@ -10,7 +10,9 @@
 // symlink (ARG is the link's target) and run (PATH is the command, run
 // with its output captured). A failed call does not fail the step: the
 // suite reads the log. The arguments are expanded with sdk.Words, as
-// hull's own instructions expand theirs.
+// hull's own instructions expand theirs. The plugin takes here-documents
+// (Info.Heredocs): HOSTCALL <<NAME writes each body, expanded with
+// sdk.ExpandHeredoc unless its delimiter is quoted, to /heredoc/NAME.
 package main
 
 import (
@@ -28,7 +30,7 @@ type hostcall struct{}
 
 func (hostcall) Info() sdk.Info {
 	return sdk.Info{Name: "test-hostcall", Version: "0.0.1", Keywords: []string{"HOSTCALL"},
-		Description: "test: Host file-system calls"}
+		Description: "test: Host file-system calls", Heredocs: true}
 }
 
 func (hostcall) CacheInputs(context.Context, sdk.Request) (sdk.CacheInputs, error) {
@@ -58,7 +60,19 @@ func (hostcall) Execute(ctx context.Context, req sdk.Request, host sdk.Host) (sd
 	if err != nil {
 		return sdk.Response{}, err
 	}
+	for _, h := range req.Instruction.Heredocs {
+		body, err := sdk.ExpandHeredoc(h, req.Lookup)
+		if err != nil {
+			return sdk.Response{}, err
+		}
+		if err := host.WriteFile(ctx, sdk.WriteFileRequest{Path: "/heredoc/" + h.Name, Content: []byte(body)}); err != nil {
+			return sdk.Response{}, err
+		}
+	}
 	for _, w := range words {
+		if strings.HasPrefix(w, "<<") {
+			continue
+		}
 		op, rest, _ := strings.Cut(w, ":")
 		p, arg := rest, ""
 		if op != "run" {
