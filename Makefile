@@ -170,6 +170,9 @@ test-plugins:
 	@# The Python example (its tests skip without python3, except under CI).
 	if [ -x $(PYTHON) ]; then $(PYTHON) $(PY_PLUGIN)/build.py $(TEST_PLUGINS)/hull-checksum $(PYTHON); \
 	else echo "test-plugins: no $(PYTHON): the Python plugin tests will skip"; fi
+	@# TestPluginDocsGettingStarted follows the guide word for word; the test
+	@# user may not be able to read the checkout.
+	install -m 0644 docs/plugins.md $(TEST_PLUGINS)/plugins.md
 	chmod -R a+rX $(TEST_PLUGINS)
 
 ## proto: regenerate plugins/sdk/proto (protoc, protoc-gen-go v1.36.6, protoc-gen-go-grpc v1.3.0)
