@@ -34,11 +34,5 @@ var roles = map[string]func(args []string) error{
 	role.Limits:  child.LimitsMain,
 	role.Userns:  core.HelperMain,
 	role.Plugin:  func(args []string) error { return plugins.ServeBuiltin(args, core.BuiltinHandlers()) },
-	role.Monitor: monitorMain,
-}
-
-// monitorMain is core.MonitorMain, which still exits by itself.
-func monitorMain(args []string) error {
-	core.MonitorMain(args)
-	return nil
+	role.Monitor: core.MonitorMain,
 }

@@ -20,21 +20,8 @@ import (
 	"github.com/hull-project/hull/core/launch"
 	"github.com/hull-project/hull/core/logfile"
 	"github.com/hull-project/hull/isolation"
+	"github.com/hull-project/hull/isolation/role"
 )
-
-// MonitorArg is argv[1] of a container monitor: `hull __hull-monitor ROOT
-// ID`. The monitor is hull re-executed in a session of its own, with
-// /dev/null as stdio and these descriptors:
-//
-//	fd 3  report pipe (write end): one JSON monitorReport, then EOF, once the
-//	      container's command runs or failed to
-//	fd 4  optional: a connected attach socket (start -a), served before the
-//	      container starts so that no output is missed
-//
-// It holds the container's monitor lock for as long as the container may
-// run, writes its output to the log, serves attach clients on
-// RunRoot/ID/attach.sock, records the exit and goes.
-const MonitorArg = "__hull-monitor"
 
 // logName is the container's log file in its directory.
 const logName = "container.log"
@@ -46,9 +33,20 @@ type monitorReport struct {
 	Error string `json:"error,omitempty"`
 }
 
-// MonitorMain is the monitor process (argv after MonitorArg). It never
-// returns.
-func MonitorMain(args []string) {
+// MonitorMain is a container monitor, role.Monitor: `hull __hull-monitor
+// ROOT ID` (args are ROOT and ID), hull re-executed in a session of its
+// own, with /dev/null as stdio and these descriptors:
+//
+//	fd 3  report pipe (write end): one JSON monitorReport, then EOF, once the
+//	      container's command runs or failed to
+//	fd 4  optional: a connected attach socket (start -a), served before the
+//	      container starts so that no output is missed
+//
+// It holds the container's monitor lock for as long as the container may
+// run, writes its output to the log, serves attach clients on
+// RunRoot/ID/attach.sock, records the exit and returns: nil, or a
+// role.Exit (125 for bad arguments, 1 when the monitor failed).
+func MonitorMain(args []string) error {
 	// A monitor lives as long as its container: keep its heap small.
 	debug.SetGCPercent(20)
 	// Caught, not ignored: an ignored signal stays ignored in every program
@@ -58,8 +56,8 @@ func MonitorMain(args []string) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("role", "monitor"))
 	report := os.NewFile(3, "report")
 	if len(args) != 2 {
-		sendReport(report, monitorReport{Code: ExitHullError, Error: "usage: " + MonitorArg + " ROOT ID"})
-		os.Exit(ExitHullError)
+		sendReport(report, monitorReport{Code: ExitHullError, Error: "usage: " + role.Monitor + " ROOT ID"})
+		return &role.Exit{Code: ExitHullError}
 	}
 	var attached *os.File
 	if _, err := os.Stat("/proc/self/fd/4"); err == nil {
@@ -67,9 +65,9 @@ func MonitorMain(args []string) {
 	}
 	if err := monitor(args[0], args[1], report, attached); err != nil {
 		slog.Warn("monitor", "id", args[1], "err", err)
-		os.Exit(1)
+		return &role.Exit{Code: 1}
 	}
-	os.Exit(0)
+	return nil
 }
 
 func sendReport(w *os.File, r monitorReport) {
@@ -332,7 +330,7 @@ func (h *Hull) startMonitor(id string, attached *os.File) (int, error) {
 	}
 	defer r.Close()
 	settleOwnCgroup()
-	cmd := exec.Command("/proc/self/exe", MonitorArg, h.Root, id)
+	cmd := exec.Command("/proc/self/exe", role.Monitor, h.Root, id)
 	cmd.Args[0] = "hull"
 	cmd.ExtraFiles = []*os.File{w}
 	if attached != nil {
