@@ -23,7 +23,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/hull-project/hull/plugins/sdk"
 	"github.com/hull-project/hull/plugins/sdk/proto"
@@ -377,8 +376,8 @@ func (p *probe) note(err error) error {
 func (p *probe) shutdown(call func() (context.Context, context.CancelFunc)) error {
 	ctx, cancel := call()
 	defer cancel()
-	// go-plugin declares Empty as google.protobuf.Empty: the same bytes.
-	err := p.conn.Invoke(ctx, "/plugin.GRPCController/Shutdown", &emptypb.Empty{}, &emptypb.Empty{})
+	// go-plugin's plugin.Empty: any empty message is the same bytes.
+	err := p.conn.Invoke(ctx, "/plugin.GRPCController/Shutdown", &proto.Empty{}, &proto.Empty{})
 	// The plugin may exit before its answer arrives.
 	if err != nil && status.Code(err) != codes.Unavailable {
 		return p.note(fmt.Errorf("Shutdown: %w", err))
