@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -247,10 +248,26 @@ const cacheVersion = 2
 // infoCache is the plugins.json file: by path, what Discover learnt of a
 // file with that identity.
 type infoCache struct {
-	Version int                   `json:"version"`
+	Version int `json:"version"`
+	// Hull identifies the hull binary that wrote the cache: a new hull may
+	// read fields of Info an older one did not keep, so it starts afresh.
+	Hull    string                `json:"hull"`
 	Plugins map[string]cachedInfo `json:"plugins"`
 	dirty   bool
 }
+
+// selfStamp identifies this executable by size and mtime ("" when unknown).
+var selfStamp = sync.OnceValue(func() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	fi, err := os.Stat(exe)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d-%d", fi.Size(), fi.ModTime().UnixNano())
+})
 
 type cachedInfo struct {
 	identity
@@ -261,7 +278,7 @@ type cachedInfo struct {
 
 // loadInfoCache reads the cache; a missing, corrupt or older one is empty.
 func loadInfoCache(file string) *infoCache {
-	c := &infoCache{Version: cacheVersion, Plugins: map[string]cachedInfo{}}
+	c := &infoCache{Version: cacheVersion, Hull: selfStamp(), Plugins: map[string]cachedInfo{}}
 	if file == "" {
 		return c
 	}
@@ -270,7 +287,7 @@ func loadInfoCache(file string) *infoCache {
 		return c
 	}
 	var read infoCache
-	if json.Unmarshal(b, &read) != nil || read.Version != cacheVersion || read.Plugins == nil {
+	if json.Unmarshal(b, &read) != nil || read.Version != cacheVersion || read.Hull != c.Hull || read.Plugins == nil {
 		c.dirty = true
 		return c
 	}

@@ -325,3 +325,27 @@ func TestDiscoverPinnedNotLaunched(t *testing.T) {
 		t.Errorf("path-pinned new file: %d launches, %+v", launches(t, q), found[0])
 	}
 }
+
+// A cache written by another hull binary (or format) is not trusted: a
+// newer hull may read Info fields the older one did not keep.
+func TestInfoCacheOtherHull(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "plugins.json")
+	entry := cachedInfo{SHA256: strings.Repeat("a", 64), Info: &sdk.Info{Name: "x"}}
+	for _, c := range []infoCache{
+		{Version: cacheVersion, Hull: "other", Plugins: map[string]cachedInfo{"/p/x": entry}},
+		{Version: cacheVersion - 1, Hull: selfStamp(), Plugins: map[string]cachedInfo{"/p/x": entry}},
+	} {
+		b, err := json.Marshal(c)
+		must(t, err)
+		must(t, os.WriteFile(file, b, 0o600))
+		if got := loadInfoCache(file); len(got.Plugins) != 0 || !got.dirty {
+			t.Errorf("cache of hull %q, version %d: kept %v", c.Hull, c.Version, got.Plugins)
+		}
+	}
+	good := infoCache{Version: cacheVersion, Hull: selfStamp(), Plugins: map[string]cachedInfo{"/p/x": entry}}
+	b, _ := json.Marshal(good)
+	must(t, os.WriteFile(file, b, 0o600))
+	if got := loadInfoCache(file); len(got.Plugins) != 1 || selfStamp() == "" {
+		t.Errorf("this hull's cache was dropped (stamp %q)", selfStamp())
+	}
+}
