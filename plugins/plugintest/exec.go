@@ -44,8 +44,13 @@ const unknownKeyword = "HULLCONFORMANCEUNKNOWN"
 //   - the cases that succeed, again all at once (calls may come
 //     concurrently), with the same results;
 //   - a clean exit when hull is done with it.
+//
+// newHost nil gives each call an empty FakeHost.
 func RunExecutable(t *testing.T, path string, newHost func() sdk.Host, cases ...ExecCase) {
 	t.Helper()
+	if newHost == nil {
+		newHost = func() sdk.Host { return NewFakeHost(nil) }
+	}
 	ctx := context.Background()
 	r, err := plugins.Inspect(ctx, path, plugins.InspectOptions{})
 	if err != nil {
