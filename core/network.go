@@ -19,7 +19,7 @@ func networkOf(c *container.Container, stateDir string) (*launch.Network, error)
 	}
 	return &launch.Network{Mode: mode, Etc: c.EtcInput(),
 		Options: network.OpenOptions{ContainerID: c.ID, StateDir: stateDir,
-			Ports: c.HostConfig.PortBindings.Mappings(), PluginDirs: plugins.SearchPath(nil)}}, nil
+			Ports: c.HostConfig.PortBindings, PluginDirs: plugins.SearchPath(nil)}}, nil
 }
 
 // Ports are the published ports of a running container, sorted; the
@@ -33,7 +33,7 @@ func (h *Hull) Ports(ref, filter string) ([]network.PortMapping, error) {
 	if !c.State.Running {
 		return nil, nil
 	}
-	for _, p := range c.NetworkSettings.Ports.Mappings() {
+	for _, p := range c.NetworkSettings.Ports {
 		if filter == "" || p.Key() == filter || strconv.Itoa(p.ContainerPort) == filter {
 			out = append(out, p)
 		}

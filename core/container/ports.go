@@ -140,6 +140,3 @@ func parsePort(s string, zeroOK bool) (int, error) {
 	}
 	return n, nil
 }
-
-// Mappings are the ports as the plain slice a network driver takes.
-func (ps Ports) Mappings() []netspec.PortMapping { return ps }
