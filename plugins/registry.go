@@ -221,3 +221,16 @@ func (p Pins) Unmatched(source string, found []Found) []string {
 	sort.Strings(out)
 	return out
 }
+
+// VerifyPin hashes the file at path and refuses it, as Apply does, unless
+// it has the sha256 pin (found under key) gives it.
+func VerifyPin(path string, pin Pin, key string) error {
+	sum, err := fileSHA256(path)
+	if err != nil {
+		return &Error{Plugin: path, Op: "pin", Err: err}
+	}
+	if sum != pin.SHA256 {
+		return pinError(Found{Path: path, SHA256: sum}, pin, key)
+	}
+	return nil
+}

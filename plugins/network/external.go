@@ -88,6 +88,17 @@ func launchExternal(name string, opts OpenOptions) (Driver, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// plugins.pin applies to network plugins too, by name or path: a
+	// plugin that does not match its pin is refused, never started.
+	pins, err := plugins.LoadPins(plugins.DefaultPinFile())
+	if err != nil {
+		return nil, nil, err
+	}
+	if pin, key, ok := pins.Lookup(path, name); ok {
+		if err := plugins.VerifyPin(path, pin, key); err != nil {
+			return nil, nil, err
+		}
+	}
 	p, err := startExternal(path, logOf(opts))
 	if err != nil {
 		return nil, nil, err

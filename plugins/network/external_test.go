@@ -202,3 +202,62 @@ func TestExternalInstructionPluginRefused(t *testing.T) {
 	_ = a.Close()
 	gone(t, a)
 }
+
+// plugins.pin covers network plugins: one whose file does not match its pin
+// is refused without being started.
+func TestExternalPluginPinned(t *testing.T) {
+	cfg := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", cfg)
+	state := t.TempDir()
+	dir := pluginDir(t, "fake", "ok", state)
+	path := filepath.Join(dir, PluginSubdir, "fake")
+	canary := filepath.Join(state, "started")
+	body, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append([]byte("#!/bin/sh\necho ran > "+canary+"\n"), body[len("#!/bin/sh\n"):]...), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := plugins.FileSHA256(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinFile := filepath.Join(cfg, "hull", "plugins.pin")
+	if err := os.MkdirAll(filepath.Dir(pinFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseMode("fake")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func() error {
+		a, err := Open(m, OpenOptions{ContainerID: "c1", StateDir: state, PluginDirs: []string{dir}})
+		if err == nil {
+			err = a.Close()
+		}
+		return err
+	}
+	wrong := strings.Repeat("0", 64)
+	for _, pin := range []string{"fake=" + wrong, path + "=" + wrong} {
+		if err := os.WriteFile(pinFile, []byte(pin+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := open()
+		if !errors.Is(err, plugins.ErrChecksum) || !strings.Contains(err.Error(), pinFile) || !strings.Contains(err.Error(), sum) {
+			t.Errorf("pin %s: err %v, want a checksum refusal naming %s and %s", pin, err, pinFile, sum)
+		}
+		if _, err := os.Stat(canary); err == nil {
+			t.Fatalf("pin %s: the refused plugin was started", pin)
+		}
+	}
+	if err := os.WriteFile(pinFile, []byte("fake="+sum+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := open(); err != nil {
+		t.Errorf("matching pin: %v", err)
+	}
+	if _, err := os.Stat(canary); err != nil {
+		t.Errorf("the pinned plugin did not start: %v", err)
+	}
+}
