@@ -109,6 +109,7 @@ func guideScript(blocks []docBlock) (script, want string, err error) {
 }
 
 func TestGuideBlocks(t *testing.T) {
+	t.Parallel()
 	doc := "intro\n## Guide\n\n1. one\n\n   ```sh\n   mkdir x && cd x\n   ```\n\n   ```go\n   package main\n\n   \tfunc main() {}\n   ```\n\n```dockerfile\nFROM busybox\n```\n\n```sh\nhull run --rm x\n```\n\n```text\nhi\n```\n\n## Next\n\n```python\nignored\n```\n"
 	blocks, err := guideBlocks(doc, "## Guide")
 	if err != nil {
@@ -153,6 +154,9 @@ func docsPath(t *testing.T) string {
 // run prints. The plugin returns no Config, so it also checks that ENV and
 // CMD before it survive (issue 13 item 2).
 func TestPluginDocsGettingStarted(t *testing.T) {
+	// Parallel: most of its time is the Go toolchain downloading and
+	// compiling gRPC.
+	t.Parallel()
 	doc, err := os.ReadFile(docsPath(t))
 	if err != nil {
 		t.Fatal(err)
