@@ -52,7 +52,7 @@ func Build(ctx context.Context, env Env, opts Options) (*image.Image, error) {
 		return nil, err
 	}
 	df, err := dockerfile.ParseWith(bytes.NewReader(opts.Dockerfile), opts.DockerfileName,
-		dockerfile.ParseOptions{HeredocKeywords: env.HeredocKeywords})
+		dockerfile.ParseOptions{HeredocKeywords: env.HeredocKeywords, PluginKeywords: env.PluginKeywords})
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"path"
 	"time"
 
+	"github.com/hull-project/hull/builders/dockerfile"
 	"github.com/hull-project/hull/builders/instructions"
 	"github.com/hull-project/hull/plugins/sdk"
 	"golang.org/x/sys/unix"
@@ -190,6 +191,15 @@ func builtinHandler() sdk.Handler { return instructions.Builtins()[0] }
 func addBuiltinInputs(ctx context.Context, req sdk.Request, in *sdk.CacheInputs) error {
 	if !in.Builtin {
 		return nil
+	}
+	// The plugin's own flags are not the built-in's: it removes them
+	// before it delegates, and so does this.
+	flags := req.Instruction.Flags
+	req.Instruction.Flags = nil
+	for _, f := range flags {
+		if dockerfile.KnownFlag(req.Instruction.Keyword, f.Name) {
+			req.Instruction.Flags = append(req.Instruction.Flags, f)
+		}
 	}
 	b, err := builtinHandler().CacheInputs(ctx, req)
 	if err != nil {

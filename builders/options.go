@@ -78,6 +78,10 @@ type Env struct {
 	// plugins take here-documents (sdk.Info.Heredocs): the parser reads
 	// the bodies that follow them.
 	HeredocKeywords []string
+	// PluginKeywords are the keywords external plugins handle: the parser
+	// leaves the flags of those that are also built-in (an override) to
+	// the plugin.
+	PluginKeywords []string
 	// Pull fetches a base image that is not in the store (nil: only local
 	// images).
 	Pull func(ctx context.Context, ref string) (*image.Image, error)

@@ -29,6 +29,9 @@ func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerf
 	if err != nil {
 		return err
 	}
+	if err := addBuiltinInputs(ctx, req, &in); err != nil {
+		return err
+	}
 	in.Extra = append(in.Extra, b.entitlementKey(ins)...)
 	binds, bound, err := b.bindInputs(ctx, st, req.Instruction)
 	if err != nil {

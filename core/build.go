@@ -81,7 +81,7 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 		},
 	}
 	// Those plugins' Info came from discovery: nothing is launched.
-	env.HeredocKeywords = heredocKeywords(ps.Registry)
+	env.HeredocKeywords, env.PluginKeywords = pluginKeywords(ps.Registry)
 	img, err := builders.Build(ctx, env, opts.Options)
 	if err != nil && ctx.Err() != nil {
 		return nil, context.Cause(ctx) // the build's dirs are gone

@@ -172,16 +172,20 @@ type pluginSet struct {
 	live map[string]*plugins.Client // by builtin name or path
 }
 
-// heredocKeywords are the keywords of external plugins that take
-// here-documents (sdk.Info.Heredocs); RUN, COPY and ADD always do.
-func heredocKeywords(reg *plugins.Registry) []string {
-	var out []string
+// pluginKeywords returns the keywords external plugins handle (all), and
+// those of them whose plugin takes here-documents (sdk.Info.Heredocs;
+// RUN, COPY and ADD always do).
+func pluginKeywords(reg *plugins.Registry) (heredocs, all []string) {
 	for _, e := range reg.Entries() {
-		if e.Builtin == "" && e.Info.Heredocs {
-			out = append(out, e.Keyword)
+		if e.Builtin != "" {
+			continue
+		}
+		all = append(all, e.Keyword)
+		if e.Info.Heredocs {
+			heredocs = append(heredocs, e.Keyword)
 		}
 	}
-	return out
+	return heredocs, all
 }
 
 // resolve says, without launching anything, whether keyword has a plugin

@@ -10,28 +10,34 @@ import (
 )
 
 // hostPlugin installs test/testdata/hostplugin (HOSTCALL) in a fresh
-// plugin directory: from $HULL_TEST_PLUGINS when make test-plugins built
-// it there, else built now.
+// plugin directory.
 func hostPlugin(t *testing.T, s *store) (dir, path string) {
+	return ownPlugin(t, s, "hostplugin", "./testdata/hostplugin", "hull-test-hostcall")
+}
+
+// ownPlugin installs the plugin built from pkg as name in a fresh plugin
+// directory: from $HULL_TEST_PLUGINS/built when make test-plugins built it
+// there, else built now.
+func ownPlugin(t *testing.T, s *store, built, pkg, name string) (dir, path string) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(pluginBuildDir(t), "hostplugin")); err == nil {
-		return testPlugin(t, s, "hostplugin", "hull-test-hostcall")
+	if _, err := os.Stat(filepath.Join(pluginBuildDir(t), built)); err == nil {
+		return testPlugin(t, s, built, name)
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		goBin = "/usr/local/go/bin/go"
 	}
-	bin := filepath.Join(t.TempDir(), "hull-test-hostcall")
-	cmd := exec.Command(goBin, "build", "-o", bin, "./testdata/hostplugin")
+	bin := filepath.Join(t.TempDir(), name)
+	cmd := exec.Command(goBin, "build", "-o", bin, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOCACHE="+filepath.Join(t.TempDir(), "gocache"))
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build the hostcall plugin (or make test-plugins): %v\n%s", err, out)
+		t.Fatalf("build %s (or make test-plugins): %v\n%s", pkg, err, out)
 	}
 	dir = filepath.Join(t.TempDir(), "plugins")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	path = filepath.Join(dir, "hull-test-hostcall")
+	path = filepath.Join(dir, name)
 	if err := os.Rename(bin, path); err != nil {
 		t.Fatal(err)
 	}
@@ -152,4 +158,49 @@ RUN test "$(cat /heredoc/EOF)" = 'hello "world" $WHO' && test "$(cat /heredoc/RA
 	if !strings.Contains(out, "hostcall stat /heredoc/EOF: ok name=EOF size=19") {
 		t.Errorf("the heredoc file is not there when the plugin stats it:\n%s", out)
 	}
+}
+
+// TestBuildPluginWrapsBuiltin: examples/copy-guard overrides COPY and ADD
+// and delegates to hull's own with Host.Builtin. A delegated COPY keeps
+// the built-in's features (a variable source, --chown, a heredoc); its
+// cache key covers the sources' content (CacheInputs.Builtin), so a
+// changed source is copied again; a refused source fails the build at its
+// line before anything is copied.
+func TestBuildPluginWrapsBuiltin(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	dir, path := ownPlugin(t, s, "hull-copy-guard", "../examples/copy-guard", "hull-copy-guard")
+	ctx := buildContext(t, map[string]string{
+		"app/file": "one\n",
+		".env":     "TOKEN=secret\n",
+		"Dockerfile": `FROM busybox
+ARG D=app
+COPY --chown=7:8 $D/ /srv/
+COPY <<EOF /srv/hello
+hi
+EOF
+COPY --allow-secrets .env /srv/
+RUN test "$(cat /srv/hello)" = hi && test "$(stat -c %u:%g /srv/file)" = 7:8 && test -f /srv/.env
+`,
+	})
+	s.mustBuild(t, "-t", "guarded", "--plugin-dir", dir, ctx)
+	if got := s.sh(t, "guarded", "cat /srv/file"); got != "one\n" {
+		t.Errorf("/srv/file = %q", got)
+	}
+	if err := os.WriteFile(filepath.Join(ctx, "app/file"), []byte("two\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.mustBuild(t, "-t", "guarded", "--plugin-dir", dir, ctx)
+	if got := s.sh(t, "guarded", "cat /srv/file"); got != "two\n" {
+		t.Errorf("after the source changed, /srv/file = %q: the delegated COPY replayed a stale cache entry", got)
+	}
+
+	if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM busybox\nRUN echo before\nCOPY .env /srv/\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := s.build(t, "-t", "refused", "--plugin-dir", dir, ctx)
+	if code == 0 || !strings.Contains(errs, "Dockerfile:3") || !strings.Contains(errs, "COPY .env: looks like a secret") {
+		t.Errorf("COPY .env: exit %d, %s", code, errs)
+	}
+	noPluginLeft(t, path)
 }

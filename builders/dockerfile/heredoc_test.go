@@ -46,3 +46,24 @@ func TestParseHeredocKeywords(t *testing.T) {
 		t.Errorf("unterminated: err = %v", err)
 	}
 }
+
+// TestParsePluginKeywords: a built-in keyword an external plugin handles
+// keeps flags the built-in does not know; FROM and ARG stay checked.
+func TestParsePluginKeywords(t *testing.T) {
+	src := "FROM scratch\nCOPY --allow-secrets .env /x\n"
+	if _, err := Parse(strings.NewReader(src), "Dockerfile"); err == nil || !strings.Contains(err.Error(), "unknown flag: --allow-secrets") {
+		t.Fatalf("without a plugin: err = %v", err)
+	}
+	df, err := ParseWith(strings.NewReader(src), "Dockerfile", ParseOptions{PluginKeywords: []string{"copy", "FROM"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := df.Stages[0].Instructions[0]
+	if in.Keyword != "COPY" || len(in.Flags) != 1 || in.Flags[0].Name != "allow-secrets" || in.Args[0] != ".env /x" {
+		t.Errorf("COPY = %+v", in)
+	}
+	_, err = ParseWith(strings.NewReader("FROM --bogus scratch\n"), "Dockerfile", ParseOptions{PluginKeywords: []string{"FROM"}})
+	if err == nil {
+		t.Errorf("FROM --bogus parsed")
+	}
+}

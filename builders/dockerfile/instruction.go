@@ -15,6 +15,13 @@ const (
 	argsMaybeJSON                // a JSON array of strings, else one raw string
 )
 
+// KnownFlag reports whether the built-in instruction keyword accepts the
+// flag --name.
+func KnownFlag(keyword, name string) bool {
+	_, ok := specs[strings.ToUpper(keyword)].flags[name]
+	return ok
+}
+
 // spec describes a known instruction: its flags, argument form and check.
 type spec struct {
 	flags map[string]flagKind
@@ -80,12 +87,23 @@ func ParseInstructionLine(line string) (Instruction, error) {
 
 // parseInstruction parses a logical line (continuations already joined).
 func parseInstruction(line string, escape rune) (Instruction, error) {
+	return parseInstructionWith(line, escape, nil)
+}
+
+// parseInstructionWith is parseInstruction where the keywords in plugin
+// are parsed as unknown ones: flags and arguments unchecked, for the
+// plugin that handles them to check. FROM and ARG stay checked: the
+// engine handles them whatever claims them.
+func parseInstructionWith(line string, escape rune, plugin map[string]bool) (Instruction, error) {
 	line = strings.TrimSpace(line)
 	word, rest := cutSpace(line)
 	inst := Instruction{Keyword: strings.ToUpper(word), Original: line}
 	flagWords, rest := splitFlags(rest)
 	rest = strings.TrimSpace(rest)
 	sp, known := specs[inst.Keyword]
+	if plugin[inst.Keyword] && inst.Keyword != "FROM" && inst.Keyword != "ARG" {
+		sp, known = spec{}, false
+	}
 	var err error
 	if inst.Flags, err = parseFlags(flagWords, sp.flags, known); err != nil {
 		return Instruction{}, err

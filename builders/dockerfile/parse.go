@@ -55,6 +55,7 @@ type parser struct {
 	seen           map[string]bool
 	warnings       []string
 	heredocs       map[string]bool // keywords besides RUN, COPY and ADD that take heredocs
+	plugin         map[string]bool // keywords an external plugin handles
 }
 
 // ParseOptions change how Parse reads a Dockerfile.
@@ -64,6 +65,12 @@ type ParseOptions struct {
 	// instruction plugins that asked for them (sdk.Info.Heredocs). Their
 	// bodies are read from the lines that follow, as for COPY.
 	HeredocKeywords []string
+	// PluginKeywords are the keywords external plugins handle. Those
+	// that are also built-in (a plugin that overrides or wraps COPY)
+	// are parsed as unknown keywords are: their flags and arguments
+	// reach the plugin unchecked, since the plugin may accept others.
+	// FROM and ARG are always checked.
+	PluginKeywords []string
 }
 
 // Parse reads a Dockerfile and splits it into meta ARGs and stages. filename
@@ -83,6 +90,10 @@ func ParseWith(r io.Reader, filename string, opts ParseOptions) (*Dockerfile, er
 	}
 	for _, k := range opts.HeredocKeywords {
 		p.heredocs[strings.ToUpper(k)] = true
+	}
+	p.plugin = map[string]bool{}
+	for _, k := range opts.PluginKeywords {
+		p.plugin[strings.ToUpper(k)] = true
 	}
 	insts, err := p.instructions()
 	if err != nil {
@@ -184,7 +195,7 @@ func (p *parser) instruction(raw string) (Instruction, bool, error) {
 	if strings.TrimSpace(logical) == "" {
 		return Instruction{}, false, nil
 	}
-	inst, err := parseInstruction(logical, p.directives.Escape)
+	inst, err := parseInstructionWith(logical, p.directives.Escape, p.plugin)
 	if err != nil {
 		return Instruction{}, false, p.errorf(start, "%v", err)
 	}
