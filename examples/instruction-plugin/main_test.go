@@ -16,6 +16,7 @@ import (
 
 // fakeHost is a root filesystem in a map.
 type fakeHost struct {
+	sdk.UnimplementedHost
 	mu     sync.Mutex
 	files  map[string]string
 	writes []sdk.WriteFileRequest
