@@ -20,6 +20,7 @@ import (
 //	builders -> builders/*, plugins, isolation, and of core only the leaves
 //	plugins -> plugins/* (never core, never builders)
 //	isolation -> isolation/* (nothing else of hull)
+//	examples -> plugins/sdk (nothing else of hull)
 //
 // TestImportArrows holds every package of the module (and of the plugin
 // SDK's own module) to the rules below, by its direct imports; a rule
@@ -57,6 +58,8 @@ var importRules = []importRule{
 		Why: "the SDK is what plugin authors import: nothing of hull but itself"},
 	{From: "builders", Not: []string{"core"}, Except: coreLeaves,
 		Why: "the build engine reaches images, layers and containers through its own interfaces; of core only the leaves"},
+	{From: "examples", Not: []string{""}, Except: []string{"plugins/sdk"},
+		Why: "the example plugins are what plugin authors copy: they import the SDK only"},
 	{From: "core/container", Not: []string{"core/cli", "builders", "plugins"}, Except: []string{"plugins/network/netspec"},
 		Why: "the container record holds plain data: no plugin machinery"},
 }
@@ -258,11 +261,12 @@ func TestImportRulesCatch(t *testing.T) {
 		{ImportPath: module + "/core", Imports: []string{module + "/core/cli", module + "/builders"}},
 		{ImportPath: module, Imports: []string{module + "/core/cli"}},
 		{ImportPath: module + "/core/container", Imports: []string{module + "/plugins/network", module + "/plugins/network/netspec"}},
+		{ImportPath: module + "/examples/network-plugin", Imports: []string{module + "/plugins/sdk/netsdk", module + "/plugins"}},
 	}
 	got := wrongArrows(pkgs, importRules)
 	want := []string{
 		"builders/copier -> core/image", "core -> core/cli", "core/container -> plugins/network",
-		"isolation/child -> core/container", "plugins/network -> builders",
+		"examples/network-plugin -> plugins", "isolation/child -> core/container", "plugins/network -> builders",
 	}
 	var keys []string
 	for k := range got {
