@@ -1,11 +1,11 @@
 module github.com/hull-project/hull/plugins/sdk
 
-go 1.26.0
+go 1.24
 
 require (
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/go-plugin v1.8.0
-	golang.org/x/sys v0.50.0
+	golang.org/x/sys v0.31.0
 	google.golang.org/grpc v1.61.0
 	google.golang.org/protobuf v1.36.6
 )
