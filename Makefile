@@ -166,6 +166,8 @@ test-plugins:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/hull-net-subnet ./examples/network-plugin
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/netplugin ./test/testdata/netplugin
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/tiocsti ./test/testdata/tiocsti
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/hostplugin ./test/testdata/hostplugin
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/hull-copy-guard ./examples/copy-guard
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/pinplugin ./test/testdata/pinplugin
 	@# The Python example (its tests skip without python3, except under CI).
 	if [ -x $(PYTHON) ]; then $(PYTHON) $(PY_PLUGIN)/build.py $(TEST_PLUGINS)/hull-checksum $(PYTHON); \

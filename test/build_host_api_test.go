@@ -3,7 +3,6 @@ package test
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,38 +11,18 @@ import (
 // hostPlugin installs test/testdata/hostplugin (HOSTCALL) in a fresh
 // plugin directory.
 func hostPlugin(t *testing.T, s *store) (dir, path string) {
-	return ownPlugin(t, s, "hostplugin", "./testdata/hostplugin", "hull-test-hostcall")
+	return ownPlugin(t, s, "hostplugin", "hull-test-hostcall")
 }
 
-// ownPlugin installs the plugin built from pkg as name in a fresh plugin
-// directory: from $HULL_TEST_PLUGINS/built when make test-plugins built it
-// there, else built now.
-func ownPlugin(t *testing.T, s *store, built, pkg, name string) (dir, path string) {
+// ownPlugin installs the test plugin built as built (make test-plugins,
+// or the suite itself: see pluginBuildDir) as name in a fresh plugin
+// directory.
+func ownPlugin(t *testing.T, s *store, built, name string) (dir, path string) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(pluginBuildDir(t), built)); err == nil {
-		return testPlugin(t, s, built, name)
+	if _, err := os.Stat(filepath.Join(pluginBuildDir(t), built)); err != nil {
+		t.Fatalf("%s is not built (make test-plugins): %v", built, err)
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = "/usr/local/go/bin/go"
-	}
-	bin := filepath.Join(t.TempDir(), name)
-	cmd := exec.Command(goBin, "build", "-o", bin, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOCACHE="+filepath.Join(t.TempDir(), "gocache"))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s (or make test-plugins): %v\n%s", pkg, err, out)
-	}
-	dir = filepath.Join(t.TempDir(), "plugins")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	path = filepath.Join(dir, name)
-	if err := os.Rename(bin, path); err != nil {
-		t.Fatal(err)
-	}
-	xdg := t.TempDir()
-	s.env = append(s.env, "XDG_CACHE_HOME="+filepath.Join(xdg, "cache"), "XDG_CONFIG_HOME="+filepath.Join(xdg, "config"))
-	return dir, path
+	return testPlugin(t, s, built, name)
 }
 
 // dirState describes every entry of dir (names, modes, sizes, mtimes and
@@ -169,7 +148,7 @@ RUN test "$(cat /heredoc/EOF)" = 'hello "world" $WHO' && test "$(cat /heredoc/RA
 func TestBuildPluginWrapsBuiltin(t *testing.T) {
 	t.Parallel()
 	s := withBusybox(t)
-	dir, path := ownPlugin(t, s, "hull-copy-guard", "../examples/copy-guard", "hull-copy-guard")
+	dir, path := ownPlugin(t, s, "hull-copy-guard", "hull-copy-guard")
 	ctx := buildContext(t, map[string]string{
 		"app/file": "one\n",
 		".env":     "TOKEN=secret\n",

@@ -67,7 +67,8 @@ func buildTestPlugins() (string, error) {
 	}
 	for name, pkg := range map[string]string{"hull-template": "../examples/instruction-plugin", "buildplugin": "./testdata/buildplugin",
 		"hull-net-subnet": "../examples/network-plugin", "netplugin": "./testdata/netplugin",
-		"tiocsti": "./testdata/tiocsti", "pinplugin": "./testdata/pinplugin"} {
+		"tiocsti": "./testdata/tiocsti", "pinplugin": "./testdata/pinplugin",
+		"hostplugin": "./testdata/hostplugin", "hull-copy-guard": "../examples/copy-guard"} {
 		cmd := exec.Command(goBin, "build", "-o", filepath.Join(dir, name), pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOCACHE="+filepath.Join(dir, ".gocache"))
 		if out, err := cmd.CombinedOutput(); err != nil {
