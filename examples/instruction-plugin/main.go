@@ -45,10 +45,13 @@ func (template) Execute(ctx context.Context, req sdk.Request, host sdk.Host) (sd
 	if in.Keyword != "TEMPLATE" {
 		return sdk.Response{}, fmt.Errorf("this plugin handles TEMPLATE, not %s", in.Keyword)
 	}
-	if !in.JSON && len(in.Args) == 1 {
-		// Shell form arrives as one raw string: split it into words.
-		in.Args = strings.Fields(in.Args[0])
+	// Shell form arrives as one raw string: expand and split it into
+	// words as hull's own instructions do (quotes, $VAR, ${VAR:-x}).
+	args, err := req.ArgWords()
+	if err != nil {
+		return sdk.Response{}, fmt.Errorf("TEMPLATE: %w", err)
 	}
+	in.Args = args
 	if len(in.Args) != 2 {
 		return sdk.Response{}, fmt.Errorf("TEMPLATE wants <src> <dest>, got %d arguments", len(in.Args))
 	}

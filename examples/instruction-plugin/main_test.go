@@ -2,52 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/hull-project/hull/plugins"
 	"github.com/hull-project/hull/plugins/plugintest"
 	"github.com/hull-project/hull/plugins/sdk"
 )
-
-// fakeHost is a root filesystem in a map.
-type fakeHost struct {
-	sdk.UnimplementedHost
-	mu     sync.Mutex
-	files  map[string]string
-	writes []sdk.WriteFileRequest
-	logs   []string
-}
-
-func (h *fakeHost) Run(context.Context, sdk.RunRequest) (sdk.RunResult, error) {
-	return sdk.RunResult{}, errors.New("not here")
-}
-func (h *fakeHost) Copy(context.Context, sdk.CopyRequest) error { return errors.New("not here") }
-func (h *fakeHost) ReadFile(_ context.Context, p string) ([]byte, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if s, ok := h.files[p]; ok {
-		return []byte(s), nil
-	}
-	return nil, errors.New(p + ": no such file")
-}
-func (h *fakeHost) WriteFile(_ context.Context, r sdk.WriteFileRequest) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.writes = append(h.writes, r)
-	h.files[r.Path] = string(r.Content)
-	return nil
-}
-func (h *fakeHost) Log(_ context.Context, m string) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.logs = append(h.logs, m)
-	return nil
-}
 
 // TestPluginProcess builds the example and runs it as hull would.
 func TestPluginProcess(t *testing.T) {
@@ -65,7 +28,9 @@ func TestPluginProcess(t *testing.T) {
 	if i := c.Info(); i.Name != "template" || len(i.Keywords) != 1 || i.Keywords[0] != "TEMPLATE" {
 		t.Fatalf("Info = %+v", i)
 	}
-	host := &fakeHost{files: map[string]string{"/app/conf.tmpl": "port=${PORT} user=$USER missing=[${NOPE}]\n"}}
+	// plugintest.FakeHost is an in-memory root filesystem with the core's
+	// rules (paths, symlinks, typed errors).
+	host := plugintest.NewFakeHost(map[string]string{"/app/conf.tmpl": "port=${PORT} user=$USER missing=[${NOPE}]\n"})
 	req := sdk.Request{
 		Instruction: sdk.Instruction{Keyword: "TEMPLATE", Args: []string{"conf.tmpl", "/app/conf"},
 			Flags: []sdk.Flag{{Name: "mode", Value: "0600"}}, File: "Dockerfile", Line: 5},
@@ -76,21 +41,21 @@ func TestPluginProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := host.files["/app/conf"], "port=8080 user=nobody missing=[]\n"; got != want {
-		t.Errorf("wrote %q, want %q", got, want)
+	if got, want := host.File("/app/conf"); string(got) != "port=8080 user=nobody missing=[]\n" || !want {
+		t.Errorf("wrote %q", got)
 	}
-	if host.writes[0].Mode != 0o600 {
-		t.Errorf("mode = %#o", host.writes[0].Mode)
+	if fi, err := host.Stat(context.Background(), "/app/conf"); err != nil || fi.Mode.Perm() != 0o600 {
+		t.Errorf("stat = %+v, %v", fi, err)
 	}
 	if resp.History != "TEMPLATE /app/conf.tmpl /app/conf # hull-template" || resp.Config.WorkingDir != "/app" {
 		t.Errorf("Response = %+v", resp)
 	}
-	if len(host.logs) != 1 {
-		t.Errorf("logs = %q", host.logs)
+	if logs := host.Logs(); len(logs) != 1 {
+		t.Errorf("logs = %q", logs)
 	}
 	req.Instruction.Args = []string{"/missing", "/x"}
 	if _, err := c.Execute(context.Background(), req, host); err == nil ||
-		err.Error() != "Dockerfile:5: plugin "+bin+": execute: TEMPLATE read /missing: host read file: /missing: no such file" {
+		err.Error() != "Dockerfile:5: plugin "+bin+": execute: TEMPLATE read /missing: host read file: read /missing: file does not exist" {
 		t.Errorf("missing source: err = %v", err)
 	}
 }
@@ -100,7 +65,7 @@ func TestConformance(t *testing.T) {
 	req := sdk.Request{Instruction: sdk.Instruction{Keyword: "TEMPLATE", Args: []string{"/t", "/o"}},
 		BuildArgs: map[string]string{"A": "1"}}
 	plugintest.Run(t, func() sdk.Handler { return template{} },
-		func() sdk.Host { return &fakeHost{files: map[string]string{"/t": "a=$A"}} },
+		func() sdk.Host { return plugintest.NewFakeHost(map[string]string{"/t": "a=$A"}) },
 		plugintest.Case{Name: "expand", Request: req})
 }
 
@@ -114,7 +79,7 @@ func TestExecutableConformance(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	newHost := func() sdk.Host { return &fakeHost{files: map[string]string{"/app/t": "a=$A b=${B}"}} }
+	newHost := func() sdk.Host { return plugintest.NewFakeHost(map[string]string{"/app/t": "a=$A b=${B}"}) }
 	req := sdk.Request{Instruction: sdk.Instruction{Keyword: "TEMPLATE", Args: []string{"t /o"}, File: "Dockerfile", Line: 2},
 		Config: sdk.Config{WorkingDir: "/app", Env: []string{"B=2"}}, BuildArgs: map[string]string{"A": "1"}}
 	bad := req
@@ -123,7 +88,7 @@ func TestExecutableConformance(t *testing.T) {
 	missing.Instruction.Args = []string{"/nope /o"}
 	plugintest.RunExecutable(t, bin, newHost,
 		plugintest.ExecCase{Name: "expand", Request: req, Check: func(t *testing.T, _ sdk.Response, h sdk.Host) {
-			if got := h.(*fakeHost).files["/o"]; got != "a=1 b=2" {
+			if got, _ := h.(*plugintest.FakeHost).File("/o"); string(got) != "a=1 b=2" {
 				t.Errorf("/o = %q", got)
 			}
 		}},
