@@ -85,7 +85,8 @@ type DiscoverOptions struct {
 	// cache.
 	CacheFile string
 	// Launch is the template for launching a plugin to ask its Info. Its
-	// Log defaults to nothing: a failure is reported once, as Found.Err.
+	// Log defaults to nothing (a failure is reported once, as Found.Err),
+	// or to stderr with HULL_PLUGIN_LOG=debug.
 	Launch Options
 	// Pins are checked before a changed file is launched: one whose path,
 	// or the name it had when last seen, is pinned to another sha256 is
@@ -101,7 +102,7 @@ type DiscoverOptions struct {
 // tries to use.
 func Discover(dirs []string, opts DiscoverOptions) ([]Found, error) {
 	cache := loadInfoCache(opts.CacheFile)
-	if opts.Launch.Log == nil {
+	if opts.Launch.Log == nil && !ShowStderr() {
 		opts.Launch.Log = io.Discard
 	}
 	var out []Found
