@@ -3,7 +3,9 @@ package plugintest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
+	"strings"
 	"testing"
 
 	"github.com/hull-project/hull/plugins/plugintest"
@@ -87,4 +89,110 @@ func TestFakeHost(t *testing.T) {
 	}
 	_, err = h.Builtin(ctx, sdk.Request{Instruction: sdk.Instruction{Keyword: "COPY"}})
 	check("builtin without BuiltinFunc", err, errors.ErrUnsupported)
+}
+
+// probe makes every Host call and reports what it saw, error kinds
+// included, in its History (no call the core refuses before the Host sees
+// it, such as a relative path, which the recorder would not see remotely): the conformance suite then proves that the
+// wire (the SDK's client, the core's server) carries each call, each
+// result and each error kind unchanged.
+type probe struct{}
+
+func (probe) Info() sdk.Info {
+	return sdk.Info{Name: "probe", Version: "1", Keywords: []string{"PROBE"}, Heredocs: true}
+}
+
+func (probe) CacheInputs(context.Context, sdk.Request) (sdk.CacheInputs, error) {
+	return sdk.CacheInputs{Builtin: true, NoCache: true}, nil
+}
+
+func kindName(err error) string {
+	for _, k := range []struct {
+		err  error
+		name string
+	}{{sdk.ErrNotFound, "not-found"}, {sdk.ErrPermission, "permission"}, {sdk.ErrNotEmpty, "not-empty"},
+		{sdk.ErrExist, "exists"}, {sdk.ErrNotDir, "not-a-directory"}, {sdk.ErrIsDir, "is-a-directory"},
+		{sdk.ErrInvalid, "invalid"}, {sdk.ErrTooLarge, "too-large"}} {
+		if errors.Is(err, k.err) {
+			return k.name
+		}
+	}
+	if err != nil {
+		return "other"
+	}
+	return "ok"
+}
+
+func (probe) Execute(ctx context.Context, req sdk.Request, host sdk.Host) (sdk.Response, error) {
+	var out []string
+	note := func(what string, err error, detail ...any) {
+		out = append(out, fmt.Sprintf("%s=%s%v", what, kindName(err), detail))
+	}
+	fi, err := host.Stat(ctx, "/etc/conf")
+	note("stat", err, fi.Name, fi.Size, fi.Mode, fi.UID, fi.ModTime.Unix())
+	_, err = host.Stat(ctx, "/nope")
+	note("stat-missing", err)
+	note("symlink", host.Symlink(ctx, sdk.SymlinkRequest{Path: "/etc/link", Target: "conf", Chown: "3:4"}))
+	note("symlink-again", host.Symlink(ctx, sdk.SymlinkRequest{Path: "/etc/link", Target: "x"}))
+	fi, err = host.Lstat(ctx, "/etc/link")
+	note("lstat", err, fi.Mode, fi.LinkTarget, fi.UID, fi.GID)
+	note("mkdir", host.Mkdir(ctx, sdk.MkdirRequest{Path: "/a/b", Parents: true, Mode: 0o700}))
+	note("mkdir-exists", host.Mkdir(ctx, sdk.MkdirRequest{Path: "/a"}))
+	note("mkdir-under-file", host.Mkdir(ctx, sdk.MkdirRequest{Path: "/etc/conf/x", Parents: true}))
+	ents, err := host.ListDir(ctx, "/etc")
+	names := []string{}
+	for _, e := range ents {
+		names = append(names, e.Name+":"+e.Mode.String())
+	}
+	note("listdir", err, names)
+	_, err = host.ListDir(ctx, "/etc/conf")
+	note("listdir-file", err)
+	_, err = host.ReadFile(ctx, "/etc")
+	note("read-dir", err)
+	note("remove-nonempty", host.Remove(ctx, sdk.RemoveRequest{Path: "/a"}))
+	note("remove-r", host.Remove(ctx, sdk.RemoveRequest{Path: "/a", Recursive: true}))
+	res, err := host.Run(ctx, sdk.RunRequest{Args: []string{"echo"}, CaptureOutput: true, MaxOutput: 10})
+	note("run", err, res.ExitCode, string(res.Stdout), string(res.Stderr), res.Truncated)
+	resp, err := host.Builtin(ctx, sdk.Request{Instruction: sdk.Instruction{Keyword: "COPY", Args: []string{"a b"}}})
+	note("builtin", err, resp.History)
+	for _, h := range req.Instruction.Heredocs {
+		body, err := sdk.ExpandHeredoc(h, req.Lookup)
+		note("heredoc", err, body)
+	}
+	return sdk.Response{Config: req.Config, History: strings.Join(out, " ")}, nil
+}
+
+func TestHostCallsAcrossTheWire(t *testing.T) {
+	newHost := func() sdk.Host {
+		h := plugintest.NewFakeHost(map[string]string{"/etc/conf": "x=1\n"})
+		h.RunFunc = func(context.Context, sdk.RunRequest) (sdk.RunResult, error) {
+			return sdk.RunResult{ExitCode: 2, Stdout: []byte("out"), Stderr: []byte("err"), Truncated: true}, nil
+		}
+		h.BuiltinFunc = func(_ context.Context, req sdk.Request, _ sdk.Host) (sdk.Response, error) {
+			if req.Instruction.Args[0] == "a b" {
+				return sdk.Response{History: "COPY a b"}, nil
+			}
+			return sdk.Response{}, fmt.Errorf("builtin: %w", sdk.ErrNotDir)
+		}
+		return h
+	}
+	req := sdk.Request{Instruction: sdk.Instruction{Keyword: "PROBE",
+		Heredocs: []sdk.Heredoc{{Name: "EOF", Content: "$A\n", Expand: true}, {Name: "RAW", Content: "$A\n"}}},
+		BuildArgs: map[string]string{"A": "1"}}
+	plugintest.Run(t, func() sdk.Handler { return probe{} }, newHost, plugintest.Case{Name: "every call", Request: req})
+
+	// And what the probe saw is what the fake does.
+	resp, err := probe{}.Execute(context.Background(), req, newHost())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"stat=ok[conf 4 -rw-r--r-- 0 1700000000]", "stat-missing=not-found[]",
+		"symlink=ok[]", "symlink-again=exists[]", "lstat=ok[Lrwxrwxrwx conf 3 4]", "mkdir=ok[]", "mkdir-exists=exists[]",
+		"mkdir-under-file=not-a-directory[]", "listdir=ok[[conf:-rw-r--r-- link:Lrwxrwxrwx]]", "listdir-file=not-a-directory[]",
+		"read-dir=is-a-directory[]", "remove-nonempty=not-empty[]", "remove-r=ok[]", "run=ok[2 out err true]",
+		"builtin=ok[COPY a b]", "heredoc=ok[1\n]", "heredoc=ok[$A\n]"} {
+		if !strings.Contains(resp.History, want) {
+			t.Errorf("probe lacks %q:\n%s", want, resp.History)
+		}
+	}
 }
