@@ -22,4 +22,9 @@
 // The gRPC adapter of the plugin side lives here, unexported; the core side
 // is package plugins. Nothing in this package is needed to implement a
 // Handler except the types.
+//
+// The SDK is a Go module of its own, depending only on go-plugin, gRPC and
+// protobuf, so a plugin's go.mod carries nothing else of hull. Until it is
+// published, `hull plugin sdk DIR` writes out the copy a hull was built with
+// (WriteSource), for a plugin's replace directive (docs/plugins.md).
 package sdk
