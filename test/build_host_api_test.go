@@ -52,12 +52,13 @@ func dirState(t *testing.T, dir string) string {
 
 // TestBuildPluginHostCallsStayInRoot: a plugin aims every Host
 // file-system call (Stat, Lstat, ListDir, ReadFile, Remove, Mkdir,
-// Symlink) at a canary directory in the test user's home, through an
+// Symlink, and COPY through Builtin) at a canary directory in the test user's home, through an
 // absolute symlink, a relative one climbing with ../, a chain of links
 // and an unclean path. Each call stays inside the build's root: it fails
 // with the typed error a Go plugin tests with errors.Is (not-found,
 // invalid), the canary is neither read nor changed, and nothing is
-// created in it. The same calls on paths of the image work, Run
+// created in it; nor does the built-in COPY reached through Host.Builtin
+// copy it from the context. The same calls on paths of the image work, Run
 // captures output with its cap, and Remove of a link removes the link.
 func TestBuildPluginHostCallsStayInRoot(t *testing.T) {
 	t.Parallel()
@@ -67,12 +68,13 @@ func TestBuildPluginHostCallsStayInRoot(t *testing.T) {
 	before := dirState(t, canary)
 
 	up := strings.Repeat("../", 12) + strings.TrimPrefix(canary, "/")
-	ctx := buildContext(t, map[string]string{"Dockerfile": fmt.Sprintf(`FROM busybox
+	ctx := buildContext(t, map[string]string{"f": "context", "Dockerfile": fmt.Sprintf(`FROM busybox
 RUN mkdir -p /d && echo inside > /d/f && ln -s %[1]s /abs && ln -s %[2]s /up && ln -s /abs /chain
 HOSTCALL stat:/abs/CANARY stat:/up/CANARY stat:/chain/CANARY lstat:/abs/CANARY lstat:/chain/CANARY read:/abs/CANARY read:/up/CANARY read:/chain/CANARY listdir:/abs listdir:/up listdir:/chain listdir:%[1]s
 HOSTCALL remove:/abs/CANARY remove-r:/up/CANARY remove:/chain/CANARY remove-r:%[1]s mkdir:/abs/new mkdir-p:/up/new/x mkdir:/chain/new mkdir:%[1]s/new symlink:/abs/evil:/etc/passwd symlink:/up/evil:x symlink:/chain/evil:x mkdir:/../../../..%[1]s/new
+HOSTCALL copy:%[2]s/CANARY:/stolen copy:/abs/CANARY:/stolen2 copy:f:/copied
 HOSTCALL remove-r:/abs remove:/up stat:/d/f listdir:/d mkdir:/d/sub symlink:/d/l:f lstat:/d/l read:/d/l remove:/d "run:cat /d/f; echo err >&2" "run:yes | head -c 1000"
-RUN test -d /d/sub && test "$(readlink /d/l)" = f && test ! -e /abs && test ! -L /up && test -L /chain && test "$(cat /d/f)" = inside
+RUN test ! -e /stolen && test ! -e /stolen2 && test "$(cat /copied)" = context && test -d /d/sub && test "$(readlink /d/l)" = f && test ! -e /abs && test ! -L /up && test -L /chain && test "$(cat /d/f)" = inside
 `, canary, up)})
 	out := s.mustBuild(t, "-t", "hostcalls", "--plugin-dir", dir, ctx)
 
@@ -88,6 +90,8 @@ RUN test -d /d/sub && test "$(readlink /d/l)" = f && test ! -e /abs && test ! -L
 		"hostcall mkdir " + canary + "/new: not-found",
 		"hostcall symlink /abs/evil: not-found", "hostcall symlink /up/evil: not-found", "hostcall symlink /chain/evil: not-found",
 		"hostcall mkdir /../../../.." + canary + "/new: invalid",
+		// The built-in COPY a plugin delegates to stays in the context.
+		"hostcall copy " + up + "/CANARY: other", "hostcall copy /abs/CANARY: other", "hostcall copy f: ok",
 		// In the image: the links themselves go, the rest works.
 		"hostcall remove-r /abs: ok", "hostcall remove /up: ok",
 		"hostcall stat /d/f: ok name=f size=7 mode=-rw-r--r--", "hostcall listdir /d: ok [f]",

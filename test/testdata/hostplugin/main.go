@@ -7,8 +7,9 @@
 // "hostcall OP PATH: ok DETAILS" or "hostcall OP PATH: KIND: MESSAGE",
 // where KIND is the sdk error kind the call's error matches (errors.Is).
 // OPs: stat, lstat, listdir, read, remove, remove-r, mkdir, mkdir-p,
-// symlink (ARG is the link's target) and run (PATH is the command, run
-// with its output captured). A failed call does not fail the step: the
+// symlink (ARG is the link's target), run (PATH is the command, run
+// with its output captured) and copy (Host.Builtin with COPY PATH ARG:
+// the built-in COPY from the build context). A failed call does not fail the step: the
 // suite reads the log. The arguments are expanded with sdk.Words, as
 // hull's own instructions expand theirs. The plugin takes here-documents
 // (Info.Heredocs): HOSTCALL <<NAME writes each body, expanded with
@@ -115,6 +116,9 @@ func call(ctx context.Context, host sdk.Host, op, p, arg string) (string, error)
 		return "", host.Mkdir(ctx, sdk.MkdirRequest{Path: p, Mode: 0o750, Parents: op == "mkdir-p"})
 	case "symlink":
 		return "", host.Symlink(ctx, sdk.SymlinkRequest{Path: p, Target: arg})
+	case "copy":
+		resp, err := host.Builtin(ctx, sdk.Request{Instruction: sdk.Instruction{Keyword: "COPY", Args: []string{p + " " + arg}}})
+		return resp.History, err
 	case "run":
 		res, err := host.Run(ctx, sdk.RunRequest{Args: []string{"/bin/sh", "-c", p}, CaptureOutput: true, MaxOutput: 64})
 		return fmt.Sprintf("exit=%d stdout=%q stderr=%q truncated=%v", res.ExitCode, res.Stdout, res.Stderr, res.Truncated), err
