@@ -20,6 +20,7 @@ import (
 // must be absolute and clean, symlinks resolve inside the root, errors
 // match sdk.ErrNotFound, sdk.ErrExist... with errors.Is). Run and Builtin
 // do what RunFunc and BuiltinFunc say; Copy only records its request.
+// Chown takes numeric uid[:gid] only (a name counts as root).
 // The zero value is not usable: call NewFakeHost. It is safe for
 // concurrent use.
 type FakeHost struct {

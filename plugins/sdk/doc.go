@@ -7,9 +7,15 @@
 // CacheInputs (what besides the instruction text decides the cache key) and,
 // on a cache miss, Execute. Execute never touches the image's root
 // filesystem itself: it asks the core through Host (run a command in the
-// build container, copy files, read or write one file, log a line), and the
-// core validates every such request, so a plugin is not trusted with the
-// host. It returns the stage's new image config and the history text.
+// build container, copy files, read, write, stat, list, remove files, make
+// directories and symlinks, run a built-in instruction, log a line), and
+// the core validates every such request and resolves its paths inside the
+// root, so a plugin is not trusted with the host. Host errors are typed
+// (ErrNotFound, ErrExist... with errors.Is). It returns the stage's new
+// image config and the history text.
+//
+// Arguments arrive raw; Request.ArgWords, Expand and Words expand and split
+// them with the code hull's own instructions use (package shellword).
 //
 // Protocol rules (see docs/plugins.md): the handshake carries
 // ProtocolVersion; hull refuses a plugin built for another version. A plugin
