@@ -258,11 +258,14 @@ func fsRemoveAll(dfd int, name string, depth int) error {
 	if depth > 4096 {
 		return unix.ELOOP
 	}
-	err := unix.Unlinkat(dfd, name, 0)
-	if err != unix.EISDIR && err != unix.EPERM {
-		return err
+	unlinkErr := unix.Unlinkat(dfd, name, 0)
+	if unlinkErr != unix.EISDIR && unlinkErr != unix.EPERM {
+		return unlinkErr
 	}
 	fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err == unix.ENOTDIR || err == unix.ELOOP {
+		return unlinkErr // not a directory: the unlink's own refusal
+	}
 	if err != nil {
 		return err
 	}
