@@ -65,8 +65,9 @@ type attachment interface {
 	Close() error
 }
 
-// Launcher starts containers. Its zero value is not usable: use Start, or
-// New in tests.
+// Launcher starts containers with isolation's start and the network
+// package's open (fakes of both in tests). Its zero value is not usable:
+// use the package's Start.
 type Launcher struct {
 	start func(*isolation.Spec, isolation.Stdio, isolation.Hooks) (*isolation.Process, error)
 	open  func(network.Mode, network.OpenOptions) (attachment, error)
