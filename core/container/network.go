@@ -5,7 +5,7 @@ import (
 	"net"
 	"strings"
 
-	"github.com/hull-project/hull/plugins/network/netspec"
+	"github.com/hull-project/hull/plugins/sdk/netsdk/netspec"
 )
 
 // NetworkSettings is the network a start got, as Docker's inspect shows it.

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hull-project/hull/plugins/network/netspec"
+	"github.com/hull-project/hull/plugins/sdk/netsdk/netspec"
 )
 
 // Ports are published ports, typed once: parsed from -p and EXPOSE when

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hull-project/hull/plugins/network/netspec"
+	"github.com/hull-project/hull/plugins/sdk/netsdk/netspec"
 )
 
 func TestParsePublish(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/moby/sys/capability"
 
-	"github.com/hull-project/hull/plugins/network/netspec"
+	"github.com/hull-project/hull/plugins/sdk/netsdk/netspec"
 )
 
 // knownCaps are every capability name this build knows, "CAP_CHOWN" …

@@ -1,17 +1,18 @@
 package network
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/hull-project/hull/plugins/network/netspec"
+	"github.com/hull-project/hull/plugins/sdk/netsdk/netspec"
 )
 
-// The contract's plain data is netspec's; these names keep the drivers'
-// callers reading network.Mode, network.Result and network.PortMapping.
+// The contract is the SDK's (netsdk re-exports the same netspec types):
+// the built-in drivers implement the very Driver external plugins do.
 type (
+	Driver      = netspec.Driver
+	Request     = netspec.Request
 	Mode        = netspec.Mode
 	PortMapping = netspec.PortMapping
 	Result      = netspec.Result
@@ -32,27 +33,6 @@ func ParseMode(s string) (Mode, error) { return netspec.ParseMode(s) }
 
 // ErrUnavailable means the driver's program is missing; the error names it.
 var ErrUnavailable = errors.New("network driver unavailable")
-
-// Driver is one network plugin. Setup is called once per container start,
-// Teardown once after it, also after a failed start.
-type Driver interface {
-	Setup(ctx context.Context, req Request) (Result, error)
-	Teardown(ctx context.Context, containerID string) error
-}
-
-// Request is what Setup gets.
-type Request struct {
-	ContainerID string
-	// Pid is the container's init on the host; NetNS and UserNS are its
-	// namespaces (/proc/PID/ns/net, /proc/PID/ns/user).
-	Pid    int
-	NetNS  string
-	UserNS string
-	// StateDir is a private directory for this start (sockets, pid files).
-	StateDir string
-	Ports    []PortMapping
-	Options  map[string]string
-}
 
 // boolOption reads a true/false option, refusing anything else.
 func boolOption(opts map[string]string, key string) (bool, error) {

@@ -39,7 +39,8 @@
 // (Result.Validate, and the ports it reports) before it is recorded or
 // written to the container's /etc files.
 //
-// Not here: the plain data (Mode, PortMapping, Result) is package netspec;
+// Not here: the contract (Driver, Request, Result, PortMapping, Mode) is
+// the SDK's, package plugins/sdk/netsdk/netspec;
 // the -p and EXPOSE parsers are core/container's; /etc files
 // and the wiring into `hull run` and builds are core's.
 package network

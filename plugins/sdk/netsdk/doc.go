@@ -1,6 +1,6 @@
 // Package netsdk is everything the author of a hull network plugin
-// imports: the contract (Driver and its plain Request and Result structs)
-// and Serve, which a plugin's main calls.
+// imports: the contract (Driver and its plain Request and Result structs,
+// package netspec's, re-exported) and Serve, which a plugin's main calls.
 //
 // A network plugin is an executable at DIR/network/NAME in a plugin
 // directory, selected by `hull run --network NAME[:KEY=VALUE,...]`. hull

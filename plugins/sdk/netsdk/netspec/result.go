@@ -27,13 +27,14 @@ func (p PortMapping) String() string {
 	return net.JoinHostPort(ip, strconv.Itoa(p.HostPort))
 }
 
-// Result is what the container's network looks like after a driver's
-// Setup.
+// Result is what the container's network looks like after Setup. hull
+// writes /etc/hosts and /etc/resolv.conf from it, after checking every
+// field (Validate).
 type Result struct {
-	Interface string   // "tap0"
-	Address   string   // CIDR, "10.0.2.100/24"
+	Interface string   // "tap0", at most 15 characters
+	Address   string   // the container's address in CIDR form, "10.0.2.100/24"
 	Gateway   string   // "10.0.2.2"
-	DNS       []string // name servers for /etc/resolv.conf
+	DNS       []string // name server IP addresses for /etc/resolv.conf
 	MTU       int
 	// Ports are the publications in effect, host ports filled in.
 	Ports []PortMapping
