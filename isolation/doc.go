@@ -5,8 +5,8 @@
 //
 // # Re-exec protocol
 //
-// Package role names every role and lists its descriptors; the init's
-// are these.
+// Package isolation/role names every role hull re-executes itself as
+// and lists each one's descriptors; the init's, in detail:
 //
 // Start executes the container init with argv[1] = role.Init and Cloneflags
 // for the new namespaces: the small init binary `make build` embeds
