@@ -62,6 +62,8 @@ var hostPathAllowed = map[string]string{
 	"isolation/start.go:usernsRestriction":     "reads /proc/sys",
 	"isolation/start.go:cachedInit":            "the init copy in the private runtime dir, checked byte for byte before it runs",
 	"plugins/network/external.go:FindExternal": "plugin dirs and a name the user gave on the command line",
+	"core/plugins.go:NetworkPlugins":           "the user's own plugin dirs, listed for plugin ls (nothing from an image or a container)",
+	"plugins/sdk/source.go:WriteSource":        "a directory the user named on the command line, which must be empty; file names are the SDK's own, embedded in hull",
 }
 
 // hostFSCalls are the path-based file-system calls the rule covers.
