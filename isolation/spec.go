@@ -28,8 +28,15 @@ type Mount struct {
 	Source      string   `json:"source,omitempty"`
 	Layers      []string `json:"layers,omitempty"` // for "layers": image layer dirs, topmost first; Source is then a path inside them
 	Destination string   `json:"destination"`
-	Options     []string `json:"options,omitempty"` // "ro", "rw", "nosuid", "nodev", "noexec", "size=…", "mode=…"
+	Options     []string `json:"options,omitempty"` // "ro", "rw", "nosuid", "nodev", "noexec", "size=…", "mode=…", MountCopyUp
 }
+
+// MountCopyUp, an option of a bind mount, seeds an empty source directory
+// with what the container's root has at the destination (resolved inside
+// the root) before binding it: Docker's copy-up of a new volume. The copy
+// is made by the container's init, inside the user namespace, so owners,
+// modes and xattrs come along.
+const MountCopyUp = "copy-up"
 
 // Rootfs says how to build the container's root filesystem.
 type Rootfs struct {
@@ -68,6 +75,12 @@ type Spec struct {
 	Mounts         []Mount `json:"mounts,omitempty"`
 	// HostNetwork keeps the caller's network namespace (--network host).
 	HostNetwork bool `json:"host_network,omitempty"`
+	// Join, when set, starts the container inside another process's
+	// namespaces (a pod's infra) instead of new user, pid, network, IPC
+	// and UTS ones; it still gets mount and cgroup namespaces of its own.
+	// Mapping must then be the one of that process's user namespace (it
+	// is not written again), and Hostname is that process's.
+	Join *Join `json:"join,omitempty"`
 	// Capabilities are the names (CAP_…) in the bounding, effective and
 	// permitted sets; inheritable and ambient stay empty.
 	Capabilities    []string `json:"capabilities"`
@@ -116,6 +129,16 @@ type Spec struct {
 	Task *Task `json:"task,omitempty"`
 	// StopTimeout is unused by run; kept for the lifecycle commands.
 	StopTimeout time.Duration `json:"stop_timeout,omitempty"`
+}
+
+// Join names the process whose namespaces a container joins. Its user and
+// pid namespaces are always joined (a process can only enter the network,
+// IPC and UTS namespaces of a user namespace it is root of, and a pid
+// namespace is entered by the fork after it); Namespaces lists the others,
+// as /proc/PID/ns names them: "net", "ipc", "uts".
+type Join struct {
+	Pid        int      `json:"pid"`
+	Namespaces []string `json:"namespaces"`
 }
 
 // Rlimit is one resource limit (setrlimit) of the container's process.

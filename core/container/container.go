@@ -71,24 +71,56 @@ type HostConfig struct {
 
 // Mount is one --mount flag, parsed (Docker's HostConfig.Mounts entry).
 type Mount struct {
-	Type     string `json:"Type"` // "bind" or "tmpfs"
-	Source   string `json:"Source,omitempty"`
+	Type     string `json:"Type"`             // "bind", "volume" or "tmpfs"
+	Source   string `json:"Source,omitempty"` // for "volume": its name, "" for an anonymous one
 	Target   string `json:"Target"`
 	ReadOnly bool   `json:"ReadOnly,omitempty"`
+	// NoCopy (volume-nocopy) leaves a new volume empty instead of
+	// seeding it from the image.
+	NoCopy bool `json:"NoCopy,omitempty"`
 	// TmpfsSize is in bytes, 0 for the kernel's default.
 	TmpfsSize int64 `json:"TmpfsSize,omitempty"`
 	// TmpfsMode is the permission bits of the tmpfs root, 0 for default.
 	TmpfsMode uint32 `json:"TmpfsMode,omitempty"`
 }
 
-// MountPoint is one entry of Docker's inspect "Mounts" list.
+// MountPoint is one entry of Docker's inspect "Mounts" list. For a volume
+// it is also the record of which volume the container uses: Name (made up
+// at create for an anonymous one) and Source, its directory in the store,
+// filled in when the volume is attached.
 type MountPoint struct {
 	Type        string `json:"Type"`
+	Name        string `json:"Name,omitempty"`
 	Source      string `json:"Source"`
 	Destination string `json:"Destination"`
+	Driver      string `json:"Driver,omitempty"`
 	Mode        string `json:"Mode"`
 	RW          bool   `json:"RW"`
 	Propagation string `json:"Propagation"`
+	// Anonymous marks a volume made for this container alone (an image
+	// VOLUME, -v /path): rm -v and --rm remove it.
+	Anonymous bool `json:"Anonymous,omitempty"`
+}
+
+// Volumes returns the volume mounts of c.
+func (c *Container) Volumes() []MountPoint {
+	var out []MountPoint
+	for _, m := range c.Mounts {
+		if m.Type == "volume" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// UsesVolume reports whether c mounts volume name.
+func (c *Container) UsesVolume(name string) bool {
+	for _, m := range c.Mounts {
+		if m.Type == "volume" && m.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // State is where the container is in its life.

@@ -5,41 +5,41 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	units "github.com/docker/go-units"
 
+	"github.com/hull-project/hull/core/volume"
 	"github.com/hull-project/hull/isolation"
 )
 
-// volumeName is what Docker accepts as a named volume.
-var volumeName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
-
-var errNamedVolume = fmt.Errorf("named volumes are not supported yet")
-
 // bindModes are the mode words -v accepts after the second colon. Only
-// ro/rw change anything: SELinux relabelling, propagation and the macOS
-// consistency hints mean nothing for a rootless bind.
+// ro/rw change anything for a bind, and nocopy for a volume: SELinux
+// relabelling, propagation and the macOS consistency hints mean nothing
+// for a rootless bind.
 var bindModes = map[string]bool{
 	"ro": true, "rw": true, "z": true, "Z": true, "nocopy": true,
 	"private": true, "rprivate": true, "shared": true, "rshared": true, "slave": true, "rslave": true,
 	"consistent": true, "cached": true, "delegated": true,
 }
 
-// ParseVolume parses one -v SRC:DST[:MODE] into a bind mount point. SRC must
-// be an existing absolute host path; named and anonymous volumes are refused.
+// ParseVolume parses one -v: SRC:DST[:MODE] with SRC an existing absolute
+// host path (a bind) or a volume name, or DST alone (an anonymous volume,
+// whose Name the caller makes up).
 func ParseVolume(spec string) (MountPoint, error) {
 	parts := strings.Split(spec, ":")
 	switch len(parts) {
 	case 1:
-		if path.IsAbs(spec) {
-			return MountPoint{}, fmt.Errorf("anonymous volumes are not supported yet: %s", spec)
+		if !path.IsAbs(spec) {
+			return MountPoint{}, fmt.Errorf("invalid volume specification: '%s'", spec)
 		}
-		return MountPoint{}, fmt.Errorf("invalid volume specification: '%s'", spec)
+		parts = []string{"", spec}
 	case 2, 3:
+		if parts[0] == "" {
+			return MountPoint{}, fmt.Errorf("invalid volume specification: '%s'", spec)
+		}
 	default:
 		return MountPoint{}, fmt.Errorf("invalid volume specification: '%s'", spec)
 	}
@@ -55,10 +55,12 @@ func ParseVolume(spec string) (MountPoint, error) {
 	}
 	mp.Destination = dst
 	if !path.IsAbs(mp.Source) {
-		if volumeName.MatchString(mp.Source) {
-			return MountPoint{}, errNamedVolume
+		if mp.Source != "" && !volume.ValidName(mp.Source) {
+			return MountPoint{}, fmt.Errorf("%q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed; if you intended to pass a host directory, use an absolute path", mp.Source)
 		}
-		return MountPoint{}, fmt.Errorf("%q includes invalid characters for a local volume name; if you intended to pass a host directory, use an absolute path", mp.Source)
+		mp.Type, mp.Name, mp.Source, mp.Driver, mp.Propagation = "volume", mp.Source, "", "local", ""
+		mp.Anonymous = mp.Name == ""
+		return mp, nil
 	}
 	mp.Source = path.Clean(mp.Source)
 	return mp, checkBindSource(mp.Source)
@@ -101,9 +103,10 @@ func checkBindSource(src string) error {
 }
 
 // ParseMount parses one --mount flag: comma-separated key=value fields with
-// type=bind (source, target, readonly) or type=tmpfs (target, tmpfs-size,
-// tmpfs-mode, readonly). type defaults to volume, as in Docker, which is
-// refused for now.
+// type=bind (source, target, readonly), type=volume (source: a volume name
+// or none for an anonymous one, target, readonly, volume-nocopy) or
+// type=tmpfs (target, tmpfs-size, tmpfs-mode, readonly). type defaults to
+// volume, as in Docker.
 func ParseMount(spec string) (Mount, error) {
 	fields, err := csv.NewReader(strings.NewReader(spec)).Read()
 	if err != nil {
@@ -130,6 +133,8 @@ func setMountField(m *Mount, field string) error {
 		m.Target = val
 	case "readonly", "ro":
 		m.ReadOnly, err = parseMountBool(val, hasVal)
+	case "volume-nocopy":
+		m.NoCopy, err = parseMountBool(val, hasVal)
 	case "bind-propagation", "consistency":
 		// meaningless for a rootless bind; accepted like -v's modes
 	case "tmpfs-size":
@@ -162,9 +167,7 @@ func parseMountBool(val string, hasVal bool) (bool, error) {
 
 func validateMount(m *Mount) error {
 	switch m.Type {
-	case "volume":
-		return errNamedVolume
-	case "bind", "tmpfs":
+	case "bind", "tmpfs", "volume":
 	default:
 		return fmt.Errorf("invalid mount type %q", m.Type)
 	}
@@ -183,7 +186,16 @@ func validateMount(m *Mount) error {
 		return nil
 	}
 	if m.TmpfsSize != 0 || m.TmpfsMode != 0 {
-		return fmt.Errorf("invalid mount config for type \"bind\": tmpfs options are only valid for type=tmpfs")
+		return fmt.Errorf("invalid mount config for type %q: tmpfs options are only valid for type=tmpfs", m.Type)
+	}
+	if m.Type == "volume" {
+		if m.Source != "" && !volume.ValidName(m.Source) {
+			return fmt.Errorf("invalid mount config for type \"volume\": invalid volume name %q: only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed", m.Source)
+		}
+		return nil
+	}
+	if m.NoCopy {
+		return fmt.Errorf("invalid mount config for type \"bind\": volume-nocopy is only valid for type=volume")
 	}
 	if m.Source == "" {
 		return fmt.Errorf("invalid mount config for type \"bind\": field Source must not be empty")
@@ -274,22 +286,30 @@ type mountPlan struct {
 	points []MountPoint
 }
 
-// planMounts turns the host config's -v, --mount and --tmpfs settings into
-// isolation mounts, parents before children, refusing a destination used
-// twice.
-func planMounts(hc HostConfig) (mountPlan, error) {
+// planMounts turns the host config's -v, --mount and --tmpfs settings and
+// the container's volumes (vols, see volumePoints) into isolation mounts,
+// parents before children, refusing a destination used twice.
+func planMounts(hc HostConfig, vols []MountPoint) (mountPlan, error) {
 	var p mountPlan
 	for _, b := range hc.Binds {
 		mp, err := ParseVolume(b)
 		if err != nil {
 			return p, err
 		}
-		p.add(bindMount(mp.Source, mp.Destination, !mp.RW), mp)
+		if mp.Type == "bind" {
+			p.add(bindMount(mp.Source, mp.Destination, !mp.RW), mp)
+		}
 	}
 	for _, m := range hc.Mounts {
+		if m.Type == "volume" {
+			continue
+		}
 		if err := p.addMount(m); err != nil {
 			return p, err
 		}
+	}
+	for _, v := range vols {
+		p.add(volumeMount(v), v)
 	}
 	dsts := make([]string, 0, len(hc.Tmpfs))
 	for d := range hc.Tmpfs {

@@ -78,7 +78,11 @@ func New(o Options, img ImageRef, lookup LookupEnv, now time.Time) (*Container, 
 	if err := c.setPorts(o, img.Config.ExposedPorts); err != nil {
 		return nil, err
 	}
-	plan, err := planMounts(c.HostConfig)
+	vols, err := volumePoints(c.HostConfig, img.Config.Volumes)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := planMounts(c.HostConfig, vols)
 	if err != nil {
 		return nil, err
 	}

@@ -89,7 +89,7 @@ func TestParseMount(t *testing.T) {
 	if err != nil || m != (Mount{Type: "tmpfs", Target: "/cache", TmpfsSize: 64 << 20, TmpfsMode: 0o1770}) {
 		t.Fatalf("tmpfs: %+v %v", m, err)
 	}
-	p, err := planMounts(HostConfig{Mounts: []Mount{m}, Binds: []string{dir + ":/a/b/c"}, Tmpfs: map[string]string{"/a": ""}})
+	p, err := planMounts(HostConfig{Mounts: []Mount{m}, Binds: []string{dir + ":/a/b/c"}, Tmpfs: map[string]string{"/a": ""}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

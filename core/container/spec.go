@@ -26,7 +26,10 @@ func (c *Container) Spec(in SpecInput) (*isolation.Spec, error) {
 	if err := checkMapped(user, in.Mapping); err != nil {
 		return nil, err
 	}
-	plan, err := planMounts(c.HostConfig)
+	if err := checkVolumesAttached(c.Volumes()); err != nil {
+		return nil, err
+	}
+	plan, err := planMounts(c.HostConfig, c.Volumes())
 	if err != nil {
 		return nil, err
 	}

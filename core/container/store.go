@@ -38,6 +38,9 @@ type Store struct {
 	dir  string // <root>/containers
 	lock string // <root>/containers.lock
 	rm   Remover
+	// volumes, when set, attaches volumes on Create and releases a --rm
+	// container's anonymous volumes on Remove.
+	volumes VolumeHooks
 }
 
 const recordFile = "container.json"
@@ -78,6 +81,13 @@ func (s *Store) Create(c *Container) error {
 			return err
 		}
 	}
+	if s.volumes != nil && len(c.Volumes()) > 0 {
+		return s.volumes.Attach(c, func() error { return s.create(c) })
+	}
+	return s.create(c)
+}
+
+func (s *Store) create(c *Container) error {
 	unlock, err := s.lockStore()
 	if err != nil {
 		return err
@@ -336,6 +346,9 @@ func (s *Store) Remove(id string, force bool) error {
 	}
 	if err := s.rm.RemoveAll(gone); err != nil {
 		return fmt.Errorf("remove container %s: %w", ShortID(id), err)
+	}
+	if c.HostConfig.AutoRemove && s.volumes != nil {
+		return s.volumes.Release(c) // --rm takes its anonymous volumes along, as in Docker
 	}
 	return nil
 }

@@ -156,13 +156,15 @@ func mountVolumes(spec *isolation.Spec) error {
 }
 
 func mountVolume(root, stateDir string, m isolation.Mount) error {
-	ro := false
+	ro, copyUp := false, false
 	var data []string
 	flags := uintptr(0)
 	for _, o := range m.Options {
 		switch o {
 		case "ro", "readonly":
 			ro = true
+		case isolation.MountCopyUp:
+			copyUp = true
 		case "rw":
 		case "nosuid":
 			flags |= unix.MS_NOSUID
@@ -179,6 +181,11 @@ func mountVolume(root, stateDir string, m isolation.Mount) error {
 		fi, err := os.Stat(m.Source)
 		if err != nil {
 			return err
+		}
+		if copyUp && fi.IsDir() {
+			if err := seedVolume(root, m.Source, m.Destination); err != nil {
+				return err
+			}
 		}
 		if err := mountAt(root, m.Destination, !fi.IsDir(), m.Source, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 			return err
