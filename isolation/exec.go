@@ -55,16 +55,9 @@ func Exec(pid int, spec *ExecSpec, stdio Stdio) (*Process, error) {
 // in-container stage before it starts the command (to put it in the
 // container's cgroups, say).
 func ExecWithHooks(pid int, spec *ExecSpec, stdio Stdio, hooks Hooks) (*Process, error) {
-	nsenter, err := exec.LookPath("nsenter")
+	nsenter, err := nsenterPath()
 	if err != nil {
-		for _, p := range []string{"/usr/bin/nsenter", "/bin/nsenter"} {
-			if _, serr := os.Stat(p); serr == nil {
-				nsenter, err = p, nil
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("exec needs nsenter (util-linux): %w", err)
-		}
+		return nil, err
 	}
 	if len(initBinary) == 0 {
 		if err := checkStatic(); err != nil {
@@ -156,6 +149,21 @@ func ExecWithHooks(pid int, spec *ExecSpec, stdio Stdio, hooks Hooks) (*Process,
 		return nil, err
 	}
 	return proc, nil
+}
+
+// nsenterPath finds util-linux's nsenter, which exec and joining a pod
+// need.
+func nsenterPath() (string, error) {
+	nsenter, err := exec.LookPath("nsenter")
+	if err == nil {
+		return nsenter, nil
+	}
+	for _, p := range []string{"/usr/bin/nsenter", "/bin/nsenter"} {
+		if _, serr := os.Stat(p); serr == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("exec and pods need nsenter (util-linux): %w", err)
 }
 
 // sameNamespace reports whether pid shares our namespace of that kind.

@@ -75,8 +75,18 @@ func StartWithHooks(spec *Spec, stdio Stdio, hooks Hooks) (*Process, error) {
 	}
 	proc.Pid = cmd.Process.Pid
 	proc.wait = func() (ExitStatus, error) { return waitCmd(cmd) }
-
-	if err := sendSpec(specW, cmd.Process.Pid, spec, hooks); err != nil {
+	if spec.Join != nil {
+		// nsenter forks the init once it is in the pid namespace.
+		if proc.Pid, err = childOf(cmd.Process.Pid); err != nil {
+			err = fmt.Errorf("join namespaces of %d: %w", spec.Join.Pid, err)
+		}
+	}
+	if err == nil {
+		err = sendSpec(specW, proc.Pid, spec, hooks)
+	} else {
+		specW.Close()
+	}
+	if err != nil {
 		if why := UsernsRestriction(); why != "" {
 			err = fmt.Errorf("%w: %s (%v)", ErrUserNamespaces, why, err)
 		}
@@ -127,6 +137,9 @@ func initCommand(spec *Spec) (*exec.Cmd, error) {
 			Cloneflags: flags,
 			Pdeathsig:  syscall.SIGKILL,
 		},
+	}
+	if spec.Join != nil {
+		return joinCommand(cmd, spec)
 	}
 	setMappings(cmd.SysProcAttr, spec.Mapping)
 	// The small embedded init starts faster than hull itself (tasks need
@@ -186,7 +199,7 @@ func setMappings(attr *syscall.SysProcAttr, m Mapping) {
 // child with one byte followed by the spec.
 func sendSpec(w *os.File, pid int, spec *Spec, hooks Hooks) error {
 	defer w.Close()
-	if spec.Mapping.IsFull() {
+	if spec.Mapping.IsFull() && spec.Join == nil {
 		if err := writeMaps(pid, spec.Mapping); err != nil {
 			return err
 		}

@@ -82,6 +82,7 @@ func setup(spec *isolation.Spec) error {
 		name string
 		fn   func(*isolation.Spec) error
 	}{
+		{"join namespaces", joinNamespaces},
 		{"set hostname", setHostname},
 		{"bring up loopback", loopbackUp},
 		{"make mounts private", makePrivate},
@@ -138,7 +139,7 @@ func setupTask(spec *isolation.Spec, tasks map[string]TaskFunc) error {
 }
 
 func setHostname(spec *isolation.Spec) error {
-	if spec.Hostname == "" {
+	if spec.Hostname == "" || joins(spec, "uts") {
 		return nil
 	}
 	return unix.Sethostname([]byte(spec.Hostname))
