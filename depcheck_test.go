@@ -16,6 +16,7 @@ import (
 //
 //	main.go -> everything (the only composition root)
 //	core/cli -> core (and the record types it prints)
+//	core/monitor -> core (only main imports it)
 //	core -> core/*, builders, plugins, isolation
 //	builders -> builders/*, plugins, isolation, and of core only the leaves
 //	plugins -> plugins/* (never core, never builders)
@@ -50,6 +51,8 @@ var coreLeaves = []string{"core/layer"}
 var importRules = []importRule{
 	{From: "", Not: []string{"core/cli"}, ExemptFrom: []string{"", "core/cli"},
 		Why: "nothing imports the CLI but main"},
+	{From: "", Not: []string{"core/monitor"}, ExemptFrom: []string{"", "core/monitor"},
+		Why: "the monitor is a process main: nothing imports it but main's role table"},
 	{From: "isolation", Not: []string{""}, Except: []string{"isolation"},
 		Why: "isolation is the mechanism: it imports nothing of hull but its own subpackages"},
 	{From: "plugins", Not: []string{"core", "builders"},
@@ -259,13 +262,14 @@ func TestImportRulesCatch(t *testing.T) {
 		{ImportPath: module + "/plugins/network", Imports: []string{module + "/plugins/sdk/netsdk/netspec", module + "/builders"}},
 		{ImportPath: module + "/builders/copier", Imports: []string{module + "/core/layer", module + "/core/image"}},
 		{ImportPath: module + "/core", Imports: []string{module + "/core/cli", module + "/builders"}},
-		{ImportPath: module, Imports: []string{module + "/core/cli"}},
+		{ImportPath: module, Imports: []string{module + "/core/cli", module + "/core/monitor"}},
+		{ImportPath: module + "/core/cli", Imports: []string{module + "/core/monitor"}},
 		{ImportPath: module + "/core/container", Imports: []string{module + "/plugins/network", module + "/plugins/sdk/netsdk/netspec"}},
 		{ImportPath: module + "/examples/network-plugin", Imports: []string{module + "/plugins/sdk/netsdk", module + "/plugins"}},
 	}
 	got := wrongArrows(pkgs, importRules)
 	want := []string{
-		"builders/copier -> core/image", "core -> core/cli", "core/container -> plugins/network",
+		"builders/copier -> core/image", "core -> core/cli", "core/cli -> core/monitor", "core/container -> plugins/network",
 		"examples/network-plugin -> plugins", "isolation/child -> core/container", "plugins/network -> builders",
 	}
 	var keys []string

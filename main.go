@@ -12,6 +12,7 @@ import (
 	"github.com/hull-project/hull/builders"
 	"github.com/hull-project/hull/core"
 	"github.com/hull-project/hull/core/cli"
+	"github.com/hull-project/hull/core/monitor"
 	"github.com/hull-project/hull/isolation/child"
 	"github.com/hull-project/hull/isolation/role"
 	"github.com/hull-project/hull/plugins"
@@ -34,5 +35,5 @@ var roles = map[string]func(args []string) error{
 	role.Limits:  child.LimitsMain,
 	role.Userns:  core.HelperMain,
 	role.Plugin:  func(args []string) error { return plugins.ServeBuiltin(args, core.BuiltinHandlers()) },
-	role.Monitor: core.MonitorMain,
+	role.Monitor: monitor.Main,
 }

@@ -49,9 +49,9 @@ type session struct {
 	pipeSigs chan os.Signal
 }
 
-// attach prepares the session before the container starts, so that a
+// newSession prepares the session before the container starts, so that a
 // signal arriving during the start is queued, not fatal to hull.
-func attach(tty, interactive bool, stdio Stdio) (*session, error) {
+func newSession(tty, interactive bool, stdio Stdio) (*session, error) {
 	if tty && interactive && (stdio.In == nil || !term.IsTerminal(stdio.In.Fd())) {
 		return nil, errors.New("the input device is not a TTY")
 	}

@@ -45,7 +45,7 @@ func (h *Hull) Exec(ctx context.Context, ref string, opts ExecOptions, stdio Std
 		go func() { _, _ = proc.Wait() }()
 		return 0, nil
 	}
-	sess, err := attach(opts.Tty, opts.Interactive, stdio)
+	sess, err := newSession(opts.Tty, opts.Interactive, stdio)
 	if err != nil {
 		return ExitHullError, err
 	}

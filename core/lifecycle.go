@@ -18,6 +18,7 @@ import (
 	"github.com/moby/term"
 	"golang.org/x/sys/unix"
 
+	"github.com/hull-project/hull/core/attach"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/logfile"
 )
@@ -127,7 +128,7 @@ func (h *Hull) Attach(ctx context.Context, ref string, opts AttachOptions, stdio
 		return ExitHullError, err
 	}
 	var conn net.Conn
-	err = shortPath(h.runPath(c.ID, attachSocket), func(p string) error {
+	err = attach.ShortPath(h.runPath(c.ID, attach.Socket), func(p string) error {
 		conn, err = net.Dial("unix", p)
 		return err
 	})
@@ -283,7 +284,7 @@ func (h *Hull) Logs(ref string, opts logfile.ReadOptions, stdout, stderr *os.Fil
 	}
 	id := c.ID
 	opts.Done = func() bool { return !h.Containers.MonitorAlive(id) }
-	return logfile.Read(h.Containers.Dir(id)+"/"+logName, opts, stdout, stderr)
+	return logfile.Read(h.LogPath(id), opts, stdout, stderr)
 }
 
 // ParseSignal accepts "TERM", "SIGTERM" or a number.
@@ -318,7 +319,7 @@ type attachClient struct {
 func (a *attachClient) send(kind byte, p []byte) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return writeFrame(a.conn, kind, p)
+	return attach.WriteFrame(a.conn, kind, p)
 }
 
 // sendSize tells the monitor the caller's window size (with -t).
@@ -332,7 +333,7 @@ func (a *attachClient) sendSize() {
 		}
 		if ws, err := term.GetWinsize(f.Fd()); err == nil {
 			p := []byte{byte(ws.Height >> 8), byte(ws.Height), byte(ws.Width >> 8), byte(ws.Width)}
-			_ = a.send(frameResize, p)
+			_ = a.send(attach.Resize, p)
 			return
 		}
 	}
@@ -355,12 +356,12 @@ func (a *attachClient) run(ctx context.Context) (int, error) {
 		go a.copyIn()
 	}
 	for {
-		kind, p, err := readFrame(a.conn)
+		kind, p, err := attach.ReadFrame(a.conn)
 		if err != nil {
 			break
 		}
 		w := a.stdio.Out
-		if kind == frameStderr {
+		if kind == attach.Stderr {
 			w = a.stdio.Err
 		}
 		if w != nil {
@@ -390,7 +391,7 @@ func (a *attachClient) copyIn() {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := in.Read(buf)
-		if n > 0 && a.send(frameStdin, buf[:n]) != nil {
+		if n > 0 && a.send(attach.Stdin, buf[:n]) != nil {
 			return
 		}
 		if errors.As(err, new(term.EscapeError)) {
@@ -401,7 +402,7 @@ func (a *attachClient) copyIn() {
 		}
 		if err != nil {
 			if !a.tty {
-				_ = a.send(frameStdinClose, nil)
+				_ = a.send(attach.StdinClose, nil)
 			}
 			return
 		}

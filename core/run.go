@@ -129,14 +129,14 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 	if err != nil {
 		return h.startFailed(c, err)
 	}
-	sess, err := attach(c.Config.Tty, c.Config.OpenStdin, stdio)
+	sess, err := newSession(c.Config.Tty, c.Config.OpenStdin, stdio)
 	if err != nil {
 		return h.startFailed(c, err)
 	}
 	defer sess.close()
 	if !c.HostConfig.AutoRemove {
 		// Logged as a detached container is; --rm keeps the direct path.
-		lw, err := logfile.Create(filepath.Join(h.Containers.Dir(c.ID), logName), 0)
+		lw, err := logfile.Create(h.LogPath(c.ID), 0)
 		if err != nil {
 			return h.startFailed(c, err)
 		}

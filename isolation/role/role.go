@@ -33,7 +33,7 @@
 //	                plugins.ServeBuiltin): argv[2] its name; go-plugin's
 //	                handshake (magic cookie in the environment, the address
 //	                line on stdout, gRPC on a unix socket).
-//	__hull-monitor  per-container monitor of a detached run (core.MonitorMain):
+//	__hull-monitor  per-container monitor of a detached run (core/monitor.Main):
 //	                argv[2] the store root, argv[3] the container id; fd 3
 //	                report pipe (one JSON report once the command runs or
 //	                failed to), fd 4 optional attach socket (start -a).

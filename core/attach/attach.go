@@ -1,4 +1,7 @@
-package core
+// Package attach is the wire protocol between a container's monitor and
+// the hull commands that attach to it (attach, start -a): the frames, the
+// monitor's Hub and the socket it listens on.
+package attach
 
 import (
 	"encoding/binary"
@@ -14,23 +17,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// attachSocket is the monitor's attach socket in RunRoot/ID.
+// Socket is the monitor's attach socket in RunRoot/ID.
 //
 // Protocol: both sides send frames of one kind byte, a big-endian uint32
-// length and that many bytes. The monitor sends frameStdout and
-// frameStderr; clients send frameStdin, frameStdinClose (no more input:
-// the container's stdin is closed) and frameResize (rows, cols as two
+// length and that many bytes. The monitor sends Stdout and
+// Stderr; clients send Stdin, StdinClose (no more input:
+// the container's stdin is closed) and Resize (rows, cols as two
 // uint16). The monitor closes every connection once the container's
 // output has ended; the client then reads the exit code from the record.
-const attachSocket = "attach.sock"
+const Socket = "attach.sock"
 
 // Frame kinds.
 const (
-	frameStdout byte = iota + 1
-	frameStderr
-	frameStdin
-	frameStdinClose
-	frameResize
+	Stdout byte = iota + 1
+	Stderr
+	Stdin
+	StdinClose
+	Resize
 )
 
 // maxFrame bounds a frame a peer may announce.
@@ -40,7 +43,8 @@ const maxFrame = 1 << 20
 // container's output before it is dropped.
 const clientWriteTimeout = 10 * time.Second
 
-func writeFrame(w io.Writer, kind byte, p []byte) error {
+// WriteFrame sends one frame of kind with payload p.
+func WriteFrame(w io.Writer, kind byte, p []byte) error {
 	hdr := make([]byte, 5, 5+len(p))
 	hdr[0] = kind
 	binary.BigEndian.PutUint32(hdr[1:], uint32(len(p)))
@@ -48,7 +52,8 @@ func writeFrame(w io.Writer, kind byte, p []byte) error {
 	return err
 }
 
-func readFrame(r io.Reader) (byte, []byte, error) {
+// ReadFrame reads one frame: its kind and payload.
+func ReadFrame(r io.Reader) (byte, []byte, error) {
 	var hdr [5]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return 0, nil, err
@@ -62,8 +67,8 @@ func readFrame(r io.Reader) (byte, []byte, error) {
 	return hdr[0], p, err
 }
 
-// attachHub is the monitor's side: the connected clients.
-type attachHub struct {
+// Hub is the monitor's side: the connected clients.
+type Hub struct {
 	input    func([]byte)
 	resizeFn func(rows, cols uint16)
 
@@ -73,14 +78,16 @@ type attachHub struct {
 	rows, cols uint16
 }
 
-func newAttachHub(input func([]byte), resize func(rows, cols uint16)) *attachHub {
-	return &attachHub{input: input, resizeFn: resize, clients: map[net.Conn]bool{}}
+// NewHub serves clients: their input goes to input (nil: no more input),
+// their window size to resize.
+func NewHub(input func([]byte), resize func(rows, cols uint16)) *Hub {
+	return &Hub{input: input, resizeFn: resize, clients: map[net.Conn]bool{}}
 }
 
-// listen serves clients on the socket at path.
-func (a *attachHub) listen(path string) error {
+// Listen serves clients on the socket at path.
+func (a *Hub) Listen(path string) error {
 	var ln net.Listener
-	err := shortPath(path, func(p string) error {
+	err := ShortPath(path, func(p string) error {
 		var err error
 		ln, err = net.Listen("unix", p)
 		return err
@@ -101,8 +108,8 @@ func (a *attachHub) listen(path string) error {
 	return nil
 }
 
-// add serves an already connected socket (start -a).
-func (a *attachHub) add(f *os.File) {
+// Add serves an already connected socket (start -a).
+func (a *Hub) Add(f *os.File) {
 	conn, err := net.FileConn(f)
 	f.Close()
 	if err == nil {
@@ -110,25 +117,25 @@ func (a *attachHub) add(f *os.File) {
 	}
 }
 
-func (a *attachHub) addConn(conn net.Conn) {
+func (a *Hub) addConn(conn net.Conn) {
 	a.mu.Lock()
 	a.clients[conn] = true
 	a.mu.Unlock()
 	go a.readLoop(conn)
 }
 
-func (a *attachHub) readLoop(conn net.Conn) {
+func (a *Hub) readLoop(conn net.Conn) {
 	for {
-		kind, p, err := readFrame(conn)
+		kind, p, err := ReadFrame(conn)
 		if err != nil {
 			return
 		}
 		switch kind {
-		case frameStdin:
+		case Stdin:
 			a.input(p)
-		case frameStdinClose:
+		case StdinClose:
 			a.input(nil)
-		case frameResize:
+		case Resize:
 			if len(p) == 4 {
 				rows, cols := binary.BigEndian.Uint16(p), binary.BigEndian.Uint16(p[2:])
 				a.mu.Lock()
@@ -140,32 +147,32 @@ func (a *attachHub) readLoop(conn net.Conn) {
 	}
 }
 
-// size is the last window size a client sent.
-func (a *attachHub) size() (uint16, uint16) {
+// Size is the last window size a client sent.
+func (a *Hub) Size() (uint16, uint16) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.rows, a.cols
 }
 
-// broadcast sends output to every client, dropping those that fail.
-func (a *attachHub) broadcast(stream string, p []byte) {
-	kind := frameStdout
+// Broadcast sends output to every client, dropping those that fail.
+func (a *Hub) Broadcast(stream string, p []byte) {
+	kind := Stdout
 	if stream == "stderr" {
-		kind = frameStderr
+		kind = Stderr
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for c := range a.clients {
 		_ = c.SetWriteDeadline(time.Now().Add(clientWriteTimeout))
-		if err := writeFrame(c, kind, p); err != nil {
+		if err := WriteFrame(c, kind, p); err != nil {
 			c.Close()
 			delete(a.clients, c)
 		}
 	}
 }
 
-// close ends every connection and stops listening.
-func (a *attachHub) close() {
+// Close ends every connection and stops listening.
+func (a *Hub) Close() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.ln != nil {
@@ -177,10 +184,10 @@ func (a *attachHub) close() {
 	a.clients = map[net.Conn]bool{}
 }
 
-// shortPath calls fn with path, or, when path is too long for a socket
+// ShortPath calls fn with path, or, when path is too long for a socket
 // address, with the same file reached through /proc/self/fd of its
 // directory.
-func shortPath(path string, fn func(string) error) error {
+func ShortPath(path string, fn func(string) error) error {
 	if len(path) < 100 {
 		return fn(path)
 	}
@@ -192,7 +199,8 @@ func shortPath(path string, fn func(string) error) error {
 	return fn(fmt.Sprintf("/proc/self/fd/%d/%s", dir.Fd(), filepath.Base(path)))
 }
 
-func setWinsize(f *os.File, rows, cols uint16) error {
+// SetWinsize sets f's terminal size; 0 rows or columns leave it.
+func SetWinsize(f *os.File, rows, cols uint16) error {
 	if rows == 0 || cols == 0 {
 		return nil
 	}

@@ -1,14 +1,16 @@
-package core
+// Package monitor is the per-container monitor of a detached container
+// (role.Monitor, `hull __hull-monitor ROOT ID`): hull re-executed in a
+// session of its own that starts the container through core (and so
+// core/launch), writes its output to the log, serves attach clients and
+// records how it ended. Only main imports it, for its role table.
+package monitor
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
@@ -16,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hull-project/hull/core"
+	"github.com/hull-project/hull/core/attach"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/launch"
 	"github.com/hull-project/hull/core/logfile"
@@ -23,21 +27,16 @@ import (
 	"github.com/hull-project/hull/isolation/role"
 )
 
-// logName is the container's log file in its directory.
-const logName = "container.log"
+// outputDrain bounds the wait for the last output after the container's
+// PID 1 exited: a process that escaped into the background may keep the
+// pty open forever.
+const outputDrain = 2 * time.Second
 
-// monitorReport is what a monitor tells the hull that started it.
-type monitorReport struct {
-	Pid   int    `json:"pid,omitempty"`
-	Code  int    `json:"code,omitempty"`
-	Error string `json:"error,omitempty"`
-}
-
-// MonitorMain is a container monitor, role.Monitor: `hull __hull-monitor
+// Main is a container monitor, role.Monitor: `hull __hull-monitor
 // ROOT ID` (args are ROOT and ID), hull re-executed in a session of its
 // own, with /dev/null as stdio and these descriptors:
 //
-//	fd 3  report pipe (write end): one JSON monitorReport, then EOF, once the
+//	fd 3  report pipe (write end): one JSON core.MonitorReport, then EOF, once the
 //	      container's command runs or failed to
 //	fd 4  optional: a connected attach socket (start -a), served before the
 //	      container starts so that no output is missed
@@ -46,7 +45,7 @@ type monitorReport struct {
 // run, writes its output to the log, serves attach clients on
 // RunRoot/ID/attach.sock, records the exit and returns: nil, or a
 // role.Exit (125 for bad arguments, 1 when the monitor failed).
-func MonitorMain(args []string) error {
+func Main(args []string) error {
 	// A monitor lives as long as its container: keep its heap small.
 	debug.SetGCPercent(20)
 	// Caught, not ignored: an ignored signal stays ignored in every program
@@ -56,8 +55,8 @@ func MonitorMain(args []string) error {
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("role", "monitor"))
 	report := os.NewFile(3, "report")
 	if len(args) != 2 {
-		sendReport(report, monitorReport{Code: ExitHullError, Error: "usage: " + role.Monitor + " ROOT ID"})
-		return &role.Exit{Code: ExitHullError}
+		sendReport(report, core.MonitorReport{Code: core.ExitHullError, Error: "usage: " + role.Monitor + " ROOT ID"})
+		return &role.Exit{Code: core.ExitHullError}
 	}
 	var attached *os.File
 	if _, err := os.Stat("/proc/self/fd/4"); err == nil {
@@ -70,7 +69,7 @@ func MonitorMain(args []string) error {
 	return nil
 }
 
-func sendReport(w *os.File, r monitorReport) {
+func sendReport(w *os.File, r core.MonitorReport) {
 	if w == nil {
 		return
 	}
@@ -81,45 +80,44 @@ func sendReport(w *os.File, r monitorReport) {
 // monitor starts the container, reports, serves it and records its end.
 func monitor(root, id string, report, attached *os.File) error {
 	fail := func(code int, err error) error {
-		sendReport(report, monitorReport{Code: code, Error: err.Error()})
+		sendReport(report, core.MonitorReport{Code: code, Error: err.Error()})
 		return err
 	}
-	h, err := Open(root)
+	h, err := core.Open(root)
 	if err != nil {
-		return fail(ExitHullError, err)
+		return fail(core.ExitHullError, err)
 	}
 	release, err := h.Containers.HoldMonitor(id)
 	if err != nil {
-		return fail(ExitHullError, err)
+		return fail(core.ExitHullError, err)
 	}
-	m, err := h.newMonitor(id, attached)
+	m, err := newMonitor(h, id, attached)
 	if err != nil {
 		release()
-		return fail(ExitHullError, err)
+		return fail(core.ExitHullError, err)
 	}
 	defer os.RemoveAll(m.stateDir)
 	proc, err := m.start()
 	if err != nil {
-		code, err := h.startFailed(m.c, err)
+		code, err := h.StartFailed(m.c, err)
 		release()
 		return fail(code, err)
 	}
-	h.record(id, func(c *container.Container) {
+	h.Record(id, func(c *container.Container) {
 		c.SetRunning(proc.Pid, time.Now().UTC())
 		if proc.Network != nil {
 			c.SetNetwork(*proc.Network)
 		}
 	})
-	sendReport(report, monitorReport{Pid: proc.Pid})
+	sendReport(report, core.MonitorReport{Pid: proc.Pid})
 	// --timeout of a detached container is the monitor's to enforce.
-	sctx, cancel := m.sb.context(context.Background())
+	sctx, cancel := m.cur.Context(context.Background())
 	status := m.serve(sctx, proc)
-	m.sb.finish(sctx)
+	code, oomKilled, exitErr := m.cur.Finish(sctx, status)
 	cancel()
-	code, exitErr := m.sb.exit(status)
-	h.record(id, func(c *container.Container) {
+	h.Record(id, func(c *container.Container) {
 		c.SetExited(code, time.Now().UTC(), errString(exitErr))
-		c.State.OOMKilled = m.sb.stats.OOMKills > 0
+		c.State.OOMKilled = oomKilled
 	})
 	release()
 	if m.c.HostConfig.AutoRemove {
@@ -130,21 +128,21 @@ func monitor(root, id string, report, attached *os.File) error {
 
 // containerMonitor is the state of one monitor.
 type containerMonitor struct {
-	h        *Hull
+	h        *core.Hull
 	c        *container.Container
 	stateDir string
 	log      *logfile.Writer
-	hub      *attachHub
+	hub      *attach.Hub
 	// stdin is the container's stdin pipe (-i), fed by attach clients.
 	stdin *os.File
 	// outputs end when the container's output pipes or pty close.
 	outputs sync.WaitGroup
 	console *os.File
-	// sb is the container's cgroup and time-out.
-	sb *sandbox
+	// cur is the current start: spec, cgroup, time-out.
+	cur *core.DetachedStart
 }
 
-func (h *Hull) newMonitor(id string, attached *os.File) (*containerMonitor, error) {
+func newMonitor(h *core.Hull, id string, attached *os.File) (*containerMonitor, error) {
 	c, err := h.Containers.Get(id)
 	if err != nil {
 		return nil, err
@@ -153,55 +151,33 @@ func (h *Hull) newMonitor(id string, attached *os.File) (*containerMonitor, erro
 	if err := os.MkdirAll(m.stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state dir: %w", err)
 	}
-	if m.log, err = logfile.Create(filepath.Join(h.Containers.Dir(id), logName), 0); err != nil {
+	if m.log, err = logfile.Create(h.LogPath(id), 0); err != nil {
 		return nil, err
 	}
-	m.hub = newAttachHub(m.input, m.resize)
-	if err := m.hub.listen(filepath.Join(m.stateDir, attachSocket)); err != nil {
+	m.hub = attach.NewHub(m.input, m.resize)
+	if err := m.hub.Listen(filepath.Join(m.stateDir, attach.Socket)); err != nil {
 		return nil, err
 	}
 	if attached != nil {
-		m.hub.add(attached)
+		m.hub.Add(attached)
 	}
 	return m, nil
 }
 
-// start builds the spec and starts the container with its output going
-// to the log and to attach clients.
+// start builds the spec and starts the container through core (and so
+// core/launch) with its output going to the log and to attach clients.
 func (m *containerMonitor) start() (*launch.Handle, error) {
-	img, err := m.h.Images.Lookup(m.c.ImageID)
-	if err != nil {
-		return nil, fmt.Errorf("image %s of container %s: %w", m.c.Image, container.ShortID(m.c.ID), err)
-	}
-	layers, err := m.h.Images.LayerDirs(img)
+	st, err := m.h.PrepareStart(m.c, m.stateDir)
 	if err != nil {
 		return nil, err
 	}
-	id := m.c.ID
-	mapping, err := m.h.MappingFor(m.c)
+	m.cur = st
+	st.Spec.ConsoleRows, st.Spec.ConsoleCols = m.hub.Size()
+	stdio, childEnds, err := m.pipes(st.Spec.Terminal)
 	if err != nil {
 		return nil, err
 	}
-	spec, err := m.c.Spec(container.SpecInput{Layers: layers, Mapping: mapping,
-		UpperDir: m.h.Containers.UpperDir(id), WorkDir: m.h.Containers.WorkDir(id),
-		MountDir: m.h.Containers.RootfsDir(id), StateDir: filepath.Join(m.stateDir, "start")})
-	if err != nil {
-		return nil, err
-	}
-	spec.ConsoleRows, spec.ConsoleCols = m.hub.size()
-	stdio, childEnds, err := m.pipes(spec.Terminal)
-	if err != nil {
-		return nil, err
-	}
-	if m.sb, err = newSandbox(m.c, spec, nil, false); err != nil {
-		return nil, err
-	}
-	net, err := networkOf(m.c, m.stateDir)
-	if err != nil {
-		m.sb.Close()
-		return nil, err
-	}
-	proc, err := launch.Start(context.Background(), launch.Request{Spec: spec, Stdio: stdio, Sandbox: m.sb, Network: net})
+	proc, err := st.Launch(stdio)
 	for _, f := range childEnds {
 		f.Close()
 	}
@@ -210,7 +186,7 @@ func (m *containerMonitor) start() (*launch.Handle, error) {
 	}
 	if proc.Console != nil {
 		m.console = proc.Console
-		m.resize(m.hub.size()) // a client's size that came while starting
+		m.resize(m.hub.Size()) // a client's size that came while starting
 		m.copyOut(proc.Console, "stdout")
 	}
 	return proc, nil
@@ -258,7 +234,7 @@ func (m *containerMonitor) copyOut(r *os.File, stream string) {
 			n, err := r.Read(buf)
 			if n > 0 {
 				_, _ = sw.Write(buf[:n])
-				m.hub.broadcast(stream, buf[:n])
+				m.hub.Broadcast(stream, buf[:n])
 			}
 			if err != nil {
 				break
@@ -292,7 +268,7 @@ func (m *containerMonitor) input(p []byte) {
 
 func (m *containerMonitor) resize(rows, cols uint16) {
 	if m.console != nil {
-		_ = setWinsize(m.console, rows, cols)
+		_ = attach.SetWinsize(m.console, rows, cols)
 	}
 }
 
@@ -313,46 +289,15 @@ func (m *containerMonitor) serve(ctx context.Context, proc *launch.Handle) isola
 	if m.console != nil {
 		m.console.Close()
 	}
-	m.hub.close()
+	m.hub.Close()
 	proc.Close()
 	_ = m.log.Close()
 	return status
 }
 
-// startMonitor starts the monitor of a created or exited container and
-// returns once the container runs (or failed to start: the code is then
-// 125, 126 or 127). attached, when set, is the monitor's end of an attach
-// connection.
-func (h *Hull) startMonitor(id string, attached *os.File) (int, error) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return ExitHullError, fmt.Errorf("start monitor: %w", err)
+func errString(err error) string {
+	if err == nil {
+		return ""
 	}
-	defer r.Close()
-	settleOwnCgroup()
-	cmd := exec.Command("/proc/self/exe", role.Monitor, h.Root, id)
-	cmd.Args[0] = "hull"
-	cmd.ExtraFiles = []*os.File{w}
-	if attached != nil {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, attached)
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.Dir = "/"
-	err = cmd.Start()
-	w.Close()
-	if err != nil {
-		return ExitHullError, fmt.Errorf("start monitor: %w", err)
-	}
-	_ = cmd.Process.Release()
-	var rep monitorReport
-	if err := json.NewDecoder(r).Decode(&rep); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = errors.New("monitor exited without a report")
-		}
-		return ExitHullError, fmt.Errorf("start container %s: %w", container.ShortID(id), err)
-	}
-	if rep.Error != "" {
-		return rep.Code, errors.New(rep.Error)
-	}
-	return 0, nil
+	return err.Error()
 }
