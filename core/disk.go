@@ -17,6 +17,10 @@ type DiskUsage struct {
 	ImagesSize, ImagesReclaimable         int64
 	Containers, ActiveContainers          int
 	ContainersSize, ContainersReclaimable int64
+	// Volumes in use are those a container (running or not) mounts;
+	// reclaimable is what `volume prune -a` would free.
+	Volumes, ActiveVolumes          int
+	VolumesSize, VolumesReclaimable int64
 }
 
 // DiskUsage adds up the store: images by their layers (a layer shared by
@@ -62,21 +66,53 @@ func (h *Hull) DiskUsage() (DiskUsage, error) {
 			du.ImagesReclaimable += size
 		}
 	}
-	return du, nil
+	return du, h.volumeUsage(&du, cs)
+}
+
+// volumeUsage adds the volumes to du; cs are all the containers.
+func (h *Hull) volumeUsage(du *DiskUsage, cs []*container.Container) error {
+	vs, err := h.VolumeStore()
+	if err != nil {
+		return err
+	}
+	vols, err := vs.List()
+	if err != nil {
+		return err
+	}
+	used := map[string]bool{}
+	for _, c := range cs {
+		for _, m := range c.Volumes() {
+			used[m.Name] = true
+		}
+	}
+	for _, v := range vols {
+		size := treeSize(v.Mountpoint)
+		du.Volumes++
+		du.VolumesSize += size
+		if used[v.Name] {
+			du.ActiveVolumes++
+		} else {
+			du.VolumesReclaimable += size
+		}
+	}
+	return nil
 }
 
 // PruneResult is what `hull system prune` removed.
 type PruneResult struct {
 	Containers []string
 	Images     []image.RemoveResult
-	Freed      int64 // bytes of blobs freed
+	Volumes    []string // with volumes: the anonymous volumes no container used
+	Freed      int64    // bytes of blobs (and volumes) freed
 }
 
 // SystemPrune removes stopped containers, then dangling images (every
 // image no container uses with all), then the blobs and layers no image
-// references, and the scratch dirs of builds that were killed. Running
-// containers and builds, and what they use, stay.
-func (h *Hull) SystemPrune(all bool) (PruneResult, error) {
+// references, the scratch dirs of builds that were killed and, with
+// volumes, the anonymous volumes no container uses (as Docker's
+// `system prune --volumes`). Running containers and builds, and what they
+// use, stay.
+func (h *Hull) SystemPrune(all, volumes bool) (PruneResult, error) {
 	var res PruneResult
 	cs, err := h.Containers.List()
 	if err != nil {
@@ -97,6 +133,12 @@ func (h *Hull) SystemPrune(all bool) (PruneResult, error) {
 	}
 	res.Images, res.Freed, err = h.PruneImages(all)
 	errs = append(errs, err)
+	if volumes {
+		var freed int64
+		res.Volumes, freed, err = h.PruneVolumes(false, nil)
+		res.Freed += freed
+		errs = append(errs, err)
+	}
 	// Scratch dirs of builds that were killed; a running build (in any
 	// hull process) holds its dirs locked and keeps them.
 	_, err = builders.SweepWorkDirs(filepath.Join(h.Root, "builds"), filepath.Join(h.RunRoot, "builds"), NewUnpacker(h.Mapping).RemoveAll)

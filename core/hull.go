@@ -41,7 +41,9 @@ func Open(root string) (*Hull, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Hull{Paths: p, Images: images, Containers: containers, Mapping: m}, nil
+	h := &Hull{Paths: p, Images: images, Containers: containers, Mapping: m}
+	containers.SetVolumeHooks(volumeHooks{h})
+	return h, nil
 }
 
 // imageInUse reports whether a container was created from the image; the

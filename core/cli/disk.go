@@ -51,6 +51,8 @@ func printDiskUsage(w io.Writer, du core.DiskUsage) {
 		units.HumanSize(float64(du.ImagesSize)), reclaimable(du.ImagesReclaimable, du.ImagesSize))
 	fmt.Fprintf(tw, "Containers\t%d\t%d\t%s\t%s\n", du.Containers, du.ActiveContainers,
 		units.HumanSize(float64(du.ContainersSize)), reclaimable(du.ContainersReclaimable, du.ContainersSize))
+	fmt.Fprintf(tw, "Local Volumes\t%d\t%d\t%s\t%s\n", du.Volumes, du.ActiveVolumes,
+		units.HumanSize(float64(du.VolumesSize)), reclaimable(du.VolumesReclaimable, du.VolumesSize))
 	tw.Flush()
 }
 
@@ -68,6 +70,7 @@ func systemPruneCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove all unused images, not just dangling ones"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not prompt for confirmation"},
+			&cli.BoolFlag{Name: "volumes", Usage: "prune anonymous volumes"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := needArgs(c, 0, 0); err != nil {
@@ -78,6 +81,9 @@ func systemPruneCommand() *cli.Command {
 				what = "all images without at least one container associated to them"
 			}
 			warning := "WARNING! This will remove:\n  - all stopped containers\n  - " + what
+			if c.Bool("volumes") {
+				warning += "\n  - all anonymous volumes not used by at least one container"
+			}
 			if !c.Bool("force") && !confirm(c.App.Writer, os.Stdin, warning) {
 				return nil
 			}
@@ -85,7 +91,7 @@ func systemPruneCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			res, err := h.SystemPrune(c.Bool("all"))
+			res, err := h.SystemPrune(c.Bool("all"), c.Bool("volumes"))
 			printPruned(c.App.Writer, res)
 			return err
 		},
@@ -103,6 +109,13 @@ func printPruned(w io.Writer, res core.PruneResult) {
 	if len(res.Images) > 0 {
 		fmt.Fprintln(w, "Deleted Images:")
 		printRemoved(w, res.Images, "untagged: ", "deleted: ")
+		fmt.Fprintln(w)
+	}
+	if len(res.Volumes) > 0 {
+		fmt.Fprintln(w, "Deleted Volumes:")
+		for _, n := range res.Volumes {
+			fmt.Fprintln(w, n)
+		}
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "Total reclaimed space:", units.HumanSize(float64(res.Freed)))
