@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/hull-project/hull/builders/dockerfile"
-	"github.com/hull-project/hull/core/image"
 )
 
 // build is the state of one `hull build`, shared by its stages.
@@ -42,9 +41,11 @@ type build struct {
 	seq     int // step counter for output
 }
 
-// Build runs the Dockerfile in opts against its context and stores the
-// resulting image under opts.Tags.
-func Build(ctx context.Context, env Env, opts Options) (*image.Image, error) {
+// Build runs the Dockerfile in opts against its context and returns the
+// image it made, for the caller to store under opts.Tags (and then to
+// call Result.Committed). On failure nothing but the steps' cached layers
+// is stored.
+func Build(ctx context.Context, env Env, opts Options) (*Result, error) {
 	if opts.DockerfileName == "" {
 		opts.DockerfileName = "Dockerfile"
 	}
@@ -94,7 +95,7 @@ func Build(ctx context.Context, env Env, opts Options) (*image.Image, error) {
 		return nil, err
 	}
 	b.warnUnusedArgs()
-	return b.commit(res)
+	return b.result(res), nil
 }
 
 func newBuild(env Env, opts Options, df *dockerfile.Dockerfile) (*build, error) {
@@ -226,43 +227,28 @@ func (b *build) stageDeps(s *dockerfile.Stage) []*dockerfile.Stage {
 	return deps
 }
 
-// commit stores the target stage's result as the image.
-func (b *build) commit(res *stageResult) (*image.Image, error) {
-	cfg, extras := res.imageConfig()
+// result is the target stage's result as the image to commit, with the
+// --label labels and the lost-owners label.
+func (b *build) result(res *stageResult) *Result {
+	out := &Result{Config: res.imageConfig(), RunConfig: cloneConfig(res.config), Lost: res.lost, out: b.out}
+	labels := out.RunConfig.Labels
 	for k, v := range b.opts.Labels {
-		if cfg.Config.Labels == nil {
-			cfg.Config.Labels = map[string]string{}
+		if labels == nil {
+			labels = map[string]string{}
 		}
-		cfg.Config.Labels[k] = v
+		labels[k] = v
 	}
 	if len(res.lost) > 0 {
-		if cfg.Config.Labels == nil {
-			cfg.Config.Labels = map[string]string{}
+		if labels == nil {
+			labels = map[string]string{}
 		}
-		cfg.Config.Labels[lostOwnersLabel] = lostSummary(res.lost)
+		labels[lostOwnersLabel] = lostSummary(res.lost)
 	}
-	layers := make([]*image.Layer, 0, len(res.layers))
+	out.RunConfig.Labels = labels
 	for _, l := range res.layers {
-		il, ok := b.env.Images.ExistingLayer(l.diffID)
-		if !ok {
-			return nil, fmt.Errorf("commit image: layer %s is missing from the store", l.diffID)
-		}
-		layers = append(layers, il)
+		out.Layers = append(out.Layers, l.DiffID)
 	}
-	img, err := b.env.Images.AddImageExtras(layers, cfg, extras, b.opts.Tags...)
-	if err != nil {
-		return nil, fmt.Errorf("commit image: %w", err)
-	}
-	b.out.line("writing image %s done", img.ID)
-	if len(res.lost) > 0 {
-		b.out.line("root emulation: %d owner(s) given to root, no id for them without a subuid range: %s (label %s)",
-			len(res.lost), lostSummary(res.lost), lostOwnersLabel)
-	}
-	for _, t := range b.opts.Tags {
-		n, _ := image.NormalizeRef(t)
-		b.out.line("naming to %s done", n)
-	}
-	return img, nil
+	return out
 }
 
 func (b *build) warnUnusedArgs() {

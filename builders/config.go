@@ -3,66 +3,34 @@ package builders
 import (
 	"maps"
 	"slices"
-	"sort"
 
-	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/plugins/sdk"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// fromImageConfig turns an image's config into the plugin protocol's.
-func fromImageConfig(c ocispec.ImageConfig, ex image.Extras) sdk.Config {
-	out := sdk.Config{
-		User: c.User, Env: slices.Clone(c.Env), Entrypoint: slices.Clone(c.Entrypoint),
-		Cmd: slices.Clone(c.Cmd), WorkingDir: c.WorkingDir, Labels: maps.Clone(c.Labels),
-		StopSignal: c.StopSignal, ArgsEscaped: c.ArgsEscaped,
-		Shell: slices.Clone(ex.Shell), OnBuild: slices.Clone(ex.OnBuild),
-	}
-	for p := range c.ExposedPorts {
-		out.ExposedPorts = append(out.ExposedPorts, p)
-	}
-	sort.Strings(out.ExposedPorts)
-	for v := range c.Volumes {
-		out.Volumes = append(out.Volumes, v)
-	}
-	sort.Strings(out.Volumes)
-	if h := ex.Healthcheck; h != nil {
-		out.Healthcheck = &sdk.Healthcheck{Test: slices.Clone(h.Test), Interval: h.Interval, Timeout: h.Timeout,
-			StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries}
+// cloneConfig copies c deeply, as an image config holds it: exposed
+// ports and volumes sorted and each once (they are sets there).
+func cloneConfig(c sdk.Config) sdk.Config {
+	out := c
+	out.Env, out.Entrypoint, out.Cmd = slices.Clone(c.Env), slices.Clone(c.Entrypoint), slices.Clone(c.Cmd)
+	out.Labels = maps.Clone(c.Labels)
+	out.ExposedPorts, out.Volumes = sortedSet(c.ExposedPorts), sortedSet(c.Volumes)
+	out.Shell, out.OnBuild = slices.Clone(c.Shell), slices.Clone(c.OnBuild)
+	if h := c.Healthcheck; h != nil {
+		hc := *h
+		hc.Test = slices.Clone(h.Test)
+		out.Healthcheck = &hc
 	}
 	return out
 }
 
-// toImageConfig turns the protocol's config back into the image's.
-func toImageConfig(c sdk.Config) (ocispec.ImageConfig, image.Extras) {
-	out := ocispec.ImageConfig{
-		User: c.User, Env: slices.Clone(c.Env), Entrypoint: slices.Clone(c.Entrypoint),
-		Cmd: slices.Clone(c.Cmd), WorkingDir: c.WorkingDir, Labels: maps.Clone(c.Labels),
-		StopSignal: c.StopSignal, ArgsEscaped: c.ArgsEscaped,
+// sortedSet returns list sorted and without duplicates; nil when empty.
+func sortedSet(list []string) []string {
+	if len(list) == 0 {
+		return nil
 	}
-	if len(c.ExposedPorts) > 0 {
-		out.ExposedPorts = map[string]struct{}{}
-		for _, p := range c.ExposedPorts {
-			out.ExposedPorts[p] = struct{}{}
-		}
-	}
-	if len(c.Volumes) > 0 {
-		out.Volumes = map[string]struct{}{}
-		for _, v := range c.Volumes {
-			out.Volumes[v] = struct{}{}
-		}
-	}
-	ex := image.Extras{Shell: slices.Clone(c.Shell), OnBuild: slices.Clone(c.OnBuild)}
-	if h := c.Healthcheck; h != nil {
-		ex.Healthcheck = &image.Healthcheck{Test: slices.Clone(h.Test), Interval: h.Interval, Timeout: h.Timeout,
-			StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries}
-	}
-	return out, ex
-}
-
-func cloneConfig(c sdk.Config) sdk.Config {
-	img, ex := toImageConfig(c)
-	return fromImageConfig(img, ex)
+	out := slices.Clone(list)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // resultConfig is the config a step leaves: the one its handler returned,

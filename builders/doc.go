@@ -15,5 +15,7 @@
 // What it deliberately leaves to others: parsing (builders/dockerfile),
 // instruction semantics (builders/instructions and external plugins),
 // copying files securely (builders/copier, run as an isolation task),
-// process plumbing (plugins), pulling base images (the caller's Pull).
+// process plumbing (plugins), and every store: it reaches images, layers
+// and containers through the interfaces of its Env (env.go), which core
+// implements, and returns a Result that core commits as the image.
 package builders

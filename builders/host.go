@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/hull-project/hull/builders/copier"
-	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/isolation"
 	"github.com/hull-project/hull/plugins/sdk"
 )
@@ -195,7 +194,7 @@ func (h *stepHost) copyOp(ctx context.Context, r sdk.CopyRequest) (copier.Op, er
 // resolveOwner turns --chown user[:group] into ids, looked up in the
 // destination's /etc/passwd and /etc/group, as Docker does.
 func (h *stepHost) resolveOwner(spec string) (int, int, error) {
-	u, err := container.ResolveUser(spec, append([]string{h.ws.upper()}, h.layers()...))
+	u, err := h.b.env.Containers.ResolveUser(spec, append([]string{h.ws.upper()}, h.layers()...))
 	if err != nil {
 		return 0, 0, fmt.Errorf("--chown=%s: %w", spec, err)
 	}

@@ -1,11 +1,9 @@
 package builders
 
 import (
-	"context"
 	"io"
 	"os"
 
-	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/isolation"
 	"github.com/hull-project/hull/plugins/sdk"
 )
@@ -54,10 +52,19 @@ type Handler struct {
 	NoCache bool
 }
 
-// Env is what the engine needs from the rest of hull.
+// Env is what the engine needs from the rest of hull. The engine never
+// imports the image store or the container package: it reaches them
+// through the small interfaces of env.go, which core implements, and
+// returns a Result that core commits.
 type Env struct {
-	Images  *image.Store
-	Mapping isolation.Mapping
+	// Images are the stored images and layers: FROM bases and --from
+	// sources (pulled when missing), cached steps' layers, and the layers
+	// steps commit.
+	Images Images
+	// Containers are hull's container rules the engine applies to its
+	// steps (users and groups, a process's environment).
+	Containers Containers
+	Mapping    isolation.Mapping
 	// WorkDir holds per-build scratch directories; it must be on the same
 	// file system as the store's layers (a step's upper dir is renamed
 	// into the store).
@@ -82,9 +89,6 @@ type Env struct {
 	// leaves the flags of those that are also built-in (an override) to
 	// the plugin.
 	PluginKeywords []string
-	// Pull fetches a base image that is not in the store (nil: only local
-	// images).
-	Pull func(ctx context.Context, ref string) (*image.Image, error)
 	// Steps starts the build's containers (RUN steps and tasks) through
 	// hull's one start path, confining RUN steps with the build's limits.
 	Steps StepRunner

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/isolation"
 )
 
@@ -81,10 +80,10 @@ func (b *build) emulateOwner(ws *workspace, spec string, uid, gid int) (int, int
 // unreadable is a warning, not a failed build.
 func (b *build) recordAddedIDs(st *stageState, ws *workspace) {
 	layers := st.dirs()
-	oldU, oldG, err := container.ImageIDs(layers)
+	oldU, oldG, err := b.env.Containers.Accounts(layers)
 	if err == nil {
 		var newU, newG map[string]int
-		if newU, newG, err = container.ImageIDs(append([]string{ws.upper()}, layers...)); err == nil {
+		if newU, newG, err = b.env.Containers.Accounts(append([]string{ws.upper()}, layers...)); err == nil {
 			for name, id := range newU {
 				if old, ok := oldU[name]; (!ok || old != id) && id != 0 {
 					ws.lose(fmt.Sprintf("user %s (%d) added by RUN", name, id))

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/isolation"
 	"github.com/hull-project/hull/plugins/network"
 	"github.com/hull-project/hull/plugins/sdk"
@@ -62,21 +61,19 @@ func (b *build) startRun(ctx context.Context, spec *isolation.Spec, stdio isolat
 }
 
 // runSpec builds the isolation spec of a RUN: the same isolation as `hull
-// run`, on an overlay of the stage's layers and the step's upper dir.
+// run`, on an overlay of the stage's layers and the step's upper dir. Its
+// /etc/hostname, /etc/hosts and /etc/resolv.conf are the step runner's to
+// add (StepSpec.Hostname and Network).
 func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sdk.RunRequest) (*isolation.Spec, error) {
 	if !ws.bound.covers(r.Mounts) {
 		ws.unkeyed = true
 	}
 	layers := st.dirs()
-	user, err := container.ResolveUser(r.User, append([]string{ws.upper()}, layers...))
+	user, err := b.env.Containers.ResolveUser(r.User, append([]string{ws.upper()}, layers...))
 	if err != nil {
 		return nil, err
 	}
 	mode, err := b.network(r.Network)
-	if err != nil {
-		return nil, err
-	}
-	files, err := container.EtcFiles(buildHostname, mode.String())
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +90,7 @@ func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sd
 		Rootfs:         isolation.Rootfs{Layers: layers, UpperDir: ws.upper(), WorkDir: ws.work(), MountDir: ws.rootfs(), Volatile: true},
 		Mapping:        b.env.Mapping,
 		Args:           r.Args,
-		Env:            container.ProcessEnv(r.Env, buildHostname, false, user.Home),
+		Env:            b.env.Containers.ProcessEnv(r.Env, buildHostname, user.Home),
 		Cwd:            cwd,
 		CreateCwd:      true,
 		UID:            user.UID,
@@ -101,13 +98,12 @@ func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sd
 		AdditionalGIDs: user.AdditionalGIDs,
 		Hostname:       buildHostname,
 		Mounts:         mounts,
-		HostNetwork:    mode.Name == container.NetworkHost,
+		HostNetwork:    mode.Name == network.Host,
 		Capabilities:   isolation.DefaultCapabilities(),
 		Seccomp:        true,
 		RootEmulation:  b.rootEmulation(),
 		MaskedPaths:    isolation.DefaultMaskedPaths,
 		ReadonlyPaths:  isolation.DefaultReadonlyPaths,
-		Files:          files,
 		RecordStubs:    true,
 		StateDir:       filepath.Join(b.env.StateDir, b.id, "run"),
 	}

@@ -2,29 +2,21 @@ package builders
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/hull-project/hull/builders/dockerfile"
-	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/plugins/sdk"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
-
-// layerRef is one layer of a stage: its diff_id and unpacked directory.
-type layerRef struct {
-	diffID string
-	dir    string
-}
 
 // stageResult is a built stage: what FROM <stage>, COPY --from and the
 // final image use.
 type stageResult struct {
 	name    string
 	key     string // cache key of the last step: identifies the content
-	layers  []layerRef
+	layers  []Layer
 	config  sdk.Config
 	base    ocispec.Image // the base image's config (os, arch, author...)
 	history []ocispec.History
@@ -36,24 +28,24 @@ type stageResult struct {
 func (r *stageResult) dirs() []string {
 	out := make([]string, len(r.layers))
 	for i, l := range r.layers {
-		out[len(r.layers)-1-i] = l.dir
+		out[len(r.layers)-1-i] = l.Dir
 	}
 	return out
 }
 
-// imageConfig renders the result as an OCI image config.
-func (r *stageResult) imageConfig() (ocispec.Image, image.Extras) {
+// imageConfig renders the result as an OCI image config, but for its
+// container config (r.config) and its rootfs (the layers).
+func (r *stageResult) imageConfig() ocispec.Image {
 	cfg := r.base
 	created := r.created
 	cfg.Created = &created
 	if cfg.OS == "" {
 		cfg.OS = "linux"
 	}
-	var ex image.Extras
-	cfg.Config, ex = toImageConfig(r.config)
+	cfg.Config = ocispec.ImageConfig{}
 	cfg.History = r.history
 	cfg.RootFS = ocispec.RootFS{}
-	return cfg, ex
+	return cfg
 }
 
 // stageState is the per-stage mutable state while its steps run.
@@ -188,39 +180,28 @@ func (b *build) base(ctx context.Context, s *dockerfile.Stage) (*stageResult, er
 		}
 		return res.clone(), nil
 	}
-	img, err := b.lookupImage(ctx, name)
+	res, err := b.imageResult(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("%s:%d: FROM %s: %w", b.opts.DockerfileName, s.From.StartLine, name, err)
-	}
-	return b.imageResult(img)
-}
-
-// lookupImage finds an image locally, pulling it when the caller can.
-func (b *build) lookupImage(ctx context.Context, name string) (*image.Image, error) {
-	img, err := b.env.Images.Lookup(name)
-	if errors.Is(err, image.ErrNotFound) && b.env.Pull != nil {
-		return b.env.Pull(ctx, name)
-	}
-	return img, err
-}
-
-// imageResult turns a stored image into a stage base.
-func (b *build) imageResult(img *image.Image) (*stageResult, error) {
-	dirs, err := b.env.Images.LayerDirs(img)
-	if err != nil {
-		return nil, err
-	}
-	res := &stageResult{key: img.ID, base: img.Config, config: fromImageConfig(img.Config.Config, img.Extras),
-		history: append([]ocispec.History(nil), img.Config.History...), created: img.Created}
-	for i, l := range img.Manifest.Layers {
-		res.layers = append(res.layers, layerRef{diffID: l.Digest.String(), dir: dirs[len(dirs)-1-i]})
 	}
 	return res, nil
 }
 
+// imageResult finds an image (pulling it when it is not stored) and
+// turns it into a stage base.
+func (b *build) imageResult(ctx context.Context, name string) (*stageResult, error) {
+	img, err := b.env.Images.Image(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return &stageResult{key: img.ID, base: img.Config, config: cloneConfig(img.RunConfig),
+		layers:  append([]Layer(nil), img.Layers...),
+		history: append([]ocispec.History(nil), img.Config.History...), created: img.Created}, nil
+}
+
 func (r *stageResult) clone() *stageResult {
 	c := *r
-	c.layers = append([]layerRef(nil), r.layers...)
+	c.layers = append([]Layer(nil), r.layers...)
 	c.history = append([]ocispec.History(nil), r.history...)
 	c.config = cloneConfig(r.config)
 	return &c

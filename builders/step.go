@@ -99,7 +99,7 @@ func (s *stageState) apply(key string, rec cacheRecord, dir string) {
 	s.created = rec.Created
 	s.lost = addLost(s.lost, rec.Lost...)
 	if rec.DiffID != "" {
-		s.layers = append(s.layers, layerRef{diffID: rec.DiffID, dir: dir})
+		s.layers = append(s.layers, Layer{DiffID: rec.DiffID, Dir: dir})
 	}
 	s.history = append(s.history, ocispec.History{Created: &rec.Created, CreatedBy: rec.History,
 		Comment: "buildkit.dockerfile.v0", EmptyLayer: rec.DiffID == ""})
@@ -110,11 +110,7 @@ func (b *build) layerUsable(rec cacheRecord) (string, bool) {
 	if rec.DiffID == "" {
 		return "", true
 	}
-	if _, ok := b.env.Images.ExistingLayer(rec.DiffID); !ok {
-		return "", false
-	}
-	dir, err := b.env.Images.LayerDir(rec.DiffID)
-	return dir, err == nil
+	return b.env.Images.Layer(rec.DiffID)
 }
 
 // stepKey is the cache key: the parent's key, the plugin (its name,
@@ -188,11 +184,11 @@ func (b *build) fromSource(ctx context.Context, st *stageState, from string) (*s
 	if dep := b.stageByRef(from, st.stage.Index); dep != nil {
 		return b.stage(ctx, dep)
 	}
-	img, err := b.lookupImage(ctx, from)
+	res, err := b.imageResult(ctx, from)
 	if err != nil {
 		return nil, fmt.Errorf("--from=%s: %w", from, err)
 	}
-	return b.imageResult(img)
+	return res, nil
 }
 
 // stageLabel is shown in step headers; single-stage builds leave it out,

@@ -22,9 +22,10 @@ type StepSpec struct {
 	Spec  *isolation.Spec
 	Stdio isolation.Stdio
 	// Network and Hostname are a RUN step's: the network it attaches and
-	// the name its /etc/hostname and /etc/hosts give it. A task (Spec.Task
-	// set) is hull's own code: it runs with neither a network nor the
-	// build's limits.
+	// the name its /etc/hostname and /etc/hosts give it (the runner adds
+	// those files, and /etc/resolv.conf, to Spec.Files, as `hull run`
+	// makes them). A task (Spec.Task set) is hull's own code: it runs with
+	// neither a network nor the build's limits.
 	Network  network.Mode
 	Hostname string
 }

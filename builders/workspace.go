@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/core/layer"
 )
 
@@ -73,23 +72,18 @@ func (b *build) commitLayer(ctx context.Context, st *stageState, ws *workspace, 
 		l, err = b.writeDiff(ws.upper(), func(w io.Writer) error { return b.diffTask(ctx, ws, w) })
 	}
 	if err != nil {
-		return "", fmt.Errorf("commit layer: %w", err)
-	}
-	if err := b.env.Images.PublishLayer(l); err != nil {
 		return "", err
 	}
-	if err := b.env.Images.AdoptLayerDir(l.Digest, ws.upper()); err != nil {
-		return "", err
-	}
-	rec.DiffID = l.Digest
-	return b.env.Images.LayerDir(l.Digest)
+	rec.DiffID = l.DiffID
+	return l.Dir, nil
 }
 
-// writeDiff streams what diff writes into a new layer blob.
-func (b *build) writeDiff(upper string, diff func(io.Writer) error) (*image.Layer, error) {
+// writeDiff streams what diff writes into a new layer whose unpacked
+// directory becomes upper.
+func (b *build) writeDiff(upper string, diff func(io.Writer) error) (Layer, error) {
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(diff(pw)) }()
-	l, err := b.env.Images.WriteLayer(pr)
+	l, err := b.env.Images.CommitLayer(pr, upper)
 	pr.CloseWithError(io.ErrClosedPipe)
 	return l, err
 }

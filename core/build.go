@@ -66,27 +66,41 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 	}
 	set := &pluginSet{reg: ps.Registry, opts: opts.Plugins, live: map[string]*plugins.Client{}}
 	defer set.close()
+	pull := func(ctx context.Context, ref string) (*image.Image, error) {
+		return h.Pull(ctx, ref, registry.PullOptions{Platform: opts.Platform})
+	}
 	env := builders.Env{
-		Images:    h.Images,
-		Mapping:   h.Mapping,
-		WorkDir:   scratch,
-		StateDir:  filepath.Join(h.RunRoot, "builds"),
-		CacheDir:  filepath.Join(h.Root, "buildcache"),
-		Handler:   set.handler,
-		Resolve:   set.resolve,
-		RemoveAll: u.RemoveAll,
-		Steps:     newBuildSteps(opts.Limits, opts.Out),
-		Pull: func(ctx context.Context, ref string) (*image.Image, error) {
-			return h.Pull(ctx, ref, registry.PullOptions{Platform: opts.Platform})
-		},
+		Images:     &buildImages{store: h.Images, pull: pull},
+		Containers: buildContainers{},
+		Mapping:    h.Mapping,
+		WorkDir:    scratch,
+		StateDir:   filepath.Join(h.RunRoot, "builds"),
+		CacheDir:   filepath.Join(h.Root, "buildcache"),
+		Handler:    set.handler,
+		Resolve:    set.resolve,
+		RemoveAll:  u.RemoveAll,
+		Steps:      newBuildSteps(opts.Limits, opts.Out),
 	}
 	// Those plugins' Info came from discovery: nothing is launched.
 	env.HeredocKeywords, env.PluginKeywords = pluginKeywords(ps.Registry)
-	img, err := builders.Build(ctx, env, opts.Options)
+	res, err := builders.Build(ctx, env, opts.Options)
 	if err != nil && ctx.Err() != nil {
 		return nil, context.Cause(ctx) // the build's dirs are gone
 	}
-	return img, err
+	if err != nil {
+		return nil, err
+	}
+	img, err := commitBuild(h.Images, res, opts.Tags)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(opts.Tags))
+	for _, t := range opts.Tags {
+		n, _ := image.NormalizeRef(t)
+		names = append(names, n)
+	}
+	res.Committed(img.ID, names)
+	return img, nil
 }
 
 // interruptible returns ctx cancelled by SIGINT, SIGTERM or SIGPIPE (the

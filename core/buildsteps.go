@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"io"
+	"maps"
 	"path/filepath"
 	"sync"
 
@@ -32,8 +33,10 @@ func newBuildSteps(l container.Limits, out io.Writer) *buildSteps {
 	return &buildSteps{limits: l, confine: confine, out: out}
 }
 
-// StartStep starts a RUN step with the build's limits and its network, or
-// a task bare.
+// StartStep starts a RUN step with the build's limits, its network and
+// its /etc/hostname, /etc/hosts and /etc/resolv.conf (those of a network
+// without an address; launch writes them again with the network's), or a
+// task bare.
 func (r *buildSteps) StartStep(ctx context.Context, s builders.StepSpec) (builders.StepProcess, error) {
 	req := launch.Request{Spec: s.Spec, Stdio: s.Stdio}
 	if s.Spec.Task != nil {
@@ -43,6 +46,14 @@ func (r *buildSteps) StartStep(ctx context.Context, s builders.StepSpec) (builde
 		}
 		return &buildStep{h: h, ctx: context.Background()}, nil
 	}
+	files, err := container.EtcFiles(s.Hostname, s.Network.String())
+	if err != nil {
+		return nil, err
+	}
+	if s.Spec.Files == nil {
+		s.Spec.Files = map[string]string{}
+	}
+	maps.Copy(s.Spec.Files, files)
 	if r.confine {
 		sb, err := r.sandbox(s.Spec)
 		if err != nil {
