@@ -90,6 +90,7 @@ func App() *cli.App {
 			importCommand(), imagesCommand(), tagCommand(), rmiCommand(), historyCommand(), imageCommand(),
 			inspectCommand(), versionCommand(), infoCommand(), unshareCommand(), buildCommand(), pluginCommand(),
 			pullCommand(), pushCommand(), loginCommand(), logoutCommand(), saveCommand(), loadCommand(), systemCommand(),
+			volumeCommand(),
 		},
 	}
 	app.Commands = append(app.Commands, lifecycleCommands()...)

@@ -158,7 +158,7 @@ func rmCommand() *cli.Command {
 		ArgsUsage: "CONTAINER [CONTAINER...] | -a",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "force the removal of a running container (uses SIGKILL)"},
-			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove anonymous volumes (accepted: hull has none, bind mounts are never removed)"},
+			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove the container's anonymous volumes (named volumes and bind mounts stay)"},
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove all stopped containers (with --force: all containers)"},
 		},
 		Action: removeContainers,
@@ -187,7 +187,11 @@ func removeContainers(c *cli.Context) error {
 	}
 	var last error
 	for _, ref := range refs {
-		if _, err := h.RemoveContainer(ref, c.Bool("force")); err != nil {
+		remove := h.RemoveContainer
+		if c.Bool("volumes") {
+			remove = h.RemoveContainerVolumes
+		}
+		if _, err := remove(ref, c.Bool("force")); err != nil {
 			if last != nil {
 				printErr(c.App.ErrWriter, last)
 			}
