@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // volumeImage imports busybox with /data owned by 999 (mode 0750) holding
@@ -140,6 +142,54 @@ func TestVolumeAnonymous(t *testing.T) {
 	s.mustHull(t, "run", "--rm", "-v", "/scratch", "vimg", "true")
 	if got := volumeNames(t, s); len(got) != 1 || got[0] != "named" {
 		t.Errorf("after run --rm: %q, want only the named volume", got)
+	}
+	// A detached --rm container's monitor removes them when it ends.
+	s.mustHull(t, "run", "-d", "--rm", "vimg", "true")
+	deadline := time.Now().Add(20 * time.Second)
+	for len(volumeNames(t, s)) != 1 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := volumeNames(t, s); len(got) != 1 || got[0] != "named" {
+		t.Errorf("after run -d --rm ended: %q, want only the named volume", got)
+	}
+}
+
+// Several hull processes creating and removing one volume at once leave
+// the store whole: the volume exists whole or not at all, nothing else is
+// left in the store's directory.
+func TestVolumeConcurrentCreateRemove(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	var wg sync.WaitGroup
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for j := 0; j < 4; j++ {
+				args := []string{"volume", "create", "race"}
+				if (i+j)%2 == 1 {
+					args = []string{"volume", "rm", "race"}
+				}
+				if _, errs, code := s.hull(t, args...); code != 0 && !strings.Contains(errs, "no such volume") {
+					t.Errorf("hull %s: exit %d %s", quote(args), code, errs)
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+	entries, err := os.ReadDir(filepath.Join(s.root, "volumes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "race" {
+			t.Errorf("left in the volume store: %s", e.Name())
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(s.root, "volumes", "race", "_data")); err != nil {
+			t.Errorf("a torn volume: %v", err)
+		}
+		s.mustHull(t, "volume", "inspect", "race")
 	}
 }
 
