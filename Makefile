@@ -105,24 +105,30 @@ demo: deps build setup
 test: unit vet fmt-check tidy-check fuzz integration
 
 # plugins/sdk is a module of its own (the plugin SDK): its tests and vet run
-# in its directory.
+# in its directory. So is builders/dockerfile/reference, the differential
+# test of the SDK's word expansion against BuildKit's (which neither hull's
+# module nor the SDK's links).
+REF := builders/dockerfile/reference
 unit:
 	$(GO) test -count=1 $$($(GO) list -e ./... | grep -vx '$(MODULE)/test')
 	cd plugins/sdk && $(GO) test -count=1 ./...
+	cd $(REF) && $(GO) test -count=1 ./...
 
 vet:
 	$(GO) vet ./...
 	cd plugins/sdk && $(GO) vet ./...
+	cd $(REF) && $(GO) vet ./...
 
 fmt-check:
 	@bad=$$( { git ls-files -co --exclude-standard -z -- '*.go' 2>/dev/null || \
 		find . -name '*.go' -printf '%P\0'; } | grep -zvE '(^|/)([._][^/]*|testdata)/' | xargs -0 -r gofmt -l); \
 	if [ -n "$$bad" ]; then echo "gofmt needed on:"; echo "$$bad"; exit 1; fi; echo "gofmt: ok"
 
-## tidy-check: `go mod tidy` would change nothing, in hull's module and in the SDK's (it prints the change it would make)
+## tidy-check: `go mod tidy` would change nothing, in hull's module, the SDK's and the reference test's (it prints the change it would make)
 tidy-check:
 	$(GO) mod tidy -diff
 	cd plugins/sdk && $(GO) mod tidy -diff
+	cd $(REF) && $(GO) mod tidy -diff
 	@echo "go mod tidy: ok"
 
 # Every `func FuzzX(` in a _test.go file gets a short run of its own, run in

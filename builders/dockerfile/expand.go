@@ -12,7 +12,8 @@ type Lookup = shellword.Lookup
 // Expand expands variables in word the way Docker's shell lexer does and
 // removes the quotes: $VAR, ${VAR}, ${VAR:-word}, ${VAR-word}, ${VAR:+word},
 // ${VAR+word}, ${VAR:?msg}, ${VAR?msg} and the pattern forms ${VAR#p},
-// ${VAR##p}, ${VAR%p}, ${VAR%%p}. Single quotes are literal; double quotes
+// ${VAR##p}, ${VAR%p}, ${VAR%%p}, ${VAR/p/r}, ${VAR//p/r} (patterns as
+// BuildKit reads them). Single quotes are literal; double quotes
 // allow expansion; escape (0 means '\\') makes the next character literal.
 // Whitespace is kept: the result is one word. A nil lookup treats every
 // variable as unset.

@@ -100,7 +100,7 @@ func TestExpandErrors(t *testing.T) {
 		{"${}", "syntax error: bad substitution"},
 		{"${:-x}", "syntax error: bad substitution"},
 		{"${A*x}", "unsupported modifier (*) in substitution"},
-		{"${A:=x}", "unsupported modifier (=) in substitution"},
+		{"${A:=x}", "unsupported modifier (:=) in substitution"},
 		{"'open", "unexpected end of statement while looking for matching single-quote"},
 		{`"open`, "unexpected end of statement while looking for matching double-quote"},
 	}

@@ -17,6 +17,9 @@ type lexer struct {
 	escape    rune
 	lookup    Lookup
 	skipUnset bool // keep $NAME of unset variables (heredoc delimiters)
+	// heredoc reads a here-document body: quotes are ordinary characters
+	// and the escape character only escapes a '$' (it is kept otherwise).
+	heredoc bool
 }
 
 func newLexer(s string, lookup Lookup, opts Options) *lexer {
@@ -61,12 +64,21 @@ func (l *lexer) get(name string) (string, bool) {
 }
 
 func (l *lexer) process() (string, []string, error) {
-	return l.until(0)
+	return l.until(0, cooked)
 }
+
+// mode says what happens to escape characters, as BuildKit's lexer does.
+type mode int
+
+const (
+	cooked  mode = iota // an escape character is removed
+	raw                 // escape characters are kept (a ${v/p/replacement})
+	pattern             // kept, and doubled inside single quotes (a ${v#pattern})
+)
 
 // until processes input up to the stop character (0: end of input) and
 // returns the text and its split into words.
-func (l *lexer) until(stop rune) (string, []string, error) {
+func (l *lexer) until(stop rune, m mode) (string, []string, error) {
 	var out strings.Builder
 	var w wordSplitter
 	for {
@@ -78,36 +90,67 @@ func (l *lexer) until(stop rune) (string, []string, error) {
 			l.skip()
 			return out.String(), w.finish(), nil
 		}
-		switch ch {
-		case '\'', '"':
-			s, err := l.quoted(ch)
+		switch {
+		case (ch == '\'' || ch == '"') && !l.heredoc:
+			s, err := l.quoted(ch, m)
 			if err != nil {
 				return "", nil, err
 			}
 			out.WriteString(s)
 			w.addRaw(s)
-		case '$':
+		case ch == '<':
+			s := l.angle()
+			out.WriteString(s)
+			w.addRaw(s)
+		case ch == '$':
 			s, err := l.dollar()
 			if err != nil {
 				return "", nil, err
 			}
 			out.WriteString(s)
 			w.addExpanded(s)
+		case ch == l.escape:
+			s, end := l.escaped(m)
+			out.WriteString(s)
+			w.addRaw(s)
+			if end {
+				return l.end(stop, out.String(), w.finish())
+			}
 		default:
 			l.skip()
-			if ch == l.escape {
-				if ch, ok = l.next(); !ok {
-					// An escape at the very end is dropped.
-					return l.end(stop, out.String(), w.finish())
-				}
-				w.addRaw(l.last())
-			} else {
-				w.addRune(ch, l.last())
-			}
+			w.addRune(ch, l.last())
 			out.WriteString(l.last())
 		}
 	}
 	return l.end(stop, out.String(), w.finish())
+}
+
+// escaped reads the escape character at the lexer's position and the
+// character it escapes, and returns the text they stand for: the escaped
+// character, or both outside the cooked mode. In a here-document body
+// only a '$' is escaped. end is set when the input ends after an escape
+// character (then dropped in the cooked mode).
+func (l *lexer) escaped(m mode) (text string, end bool) {
+	start := l.pos
+	l.skip()
+	next, ok := l.peek()
+	switch {
+	case l.heredoc && m == cooked:
+		if ok && next == '$' {
+			l.skip()
+			return "$", false
+		}
+		return l.last(), false
+	case !ok && m == cooked:
+		return "", true
+	case !ok:
+		return l.src[start:l.pos], true
+	}
+	l.skip()
+	if m == cooked {
+		return l.last(), false
+	}
+	return l.src[start:l.pos], false
 }
 
 func (l *lexer) end(stop rune, s string, words []string) (string, []string, error) {
@@ -117,14 +160,29 @@ func (l *lexer) end(stop rune, s string, words []string) (string, []string, erro
 	return s, words, nil
 }
 
-func (l *lexer) quoted(q rune) (string, error) {
+func (l *lexer) quoted(q rune, m mode) (string, error) {
 	if q == '\'' {
-		return l.singleQuoted()
+		return l.singleQuoted(m)
 	}
-	return l.doubleQuoted()
+	return l.doubleQuoted(m)
 }
 
-func (l *lexer) singleQuoted() (string, error) {
+// angle reads "<" or, as BuildKit does for a here-document, "<<" with the
+// blanks after it, which then stay in the same word.
+func (l *lexer) angle() string {
+	start := l.pos
+	l.skip()
+	if ch, ok := l.peek(); !ok || ch != '<' {
+		return "<"
+	}
+	l.skip()
+	for ch, ok := l.peek(); ok && (ch == ' ' || ch == '\t' || ch == '\r'); ch, ok = l.peek() {
+		l.skip()
+	}
+	return l.src[start:l.pos]
+}
+
+func (l *lexer) singleQuoted(m mode) (string, error) {
 	l.skip()
 	var out strings.Builder
 	for {
@@ -135,13 +193,17 @@ func (l *lexer) singleQuoted() (string, error) {
 		if ch == '\'' {
 			return out.String(), nil
 		}
+		if m == pattern && ch == l.escape {
+			out.WriteString(l.last())
+		}
 		out.WriteString(l.last())
 	}
 }
 
 // doubleQuoted expands variables; the escape character only escapes ", $
-// and itself, and is kept before anything else.
-func (l *lexer) doubleQuoted() (string, error) {
+// and itself, and is kept before anything else. Outside the cooked mode
+// it is always kept, and doubled before anything else.
+func (l *lexer) doubleQuoted(m mode) (string, error) {
 	l.skip()
 	var out strings.Builder
 	for {
@@ -165,6 +227,11 @@ func (l *lexer) doubleQuoted() (string, error) {
 				next, ok := l.peek()
 				if !ok {
 					continue
+				}
+				if m != cooked {
+					// kept; before another character doubled, as
+					// BuildKit does, so that a pattern reads it literally
+					out.WriteString(l.last())
 				}
 				if next == '"' || next == '$' || next == l.escape {
 					ch = next
@@ -202,36 +269,51 @@ func (l *lexer) dollar() (string, error) {
 	if !ok {
 		return "", errors.New("syntax error: missing '}'")
 	}
-	if op == '}' {
+	switch op {
+	case '}':
 		v, set := l.get(name)
 		if !set && l.skipUnset {
 			return "${" + name + "}", nil
 		}
 		return v, nil
+	case '/':
+		return l.replace(name)
+	case ':', '-', '+', '?', '#', '%':
+		return l.modifier(name, op)
 	}
-	return l.modifier(name, op)
+	return "", fmt.Errorf("unsupported modifier (%c) in substitution", op)
 }
 
-// modifier handles ${name<op>word}; op has been read.
+// modifier handles ${name<op>word} and ${name:<op>word}; op has been
+// read. The steps follow BuildKit's: the word is read before the
+// operator is checked, and an unset variable with KeepUnset stays as
+// written.
 func (l *lexer) modifier(name string, op rune) (string, error) {
+	mod := string(op)
 	colon := op == ':'
 	if colon {
 		var ok bool
 		if op, ok = l.next(); !ok {
 			return "", errors.New("syntax error: missing '}'")
 		}
+		mod += string(op)
 	}
-	if !colon && (op == '#' || op == '%') {
-		return l.trim(name, op)
+	trim := op == '#' || op == '%'
+	if colon && trim {
+		return "", fmt.Errorf("unsupported modifier (%s) in substitution", mod)
 	}
-	if op != '-' && op != '+' && op != '?' {
-		return "", fmt.Errorf("unsupported modifier (%c) in substitution", op)
+	m := cooked
+	if trim {
+		m = pattern
 	}
-	word, err := l.braceWord()
+	word, err := l.braceWord('}', m)
 	if err != nil {
 		return "", err
 	}
 	v, set := l.get(name)
+	if !set && l.skipUnset {
+		return "${" + name + mod + word + "}", nil
+	}
 	// With a colon an empty value counts as unset.
 	present := set && (!colon || v != "")
 	switch op {
@@ -248,6 +330,18 @@ func (l *lexer) modifier(name string, op rune) (string, error) {
 		if !present {
 			return "", unsetError(name, word, set, colon)
 		}
+	case '#', '%':
+		// ## and %% remove the longest match
+		longest := strings.HasPrefix(word, string(op))
+		if longest {
+			word = word[1:]
+		}
+		if op == '#' {
+			return trimPrefixPattern(v, word, longest)
+		}
+		return trimSuffixPattern(v, word, longest)
+	default:
+		return "", fmt.Errorf("unsupported modifier (%s) in substitution", mod)
 	}
 	return v, nil
 }
@@ -262,32 +356,50 @@ func unsetError(name, word string, set, colon bool) error {
 	return fmt.Errorf("%s: %s", name, word)
 }
 
-// braceWord processes the word of a ${name<op>word} up to the closing brace.
-func (l *lexer) braceWord() (string, error) {
-	word, _, err := l.until('}')
+// braceWord processes a word of a ${...} up to the stop character.
+func (l *lexer) braceWord(stop rune, m mode) (string, error) {
+	word, _, err := l.until(stop, m)
 	if err != nil && l.pos >= len(l.src) {
+		if stop == '/' {
+			return "", errors.New("syntax error: missing '/' in ${}")
+		}
 		return "", errors.New("syntax error: missing '}'")
 	}
 	return word, err
 }
 
-// trim handles ${name#pattern}, ${name##pattern}, ${name%pattern} and
-// ${name%%pattern}: op has been read.
-func (l *lexer) trim(name string, op rune) (string, error) {
-	longest := false
-	if ch, ok := l.peek(); ok && ch == op {
-		longest = true
+// replace handles ${name/pattern/replacement} (the first match) and
+// ${name//pattern/replacement} (every match); the first '/' has been read.
+func (l *lexer) replace(name string) (string, error) {
+	all := false
+	if ch, ok := l.peek(); ok && ch == '/' {
+		all = true
 		l.skip()
 	}
-	pattern, err := l.braceWord()
+	pat, err := l.braceWord('/', pattern)
 	if err != nil {
 		return "", err
 	}
-	v, _ := l.get(name)
-	if op == '#' {
-		return trimPrefixPattern(v, pattern, longest), nil
+	repl, err := l.braceWord('}', raw)
+	if err != nil {
+		return "", err
 	}
-	return trimSuffixPattern(v, pattern, longest), nil
+	v, set := l.get(name)
+	if !set && l.skipUnset {
+		return "${" + name + "/" + pat + "/" + repl + "}", nil
+	}
+	re, err := globRegexp(pat, true, false)
+	if err != nil {
+		return "", fmt.Errorf("invalid pattern (%s) in substitution: %w", pat, err)
+	}
+	if all {
+		// as BuildKit: $1 and ${name} in the replacement refer to groups
+		return re.ReplaceAllString(v, repl), nil
+	}
+	if loc := re.FindStringIndex(v); loc != nil {
+		v = v[:loc[0]] + repl + v[loc[1]:]
+	}
+	return v, nil
 }
 
 // name reads a variable name: letters, digits and '_', or a run of digits,

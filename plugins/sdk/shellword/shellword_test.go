@@ -34,3 +34,34 @@ func TestExpandHeredoc(t *testing.T) {
 		t.Errorf("ExpandHeredoc = %q, %v; want %q", got, err, want)
 	}
 }
+
+// The ${v#p}, ${v%p} and ${v/p/r} forms follow BuildKit (the differential
+// test in builders/dockerfile/reference holds the package to it).
+func TestPatternsAsBuildKit(t *testing.T) {
+	look := func(name string) (string, bool) {
+		v, ok := map[string]string{"F": "archive.tar.gz", "P": "/a/b"}[name]
+		return v, ok
+	}
+	for _, tt := range []struct{ in, want string }{
+		{"${F/tar/zip}", "archive.zip.gz"},
+		{"${F//a/o}", "orchive.tor.gz"},
+		{`${P//\//_}`, "_a_b"},
+		{"${F/*./}", "gz"},                // the longest match, as in bash
+		{"${F#[a-c]*}", "archive.tar.gz"}, // no bracket expressions: [ is literal
+		{"${F%%.*}", "archive"},
+		{`${F%"\z"}`, "archive.tar.gz"},
+	} {
+		if got, err := Expand(tt.in, look, Options{}); err != nil || got != tt.want {
+			t.Errorf("Expand(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	if _, err := Expand(`${F#\a}`, look, Options{}); err == nil {
+		t.Errorf(`${F#\a}: no "invalid escape" error`)
+	}
+	if s, err := Expand("${NOPE:-x}<<${NOPE#y}", look, Options{KeepUnset: true}); err != nil || s != "${NOPE:-x}<<${NOPE#y}" {
+		t.Errorf("KeepUnset with modifiers: %q, %v", s, err)
+	}
+	if w, err := Words("a << EOF b", look, Options{}); err != nil || !slices.Equal(w, []string{"a", "<< EOF", "b"}) {
+		t.Errorf("Words with a heredoc marker: %q, %v", w, err)
+	}
+}
