@@ -62,8 +62,32 @@ func TestParsePluginKeywords(t *testing.T) {
 	if in.Keyword != "COPY" || len(in.Flags) != 1 || in.Flags[0].Name != "allow-secrets" || in.Args[0] != ".env /x" {
 		t.Errorf("COPY = %+v", in)
 	}
+	// A plugin that overrides ENV gets a line the built-in would reject
+	// (BuildKit's line parser would: "ENV must have two arguments").
+	df, err = ParseWith(strings.NewReader("FROM scratch\nENV justone\n"), "Dockerfile", ParseOptions{PluginKeywords: []string{"ENV"}})
+	if err != nil || df.Stages[0].Instructions[0].Args[0] != "justone" {
+		t.Errorf("overridden ENV: %v", err)
+	}
 	_, err = ParseWith(strings.NewReader("FROM --bogus scratch\n"), "Dockerfile", ParseOptions{PluginKeywords: []string{"FROM"}})
 	if err == nil {
 		t.Errorf("FROM --bogus parsed")
+	}
+}
+
+// TestParseLongLines: a line has no size limit (BuildKit's parser stops at
+// 64 KiB, and reports a long heredoc line as an unterminated heredoc).
+func TestParseLongLines(t *testing.T) {
+	long := strings.Repeat("x", 200<<10)
+	src := "FROM scratch\nRUN echo " + long + "\nCOPY <<EOF /data\n" + long + "\nEOF\n"
+	df, err := Parse(strings.NewReader(src), "Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := df.Stages[0].Instructions
+	if len(ins) != 2 || ins[0].Args[0] != "echo "+long || len(ins[1].Heredocs) != 1 || ins[1].Heredocs[0].Content != long+"\n" {
+		t.Errorf("long lines not kept whole")
+	}
+	if ins[1].StartLine != 3 || ins[1].EndLine != 5 {
+		t.Errorf("COPY lines %d-%d, want 3-5", ins[1].StartLine, ins[1].EndLine)
 	}
 }
