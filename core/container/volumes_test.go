@@ -3,6 +3,7 @@ package container
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,8 +67,8 @@ func TestNewVolumes(t *testing.T) {
 	if len(names) != 4 || !names["data"] || !c.UsesVolume("data") || c.UsesVolume("other") {
 		t.Fatalf("names %v", names)
 	}
-	if _, err := c.Spec(SpecInput{}); err == nil {
-		t.Fatal("spec of a container whose volumes are not attached succeeded")
+	if err := checkVolumesAttached(c.Volumes()); err == nil || !strings.Contains(err.Error(), "is not attached") {
+		t.Fatalf("volumes without a directory: %v, want refused", err)
 	}
 	for i := range c.Mounts {
 		c.Mounts[i].Source = "/store/volumes/" + c.Mounts[i].Name + "/_data"
