@@ -113,6 +113,7 @@ func setup(spec *isolation.Spec) error {
 	if err := dropPrivileges(spec); err != nil {
 		return fmt.Errorf("drop privileges: %w", err)
 	}
+	reportJoined(spec)
 	if spec.Init {
 		return runInit(spec, cmd)
 	}

@@ -2,6 +2,7 @@ package child
 
 import (
 	"fmt"
+	"os"
 	"slices"
 
 	"github.com/hull-project/hull/isolation"
@@ -57,4 +58,14 @@ func setns(pid int, name string) error {
 // joins reports whether the spec joins another process's namespace name.
 func joins(spec *isolation.Spec, name string) bool {
 	return spec.Join != nil && slices.Contains(spec.Join.Namespaces, name)
+}
+
+// reportJoined tells the parent that the command is about to run: a
+// joined init's parent is nsenter, which holds the error pipe open, so
+// the execve's EOF never comes (exec's stage does the same). Precondition:
+// every check that can fail before the execve is done.
+func reportJoined(spec *isolation.Spec) {
+	if spec.Join != nil {
+		isolation.ReportError(os.NewFile(4, "error-pipe"), &isolation.StartError{Code: 0})
+	}
 }
