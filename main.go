@@ -16,6 +16,7 @@ import (
 	"github.com/hull-project/hull/isolation/child"
 	"github.com/hull-project/hull/isolation/role"
 	"github.com/hull-project/hull/plugins"
+	"github.com/hull-project/hull/plugins/network/usernet"
 )
 
 func main() {
@@ -36,4 +37,6 @@ var roles = map[string]func(args []string) error{
 	role.Userns:  core.HelperMain,
 	role.Plugin:  func(args []string) error { return plugins.ServeBuiltin(args, core.BuiltinHandlers()) },
 	role.Monitor: monitor.Main,
+	role.NetD:    usernet.Main,
+	role.NetTap:  usernet.TapMain,
 }

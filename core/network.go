@@ -2,24 +2,51 @@ package core
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/launch"
 	"github.com/hull-project/hull/plugins"
 	"github.com/hull-project/hull/plugins/network"
+	"github.com/hull-project/hull/plugins/network/usernet"
+	"github.com/hull-project/hull/plugins/sdk/netsdk/netspec"
 )
 
 // networkOf is the network of one start of c, for the launcher: the
-// record's --network, -p, and /etc input.
+// record's --network, -p, and /etc input, and its named networks. stateDir
+// is $RUNROOT/ID; the named networks' processes live in $RUNROOT/networks.
 func networkOf(c *container.Container, stateDir string) (*launch.Network, error) {
 	mode, err := network.ParseMode(c.HostConfig.NetworkMode)
 	if err != nil {
 		return nil, err
 	}
-	return &launch.Network{Mode: mode, Etc: c.EtcInput(),
+	n := &launch.Network{Mode: mode, Etc: c.EtcInput(),
 		Options: network.OpenOptions{ContainerID: c.ID, StateDir: stateDir,
-			Ports: c.HostConfig.PortBindings, PluginDirs: plugins.SearchPath(nil)}}, nil
+			Ports: c.HostConfig.PortBindings, PluginDirs: plugins.SearchPath(nil)}}
+	named := c.NamedNetworks()
+	if len(named) == 0 {
+		return n, nil
+	}
+	// The way out is the container's own user-mode network, unless every
+	// named network is internal: then there is none.
+	internal := true
+	drv := &usernet.Driver{RunDir: filepath.Join(filepath.Dir(stateDir), "networks")}
+	for i, ep := range named {
+		internal = internal && ep.Network.Internal
+		e := netspec.Endpoint{ContainerID: c.ID, Names: c.DNSNames(ep.Network.Name), Interface: "eth" + strconv.Itoa(i)}
+		if ep.IPAMConfig != nil {
+			e.IP = ep.IPAMConfig.IPv4Address
+		}
+		n.Named = append(n.Named, launch.NamedAttach{Driver: drv, Config: ep.Network, Endpoint: e})
+	}
+	if internal {
+		if len(c.HostConfig.PortBindings) > 0 {
+			return nil, fmt.Errorf("published ports need a way out, which an internal network has not")
+		}
+		n.Mode = network.Mode{Name: network.None}
+	}
+	return n, nil
 }
 
 // Ports are the published ports of a running container, sorted; the

@@ -32,6 +32,9 @@ func createCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if err := namedNetworks(c, h, &opts); err != nil {
+				return err
+			}
 			id, err := h.Create(opts)
 			if err != nil {
 				return err

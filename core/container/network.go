@@ -14,11 +14,13 @@ type NetworkSettings struct {
 	IPPrefixLen int    `json:"IPPrefixLen"`
 	Gateway     string `json:"Gateway"`
 	Ports       Ports  `json:"Ports"`
+	// Networks are the named networks the container joins, by name.
+	Networks map[string]*EndpointSettings `json:"Networks,omitempty"`
 }
 
 // SetNetwork records what a start's network looks like.
 func (c *Container) SetNetwork(res netspec.Result) {
-	ns := NetworkSettings{Gateway: res.Gateway, Ports: NewPorts(res.Ports)}
+	ns := NetworkSettings{Gateway: res.Gateway, Ports: NewPorts(res.Ports), Networks: c.NetworkSettings.Networks}
 	if ip, ipnet, err := net.ParseCIDR(res.Address); err == nil {
 		ns.IPAddress = ip.String()
 		ns.IPPrefixLen, _ = ipnet.Mask.Size()

@@ -16,6 +16,7 @@ package launch
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"maps"
 	"syscall"
@@ -23,6 +24,7 @@ import (
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/isolation"
 	"github.com/hull-project/hull/plugins/network"
+	"github.com/hull-project/hull/plugins/sdk/netsdk/netspec"
 )
 
 // Sandbox confines one start: core's cgroup, made (and the spec's rlimit
@@ -46,6 +48,23 @@ type Network struct {
 	// filled in once the network is set up, and the files are merged into
 	// the spec's (others there, say root emulation's, are kept).
 	Etc container.EtcInput
+	// Named are the named networks the container joins (hull network
+	// create), attached after Mode's driver, in order: the first gives
+	// the container's address and name server.
+	Named []NamedAttach
+}
+
+// NamedAttach is one named network of a start and the driver serving it.
+type NamedAttach struct {
+	Driver   netspec.NetworkDriver
+	Config   netspec.NetworkConfig
+	Endpoint netspec.Endpoint // its Pid is filled in at the start
+}
+
+// NamedResult is what one named network reported.
+type NamedResult struct {
+	Name   string
+	Result network.Result
 }
 
 // Request is one start.
@@ -129,17 +148,20 @@ type Handle struct {
 	// Network is what the network driver reported; nil without a
 	// user-mode network.
 	Network *network.Result
+	// Named are the named networks' results, in the request's order.
+	Named []NamedResult
 
-	sandbox Sandbox
-	att     attachment
-	netName string
-	closed  bool
+	sandbox  Sandbox
+	att      attachment
+	attached []NamedAttach
+	netName  string
+	closed   bool
 }
 
 // hooks composes the start's Created hook: the sandbox first, then the
 // network, then the /etc files with the network's addresses.
 func (h *Handle) hooks(ctx context.Context, req Request) isolation.Hooks {
-	if h.sandbox == nil && h.att == nil {
+	if h.sandbox == nil && h.att == nil && (req.Network == nil || len(req.Network.Named) == 0) {
 		return isolation.Hooks{}
 	}
 	return isolation.Hooks{Created: func(pid int) error {
@@ -148,15 +170,36 @@ func (h *Handle) hooks(ctx context.Context, req Request) isolation.Hooks {
 				return err
 			}
 		}
-		if h.att == nil {
+		if req.Network == nil || (h.att == nil && len(req.Network.Named) == 0) {
 			return nil
 		}
-		res, err := h.att.Setup(ctx, pid)
-		if err != nil {
-			return err
+		var res network.Result
+		if h.att != nil {
+			var err error
+			if res, err = h.att.Setup(ctx, pid); err != nil {
+				return err
+			}
 		}
 		etc := req.Network.Etc
 		etc.IP, etc.Gateway, etc.DNS = res.IP(), res.Gateway, res.DNS
+		for i, n := range req.Network.Named {
+			n.Endpoint.Pid = pid
+			nres, err := n.Driver.Attach(ctx, n.Config, n.Endpoint)
+			if err != nil {
+				return fmt.Errorf("network %s: %w", n.Config.Name, err)
+			}
+			h.attached = append(h.attached, n)
+			h.Named = append(h.Named, NamedResult{Name: n.Config.Name, Result: nres})
+			if i == 0 {
+				etc.IP = nres.IP()
+				if h.att == nil {
+					etc.Gateway = nres.Gateway
+				}
+				if len(nres.DNS) > 0 {
+					etc.DNS = nres.DNS
+				}
+			}
+		}
 		files, err := container.NetworkEtcFiles(etc)
 		if err != nil {
 			return err
@@ -165,7 +208,9 @@ func (h *Handle) hooks(ctx context.Context, req Request) isolation.Hooks {
 			req.Spec.Files = map[string]string{}
 		}
 		maps.Copy(req.Spec.Files, files)
-		h.Network = &res
+		if h.att != nil {
+			h.Network = &res
+		}
 		return nil
 	}}
 }
@@ -188,6 +233,11 @@ func (h *Handle) Close() {
 		return
 	}
 	h.closed = true
+	for _, n := range h.attached {
+		// The network drops a container whose init ended by itself; this
+		// makes it so before a restart can attach it again.
+		_ = n.Driver.Detach(context.Background(), n.Config, n.Endpoint.ContainerID)
+	}
 	if h.att != nil {
 		if err := h.att.Close(); err != nil {
 			slog.Warn("tear down network", "network", h.netName, "err", err)

@@ -57,10 +57,14 @@ const (
 	Userns  = "__hull-userns"
 	Plugin  = "__hull-plugin"
 	Monitor = "__hull-monitor"
+	// NetD is a named network's process (plugins/network/usernet.Main);
+	// NetTap makes a container's tap device for it (usernet.TapMain).
+	NetD   = "__hull-netd"
+	NetTap = "__hull-nettap"
 )
 
 // All is every role, for the dispatchers' tests.
-var All = []string{Init, Exec, Limits, Userns, Plugin, Monitor}
+var All = []string{Init, Exec, Limits, Userns, Plugin, Monitor, NetD, NetTap}
 
 // Exit ends a role with status Code. Msg, when not empty, is printed on
 // stderr as it is; an empty Msg means the role reported the failure

@@ -1,0 +1,414 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/plugins/network/usernet"
+	"github.com/hull-project/hull/plugins/sdk/netsdk/netspec"
+)
+
+// ErrNetworkNotFound is a name no network has.
+var ErrNetworkNotFound = errors.New("network not found")
+
+// Named networks live in $ROOT/networks/NAME.json, written under
+// $ROOT/networks.lock; what runs for them in $RUNROOT/networks/NAME/.
+
+func (h *Hull) networksDir() string { return filepath.Join(h.Root, "networks") }
+
+// networkDriver is the driver of named networks: hull's own.
+func (h *Hull) networkDriver() *usernet.Driver {
+	return &usernet.Driver{RunDir: filepath.Join(h.RunRoot, "networks")}
+}
+
+func (h *Hull) lockNetworks() (func(), error) {
+	if err := os.MkdirAll(h.networksDir(), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(h.Root, "networks.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock networks: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock networks: %w", err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// reservedNetworks are --network values with a meaning of their own.
+var reservedNetworks = map[string]bool{netspec.None: true, netspec.Host: true, netspec.Bridge: true,
+	netspec.Slirp4netns: true, netspec.Pasta: true, "default": true, "container": true}
+
+func validNetworkName(name string) error {
+	if name == "" || len(name) > 64 || reservedNetworks[name] || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "-") {
+		return fmt.Errorf("invalid network name %q", name)
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return fmt.Errorf("invalid network name %q: use letters, digits, '-', '_' and '.'", name)
+		}
+	}
+	return nil
+}
+
+// NetworkCreateOptions are network create's flags.
+type NetworkCreateOptions struct {
+	Name, Subnet, Gateway string
+	Internal, DisableDNS  bool
+	Driver                string
+	Options               map[string]string
+}
+
+// NetworkCreate records a new named network. Without --subnet it gets the
+// first free 10.89.N.0/24 (N from 1), as Podman numbers its networks.
+func (h *Hull) NetworkCreate(o NetworkCreateOptions) (netspec.NetworkConfig, error) {
+	if err := validNetworkName(o.Name); err != nil {
+		return netspec.NetworkConfig{}, err
+	}
+	if o.Driver != "" && o.Driver != usernet.Name && o.Driver != "bridge" {
+		return netspec.NetworkConfig{}, fmt.Errorf("network driver %q: only %q (the built-in, also called bridge) is known", o.Driver, usernet.Name)
+	}
+	unlock, err := h.lockNetworks()
+	if err != nil {
+		return netspec.NetworkConfig{}, err
+	}
+	defer unlock()
+	all, err := h.networks()
+	if err != nil {
+		return netspec.NetworkConfig{}, err
+	}
+	for _, n := range all {
+		if n.Name == o.Name {
+			return netspec.NetworkConfig{}, fmt.Errorf("network with name %s already exists", o.Name)
+		}
+	}
+	cfg := netspec.NetworkConfig{Name: o.Name, ID: randomID(), Subnet: o.Subnet, Gateway: o.Gateway,
+		Internal: o.Internal, DisableDNS: o.DisableDNS, Created: time.Now().UTC().Format(time.RFC3339Nano), Options: o.Options}
+	if cfg.Subnet == "" {
+		if o.Gateway != "" {
+			return netspec.NetworkConfig{}, errors.New("--gateway needs --subnet")
+		}
+		if cfg.Subnet, err = freeSubnet(all); err != nil {
+			return netspec.NetworkConfig{}, err
+		}
+	}
+	if cfg, err = h.networkDriver().Create(context.Background(), cfg); err != nil {
+		return netspec.NetworkConfig{}, err
+	}
+	_, mine, _ := net.ParseCIDR(cfg.Subnet)
+	for _, n := range all {
+		if _, other, err := net.ParseCIDR(n.Subnet); err == nil && (other.Contains(mine.IP) || mine.Contains(other.IP)) {
+			return netspec.NetworkConfig{}, fmt.Errorf("subnet %s overlaps network %s (%s)", cfg.Subnet, n.Name, n.Subnet)
+		}
+	}
+	data, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return netspec.NetworkConfig{}, err
+	}
+	tmp := filepath.Join(h.networksDir(), fmt.Sprintf(".tmp-%d-%s", os.Getpid(), cfg.Name))
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return netspec.NetworkConfig{}, fmt.Errorf("create network %s: %w", cfg.Name, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(h.networksDir(), cfg.Name+".json")); err != nil {
+		os.Remove(tmp)
+		return netspec.NetworkConfig{}, fmt.Errorf("create network %s: %w", cfg.Name, err)
+	}
+	return cfg, nil
+}
+
+func randomID() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// freeSubnet is the first 10.89.N.0/24 no network uses; 10.0.2.0/24 is
+// slirp4netns's own and never chosen.
+func freeSubnet(all []netspec.NetworkConfig) (string, error) {
+	used := map[string]bool{}
+	for _, n := range all {
+		used[n.Subnet] = true
+	}
+	for i := 1; i < 256; i++ {
+		s := fmt.Sprintf("10.89.%d.0/24", i)
+		if !used[s] {
+			return s, nil
+		}
+	}
+	return "", errors.New("no free subnet in 10.89.0.0/16: give --subnet")
+}
+
+// networks reads every network record.
+func (h *Hull) networks() ([]netspec.NetworkConfig, error) {
+	ents, err := os.ReadDir(h.networksDir())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []netspec.NetworkConfig
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		n, err := h.readNetwork(strings.TrimSuffix(e.Name(), ".json"))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func (h *Hull) readNetwork(name string) (netspec.NetworkConfig, error) {
+	var cfg netspec.NetworkConfig
+	if validNetworkName(name) != nil {
+		return cfg, fmt.Errorf("%w: %s", ErrNetworkNotFound, name)
+	}
+	data, err := os.ReadFile(filepath.Join(h.networksDir(), name+".json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return cfg, fmt.Errorf("%w: %s", ErrNetworkNotFound, name)
+	}
+	if err != nil {
+		return cfg, err
+	}
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return cfg, fmt.Errorf("network %s: %w", name, err)
+	}
+	return cfg, nil
+}
+
+// Network finds a network by name or id (prefix).
+func (h *Hull) Network(ref string) (netspec.NetworkConfig, error) {
+	if n, err := h.readNetwork(ref); err == nil {
+		return n, nil
+	}
+	all, err := h.networks()
+	if err != nil {
+		return netspec.NetworkConfig{}, err
+	}
+	var found []netspec.NetworkConfig
+	for _, n := range all {
+		if len(ref) >= 3 && strings.HasPrefix(n.ID, ref) {
+			found = append(found, n)
+		}
+	}
+	if len(found) == 1 {
+		return found[0], nil
+	}
+	return netspec.NetworkConfig{}, fmt.Errorf("%w: %s", ErrNetworkNotFound, ref)
+}
+
+// Networks lists the named networks.
+func (h *Hull) Networks() ([]netspec.NetworkConfig, error) { return h.networks() }
+
+// NetworkView is network inspect's output, Docker's fields first.
+type NetworkView struct {
+	Name       string                       `json:"Name"`
+	ID         string                       `json:"Id"`
+	Created    string                       `json:"Created"`
+	Driver     string                       `json:"Driver"`
+	Internal   bool                         `json:"Internal"`
+	DNSEnabled bool                         `json:"DNSEnabled"`
+	IPAM       NetworkIPAM                  `json:"IPAM"`
+	Containers map[string]NetworkEndpoint   `json:"Containers"`
+	Options    map[string]string            `json:"Options"`
+	Running    bool                         `json:"HullProcessRunning"`
+	endpoints  []netspec.EndpointInfo       `json:"-"`
+	_          map[string]map[string]string `json:"-"`
+}
+
+// NetworkIPAM is the address plan.
+type NetworkIPAM struct {
+	Config []NetworkIPAMConfig `json:"Config"`
+}
+
+// NetworkIPAMConfig is one subnet.
+type NetworkIPAMConfig struct {
+	Subnet  string `json:"Subnet"`
+	Gateway string `json:"Gateway"`
+}
+
+// NetworkEndpoint is one container on the network.
+type NetworkEndpoint struct {
+	Name        string   `json:"Name"`
+	Aliases     []string `json:"Aliases"`
+	IPv4Address string   `json:"IPv4Address"`
+	MacAddress  string   `json:"MacAddress"`
+	Interface   string   `json:"Interface"`
+}
+
+// NetworkInspect is the network and the containers attached now.
+func (h *Hull) NetworkInspect(ref string) (NetworkView, error) {
+	cfg, err := h.Network(ref)
+	if err != nil {
+		return NetworkView{}, err
+	}
+	drv := h.networkDriver()
+	v := NetworkView{Name: cfg.Name, ID: cfg.ID, Created: cfg.Created, Driver: cfg.Driver, Internal: cfg.Internal,
+		DNSEnabled: !cfg.DisableDNS, IPAM: NetworkIPAM{Config: []NetworkIPAMConfig{{Subnet: cfg.Subnet, Gateway: cfg.Gateway}}},
+		Containers: map[string]NetworkEndpoint{}, Options: cfg.Options, Running: drv.Running(cfg)}
+	if v.Options == nil {
+		v.Options = map[string]string{}
+	}
+	eps, err := drv.Endpoints(context.Background(), cfg)
+	if err != nil {
+		return NetworkView{}, err
+	}
+	for _, ep := range eps {
+		ne := NetworkEndpoint{IPv4Address: ep.IPAddress, MacAddress: ep.MacAddress, Interface: ep.Interface}
+		if c, err := h.Containers.Get(ep.ContainerID); err == nil {
+			ne.Name = c.Name
+			if e := c.NetworkSettings.Networks[cfg.Name]; e != nil {
+				ne.Aliases = e.Aliases
+			}
+		}
+		v.Containers[ep.ContainerID] = ne
+	}
+	return v, nil
+}
+
+// users are the containers whose records name network name.
+func (h *Hull) networkUsers(name string) ([]*container.Container, error) {
+	all, err := h.Containers.List()
+	if err != nil {
+		return nil, err
+	}
+	var out []*container.Container
+	for _, c := range all {
+		if c.NetworkSettings.Networks[name] != nil {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// NetworkRemove removes networks no container names (force removes
+// those containers first, as Podman's rm -f does).
+func (h *Hull) NetworkRemove(ref string, force bool) (string, error) {
+	cfg, err := h.Network(ref)
+	if err != nil {
+		return "", err
+	}
+	users, err := h.networkUsers(cfg.Name)
+	if err != nil {
+		return "", err
+	}
+	if len(users) > 0 && !force {
+		return "", fmt.Errorf("network %s is used by container %s: remove it, disconnect it, or use --force", cfg.Name, container.ShortID(users[0].ID))
+	}
+	for _, c := range users {
+		if err := h.Containers.Remove(c.ID, true); err != nil {
+			return "", err
+		}
+	}
+	unlock, err := h.lockNetworks()
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if err := h.networkDriver().Remove(context.Background(), cfg); err != nil {
+		return "", err
+	}
+	if err := os.Remove(filepath.Join(h.networksDir(), cfg.Name+".json")); err != nil {
+		return "", fmt.Errorf("remove network %s: %w", cfg.Name, err)
+	}
+	return cfg.Name, nil
+}
+
+// NetworkPrune removes every network no container names.
+func (h *Hull) NetworkPrune() ([]string, error) {
+	all, err := h.networks()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, n := range all {
+		users, err := h.networkUsers(n.Name)
+		if err != nil {
+			return out, err
+		}
+		if len(users) > 0 {
+			continue
+		}
+		name, err := h.NetworkRemove(n.Name, false)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, name)
+	}
+	return out, nil
+}
+
+// ResolveNetworks turns --network values that name networks of the store
+// into o.Named: the record keeps the networks' definitions, and the
+// container's own mode stays the default user-mode network (its way out
+// and -p), or none when every network is internal. Named networks cannot
+// be mixed with other modes. aliases apply to the first named network.
+func (h *Hull) ResolveNetworks(o *container.Options, networks, aliases []string, ip string) error {
+	var named []container.NamedNetwork
+	var others []string
+	for _, s := range networks {
+		m, err := netspec.ParseMode(s)
+		if err != nil {
+			return err
+		}
+		if reservedNetworks[m.Name] || validNetworkName(m.Name) != nil {
+			others = append(others, s)
+			continue
+		}
+		cfg, err := h.readNetwork(m.Name)
+		if errors.Is(err, ErrNetworkNotFound) {
+			others = append(others, s)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if len(m.Options) > 0 {
+			return fmt.Errorf("network %s takes no options", m.Name)
+		}
+		named = append(named, container.NamedNetwork{Config: cfg})
+	}
+	if len(named) == 0 {
+		if len(others) > 1 {
+			return fmt.Errorf("--network %s: only named networks (hull network create) can be joined several at once", others[1])
+		}
+		if len(aliases) > 0 || ip != "" {
+			return errors.New("--network-alias and --ip need a named network (hull network create)")
+		}
+		if len(others) == 1 {
+			o.Network = others[0]
+		}
+		return nil
+	}
+	if len(others) > 0 {
+		return fmt.Errorf("--network %s: named networks cannot be mixed with other network modes", others[0])
+	}
+	named[0].Aliases, named[0].IP = aliases, ip
+	internal := true
+	for _, n := range named {
+		internal = internal && n.Config.Internal
+	}
+	if internal && (len(o.Publish) > 0 || o.PublishAll) {
+		return errors.New("published ports need a way out, which an internal network has not")
+	}
+	o.Network, o.Named = "", named
+	return nil
+}

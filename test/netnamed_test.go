@@ -1,0 +1,180 @@
+package test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// namedNetStore is a busybox store with a runtime dir of its own, so that
+// the networks' processes of this test can be told from the others'.
+func namedNetStore(t *testing.T) (*store, string) {
+	t.Helper()
+	s := withBusybox(t)
+	rt, err := os.MkdirTemp("/tmp", "hn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(rt) })
+	s.env = append(s.env, "XDG_RUNTIME_DIR="+rt)
+	return s, rt
+}
+
+// netdsUnder are the named networks' processes running under rt.
+func netdsUnder(rt string) []string {
+	var out []string
+	for _, p := range helpersUnder(rt) {
+		if strings.Contains(p, "__hull-netd") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// waitGone fails t when a helper under rt still runs after 10 s.
+func waitGone(t *testing.T, what, rt string) {
+	t.Helper()
+	var left []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if left = helpersUnder(rt); len(left) == 0 {
+			return
+		}
+	}
+	t.Errorf("%s: left running: %v", what, left)
+}
+
+type netInspect struct {
+	Name string
+	IPAM struct {
+		Config []struct{ Subnet, Gateway string }
+	}
+	// Containers by id.
+	Containers map[string]struct {
+		Name        string
+		Aliases     []string
+		IPv4Address string
+	}
+	HullProcessRunning bool
+}
+
+func inspectNet(t *testing.T, s *store, name string) netInspect {
+	t.Helper()
+	var v []netInspect
+	if err := json.Unmarshal([]byte(s.mustHull(t, "network", "inspect", name)), &v); err != nil || len(v) != 1 {
+		t.Fatalf("network inspect %s: %v", name, err)
+	}
+	return v[0]
+}
+
+const webCmd = `mkdir /w && echo hello-web > /w/index.html && exec httpd -f -p 80 -h /w`
+
+func TestNamedNetworkNamesAndIsolation(t *testing.T) {
+	t.Parallel()
+	s, rt := namedNetStore(t)
+	s.mustHull(t, "network", "create", "appnet")
+	s.mustHull(t, "network", "create", "--subnet", "10.77.3.0/24", "other")
+	if _, _, code := s.hull(t, "network", "create", "appnet"); code != 125 {
+		t.Errorf("second create of appnet: exit %d, want 125", code)
+	}
+	if out := s.mustHull(t, "network", "ls", "--format", "{{.Name}} {{.Subnet}}"); !strings.Contains(out, "appnet 10.89.1.0/24") || !strings.Contains(out, "other 10.77.3.0/24") {
+		t.Errorf("network ls:\n%s", out)
+	}
+	if len(netdsUnder(rt)) != 0 {
+		t.Errorf("a network process runs with no container: %v", netdsUnder(rt))
+	}
+
+	web := s.runD(t, "--name", "web", "--network", "appnet", "--network-alias", "www", "-p", "127.0.0.1::80", "busybox", "sh", "-c", webCmd)
+	in := inspectNet(t, s, "appnet")
+	ep, ok := in.Containers[web]
+	if !ok || ep.Name != "web" || !strings.HasPrefix(ep.IPv4Address, "10.89.1.") || !in.HullProcessRunning {
+		t.Fatalf("appnet after run web: %+v", in)
+	}
+	webIP := strings.Split(ep.IPv4Address, "/")[0]
+	if n := len(netdsUnder(rt)); n != 1 {
+		t.Errorf("%d network processes, want 1: %v", n, netdsUnder(rt))
+	}
+
+	// By name, by alias, through the network's DNS.
+	for _, name := range []string{"web", "www"} {
+		out := s.mustHull(t, "run", "--rm", "--network", "appnet", "busybox", "sh", "-c", "sleep 0.3; "+fetch(name, 80))
+		if !strings.Contains(out, "hello-web") {
+			t.Errorf("fetch http://%s/ on appnet: %q", name, out)
+		}
+	}
+	// -p still publishes on the host.
+	port := strings.TrimSpace(s.mustHull(t, "port", "web", "80"))
+	if out := hostFetch(t, port); !strings.Contains(out, "hello-web") {
+		t.Errorf("published port %s: %q", port, out)
+	}
+
+	// Another network neither resolves nor reaches it.
+	out, _, _ := s.hull(t, "run", "--rm", "--network", "other", "busybox", "sh", "-c",
+		"nslookup web; echo nslookup=$?; "+fetch(webIP, 80)+"; echo fetch=$?")
+	if !strings.Contains(out, "nslookup=1") || strings.Contains(out, "hello-web") {
+		t.Errorf("from network other:\n%s", out)
+	}
+
+	if _, errs, code := s.hull(t, "network", "rm", "appnet"); code != 125 || !strings.Contains(errs, "used by container") {
+		t.Errorf("network rm of a used network: exit %d, %q", code, errs)
+	}
+	s.mustHull(t, "rm", "-f", "web")
+	waitGone(t, "after rm -f web", rt)
+	s.mustHull(t, "network", "rm", "appnet")
+	if out := s.mustHull(t, "network", "prune"); strings.TrimSpace(out) != "other" {
+		t.Errorf("network prune removed %q, want other", out)
+	}
+	if out := s.mustHull(t, "network", "ls", "-q"); strings.TrimSpace(out) != "" {
+		t.Errorf("networks left: %q", out)
+	}
+}
+
+// hostFetch GETs / from 127.0.0.1:PORT (the host's side of -p).
+func hostFetch(t *testing.T, hostPort string) string {
+	t.Helper()
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get("http://" + hostPort + "/")
+	if err != nil {
+		t.Logf("GET %s: %v", hostPort, err)
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func TestNamedNetworkKill9LeavesNothing(t *testing.T) {
+	t.Parallel()
+	s, rt := namedNetStore(t)
+	s.mustHull(t, "network", "create", "k9")
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := s.command(ctx, "run", "--network", "k9", "busybox", "sleep", "300")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait() //nolint:errcheck // killed below
+	for deadline := time.Now().Add(30 * time.Second); len(netdsUnder(rt)) == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the network's process never started")
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	// kill -9 of the hull command alone: its container, the container's
+	// slirp4netns and the network's process must all go.
+	if err := syscall.Kill(cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, "kill -9 of hull run", rt)
+	// The network works again afterwards.
+	out := s.mustHull(t, "run", "--rm", "--network", "k9", "busybox", "sh", "-c", "ip -4 addr show eth0")
+	if !strings.Contains(out, "inet 10.89.1.") {
+		t.Errorf("eth0 after the kill: %q", out)
+	}
+	waitGone(t, "run --rm after the kill", rt)
+}
