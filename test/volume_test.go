@@ -230,6 +230,9 @@ func TestVolumeCommands(t *testing.T) {
 	if views[0]["Name"] != "v1" || views[0]["Scope"] != "local" || !strings.HasSuffix(views[0]["Mountpoint"].(string), "/volumes/v1/_data") {
 		t.Errorf("inspect v1: %v", views[0])
 	}
+	if out := s.mustHull(t, "inspect", "--type", "volume", "-f", "{{.Name}} {{.Driver}}", "v2"); out != "v2 local\n" {
+		t.Errorf("inspect --type volume: %q", out)
+	}
 	if _, errs, code := s.hull(t, "volume", "inspect", "nope"); code == 0 || !strings.Contains(errs, "no such volume") {
 		t.Errorf("inspect nope: exit %d %q", code, errs)
 	}

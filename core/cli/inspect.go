@@ -16,7 +16,7 @@ func inspectCommand() *cli.Command {
 		ArgsUsage: "NAME|ID [NAME|ID...]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "format output using a Go template"},
-			&cli.StringFlag{Name: "type", Usage: "only inspect objects of this type: container or image"},
+			&cli.StringFlag{Name: "type", Usage: "only inspect objects of this type: container, image or volume"},
 			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "accepted for compatibility"},
 		},
 		Action: func(c *cli.Context) error { return inspectObjects(c, c.String("type")) },
@@ -29,6 +29,9 @@ func inspectCommand() *cli.Command {
 func inspectObjects(c *cli.Context, kind string) error {
 	if err := needArgs(c, 1, -1); err != nil {
 		return err
+	}
+	if kind == "volume" {
+		return inspectVolumes(c)
 	}
 	if kind != "" && kind != "container" && kind != "image" {
 		return fmt.Errorf("%q is not a valid value for --type", kind)

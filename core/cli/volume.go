@@ -164,37 +164,42 @@ func volumeInspectCommand() *cli.Command {
 		Usage:     "Display detailed information on one or more volumes",
 		ArgsUsage: "VOLUME [VOLUME...]",
 		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "format output using a Go template, or json"}},
-		Action: func(c *cli.Context) error {
-			if err := needArgs(c, 1, -1); err != nil {
-				return err
-			}
-			h, err := openHull(c)
-			if err != nil {
-				return err
-			}
-			var views []any
-			var last error
-			for _, name := range c.Args().Slice() {
-				v, err := h.Volume(name)
-				if err != nil {
-					if last != nil {
-						printErr(c.App.ErrWriter, last)
-					}
-					last = err
-					continue
-				}
-				views = append(views, newVolumeView(v))
-			}
-			if f := c.String("format"); f != "" && f != "json" {
-				if err := printTemplated(c, f, views); err != nil {
-					return err
-				}
-			} else if err := printJSONArray(c, views); err != nil {
-				return err
-			}
-			return last
-		},
+		Action:    inspectVolumes,
 	}
+}
+
+// inspectVolumes is `volume inspect` and `inspect --type volume`: a JSON
+// array (or one template line each) of the volumes found; the last name
+// that matched nothing decides the exit.
+func inspectVolumes(c *cli.Context) error {
+	if err := needArgs(c, 1, -1); err != nil {
+		return err
+	}
+	h, err := openHull(c)
+	if err != nil {
+		return err
+	}
+	var views []any
+	var last error
+	for _, name := range c.Args().Slice() {
+		v, err := h.Volume(name)
+		if err != nil {
+			if last != nil {
+				printErr(c.App.ErrWriter, last)
+			}
+			last = err
+			continue
+		}
+		views = append(views, newVolumeView(v))
+	}
+	if f := c.String("format"); f != "" && f != "json" {
+		if err := printTemplated(c, f, views); err != nil {
+			return err
+		}
+	} else if err := printJSONArray(c, views); err != nil {
+		return err
+	}
+	return last
 }
 
 func volumeRmCommand() *cli.Command {
