@@ -75,6 +75,8 @@ type ContainerView struct {
 	HostConfig HostConfigView         `json:"HostConfig"`
 	Mounts     []container.MountPoint `json:"Mounts"`
 	Config     ContainerConfigView    `json:"Config"`
+	// RestartCount is how often --restart started it again.
+	RestartCount int `json:"RestartCount"`
 }
 
 // StateView is Docker's container State.
@@ -90,40 +92,44 @@ type StateView struct {
 	Error      string `json:"Error"`
 	StartedAt  string `json:"StartedAt"`
 	FinishedAt string `json:"FinishedAt"`
+	// Health is the health check's state, when the container has one.
+	Health *container.Health `json:"Health,omitempty"`
 }
 
 // ContainerConfigView is Docker's container Config.
 type ContainerConfigView struct {
-	Hostname     string            `json:"Hostname"`
-	Domainname   string            `json:"Domainname"`
-	User         string            `json:"User"`
-	AttachStdin  bool              `json:"AttachStdin"`
-	AttachStdout bool              `json:"AttachStdout"`
-	AttachStderr bool              `json:"AttachStderr"`
-	Tty          bool              `json:"Tty"`
-	OpenStdin    bool              `json:"OpenStdin"`
-	StdinOnce    bool              `json:"StdinOnce"`
-	Env          []string          `json:"Env"`
-	Cmd          []string          `json:"Cmd"`
-	Image        string            `json:"Image"`
-	WorkingDir   string            `json:"WorkingDir"`
-	Entrypoint   []string          `json:"Entrypoint"`
-	Labels       map[string]string `json:"Labels"`
-	StopSignal   string            `json:"StopSignal,omitempty"`
+	Hostname     string                 `json:"Hostname"`
+	Domainname   string                 `json:"Domainname"`
+	User         string                 `json:"User"`
+	AttachStdin  bool                   `json:"AttachStdin"`
+	AttachStdout bool                   `json:"AttachStdout"`
+	AttachStderr bool                   `json:"AttachStderr"`
+	Tty          bool                   `json:"Tty"`
+	OpenStdin    bool                   `json:"OpenStdin"`
+	StdinOnce    bool                   `json:"StdinOnce"`
+	Env          []string               `json:"Env"`
+	Cmd          []string               `json:"Cmd"`
+	Image        string                 `json:"Image"`
+	WorkingDir   string                 `json:"WorkingDir"`
+	Entrypoint   []string               `json:"Entrypoint"`
+	Labels       map[string]string      `json:"Labels"`
+	StopSignal   string                 `json:"StopSignal,omitempty"`
+	Healthcheck  *container.Healthcheck `json:"Healthcheck,omitempty"`
 }
 
 // HostConfigView is the part of Docker's HostConfig that hull supports.
 type HostConfigView struct {
-	Binds          []string          `json:"Binds"`
-	NetworkMode    string            `json:"NetworkMode"`
-	AutoRemove     bool              `json:"AutoRemove"`
-	ReadonlyRootfs bool              `json:"ReadonlyRootfs"`
-	CapAdd         []string          `json:"CapAdd"`
-	CapDrop        []string          `json:"CapDrop"`
-	SecurityOpt    []string          `json:"SecurityOpt"`
-	Init           bool              `json:"Init"`
-	Tmpfs          map[string]string `json:"Tmpfs,omitempty"`
-	Mounts         []MountView       `json:"Mounts,omitempty"`
+	Binds          []string                `json:"Binds"`
+	NetworkMode    string                  `json:"NetworkMode"`
+	AutoRemove     bool                    `json:"AutoRemove"`
+	ReadonlyRootfs bool                    `json:"ReadonlyRootfs"`
+	CapAdd         []string                `json:"CapAdd"`
+	CapDrop        []string                `json:"CapDrop"`
+	SecurityOpt    []string                `json:"SecurityOpt"`
+	Init           bool                    `json:"Init"`
+	Tmpfs          map[string]string       `json:"Tmpfs,omitempty"`
+	Mounts         []MountView             `json:"Mounts,omitempty"`
+	RestartPolicy  container.RestartPolicy `json:"RestartPolicy"`
 }
 
 // MountView is one --mount as Docker's HostConfig.Mounts shows it.
@@ -222,14 +228,19 @@ func ContainerInspect(c *container.Container) ContainerView {
 		v.Mounts = []container.MountPoint{}
 	}
 	v.State = StateView{Status: st.Status, Running: st.Running, OOMKilled: st.OOMKilled, Pid: st.Pid,
-		ExitCode: st.ExitCode, Error: st.Error, StartedAt: formatTime(st.StartedAt), FinishedAt: formatTime(st.FinishedAt)}
+		ExitCode: st.ExitCode, Error: st.Error, StartedAt: formatTime(st.StartedAt), FinishedAt: formatTime(st.FinishedAt),
+		Restarting: st.Restarting, Health: st.Health}
+	v.RestartCount = c.RestartCount
 	v.Config = ContainerConfigView{Hostname: cfg.Hostname, User: cfg.User, AttachStdin: cfg.OpenStdin,
 		AttachStdout: true, AttachStderr: true, Tty: cfg.Tty, OpenStdin: cfg.OpenStdin, StdinOnce: cfg.OpenStdin,
 		Env: cfg.Env, Cmd: cfg.Cmd, Image: cfg.Image, WorkingDir: cfg.WorkingDir, Entrypoint: cfg.Entrypoint,
-		Labels: cfg.Labels, StopSignal: cfg.StopSignal}
+		Labels: cfg.Labels, StopSignal: cfg.StopSignal, Healthcheck: cfg.Healthcheck}
 	v.HostConfig = HostConfigView{Binds: hc.Binds, NetworkMode: hc.NetworkMode, AutoRemove: hc.AutoRemove,
 		ReadonlyRootfs: hc.ReadonlyRootfs, CapAdd: hc.CapAdd, CapDrop: hc.CapDrop, SecurityOpt: hc.SecurityOpt,
-		Init: hc.Init, Tmpfs: hc.Tmpfs}
+		Init: hc.Init, Tmpfs: hc.Tmpfs, RestartPolicy: hc.RestartPolicy}
+	if v.HostConfig.RestartPolicy.Name == "" {
+		v.HostConfig.RestartPolicy.Name = "no"
+	}
 	for _, m := range hc.Mounts {
 		mv := MountView{Type: m.Type, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly}
 		if m.Type == "tmpfs" && (m.TmpfsSize != 0 || m.TmpfsMode != 0) {

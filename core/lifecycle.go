@@ -173,9 +173,17 @@ func (h *Hull) running(ref string) (*container.Container, error) {
 // it is.
 func (h *Hull) Stop(ref string, timeout time.Duration) error {
 	c, err := h.Containers.Lookup(ref)
-	if err != nil || !c.State.Running {
+	if err != nil {
 		return err
 	}
+	if !c.State.Running {
+		if c.State.Restarting && h.markStopped(c.ID) {
+			// Waiting out the restart back-off: the monitor ends instead.
+			h.Containers.WaitMonitor(c.ID, 30*time.Second)
+		}
+		return nil
+	}
+	h.markStopped(c.ID)
 	sig := unix.SIGTERM
 	if c.Config.StopSignal != "" {
 		if sig, err = ParseSignal(c.Config.StopSignal); err != nil {
@@ -212,7 +220,19 @@ func (h *Hull) Kill(ref string, sig unix.Signal) error {
 	if err != nil {
 		return fmt.Errorf("cannot kill container: %w", err)
 	}
+	h.markStopped(c.ID)
 	return signalPid(c.State.Pid, sig)
+}
+
+// markStopped records that the user stopped (or killed) the container, so
+// that its restart policy does not start it again, as Docker's
+// HasBeenManuallyStopped; false when the container is gone.
+func (h *Hull) markStopped(id string) bool {
+	_, err := h.Containers.Modify(id, func(c *container.Container) error {
+		c.HasBeenManuallyStopped = true
+		return nil
+	})
+	return err == nil
 }
 
 func signalPid(pid int, sig unix.Signal) error {

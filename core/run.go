@@ -85,7 +85,7 @@ func (h *Hull) create(opts RunOptions) (*container.Container, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ref := container.ImageRef{Name: opts.Image, ID: img.ID, Config: img.Config.Config}
+	ref := container.ImageRef{Name: opts.Image, ID: img.ID, Config: img.Config.Config, Healthcheck: imageHealthcheck(img)}
 	c, err := container.New(opts.Options, ref, os.LookupEnv, time.Now())
 	if err != nil {
 		return nil, nil, err
@@ -172,6 +172,10 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 			c.SetNetwork(*run.Network)
 		}
 	})
+	// hull run is the monitor of its container: it runs the health check.
+	hctx, stopHealth := context.WithCancel(ctx)
+	defer stopHealth()
+	go h.WatchHealth(hctx, c.ID, run.Pid)
 	sctx, cancel := sb.context(ctx)
 	defer cancel()
 	status, err := sess.serve(sctx, run.Process)

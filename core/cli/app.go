@@ -89,11 +89,11 @@ func App() *cli.App {
 			runCommand(), portCommand(), psCommand(), rmCommand(), containerCommand(),
 			importCommand(), imagesCommand(), tagCommand(), rmiCommand(), historyCommand(), imageCommand(),
 			inspectCommand(), versionCommand(), infoCommand(), unshareCommand(), buildCommand(), pluginCommand(),
-			pullCommand(), pushCommand(), loginCommand(), logoutCommand(), saveCommand(), loadCommand(), systemCommand(), networkCommand(),
+			pullCommand(), pushCommand(), loginCommand(), logoutCommand(), saveCommand(), loadCommand(), systemCommand(),
 			volumeCommand(),
 		},
 	}
-	app.Commands = append(app.Commands, lifecycleCommands()...)
+	app.Commands = append(append(app.Commands, lifecycleCommands()...), healthcheckCommand())
 	for _, c := range app.Commands {
 		prepare(c)
 	}

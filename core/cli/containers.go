@@ -113,7 +113,7 @@ func psRow(ct *container.Container, trunc bool, now time.Time) containerRow {
 		img = shortID(img, false)
 	}
 	return containerRow{Command: strconv.Quote(cmd), CreatedAt: createdAt(ct.Created), ID: shortID(ct.ID, !trunc),
-		Image: img, Names: ct.Name, Networks: ct.NetworkNames(),
+		Image: img, Names: ct.Name, Networks: ct.HostConfig.NetworkMode,
 		RunningFor: units.HumanDuration(now.UTC().Sub(ct.Created)) + " ago",
 		State:      ct.State.Status, Status: status(ct.State, now), Ports: portsColumn(ct)}
 }
@@ -140,11 +140,25 @@ func portsColumn(ct *container.Container) string {
 	return strings.Join(out, ", ")
 }
 
+// healthSuffix is what STATUS adds for a running container's health
+// check, as Docker's: " (healthy)", " (unhealthy)", " (health: starting)".
+func healthSuffix(h *container.Health) string {
+	switch {
+	case h == nil || h.Status == "":
+		return ""
+	case h.Status == container.HealthStarting:
+		return " (health: starting)"
+	}
+	return " (" + h.Status + ")"
+}
+
 // status is Docker's STATUS column.
 func status(s container.State, now time.Time) string {
 	switch {
 	case s.Running:
-		return "Up " + units.HumanDuration(now.UTC().Sub(s.StartedAt))
+		return "Up " + units.HumanDuration(now.UTC().Sub(s.StartedAt)) + healthSuffix(s.Health)
+	case s.Restarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", s.ExitCode, units.HumanDuration(now.UTC().Sub(s.FinishedAt)))
 	case s.Status == container.StatusExited:
 		return fmt.Sprintf("Exited (%d) %s ago", s.ExitCode, units.HumanDuration(now.UTC().Sub(s.FinishedAt)))
 	}

@@ -46,7 +46,7 @@ func (f psFilter) apply(all []*container.Container) []*container.Container {
 	}
 	var out []*container.Container
 	for _, c := range all {
-		if (f.all || c.State.Running) && f.match(c) {
+		if (f.all || c.State.Running || c.State.Restarting) && f.match(c) {
 			out = append(out, c)
 		}
 	}

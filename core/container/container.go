@@ -28,6 +28,12 @@ type Container struct {
 	Mounts     []MountPoint `json:"Mounts"`
 	// NetworkSettings is the network of the last start.
 	NetworkSettings NetworkSettings `json:"NetworkSettings"`
+	// RestartCount is how often the monitor restarted the container
+	// (--restart) since it was last started by the user.
+	RestartCount int `json:"RestartCount"`
+	// HasBeenManuallyStopped: the user stopped or killed the container,
+	// so its restart policy does not start it again.
+	HasBeenManuallyStopped bool `json:"HasBeenManuallyStopped,omitempty"`
 }
 
 // Config is the part of the record that comes from the image and is
@@ -44,6 +50,9 @@ type Config struct {
 	StopSignal string            `json:"StopSignal,omitempty"`
 	Tty        bool              `json:"Tty"`
 	OpenStdin  bool              `json:"OpenStdin"`
+	// Healthcheck is the image's HEALTHCHECK with the --health-* flags
+	// over it (health.go).
+	Healthcheck *Healthcheck `json:"Healthcheck,omitempty"`
 }
 
 // HostConfig is the part of the record that depends on the host: what is
@@ -65,6 +74,8 @@ type HostConfig struct {
 	ExtraHosts   []string `json:"ExtraHosts,omitempty"`
 	DNS          []string `json:"Dns,omitempty"`
 	DNSSearch    []string `json:"DnsSearch,omitempty"`
+	// RestartPolicy is --restart, carried out by the monitor.
+	RestartPolicy RestartPolicy `json:"RestartPolicy"`
 	// Limits, time-out and user namespace (resources.go).
 	Limits
 }
@@ -133,6 +144,12 @@ type State struct {
 	FinishedAt time.Time `json:"FinishedAt"`
 	OOMKilled  bool      `json:"OOMKilled"`
 	Error      string    `json:"Error"`
+	// Restarting: the container exited and its monitor starts it again
+	// after the restart policy's back-off.
+	Restarting bool `json:"Restarting"`
+	// Health is the health check's state while the container runs with
+	// one (health.go).
+	Health *Health `json:"Health,omitempty"`
 }
 
 // ShortID is the 12-character id Docker prints.
@@ -152,6 +169,9 @@ func (c *Container) Command() string {
 // SetRunning records a successful start.
 func (c *Container) SetRunning(pid int, at time.Time) {
 	c.State = State{Status: StatusRunning, Running: true, Pid: pid, StartedAt: at}
+	if c.HealthProbe() != nil {
+		c.State.Health = &Health{Status: HealthStarting, Log: []HealthLog{}}
+	}
 }
 
 // SetExited records the end of the container's first process. A non-empty

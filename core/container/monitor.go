@@ -85,8 +85,9 @@ func (s *Store) WaitMonitor(id string, timeout time.Duration) bool {
 
 // refresh shows a running record whose monitor is gone as exited.
 func (s *Store) refresh(c *Container) {
-	if c.State.Running && !s.MonitorAlive(c.ID) {
+	if (c.State.Running || c.State.Restarting) && !s.MonitorAlive(c.ID) {
 		c.SetExited(ExitMonitorDied, c.State.StartedAt, ReasonMonitorDied)
+		c.State.Restarting = false
 	}
 }
 

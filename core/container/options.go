@@ -18,9 +18,6 @@ type Options struct {
 	User     string
 	Workdir  string
 	Network  string
-	// Named are the named networks --network chose (core resolves the
-	// names against its network store), with --network-alias and --ip.
-	Named []NamedNetwork
 	// Entrypoint is nil when --entrypoint was not given; "" clears the
 	// image's entrypoint.
 	Entrypoint  *string
@@ -44,6 +41,9 @@ type Options struct {
 	AddHosts   []string
 	DNS        []string
 	DNSSearch  []string
+	// Health is the --health-* flags, Restart --restart (health.go).
+	Health  HealthOptions
+	Restart string
 	// Sandboxing (see resources.go): limits, time-out, user namespace.
 	LimitOptions
 }
@@ -53,6 +53,8 @@ type ImageRef struct {
 	Name   string // as the user gave it
 	ID     string
 	Config ocispec.ImageConfig
+	// Healthcheck is the image's HEALTHCHECK, if it has one.
+	Healthcheck *Healthcheck
 }
 
 // New builds the record of a new container from the run options and the
@@ -74,11 +76,11 @@ func New(o Options, img ImageRef, lookup LookupEnv, now time.Time) (*Container, 
 	if c.HostConfig, err = newHostConfig(o); err != nil {
 		return nil, err
 	}
-	keepIDUser(&c.Config, o)
-	if c.Config.Hostname, err = hostname(o.Hostname, c.HostConfig.NetworkMode, c.ID); err != nil {
+	if err := c.setHealthRestart(o, img); err != nil {
 		return nil, err
 	}
-	if err := c.setNamed(o.Named); err != nil {
+	keepIDUser(&c.Config, o)
+	if c.Config.Hostname, err = hostname(o.Hostname, c.HostConfig.NetworkMode, c.ID); err != nil {
 		return nil, err
 	}
 	if err := c.setPorts(o, img.Config.ExposedPorts); err != nil {

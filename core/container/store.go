@@ -330,6 +330,8 @@ func (s *Store) Remove(id string, force bool) error {
 		// Killed without the store lock: the monitor takes it to record
 		// the exit, and it is gone when rm returns.
 		unlock()
+		// No restart policy starts it again.
+		_, _ = s.Modify(id, func(c *Container) error { c.HasBeenManuallyStopped = true; return nil })
 		if err := kill(c.State.Pid); err != nil {
 			return fmt.Errorf("kill container %s: %w", ShortID(id), err)
 		}

@@ -77,7 +77,9 @@ func sendReport(w *os.File, r core.MonitorReport) {
 	w.Close()
 }
 
-// monitor starts the container, reports, serves it and records its end.
+// monitor starts the container, reports, serves it and records its end;
+// then, as the container's restart policy says, starts it again after a
+// back-off, each time through core (and so core/launch).
 func monitor(root, id string, report, attached *os.File) error {
 	fail := func(code int, err error) error {
 		sendReport(report, core.MonitorReport{Code: code, Error: err.Error()})
@@ -97,33 +99,116 @@ func monitor(root, id string, report, attached *os.File) error {
 		return fail(core.ExitHullError, err)
 	}
 	defer os.RemoveAll(m.stateDir)
+	// A start by the user: a stop before it no longer holds, and the
+	// restarts are counted afresh, as Docker does.
+	h.Record(id, func(c *container.Container) { c.HasBeenManuallyStopped, c.RestartCount = false, 0 })
 	proc, err := m.start()
 	if err != nil {
 		code, err := h.StartFailed(m.c, err)
 		release()
 		return fail(code, err)
 	}
-	h.Record(id, func(c *container.Container) {
-		c.SetRunning(proc.Pid, time.Now().UTC())
-		if proc.Network != nil {
-			c.SetNetwork(*proc.Network)
-		}
-	})
 	sendReport(report, core.MonitorReport{Pid: proc.Pid})
-	// --timeout of a detached container is the monitor's to enforce.
-	sctx, cancel := m.cur.Context(context.Background())
-	status := m.serve(sctx, proc)
-	code, oomKilled, exitErr := m.cur.Finish(sctx, status)
-	cancel()
-	h.Record(id, func(c *container.Container) {
-		c.SetExited(code, time.Now().UTC(), errString(exitErr))
-		c.State.OOMKilled = oomKilled
-	})
+	var backoff restartBackoff
+	for {
+		started := time.Now()
+		code := m.run(proc)
+		if !m.restart(code, backoff.next(time.Since(started))) {
+			break
+		}
+		if proc, err = m.start(); err != nil {
+			_, err = h.StartFailed(m.c, err)
+			slog.Warn("restart container", "id", id, "err", err)
+			break
+		}
+	}
+	m.close()
 	release()
 	if m.c.HostConfig.AutoRemove {
 		return h.Containers.Remove(id, false)
 	}
 	return nil
+}
+
+// run serves one start of the container until it ends (its health check
+// running meanwhile) and records the end; it returns the exit code.
+func (m *containerMonitor) run(proc *launch.Handle) int {
+	hctx, stopHealth := context.WithCancel(context.Background())
+	go m.h.WatchHealth(hctx, m.c.ID, proc.Pid)
+	// --timeout of a detached container is the monitor's to enforce.
+	sctx, cancel := m.cur.Context(context.Background())
+	status := m.serve(sctx, proc)
+	code, oomKilled, exitErr := m.cur.Finish(sctx, status)
+	cancel()
+	stopHealth()
+	m.h.Record(m.c.ID, func(c *container.Container) {
+		c.SetExited(code, time.Now().UTC(), errString(exitErr))
+		c.State.OOMKilled = oomKilled
+	})
+	return code
+}
+
+// restart decides, by the restart policy, whether the container that
+// exited with code starts again, and waits out delay if so: a stop or kill
+// by the user, or the record's removal, ends the wait (and the monitor).
+// The record shows "restarting" meanwhile, and counts the restart.
+func (m *containerMonitor) restart(code int, delay time.Duration) bool {
+	c, err := m.h.Containers.Get(m.c.ID)
+	if err != nil || !c.HostConfig.RestartPolicy.ShouldRestart(code, c.RestartCount, c.HasBeenManuallyStopped) {
+		return false
+	}
+	m.h.Record(c.ID, func(c *container.Container) {
+		c.State.Status, c.State.Restarting = statusRestarting, true
+	})
+	deadline := time.Now().Add(delay)
+	for {
+		c, err = m.h.Containers.Get(c.ID)
+		if err != nil {
+			return false
+		}
+		if c.HasBeenManuallyStopped {
+			m.h.Record(c.ID, func(c *container.Container) {
+				c.State.Status, c.State.Restarting = container.StatusExited, false
+			})
+			return false
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		time.Sleep(min(left, restartPoll))
+	}
+	m.h.Record(c.ID, func(c *container.Container) { c.RestartCount++ })
+	m.c = c
+	return true
+}
+
+// statusRestarting is State.Status while the monitor waits to restart.
+const statusRestarting = "restarting"
+
+// restartPoll is how often a restart's back-off looks for a stop.
+const restartPoll = 50 * time.Millisecond
+
+// Docker's restart back-off: 100 ms, doubled at each restart up to a
+// minute, back to 100 ms once the container ran for 10 s.
+const (
+	restartFirstDelay = 100 * time.Millisecond
+	restartMaxDelay   = time.Minute
+	restartResetAfter = 10 * time.Second
+)
+
+// restartBackoff is the delay before the next restart.
+type restartBackoff struct{ delay time.Duration }
+
+// next is the delay before restarting a container that ran for ran.
+func (b *restartBackoff) next(ran time.Duration) time.Duration {
+	switch {
+	case ran >= restartResetAfter || b.delay == 0:
+		b.delay = restartFirstDelay
+	default:
+		b.delay = min(2*b.delay, restartMaxDelay)
+	}
+	return b.delay
 }
 
 // containerMonitor is the state of one monitor.
@@ -167,6 +252,10 @@ func newMonitor(h *core.Hull, id string, attached *os.File) (*containerMonitor, 
 // start builds the spec and starts the container through core (and so
 // core/launch) with its output going to the log and to attach clients.
 func (m *containerMonitor) start() (*launch.Handle, error) {
+	// A restart's spec starts from clean per-start state.
+	if err := os.RemoveAll(filepath.Join(m.stateDir, "start")); err != nil {
+		return nil, err
+	}
 	st, err := m.h.PrepareStart(m.c, m.stateDir)
 	if err != nil {
 		return nil, err
@@ -184,6 +273,12 @@ func (m *containerMonitor) start() (*launch.Handle, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.h.Record(m.c.ID, func(c *container.Container) {
+		c.SetRunning(proc.Pid, time.Now().UTC())
+		if proc.Network != nil {
+			c.SetNetwork(*proc.Network)
+		}
+	})
 	if proc.Console != nil {
 		m.console = proc.Console
 		m.resize(m.hub.Size()) // a client's size that came while starting
@@ -288,11 +383,21 @@ func (m *containerMonitor) serve(ctx context.Context, proc *launch.Handle) isola
 	}
 	if m.console != nil {
 		m.console.Close()
+		m.console = nil
 	}
-	m.hub.Close()
+	if m.stdin != nil {
+		m.stdin.Close()
+		m.stdin = nil
+	}
 	proc.Close()
-	_ = m.log.Close()
 	return status
+}
+
+// close ends the attach connections and the log, once the container will
+// not start again.
+func (m *containerMonitor) close() {
+	m.hub.Close()
+	_ = m.log.Close()
 }
 
 func errString(err error) string {
