@@ -10,7 +10,7 @@ import (
 
 // reHeredoc matches one heredoc marker word: optional fd, <<, optional -,
 // and the (possibly quoted) delimiter.
-var reHeredoc = regexp.MustCompile(`^(\d*)<<(-?)([^<]*)$`)
+var reHeredoc = regexp.MustCompile(`^(\d*)<<(-?)\s*([^<]*)$`)
 
 // heredocKeywords are the instructions whose shell form may carry heredocs.
 var heredocKeywords = map[string]bool{"RUN": true, "COPY": true, "ADD": true}
@@ -23,8 +23,17 @@ func heredocMarkers(inst *Instruction, escape rune, extra map[string]bool) ([]He
 	if !ok {
 		return nil, nil
 	}
+	// BuildKit lexes the whole line first and finds no heredoc in a line
+	// it cannot lex (an unterminated quote); hull reports that instead of
+	// reading the following lines as instructions.
+	if !strings.Contains(text, "<<") {
+		return nil, nil
+	}
+	if _, err := shellword.Words(text, nil, shellword.Options{KeepUnset: true}); err != nil {
+		return nil, err
+	}
 	var docs []Heredoc
-	for _, word := range splitRaw(text, escape) {
+	for _, word := range splitHeredocWords(text) {
 		doc, ok, err := parseHeredocMarker(word)
 		if err != nil {
 			return nil, err
@@ -56,8 +65,9 @@ func heredocText(inst *Instruction, escape rune, extra map[string]bool) (string,
 }
 
 // parseHeredocMarker parses a word such as <<EOF, <<-"EOF" or 3<<EOF. The
-// delimiter goes through the shell lexer (with unset variables kept) so that
-// quotes are removed; a quoted delimiter turns expansion of the body off.
+// delimiter goes through the shell lexer (with unset variables kept and the
+// escape character '\\', as in BuildKit) so that quotes are removed; a
+// quoted delimiter turns expansion of the body off.
 func parseHeredocMarker(word string) (Heredoc, bool, error) {
 	m := reHeredoc.FindStringSubmatch(word)
 	if m == nil || m[3] == "" {
@@ -70,13 +80,23 @@ func parseHeredocMarker(word string) (Heredoc, bool, error) {
 	if len(words) != 1 {
 		return Heredoc{}, false, nil
 	}
-	fd := 0
-	if m[1] != "" {
-		if fd, err = strconv.Atoi(m[1]); err != nil {
-			return Heredoc{}, false, nil
+	fd, _ := strconv.Atoi(m[1]) // 0 when absent or out of range, as in BuildKit
+	return Heredoc{Name: words[0], Expand: !quoted(m[3]), Chomp: m[2] == "-", FileDescriptor: fd}, true, nil
+}
+
+// quoted reports whether a heredoc delimiter has a quote that the lexer
+// removes (an escaped one is a character of the name): any part of it
+// quoted turns expansion of the body off, as in BuildKit.
+func quoted(delim string) bool {
+	for i := 0; i < len(delim); i++ {
+		switch delim[i] {
+		case '\\':
+			i++
+		case '\'', '"':
+			return true
 		}
 	}
-	return Heredoc{Name: words[0], Expand: words[0] == m[3], Chomp: m[2] == "-", FileDescriptor: fd}, true, nil
+	return false
 }
 
 // readHeredocs finds the heredoc markers of inst and reads their bodies from

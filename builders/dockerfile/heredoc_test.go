@@ -91,3 +91,29 @@ func TestParseLongLines(t *testing.T) {
 		t.Errorf("COPY lines %d-%d, want 3-5", ins[1].StartLine, ins[1].EndLine)
 	}
 }
+
+// TestLinesAsBuildKit: cases the differential fuzz target against
+// BuildKit's parser (reference/) found, where hull read lines otherwise.
+func TestLinesAsBuildKit(t *testing.T) {
+	src := "FROM a\nRUN echo a\\\\\nRUN << EOF\nx\nEOF\nRUN 3<<E\\OF\nEOF\nCOPY <<\"A\"B /x\nAB\n"
+	df, err := Parse(strings.NewReader(src), "Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := df.Stages[0].Instructions
+	if len(ins) != 4 {
+		t.Fatalf("got %d instructions, want 4: %+v", len(ins), ins)
+	}
+	if ins[0].EndLine != 2 || ins[0].Args[0] != `echo a\\` {
+		t.Errorf("an escaped escape at the end continued the line: %+v", ins[0])
+	}
+	if h := ins[1].Heredocs; len(h) != 1 || h[0].Name != "EOF" || h[0].Content != "x\n" {
+		t.Errorf("<< EOF: %+v", h)
+	}
+	if h := ins[2].Heredocs; len(h) != 1 || h[0].Name != "EOF" || !h[0].Expand || h[0].FileDescriptor != 3 {
+		t.Errorf("3<<E\\OF (an escape is no quote): %+v", h)
+	}
+	if h := ins[3].Heredocs; len(h) != 1 || h[0].Name != "AB" || h[0].Expand {
+		t.Errorf(`<<"A"B (partly quoted): %+v`, h)
+	}
+}

@@ -232,11 +232,14 @@ func (p *parser) joinContinuations(first string) string {
 }
 
 // trimContinuation removes a trailing escape character (optionally followed
-// by blanks) and reports whether there was one.
+// by blanks) and reports whether there was one. As in BuildKit, an escape
+// character after another one does not continue the line (`echo a\\`).
 func (p *parser) trimContinuation(line string) (string, bool) {
+	esc := string(p.directives.Escape)
 	t := strings.TrimRight(line, " \t")
-	if strings.HasSuffix(t, string(p.directives.Escape)) {
-		return strings.TrimSuffix(t, string(p.directives.Escape)), true
+	body, ok := strings.CutSuffix(t, esc)
+	if !ok || body != "" && strings.HasSuffix(body, esc) {
+		return line, false
 	}
-	return line, false
+	return body, true
 }

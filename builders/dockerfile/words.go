@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -9,6 +10,17 @@ import (
 // does before expansion: quotes group words but are kept, and the escape
 // character is kept together with the character it escapes.
 func splitRaw(s string, escape rune) []string {
+	return splitRawWords(s, escape, false)
+}
+
+// splitHeredocWords is splitRaw for finding heredoc markers, as BuildKit's
+// lexer does it: "<<" outside quotes takes the blanks after it into its
+// word ("<< EOF" is one marker).
+func splitHeredocWords(s string) []string {
+	return splitRawWords(s, '\\', true)
+}
+
+func splitRawWords(s string, escape rune, heredoc bool) []string {
 	var (
 		words   []string
 		word    []rune
@@ -42,6 +54,14 @@ func splitRaw(s string, escape rune) []string {
 		case unicode.IsSpace(ch):
 			if inWord {
 				flush()
+			}
+		case heredoc && ch == '<' && strings.HasPrefix(s[i:], "<"):
+			inWord = true
+			word = append(word, '<', '<')
+			i++
+			for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r') {
+				word = append(word, rune(s[i]))
+				i++
 			}
 		case ch == escape:
 			inWord = true

@@ -6,8 +6,8 @@
 //     instructions use too) against BuildKit's shell.Lex, with a
 //     differential test and fuzz target;
 //   - hull's line layer (builders/dockerfile) against BuildKit's
-//     parser.Parse on every golden case: the same instructions on the same
-//     lines with the same heredocs.
+//     parser.Parse on every golden case and in a differential fuzz target:
+//     the same instructions on the same lines with the same heredocs.
 //
 // It is a module of its own: the SDK may depend only on go-plugin, gRPC
 // and protobuf (plugin authors carry its dependencies), and hull's module
