@@ -89,7 +89,7 @@ func App() *cli.App {
 			runCommand(), portCommand(), psCommand(), rmCommand(), containerCommand(),
 			importCommand(), imagesCommand(), tagCommand(), rmiCommand(), historyCommand(), imageCommand(),
 			inspectCommand(), versionCommand(), infoCommand(), unshareCommand(), buildCommand(), pluginCommand(),
-			pullCommand(), pushCommand(), loginCommand(), logoutCommand(), saveCommand(), loadCommand(), systemCommand(),
+			pullCommand(), pushCommand(), loginCommand(), logoutCommand(), saveCommand(), loadCommand(), systemCommand(), networkCommand(),
 			volumeCommand(),
 		},
 	}

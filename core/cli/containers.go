@@ -113,7 +113,7 @@ func psRow(ct *container.Container, trunc bool, now time.Time) containerRow {
 		img = shortID(img, false)
 	}
 	return containerRow{Command: strconv.Quote(cmd), CreatedAt: createdAt(ct.Created), ID: shortID(ct.ID, !trunc),
-		Image: img, Names: ct.Name, Networks: ct.HostConfig.NetworkMode,
+		Image: img, Names: ct.Name, Networks: ct.NetworkNames(),
 		RunningFor: units.HumanDuration(now.UTC().Sub(ct.Created)) + " ago",
 		State:      ct.State.Status, Status: status(ct.State, now), Ports: portsColumn(ct)}
 }

@@ -34,7 +34,9 @@ func runFlags() []cli.Flag {
 		sliceFlag("security-opt", "", "security options: no-new-privileges, seccomp=unconfined|PROFILE.json, mask=PATH, unmask=PATH|ALL"),
 		sliceFlag("cap-add", "", "add Linux capabilities"),
 		sliceFlag("cap-drop", "", "drop Linux capabilities"),
-		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Value: "bridge", Usage: "connect a container to a network: bridge (user-mode, the default), slirp4netns, none, host, or a network plugin; options after a colon: bridge:allow_host_loopback=true"},
+		&cli.StringSliceFlag{Name: "network", Aliases: []string{"net"}, KeepSpace: true, Usage: "connect a container to a network: bridge (user-mode, the default), slirp4netns, none, host, a network plugin (options after a colon: bridge:allow_host_loopback=true), or named networks (hull network create; repeatable)"},
+		&cli.StringSliceFlag{Name: "network-alias", Aliases: []string{"net-alias"}, KeepSpace: true, Usage: "another name of the container on its (first) named network"},
+		&cli.StringFlag{Name: "ip", Usage: "the container's IPv4 address on its (first) named network"},
 		sliceFlag("publish", "p", "publish a container's port to the host: [IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]"),
 		&cli.BoolFlag{Name: "publish-all", Aliases: []string{"P"}, Usage: "publish all exposed ports to free host ports"},
 		sliceFlag("add-host", "", "add a custom host-to-IP mapping (host:ip; ip may be host-gateway)"),
@@ -75,6 +77,9 @@ func runContainer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := namedNetworks(c, h, &opts); err != nil {
+		return err
+	}
 	if opts.Detach {
 		return runDetached(c, h, opts)
 	}
@@ -91,7 +96,7 @@ func runContainer(c *cli.Context) error {
 func runOptions(c *cli.Context) core.RunOptions {
 	o := core.RunOptions{Image: c.Args().First(), Detach: c.Bool("detach"), Options: container.Options{
 		Name: c.String("name"), Hostname: c.String("hostname"), User: c.String("user"),
-		Workdir: c.String("workdir"), Network: c.String("network"), Cmd: c.Args().Tail(),
+		Workdir: c.String("workdir"), Network: firstOr(c.StringSlice("network"), "bridge"), Cmd: c.Args().Tail(),
 		Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"), Volumes: c.StringSlice("volume"),
 		Mounts: c.StringSlice("mount"), Tmpfs: c.StringSlice("tmpfs"), ReadOnly: c.Bool("read-only"),
 		Init: c.Bool("init"), Tty: c.Bool("tty"), Interactive: c.Bool("interactive"), AutoRemove: c.Bool("rm"),
@@ -126,4 +131,11 @@ func addPluginDirs(dirs []string) error {
 		path = append(path, old)
 	}
 	return os.Setenv("HULL_PLUGIN_PATH", strings.Join(path, string(filepath.ListSeparator)))
+}
+
+func firstOr(list []string, def string) string {
+	if len(list) == 0 {
+		return def
+	}
+	return list[0]
 }

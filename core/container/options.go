@@ -18,6 +18,9 @@ type Options struct {
 	User     string
 	Workdir  string
 	Network  string
+	// Named are the named networks --network chose (core resolves the
+	// names against its network store), with --network-alias and --ip.
+	Named []NamedNetwork
 	// Entrypoint is nil when --entrypoint was not given; "" clears the
 	// image's entrypoint.
 	Entrypoint  *string
@@ -81,6 +84,9 @@ func New(o Options, img ImageRef, lookup LookupEnv, now time.Time) (*Container, 
 	}
 	keepIDUser(&c.Config, o)
 	if c.Config.Hostname, err = hostname(o.Hostname, c.HostConfig.NetworkMode, c.ID); err != nil {
+		return nil, err
+	}
+	if err := c.setNamed(o.Named); err != nil {
 		return nil, err
 	}
 	if err := c.setPorts(o, img.Config.ExposedPorts); err != nil {
