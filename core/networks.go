@@ -412,3 +412,61 @@ func (h *Hull) ResolveNetworks(o *container.Options, networks, aliases []string,
 	o.Network, o.Named = "", named
 	return nil
 }
+
+// NetworkConnect joins a container to a named network: recorded for its
+// next starts and, when it runs, attached now (eth1, eth2...).
+func (h *Hull) NetworkConnect(network, ref string, aliases []string, ip string) error {
+	cfg, err := h.Network(network)
+	if err != nil {
+		return err
+	}
+	c, err := h.Containers.Lookup(ref)
+	if err != nil {
+		return err
+	}
+	if c.HostConfig.NetworkMode == netspec.Host || c.HostConfig.NetworkMode == netspec.None {
+		return fmt.Errorf("container %s has --network %s: it cannot join a named network", c.Name, c.HostConfig.NetworkMode)
+	}
+	c, err = h.Containers.Modify(c.ID, func(c *container.Container) error {
+		return c.AddNetwork(container.NamedNetwork{Config: cfg, Aliases: aliases, IP: ip})
+	})
+	if err != nil {
+		return err
+	}
+	if !c.State.Running || !h.Containers.MonitorAlive(c.ID) {
+		return nil
+	}
+	ep := c.NetworkSettings.Networks[cfg.Name]
+	e := netspec.Endpoint{ContainerID: c.ID, Names: c.DNSNames(cfg.Name), Interface: fmt.Sprintf("eth%d", ep.Index), Pid: c.State.Pid}
+	if ep.IPAMConfig != nil {
+		e.IP = ep.IPAMConfig.IPv4Address
+	}
+	if _, err := h.networkDriver().Attach(context.Background(), cfg, e); err != nil {
+		_, _ = h.Containers.Modify(c.ID, func(c *container.Container) error { return c.RemoveNetwork(cfg.Name) })
+		return err
+	}
+	return nil
+}
+
+// NetworkDisconnect takes a container off a named network, now if it
+// runs, and for its next starts.
+func (h *Hull) NetworkDisconnect(network, ref string) error {
+	cfg, err := h.Network(network)
+	if err != nil {
+		return err
+	}
+	c, err := h.Containers.Lookup(ref)
+	if err != nil {
+		return err
+	}
+	if c.NetworkSettings.Networks[cfg.Name] == nil {
+		return fmt.Errorf("container %s is not connected to network %s", c.Name, cfg.Name)
+	}
+	if c.State.Running && h.Containers.MonitorAlive(c.ID) {
+		if err := h.networkDriver().Detach(context.Background(), cfg, c.ID); err != nil {
+			return err
+		}
+	}
+	_, err = h.Containers.Modify(c.ID, func(c *container.Container) error { return c.RemoveNetwork(cfg.Name) })
+	return err
+}

@@ -178,3 +178,49 @@ func TestNamedNetworkKill9LeavesNothing(t *testing.T) {
 	}
 	waitGone(t, "run --rm after the kill", rt)
 }
+
+func TestNamedNetworkConnectInternalIP(t *testing.T) {
+	t.Parallel()
+	s, rt := namedNetStore(t)
+	s.mustHull(t, "network", "create", "appnet")
+	s.mustHull(t, "network", "create", "--internal", "--subnet", "10.77.5.0/24", "back")
+	if _, errs, code := s.hull(t, "run", "--rm", "--network", "back", "-p", "127.0.0.1::80", "busybox", "true"); code != 125 || !strings.Contains(errs, "internal") {
+		t.Errorf("-p on an internal network: exit %d, %q", code, errs)
+	}
+	web := s.runD(t, "--name", "web", "--network", "appnet", "busybox", "sh", "-c", webCmd)
+	client := s.runD(t, "--name", "client", "--network", "back", "--ip", "10.77.5.9", "busybox", "sleep", "300")
+
+	out := s.mustHull(t, "exec", "client", "sh", "-c", "ip -4 addr; ip route")
+	if !strings.Contains(out, "inet 10.77.5.9/24") || strings.Contains(out, "default") || strings.Contains(out, "tap0") {
+		t.Errorf("an internal network with --ip: want 10.77.5.9 and no way out:\n%s", out)
+	}
+	if out, _, _ := s.hull(t, "exec", "client", "sh", "-c", fetch("web", 80)); strings.Contains(out, "hello-web") {
+		t.Errorf("reached web before connect: %q", out)
+	}
+
+	s.mustHull(t, "network", "connect", "--alias", "cli", "appnet", "client")
+	out = s.mustHull(t, "exec", "client", "sh", "-c", "ip -4 addr show eth1; "+fetch("web", 80))
+	if !strings.Contains(out, "inet 10.89.1.") || !strings.Contains(out, "hello-web") {
+		t.Errorf("after network connect:\n%s", out)
+	}
+	if ep, ok := inspectNet(t, s, "appnet").Containers[client]; !ok || len(ep.Aliases) != 1 || ep.Aliases[0] != "cli" {
+		t.Errorf("appnet after connect: %+v", inspectNet(t, s, "appnet"))
+	}
+	// The alias resolves for web, through appnet's own DNS.
+	if out := s.mustHull(t, "exec", "web", "nslookup", "cli"); !strings.Contains(out, "10.89.1.") {
+		t.Errorf("nslookup cli from web:\n%s", out)
+	}
+
+	s.mustHull(t, "network", "disconnect", "appnet", "client")
+	if out, _, _ := s.hull(t, "exec", "client", "sh", "-c", fetch("web", 80)+"; ip link"); strings.Contains(out, "hello-web") || strings.Contains(out, "eth1") {
+		t.Errorf("after disconnect:\n%s", out)
+	}
+	if _, ok := inspectNet(t, s, "appnet").Containers[client]; ok {
+		t.Error("client still on appnet after disconnect")
+	}
+	if _, ok := inspectNet(t, s, "appnet").Containers[web]; !ok {
+		t.Error("web fell off appnet")
+	}
+	s.mustHull(t, "rm", "-f", "web", "client")
+	waitGone(t, "after rm -f", rt)
+}

@@ -52,6 +52,45 @@ func networkCommand() *cli.Command {
 			Flags:     []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "remove the containers that use it too"}},
 			Action:    networkRemove,
 		}, {
+			Name:      "connect",
+			Usage:     "Connect a container to a network (a running one at once)",
+			ArgsUsage: "NETWORK CONTAINER",
+			Flags: []cli.Flag{
+				&cli.StringSliceFlag{Name: "alias", KeepSpace: true, Usage: "another name of the container on the network"},
+				&cli.StringFlag{Name: "ip", Usage: "the container's IPv4 address on the network"},
+			},
+			Action: func(c *cli.Context) error {
+				if err := needArgs(c, 2, 2); err != nil {
+					return err
+				}
+				h, err := openHull(c)
+				if err != nil {
+					return err
+				}
+				if err := h.NetworkConnect(c.Args().Get(0), c.Args().Get(1), c.StringSlice("alias"), c.String("ip")); err != nil {
+					return exitCode(core.ExitHullError, err)
+				}
+				return nil
+			},
+		}, {
+			Name:      "disconnect",
+			Usage:     "Disconnect a container from a network (a running one at once)",
+			ArgsUsage: "NETWORK CONTAINER",
+			Flags:     []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "accepted for Docker's sake"}},
+			Action: func(c *cli.Context) error {
+				if err := needArgs(c, 2, 2); err != nil {
+					return err
+				}
+				h, err := openHull(c)
+				if err != nil {
+					return err
+				}
+				if err := h.NetworkDisconnect(c.Args().Get(0), c.Args().Get(1)); err != nil {
+					return exitCode(core.ExitHullError, err)
+				}
+				return nil
+			},
+		}, {
 			Name:   "prune",
 			Usage:  "Remove every network no container uses",
 			Flags:  []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask (hull never asks)"}},

@@ -64,7 +64,11 @@ func (c *Container) AddNetwork(n NamedNetwork) error {
 			return fmt.Errorf("invalid --network-alias %q", a)
 		}
 	}
-	ep := &EndpointSettings{NetworkID: n.Config.ID, Aliases: n.Aliases, Network: n.Config, Index: len(c.NetworkSettings.Networks)}
+	index := 0
+	for _, e := range c.NetworkSettings.Networks {
+		index = max(index, e.Index+1)
+	}
+	ep := &EndpointSettings{NetworkID: n.Config.ID, Aliases: n.Aliases, Network: n.Config, Index: index}
 	if n.IP != "" {
 		ip := net.ParseIP(n.IP).To4()
 		_, subnet, err := net.ParseCIDR(n.Config.Subnet)

@@ -37,6 +37,7 @@ type message struct {
 	Address   string                 `json:"address,omitempty"` // CIDR
 	MAC       string                 `json:"mac,omitempty"`
 	Endpoints []netspec.EndpointInfo `json:"endpoints,omitempty"`
+	IPs       []string               `json:"ips,omitempty"`
 }
 
 // daemon is one network's process.
@@ -76,7 +77,7 @@ func Main(args []string) error {
 	}
 	d := &daemon{cfg: cfg, dir: args[0], subnet: subnet, f: newFabric(gw), exe: exe, wake: make(chan struct{}, 1)}
 	if !cfg.DisableDNS {
-		r := &resolver{f: d.f}
+		r := &resolver{f: d.f, peers: d.askPeers}
 		if !cfg.Internal {
 			r.upstream = hostNameServers()
 		}
@@ -168,6 +169,8 @@ func (d *daemon) serveConn(c *net.UnixConn) {
 			err = d.detach(m.ID)
 		case "list":
 			reply.Endpoints = d.list()
+		case "resolve":
+			reply.IPs = d.resolveFor(m.ID, m.Names)
 		default:
 			err = fmt.Errorf("unknown op %q", m.Op)
 		}
@@ -317,6 +320,50 @@ func (d *daemon) detach(id string) error {
 	p.tap.Close()
 	d.f.remove(p)
 	return nil
+}
+
+// resolveFor answers another network's process: the addresses of names
+// on this network, for container id only if it is attached here too (a
+// container resolves the names of every network it is on, no other).
+func (d *daemon) resolveFor(id string, names []string) []string {
+	d.f.mu.Lock()
+	_, ok := d.f.ports[id]
+	d.f.mu.Unlock()
+	if !ok || len(names) != 1 {
+		return nil
+	}
+	var out []string
+	for _, ip := range (&resolver{f: d.f}).lookup(names[0]) {
+		out = append(out, ip.String())
+	}
+	return out
+}
+
+// askPeers asks the other networks' processes (the sibling directories
+// of this one) for name on behalf of container id.
+func (d *daemon) askPeers(id, name string) []net.IP {
+	socks, _ := filepath.Glob(filepath.Join(filepath.Dir(d.dir), "*", "ctl.sock"))
+	var out []net.IP
+	for _, sock := range socks {
+		if filepath.Dir(sock) == filepath.Clean(d.dir) {
+			continue
+		}
+		c, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: sock, Net: "unixpacket"})
+		if err != nil {
+			continue
+		}
+		reply, err := exchange(c, message{Op: "resolve", ID: id, Names: []string{name}}, nil, time.Second)
+		c.Close()
+		if err != nil {
+			continue
+		}
+		for _, s := range reply.IPs {
+			if ip := net.ParseIP(s).To4(); ip != nil {
+				out = append(out, ip)
+			}
+		}
+	}
+	return out
 }
 
 func (d *daemon) list() []netspec.EndpointInfo {

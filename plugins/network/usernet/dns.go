@@ -15,6 +15,8 @@ import (
 type resolver struct {
 	f        *fabric
 	upstream []string // host:53
+	// peers finds name on the other networks container id is on.
+	peers func(id, name string) []net.IP
 }
 
 // answer is the reply to query from p, or nil to drop it.
@@ -30,6 +32,9 @@ func (r *resolver) answer(from *port, query []byte) []byte {
 	}
 	name := strings.ToLower(strings.TrimSuffix(q.Name.String(), "."))
 	ips := r.lookup(name)
+	if ips == nil && r.peers != nil && from != nil {
+		ips = r.peers(from.id, name)
+	}
 	if ips == nil {
 		if len(r.upstream) > 0 && q.Class == dnsmessage.ClassINET {
 			return r.forward(query)

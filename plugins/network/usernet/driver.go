@@ -223,7 +223,11 @@ func (d *Driver) start(dir string, cfg netspec.NetworkConfig) (*net.UnixConn, er
 }
 
 func roundTrip(c *net.UnixConn, m message, fds []int) (message, error) {
-	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	return exchange(c, m, fds, 30*time.Second)
+}
+
+func exchange(c *net.UnixConn, m message, fds []int, timeout time.Duration) (message, error) {
+	_ = c.SetDeadline(time.Now().Add(timeout))
 	if err := writeMessage(c, m, fds); err != nil {
 		return message{}, err
 	}
