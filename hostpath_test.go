@@ -49,6 +49,8 @@ var hostPathAllowed = map[string]string{
 	"core/image/check.go:repair":               "layer dirs named by verified diff ids",
 	"core/image/layers.go:unpack":              "layer dirs named by verified diff ids",
 	"core/image/put.go:newLayerTemp":           "layer temporaries named by hull",
+	"core/pod/store.go:Create":                 "pod record dir named by hull's pod id",
+	"core/pod/store.go:Remove":                 "pod record dir named by hull's pod id",
 	"core/image/remove.go:collect":             "blobs and layer dirs named by digests",
 	"core/image/tmp.go:writeFileAtomic":        "store files named by hull",
 	"core/manage.go:RemoveContainer":           "runtime dir named by hull's container id",

@@ -37,6 +37,7 @@ var roles = map[string]func(args []string) error{
 	role.Userns:  core.HelperMain,
 	role.Plugin:  func(args []string) error { return plugins.ServeBuiltin(args, core.BuiltinHandlers()) },
 	role.Monitor: monitor.Main,
+	role.Pod:     core.PodMain,
 	role.NetD:    usernet.Main,
 	role.NetTap:  usernet.TapMain,
 }

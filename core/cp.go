@@ -52,6 +52,7 @@ func Tasks[F ~func(string, []string, json.RawMessage) error](others map[string]F
 	for k, v := range others {
 		out[k] = v
 	}
+	out[taskPodInfra] = podInfra
 	out[taskCopyOut] = func(root string, _ []string, args json.RawMessage) error {
 		var a copyArgs
 		if err := json.Unmarshal(args, &a); err != nil {

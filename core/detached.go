@@ -76,6 +76,11 @@ func (h *Hull) PrepareStart(c *container.Container, stateDir string) (*DetachedS
 	if err != nil {
 		return nil, err
 	}
+	if c.HostConfig.Pod != "" {
+		if err := h.joinPod(c, spec); err != nil {
+			return nil, err
+		}
+	}
 	return &DetachedStart{Spec: spec, c: c, stateDir: stateDir}, nil
 }
 
@@ -87,7 +92,10 @@ func (s *DetachedStart) Launch(stdio isolation.Stdio) (*launch.Handle, error) {
 		return nil, err
 	}
 	s.sb = sb
-	net, err := networkOf(s.c, s.stateDir)
+	var net *launch.Network // a pod member joins its infra's (PrepareStart)
+	if s.Spec.Join == nil {
+		net, err = networkOf(s.c, s.stateDir)
+	}
 	if err != nil {
 		sb.Close()
 		return nil, err

@@ -85,6 +85,9 @@ func (h *Hull) create(opts RunOptions) (*container.Container, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := h.podOptions(&opts.Options); err != nil {
+		return nil, nil, err
+	}
 	ref := container.ImageRef{Name: opts.Image, ID: img.ID, Config: img.Config.Config, Healthcheck: imageHealthcheck(img)}
 	c, err := container.New(opts.Options, ref, os.LookupEnv, time.Now())
 	if err != nil {
@@ -154,7 +157,7 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 	if err != nil {
 		return h.startFailed(c, err)
 	}
-	net, err := networkOf(c, stateDir)
+	net, err := h.networkFor(c, spec, stateDir)
 	if err != nil {
 		sb.Close()
 		return h.startFailed(c, err)

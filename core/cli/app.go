@@ -90,7 +90,7 @@ func App() *cli.App {
 			importCommand(), imagesCommand(), tagCommand(), rmiCommand(), historyCommand(), imageCommand(),
 			inspectCommand(), versionCommand(), infoCommand(), unshareCommand(), buildCommand(), pluginCommand(),
 			pullCommand(), pushCommand(), loginCommand(), logoutCommand(), saveCommand(), loadCommand(), systemCommand(), networkCommand(),
-			volumeCommand(),
+			volumeCommand(), podCommand(),
 		},
 	}
 	app.Commands = append(append(app.Commands, lifecycleCommands()...), healthcheckCommand())

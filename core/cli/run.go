@@ -38,6 +38,7 @@ func runFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "network-alias", Aliases: []string{"net-alias"}, KeepSpace: true, Usage: "another name of the container on its (first) named network"},
 		&cli.StringFlag{Name: "ip", Usage: "the container's IPv4 address on its (first) named network"},
 		sliceFlag("publish", "p", "publish a container's port to the host: [IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]"),
+		&cli.StringFlag{Name: "pod", Usage: "run the container in a pod (hull pod create): it shares the pod's network, IPC and UTS namespaces"},
 		&cli.BoolFlag{Name: "publish-all", Aliases: []string{"P"}, Usage: "publish all exposed ports to free host ports"},
 		sliceFlag("add-host", "", "add a custom host-to-IP mapping (host:ip; ip may be host-gateway)"),
 		sliceFlag("dns", "", "set custom DNS servers"),
@@ -103,6 +104,7 @@ func runOptions(c *cli.Context) core.RunOptions {
 		SecurityOpt: c.StringSlice("security-opt"), CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"),
 		Publish: c.StringSlice("publish"), PublishAll: c.Bool("publish-all"), AddHosts: c.StringSlice("add-host"),
 		DNS: c.StringSlice("dns"), DNSSearch: c.StringSlice("dns-search"), LimitOptions: limitOptions(c),
+		Pod: c.String("pod"),
 	}}
 	if c.IsSet("entrypoint") {
 		ep := c.String("entrypoint")

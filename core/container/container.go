@@ -76,6 +76,9 @@ type HostConfig struct {
 	DNSSearch    []string `json:"DnsSearch,omitempty"`
 	// RestartPolicy is --restart, carried out by the monitor.
 	RestartPolicy RestartPolicy `json:"RestartPolicy"`
+	// Pod is the id of the pod whose network, IPC and UTS namespaces the
+	// container shares (run --pod); "" for none.
+	Pod string `json:"Pod,omitempty"`
 	// Limits, time-out and user namespace (resources.go).
 	Limits
 }

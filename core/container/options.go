@@ -35,6 +35,8 @@ type Options struct {
 	Tty         bool
 	Interactive bool
 	AutoRemove  bool
+	// Pod is the pod's id (core resolves --pod NAME before New).
+	Pod         string
 	SecurityOpt []string
 	CapAdd      []string
 	CapDrop     []string
@@ -146,7 +148,7 @@ func command(flagEntrypoint *string, cmd, imageEntrypoint, imageCmd []string) (e
 }
 
 func newHostConfig(o Options) (HostConfig, error) {
-	hc := HostConfig{Binds: o.Volumes, AutoRemove: o.AutoRemove, ReadonlyRootfs: o.ReadOnly,
+	hc := HostConfig{Binds: o.Volumes, AutoRemove: o.AutoRemove, ReadonlyRootfs: o.ReadOnly, Pod: o.Pod,
 		SecurityOpt: o.SecurityOpt, Init: o.Init}
 	var err error
 	if hc.NetworkMode, err = ParseNetwork(o.Network); err != nil {

@@ -37,6 +37,9 @@
 //	                argv[2] the store root, argv[3] the container id; fd 3
 //	                report pipe (one JSON report once the command runs or
 //	                failed to), fd 4 optional attach socket (start -a).
+//	__hull-pod      a pod's infra monitor (core.PodMain): argv[2] the store
+//	                root, argv[3] the pod id; fd 3 report pipe (one JSON
+//	                report once the infra runs or failed to).
 //
 // Anything else is the CLI. The roles' messages are JSON documents on
 // their own pipes, each closed after one message (the init's mapping byte
@@ -57,6 +60,8 @@ const (
 	Userns  = "__hull-userns"
 	Plugin  = "__hull-plugin"
 	Monitor = "__hull-monitor"
+	// Pod is a pod's infra monitor (core.PodMain).
+	Pod = "__hull-pod"
 	// NetD is a named network's process (plugins/network/usernet.Main);
 	// NetTap makes a container's tap device for it (usernet.TapMain).
 	NetD   = "__hull-netd"
@@ -64,7 +69,7 @@ const (
 )
 
 // All is every role, for the dispatchers' tests.
-var All = []string{Init, Exec, Limits, Userns, Plugin, Monitor, NetD, NetTap}
+var All = []string{Init, Exec, Limits, Userns, Plugin, Monitor, Pod, NetD, NetTap}
 
 // Exit ends a role with status Code. Msg, when not empty, is printed on
 // stderr as it is; an empty Msg means the role reported the failure
