@@ -171,6 +171,20 @@ func TestRestartAlwaysStop(t *testing.T) {
 	}
 	s.mustHull(t, "rm", "ra")
 
+	// Stopped while it waits out the back-off between restarts.
+	s.runD(t, "--name", "rb", "--restart", "always", "busybox", "sh", "-c", "exit 1")
+	waitFor(t, "four restarts", func() bool { return count("rb") >= 4 })
+	waitFor(t, "restarting", func() bool { return strings.HasPrefix(s.psStatus(t, "rb"), "Restarting (1) ") })
+	start := time.Now()
+	s.mustHull(t, "stop", "rb")
+	if d := time.Since(start); d > 5*time.Second || len(s.monitors()) != 0 {
+		t.Errorf("stop during the back-off took %v, monitors %v", d, s.monitors())
+	}
+	if got := s.inspectField(t, "rb", "{{.State.Status}} {{.State.Restarting}} {{.State.ExitCode}}"); got != "exited false 1" {
+		t.Errorf("after stop in the back-off: %q", got)
+	}
+	s.mustHull(t, "rm", "rb")
+
 	s.runD(t, "--name", "rk", "--restart", "unless-stopped", "busybox", "sleep", "1000")
 	s.mustHull(t, "kill", "rk")
 	s.waitMonitorGone(t)
