@@ -16,6 +16,7 @@ package launch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -75,6 +76,8 @@ type Request struct {
 	Sandbox Sandbox
 	// Network, when set, is attached to the container (none and host need
 	// nothing and cost nothing); nil for a task of hull's own.
+	// It must be nil when the spec joins another process's namespaces
+	// (Spec.Join, a pod member): the network is that process's.
 	Network *Network
 }
 
@@ -125,6 +128,11 @@ func Run(ctx context.Context, req Request) (isolation.ExitStatus, error) {
 // network's open, before the container exists.
 func (l *Launcher) Start(ctx context.Context, req Request) (*Handle, error) {
 	h := &Handle{sandbox: req.Sandbox}
+	if req.Spec.Join != nil && req.Network != nil {
+		// A pod member's network is its infra's, already set up.
+		h.Close()
+		return nil, errors.New("a container that joins another's namespaces cannot have a network of its own")
+	}
 	if n := req.Network; n != nil {
 		att, err := l.open(n.Mode, n.Options)
 		if err != nil {

@@ -222,3 +222,26 @@ func TestCloseAfterNetworkTeardownError(t *testing.T) {
 		t.Fatalf("sandbox not closed: %q", f.j.events)
 	}
 }
+
+// A pod member joins its infra's network: a start that joins another
+// process's namespaces and asks for a network of its own is refused
+// before anything is opened, and its sandbox is closed.
+func TestStartRefusesJoinWithNetwork(t *testing.T) {
+	f := &fakes{}
+	req := request(f)
+	req.Spec.Join = &isolation.Join{Pid: 7, Namespaces: []string{"net"}}
+	if _, err := f.launcher().Start(context.Background(), req); err == nil {
+		t.Fatal("a joining start with a network of its own was accepted")
+	}
+	if want := []string{"sandbox close"}; !slices.Equal(f.j.events, want) {
+		t.Fatalf("events %q, want %q", f.j.events, want)
+	}
+	req.Network = nil
+	f.j.events = nil
+	if _, err := f.launcher().Start(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"start", "sandbox enter 42", "spec sent"}; !slices.Equal(f.j.events, want) {
+		t.Fatalf("events %q, want %q", f.j.events, want)
+	}
+}
