@@ -401,6 +401,9 @@ func (h *Hull) ResolveNetworks(o *container.Options, networks, aliases []string,
 	if len(others) > 0 {
 		return fmt.Errorf("--network %s: named networks cannot be mixed with other network modes", others[0])
 	}
+	if o.Pod != "" {
+		return errors.New("invalid config provided: --network cannot be set when joining a pod: the pod's network is shared")
+	}
 	named[0].Aliases, named[0].IP = aliases, ip
 	internal := true
 	for _, n := range named {
