@@ -112,14 +112,18 @@ func monitor(root, id string, report, attached *os.File) error {
 	var backoff restartBackoff
 	for {
 		started := time.Now()
-		code := m.run(proc)
-		if !m.restart(code, backoff.next(time.Since(started))) {
+		m.run(proc)
+		if !m.restart(backoff.next(time.Since(started))) {
 			break
 		}
 		if proc, err = m.start(); err != nil {
 			_, err = h.StartFailed(m.c, err)
 			slog.Warn("restart container", "id", id, "err", err)
 			break
+		}
+		if c, err := h.Containers.Get(id); err == nil && c.HasBeenManuallyStopped {
+			// Stopped by the user while it was being started again.
+			_ = proc.Signal(syscall.SIGKILL)
 		}
 	}
 	m.close()
@@ -131,8 +135,9 @@ func monitor(root, id string, report, attached *os.File) error {
 }
 
 // run serves one start of the container until it ends (its health check
-// running meanwhile) and records the end; it returns the exit code.
-func (m *containerMonitor) run(proc *launch.Handle) int {
+// running meanwhile) and records the end, and whether the restart policy
+// starts it again.
+func (m *containerMonitor) run(proc *launch.Handle) {
 	hctx, stopHealth := context.WithCancel(context.Background())
 	go m.h.WatchHealth(hctx, m.c.ID, proc.Pid)
 	// --timeout of a detached container is the monitor's to enforce.
@@ -144,22 +149,23 @@ func (m *containerMonitor) run(proc *launch.Handle) int {
 	m.h.Record(m.c.ID, func(c *container.Container) {
 		c.SetExited(code, time.Now().UTC(), errString(exitErr))
 		c.State.OOMKilled = oomKilled
+		// Decided with the exit, so that no one sees an exited container
+		// that is about to start again.
+		if c.HostConfig.RestartPolicy.ShouldRestart(code, c.RestartCount, c.HasBeenManuallyStopped) {
+			c.State.Status, c.State.Restarting = statusRestarting, true
+		}
 	})
-	return code
 }
 
-// restart decides, by the restart policy, whether the container that
-// exited with code starts again, and waits out delay if so: a stop or kill
-// by the user, or the record's removal, ends the wait (and the monitor).
-// The record shows "restarting" meanwhile, and counts the restart.
-func (m *containerMonitor) restart(code int, delay time.Duration) bool {
+// restart waits out delay when the restart policy chose, at the exit, to
+// start the container again (State.Restarting), and counts the restart:
+// a stop or kill by the user, or the record's removal, ends the wait (and
+// the monitor).
+func (m *containerMonitor) restart(delay time.Duration) bool {
 	c, err := m.h.Containers.Get(m.c.ID)
-	if err != nil || !c.HostConfig.RestartPolicy.ShouldRestart(code, c.RestartCount, c.HasBeenManuallyStopped) {
+	if err != nil || !c.State.Restarting {
 		return false
 	}
-	m.h.Record(c.ID, func(c *container.Container) {
-		c.State.Status, c.State.Restarting = statusRestarting, true
-	})
 	deadline := time.Now().Add(delay)
 	for {
 		c, err = m.h.Containers.Get(c.ID)
@@ -218,10 +224,14 @@ type containerMonitor struct {
 	stateDir string
 	log      *logfile.Writer
 	hub      *attach.Hub
-	// stdin is the container's stdin pipe (-i), fed by attach clients.
-	stdin *os.File
 	// outputs end when the container's output pipes or pty close.
 	outputs sync.WaitGroup
+	// ioMu guards stdin and console, which attach clients use while
+	// starts come and go.
+	ioMu sync.Mutex
+	// stdin is the current start's stdin pipe (-i), fed by attach clients.
+	stdin *os.File
+	// console is the current start's pty master (-t).
 	console *os.File
 	// cur is the current start: spec, cgroup, time-out.
 	cur *core.DetachedStart
@@ -280,9 +290,11 @@ func (m *containerMonitor) start() (*launch.Handle, error) {
 		}
 	})
 	if proc.Console != nil {
+		m.ioMu.Lock()
 		m.console = proc.Console
+		m.ioMu.Unlock()
 		m.resize(m.hub.Size()) // a client's size that came while starting
-		m.copyOut(proc.Console, "stdout")
+		m.copyOut(proc.Console, "stdout", false)
 	}
 	return proc, nil
 }
@@ -306,7 +318,7 @@ func (m *containerMonitor) pipes(tty bool) (isolation.Stdio, []*os.File, error) 
 		} else {
 			st.Stderr = w
 		}
-		m.copyOut(r, stream)
+		m.copyOut(r, stream, true)
 	}
 	if m.c.Config.OpenStdin {
 		r, w, err := os.Pipe()
@@ -314,14 +326,17 @@ func (m *containerMonitor) pipes(tty bool) (isolation.Stdio, []*os.File, error) 
 			return st, ends, fmt.Errorf("input pipe: %w", err)
 		}
 		ends = append(ends, r)
+		m.ioMu.Lock()
 		st.Stdin, m.stdin = r, w
+		m.ioMu.Unlock()
 	}
 	return st, ends, nil
 }
 
 // copyOut copies one output of the container to the log and the attach
-// clients until it ends.
-func (m *containerMonitor) copyOut(r *os.File, stream string) {
+// clients until it ends, and closes r when owned (a pipe; serve closes the
+// console).
+func (m *containerMonitor) copyOut(r *os.File, stream string, owned bool) {
 	sw := m.log.Stream(stream)
 	m.outputs.Go(func() {
 		buf := make([]byte, 32<<10)
@@ -336,7 +351,7 @@ func (m *containerMonitor) copyOut(r *os.File, stream string) {
 			}
 		}
 		_ = sw.Flush()
-		if r != m.console {
+		if owned {
 			r.Close()
 		}
 	})
@@ -344,6 +359,8 @@ func (m *containerMonitor) copyOut(r *os.File, stream string) {
 
 // input passes attach clients' input to the container; nil closes it.
 func (m *containerMonitor) input(p []byte) {
+	m.ioMu.Lock()
+	defer m.ioMu.Unlock()
 	w := m.stdin
 	if m.console != nil {
 		w = m.console
@@ -362,6 +379,8 @@ func (m *containerMonitor) input(p []byte) {
 }
 
 func (m *containerMonitor) resize(rows, cols uint16) {
+	m.ioMu.Lock()
+	defer m.ioMu.Unlock()
 	if m.console != nil {
 		_ = attach.SetWinsize(m.console, rows, cols)
 	}
@@ -381,6 +400,7 @@ func (m *containerMonitor) serve(ctx context.Context, proc *launch.Handle) isola
 	case <-drained:
 	case <-time.After(outputDrain):
 	}
+	m.ioMu.Lock()
 	if m.console != nil {
 		m.console.Close()
 		m.console = nil
@@ -389,6 +409,7 @@ func (m *containerMonitor) serve(ctx context.Context, proc *launch.Handle) isola
 		m.stdin.Close()
 		m.stdin = nil
 	}
+	m.ioMu.Unlock()
 	proc.Close()
 	return status
 }
