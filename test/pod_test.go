@@ -134,6 +134,12 @@ func TestPodSharesLocalhostHostnameAndPorts(t *testing.T) {
 	if out := s.mustHull(t, "pod", "ps", "--format", "{{.Name}} {{.Status}} {{.NumberOfContainers}} {{.ContainerNames}}"); strings.TrimSpace(out) != "web1 Running 1 srv" {
 		t.Errorf("pod ps of a running pod: %q", out)
 	}
+	if out := s.mustHull(t, "pod", "ls", "-q", "--filter", "label=app=web", "--filter", "status=running"); strings.TrimSpace(out) != id[:12] {
+		t.Errorf("pod ls --filter label=app=web --filter status=running: %q", out)
+	}
+	if out := s.mustHull(t, "pod", "ls", "-q", "--filter", "name=nosuch"); strings.TrimSpace(out) != "" {
+		t.Errorf("pod ls --filter name=nosuch: %q", out)
+	}
 	infra := intOf(t, s.mustHull(t, "pod", "inspect", "--format", "{{.InfraPid}}", "web1"))
 	if out := s.mustHull(t, "pod", "inspect", "--format", "{{.Hostname}} {{.State}} {{.NumContainers}} {{range .Containers}}{{.Name}}{{end}}", id[:12]); strings.TrimSpace(out) != "podhost Running 1 srv" {
 		t.Errorf("pod inspect: %q", out)
@@ -209,7 +215,7 @@ func TestPodRemoveForceAndNoStrays(t *testing.T) {
 	if out := s.mustHull(t, "pod", "ls", "--format", "{{.Name}} {{.Status}}"); strings.TrimSpace(out) != "p2 Running" {
 		t.Errorf("after pod start, pod ls: %q", out)
 	}
-	s.mustHull(t, "pod", "rm", "-f", "p2")
+	s.mustHull(t, "pod", "rm", "-f", "--all")
 	waitNoPodProcs(t, s, id)
 	if out := s.mustHull(t, "pod", "prune", "-f"); strings.TrimSpace(out) != "" {
 		t.Errorf("pod prune with no pods: %q", out)

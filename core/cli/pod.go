@@ -64,12 +64,27 @@ func podCreateCommand() *cli.Command {
 	}
 }
 
-// podEachCommand acts on each pod named and prints its id, as Podman.
+// podEachCommand acts on each pod named (every pod with --all) and
+// prints its id, as Podman.
 func podEachCommand(name, usage string, flags []cli.Flag, act func(*cli.Context, *core.Hull, string) (string, error)) *cli.Command {
+	flags = append(flags, &cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "every pod"})
 	return &cli.Command{Name: name, Usage: usage, ArgsUsage: "POD [POD...]", Flags: flags,
-		Action: hullAction(1, -1, func(c *cli.Context, h *core.Hull) error {
+		Action: hullAction(0, -1, func(c *cli.Context, h *core.Hull) error {
+			refs := c.Args().Slice()
+			if c.Bool("all") == (len(refs) > 0) {
+				return fmt.Errorf("pod %s: give pod names or --all, not both or neither", name)
+			}
+			if c.Bool("all") {
+				pods, err := h.Pods()
+				if err != nil {
+					return err
+				}
+				for _, p := range pods {
+					refs = append(refs, p.ID)
+				}
+			}
 			var last error
-			for _, ref := range c.Args().Slice() {
+			for _, ref := range refs {
 				id, err := act(c, h, ref)
 				if err != nil {
 					if last != nil {
@@ -104,10 +119,14 @@ func podLsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only pod ids"},
 			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate pod ids"},
 			&cli.StringFlag{Name: "format", Usage: "Go template, table, or json"},
+			sliceFlag("filter", "f", "show only pods that match: name=, id=, status=, label=KEY[=VALUE]"),
 		},
 		Action: hullAction(0, 0, func(c *cli.Context, h *core.Hull) error {
 			pods, err := h.Pods()
 			if err != nil {
+				return err
+			}
+			if pods, err = filterPods(pods, c.StringSlice("filter")); err != nil {
 				return err
 			}
 			format := c.String("format")
@@ -240,4 +259,51 @@ func podPruneCommand() *cli.Command {
 			return err
 		}),
 	}
+}
+
+// filterPods keeps the pods that match every filter; several values of one
+// key match any of them, as Podman's pod ps --filter.
+func filterPods(pods []*core.PodView, filters []string) ([]*core.PodView, error) {
+	by := map[string][]string{}
+	for _, f := range filters {
+		k, v, ok := strings.Cut(f, "=")
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("invalid filter %q: want KEY=VALUE", f)
+		case k != "name" && k != "id" && k != "status" && k != "label":
+			return nil, fmt.Errorf("invalid filter %q: pod ls filters on name, id, status and label", k)
+		}
+		by[k] = append(by[k], v)
+	}
+	var out []*core.PodView
+	for _, p := range pods {
+		if podMatches(p, by) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func podMatches(p *core.PodView, by map[string][]string) bool {
+	for k, vals := range by {
+		ok := false
+		for _, v := range vals {
+			switch k {
+			case "name":
+				ok = ok || strings.Contains(p.Name, v)
+			case "id":
+				ok = ok || strings.HasPrefix(p.ID, v)
+			case "status":
+				ok = ok || strings.EqualFold(p.Status, v)
+			case "label":
+				key, val, hasVal := strings.Cut(v, "=")
+				got, has := p.Labels[key]
+				ok = ok || has && (!hasVal || got == val)
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
