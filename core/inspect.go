@@ -77,6 +77,9 @@ type ContainerView struct {
 	Config     ContainerConfigView    `json:"Config"`
 	// RestartCount is how often --restart started it again.
 	RestartCount int `json:"RestartCount"`
+	// NetworkSettings: the last start's network; a running container's
+	// named networks with their addresses now.
+	NetworkSettings container.NetworkSettings `json:"NetworkSettings"`
 }
 
 // StateView is Docker's container State.
@@ -168,7 +171,9 @@ func (h *Hull) inspectOne(name, kind string) (any, error) {
 	if kind == "" || kind == "container" {
 		c, err := h.Containers.Lookup(name)
 		if err == nil {
-			return ContainerInspect(c), nil
+			v := ContainerInspect(c)
+			h.liveEndpoints(c, &v.NetworkSettings)
+			return v, nil
 		}
 		if !errors.Is(err, container.ErrNotFound) {
 			return nil, err
@@ -231,6 +236,7 @@ func ContainerInspect(c *container.Container) ContainerView {
 		ExitCode: st.ExitCode, Error: st.Error, StartedAt: formatTime(st.StartedAt), FinishedAt: formatTime(st.FinishedAt),
 		Restarting: st.Restarting, Health: st.Health}
 	v.RestartCount = c.RestartCount
+	v.NetworkSettings = c.NetworkSettings
 	v.Config = ContainerConfigView{Hostname: cfg.Hostname, User: cfg.User, AttachStdin: cfg.OpenStdin,
 		AttachStdout: true, AttachStderr: true, Tty: cfg.Tty, OpenStdin: cfg.OpenStdin, StdinOnce: cfg.OpenStdin,
 		Env: cfg.Env, Cmd: cfg.Cmd, Image: cfg.Image, WorkingDir: cfg.WorkingDir, Entrypoint: cfg.Entrypoint,

@@ -473,3 +473,35 @@ func (h *Hull) NetworkDisconnect(network, ref string) error {
 	_, err = h.Containers.Modify(c.ID, func(c *container.Container) error { return c.RemoveNetwork(cfg.Name) })
 	return err
 }
+
+// liveEndpoints fills in the addresses a running container has on its
+// named networks, as their processes report them (ns is a copy of the
+// record's, its map replaced).
+func (h *Hull) liveEndpoints(c *container.Container, ns *container.NetworkSettings) {
+	if len(ns.Networks) == 0 {
+		return
+	}
+	out := make(map[string]*container.EndpointSettings, len(ns.Networks))
+	for name, ep := range ns.Networks {
+		e := *ep
+		out[name] = &e
+		if !c.State.Running {
+			continue
+		}
+		eps, err := h.networkDriver().Endpoints(context.Background(), ep.Network)
+		if err != nil {
+			continue
+		}
+		for _, info := range eps {
+			if info.ContainerID != c.ID {
+				continue
+			}
+			if ip, ipnet, err := net.ParseCIDR(info.IPAddress); err == nil {
+				e.IPAddress = ip.String()
+				e.IPPrefixLen, _ = ipnet.Mask.Size()
+			}
+			e.MacAddress, e.Gateway = info.MacAddress, ep.Network.Gateway
+		}
+	}
+	ns.Networks = out
+}

@@ -96,6 +96,9 @@ func TestNamedNetworkNamesAndIsolation(t *testing.T) {
 		t.Fatalf("appnet after run web: %+v", in)
 	}
 	webIP := strings.Split(ep.IPv4Address, "/")[0]
+	if got := strings.TrimSpace(s.mustHull(t, "inspect", "-f", `{{(index .NetworkSettings.Networks "appnet").IPAddress}} {{(index .NetworkSettings.Networks "appnet").Aliases}}`, "web")); got != webIP+" [www]" {
+		t.Errorf("inspect web: appnet address and aliases %q, want %q", got, webIP+" [www]")
+	}
 	if n := len(netdsUnder(rt)); n != 1 {
 		t.Errorf("%d network processes, want 1: %v", n, netdsUnder(rt))
 	}
