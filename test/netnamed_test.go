@@ -180,6 +180,17 @@ func TestNamedNetworkKill9LeavesNothing(t *testing.T) {
 		t.Errorf("eth0 after the kill: %q", out)
 	}
 	waitGone(t, "run --rm after the kill", rt)
+
+	// kill -9 of a detached container's monitor: the same.
+	s.runD(t, "--name", "bg", "--network", "k9", "busybox", "sleep", "300")
+	mons := s.monitors()
+	if len(mons) != 1 || len(netdsUnder(rt)) != 1 {
+		t.Fatalf("monitors %v, network processes %v", mons, netdsUnder(rt))
+	}
+	if err := syscall.Kill(mons[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, "kill -9 of the monitor", rt)
 }
 
 func TestNamedNetworkConnectInternalIP(t *testing.T) {
