@@ -62,10 +62,10 @@ func TestBuildPluginLogDebug(t *testing.T) {
 			t.Errorf("HULL_PLUGIN_LOG=debug: the output lacks %q:\n%s", w, loud)
 		}
 	}
-	// Live: the plugin's lines come before the step is done.
-	if i, j := strings.Index(loud, "test-bad: execute"), strings.LastIndex(loud, "DONE"); i < 0 || j < i {
-		t.Errorf("the Execute line does not come before the step's DONE:\n%s", loud)
-	}
+	// The lines are streamed as the plugin writes them, by a reader of its
+	// stderr pipe; they are not ordered against hull's own progress lines
+	// (under load a line may follow its step's DONE), so only their
+	// presence is checked above.
 
 	_, debug, code := s.hull(t, "--debug", "build", "--progress", "plain", "-t", "debug", "--plugin-dir", dir, ctx)
 	if code != 0 {
