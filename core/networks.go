@@ -14,9 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/core/lockfile"
 	"github.com/hull-project/hull/plugins/network/usernet"
 	"github.com/hull-project/hull/plugins/sdk/netsdk/netspec"
 )
@@ -38,15 +37,7 @@ func (h *Hull) lockNetworks() (func(), error) {
 	if err := os.MkdirAll(h.networksDir(), 0o700); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(h.Root, "networks.lock"), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock networks: %w", err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock networks: %w", err)
-	}
-	return func() { f.Close() }, nil
+	return lockfile.Lock(filepath.Join(h.Root, "networks.lock"), "networks")
 }
 
 // reservedNetworks are --network values with a meaning of their own.

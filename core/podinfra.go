@@ -15,8 +15,10 @@ import (
 
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/launch"
+	"github.com/hull-project/hull/core/lockfile"
 	"github.com/hull-project/hull/core/pod"
 	"github.com/hull-project/hull/isolation"
+	"github.com/hull-project/hull/isolation/child"
 	"github.com/hull-project/hull/isolation/role"
 	"github.com/hull-project/hull/plugins"
 	"github.com/hull-project/hull/plugins/network"
@@ -37,14 +39,11 @@ func (h *Hull) ensureInfra(id string) (*pod.Pod, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(filepath.Dir(store.InfraLock(id)), "start.lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	release, err := lockfile.Lock(filepath.Join(filepath.Dir(store.InfraLock(id)), "start.lock"), "pod "+container.ShortID(id))
 	if err != nil {
-		return nil, fmt.Errorf("lock pod %s: %w", container.ShortID(id), err)
+		return nil, err
 	}
-	defer f.Close()
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		return nil, fmt.Errorf("lock pod %s: %w", container.ShortID(id), err)
-	}
+	defer release()
 	if !store.InfraAlive(id) {
 		if err := h.startInfra(id); err != nil {
 			return nil, err
@@ -183,7 +182,7 @@ func podInfra(_ string, _ []string, args json.RawMessage) error {
 	if err := unix.Sethostname([]byte(hostname)); err != nil {
 		return fmt.Errorf("set hostname: %w", err)
 	}
-	if err := loopbackUp(); err != nil {
+	if err := child.LoopbackUp(); err != nil {
 		return err
 	}
 	// A task's start ends when its error pipe closes (isolation's
@@ -204,27 +203,6 @@ func podInfra(_ string, _ []string, args json.RawMessage) error {
 				break
 			}
 		}
-	}
-	return nil
-}
-
-// loopbackUp brings up lo in the infra's new network namespace.
-func loopbackUp() error {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("bring up lo: %w", err)
-	}
-	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
-		return err
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return fmt.Errorf("get lo flags: %w", err)
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
-		return fmt.Errorf("bring up lo: %w", err)
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hull-project/hull/core/lockfile"
 )
 
 // monitorLock is the file in a container's directory that whoever holds
@@ -36,7 +38,7 @@ func (s *Store) HoldMonitor(id string) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock container %s: %w", ShortID(id), err)
 	}
-	if err := flock(f, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := lockfile.Flock(f, unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
 			return nil, fmt.Errorf("container %s: %w", ShortID(id), ErrRunning)
@@ -54,7 +56,7 @@ func (s *Store) MonitorAlive(id string) bool {
 		return false
 	}
 	defer f.Close()
-	return errors.Is(flock(f, unix.LOCK_SH|unix.LOCK_NB), unix.EWOULDBLOCK)
+	return errors.Is(lockfile.Flock(f, unix.LOCK_SH|unix.LOCK_NB), unix.EWOULDBLOCK)
 }
 
 // WaitMonitor blocks until no process holds the container's monitor lock
@@ -68,7 +70,7 @@ func (s *Store) WaitMonitor(id string, timeout time.Duration) bool {
 	freed := make(chan struct{})
 	go func() {
 		defer f.Close() // the lock taken here is released with the file
-		_ = flock(f, unix.LOCK_SH)
+		_ = lockfile.Flock(f, unix.LOCK_SH)
 		close(freed)
 	}()
 	if timeout < 0 {
@@ -88,14 +90,5 @@ func (s *Store) refresh(c *Container) {
 	if (c.State.Running || c.State.Restarting) && !s.MonitorAlive(c.ID) {
 		c.SetExited(ExitMonitorDied, c.State.StartedAt, ReasonMonitorDied)
 		c.State.Restarting = false
-	}
-}
-
-func flock(f *os.File, how int) error {
-	for {
-		err := unix.Flock(int(f.Fd()), how)
-		if err != unix.EINTR {
-			return err
-		}
 	}
 }

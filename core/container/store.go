@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hull-project/hull/core/lockfile"
 )
 
 // Sentinel errors of the store; callers test them with errors.Is.
@@ -387,21 +389,7 @@ func (s *Store) sweep() {
 
 // lockStore takes the store's flock and returns its release.
 func (s *Store) lockStore() (func(), error) {
-	f, err := os.OpenFile(s.lock, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock container store: %w", err)
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock container store: %w", err)
-	}
-	return func() { f.Close() }, nil // closing the file drops the lock
+	return lockfile.Lock(s.lock, "container store")
 }
 
 func readRecord(dir string) (*Container, error) {

@@ -10,7 +10,8 @@ import (
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/sys/unix"
+
+	"github.com/hull-project/hull/core/lockfile"
 )
 
 // Sentinel errors returned by the store; callers test them with errors.Is.
@@ -96,22 +97,7 @@ func (s *Store) indexPath() string { return filepath.Join(s.root, "images.json")
 // lockFile takes an exclusive flock on path, creating it, and returns the
 // function that releases it.
 func lockFile(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	// Closing the file releases the flock.
-	return func() { f.Close() }, nil
+	return lockfile.Lock(path, path)
 }
 
 // readIndex reads images.json. Readers need no lock because the file is

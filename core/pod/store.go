@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hull-project/hull/core/lockfile"
 )
 
 // Store is the pod records under one store root.
@@ -31,20 +33,7 @@ func (s *Store) InfraLock(id string) string { return filepath.Join(s.dir, id, "i
 
 // lock takes the store's flock and returns its release.
 func (s *Store) lock() (func(), error) {
-	f, err := os.OpenFile(filepath.Join(s.dir, ".lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock pod store: %w", err)
-	}
-	for {
-		if err = unix.Flock(int(f.Fd()), unix.LOCK_EX); err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock pod store: %w", err)
-	}
-	return func() { f.Close() }, nil
+	return lockfile.Lock(filepath.Join(s.dir, ".lock"), "pod store")
 }
 
 // Create stores a new pod; its name must be unused.

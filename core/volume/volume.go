@@ -29,6 +29,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hull-project/hull/core/lockfile"
 )
 
 // Sentinel errors of the store.
@@ -288,21 +290,7 @@ func (s *Store) Prune(all bool, keep func(*Volume) bool, inUse InUse) ([]string,
 
 // Lock takes the store's flock and returns its release.
 func (s *Store) Lock() (func(), error) {
-	f, err := os.OpenFile(s.lock, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock volume store: %w", err)
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock volume store: %w", err)
-	}
-	return func() { f.Close() }, nil // closing the file drops the lock
+	return lockfile.Lock(s.lock, "volume store")
 }
 
 // sweep removes what a killed process left: temporaries of dead pids and

@@ -14,6 +14,12 @@ func loopbackUp(spec *isolation.Spec) error {
 	if spec.HostNetwork {
 		return nil
 	}
+	return LoopbackUp()
+}
+
+// LoopbackUp brings up lo in this process's network namespace (a pod's
+// infra uses it too).
+func LoopbackUp() error {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("socket: %w", err)
