@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/launch"
@@ -172,8 +173,9 @@ func (h *Hull) startInfraProcess(p *pod.Pod) (*launch.Handle, error) {
 
 // podInfra is the infra's task: as PID 1 of the pod's pid namespace it
 // sets the pod's hostname, brings up the loopback, reaps the orphans of
-// the members (who share its pid namespace) and exits on SIGTERM or
-// SIGINT. It reads nothing of the container's tree.
+// the members (who share its pid namespace) until SIGKILL ends it. It
+// reads nothing of the container's tree, and is confined (confineInfra)
+// before any member can start.
 func podInfra(_ string, _ []string, args json.RawMessage) error {
 	var hostname string
 	if err := json.Unmarshal(args, &hostname); err != nil {
@@ -185,18 +187,23 @@ func podInfra(_ string, _ []string, args json.RawMessage) error {
 	if err := child.LoopbackUp(); err != nil {
 		return err
 	}
+	if err := confineInfra(); err != nil {
+		return fmt.Errorf("confine pod infra: %w", err)
+	}
 	// A task's start ends when its error pipe closes (isolation's
 	// protocol: fd 4, EOF means started); the infra has started once its
 	// namespaces are ready, and then stays.
 	if err := unix.Close(4); err != nil {
 		return fmt.Errorf("report start: %w", err)
 	}
+	// The members share this pid namespace, where the infra is PID 1: they
+	// could send it SIGTERM, but not SIGKILL (the kernel ignores it from
+	// inside the namespace). So it heeds no signal but SIGCHLD, and
+	// stopInfra ends it with SIGKILL from outside.
+	signal.Ignore(unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGCHLD)
-	for sig := range sigs {
-		if sig != unix.SIGCHLD {
-			return nil
-		}
+	signal.Notify(sigs, unix.SIGCHLD)
+	for range sigs {
 		for {
 			pid, err := unix.Wait4(-1, nil, unix.WNOHANG, nil)
 			if pid <= 0 || err != nil {
@@ -205,4 +212,68 @@ func podInfra(_ string, _ []string, args json.RawMessage) error {
 		}
 	}
 	return nil
+}
+
+// confineInfra leaves the infra nothing a member could reach through it.
+// The members share its user and pid namespaces, and the infra is PID 1:
+// a member given CAP_SYS_PTRACE could read /proc/1/root, /proc/1/mountinfo
+// or ptrace it. A task has no root filesystem of its own, so its root
+// was the host's. Here it pivots into an empty read-only tmpfs and
+// detaches the old root (chroot alone would not do: ".." from
+// /proc/1/root walks up to the accessor's root), becomes non-dumpable,
+// and drops every capability on every thread (capabilities, the bounding
+// set and no_new_privs are per thread, and Go has several).
+func confineInfra() error {
+	const dir = "/tmp" // any directory: the mount is private to the infra's namespace
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=16k,mode=0700"); err != nil {
+		return fmt.Errorf("mount an empty root: %w", err)
+	}
+	if err := unix.Mkdir(dir+"/old", 0o700); err != nil {
+		return fmt.Errorf("mkdir: %w", err)
+	}
+	if err := unix.PivotRoot(dir, dir+"/old"); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("chdir: %w", err)
+	}
+	if err := unix.Unmount("/old", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detach the old root: %w", err)
+	}
+	if err := unix.Rmdir("/old"); err != nil {
+		return fmt.Errorf("rmdir: %w", err)
+	}
+	if err := unix.Mount("", "/", "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("make the root read-only: %w", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("set non-dumpable: %w", err)
+	}
+	return dropAllCapabilities()
+}
+
+// dropAllCapabilities empties the ambient, bounding, effective,
+// permitted and inheritable sets of every thread of this process and
+// sets no_new_privs on each.
+func dropAllCapabilities() error {
+	all := func(name string, trap, a1, a2, a3 uintptr) error {
+		if _, _, errno := syscall.AllThreadsSyscall(trap, a1, a2, a3); errno != 0 {
+			return fmt.Errorf("%s: %w", name, errno)
+		}
+		return nil
+	}
+	if err := all("clear ambient capabilities", unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0); err != nil {
+		return err
+	}
+	for c := 0; c <= unix.CAP_LAST_CAP; c++ {
+		if err := all("drop bounding capability", unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c), 0); err != nil && !errors.Is(err, unix.EINVAL) {
+			return err
+		}
+	}
+	if err := all("set no_new_privs", unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0); err != nil {
+		return err
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	return all("drop capabilities", unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0)
 }

@@ -299,14 +299,15 @@ func (h *Hull) PrunePods() ([]string, error) {
 	return out, nil
 }
 
-// stopInfra ends the infra (SIGTERM, then SIGKILL after 10 s) and waits
-// for its monitor to record it.
+// stopInfra ends the infra with SIGKILL (it heeds no other signal, so
+// that a member cannot stop the pod: see podInfra) and waits for its
+// monitor to record it.
 func (h *Hull) stopInfra(p *pod.Pod) error {
 	store, err := h.pods()
 	if err != nil {
 		return err
 	}
-	for _, sig := range []unix.Signal{unix.SIGTERM, unix.SIGKILL} {
+	for _, sig := range []unix.Signal{unix.SIGKILL} {
 		if !store.InfraAlive(p.ID) {
 			return nil
 		}

@@ -221,3 +221,37 @@ func TestPodRemoveForceAndNoStrays(t *testing.T) {
 		t.Errorf("pod prune with no pods: %q", out)
 	}
 }
+
+// TestPodInfraUnreachable: a pod member given CAP_SYS_PTRACE (or every
+// capability) shares the infra's user and pid namespaces, where the infra
+// is PID 1. Through /proc/1 it must reach nothing of the host: the infra
+// pivots into an empty root, is non-dumpable and holds no capability.
+// A member cannot stop the pod with SIGTERM to PID 1 either.
+func TestPodInfraUnreachable(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	c := newHomeCanary(t)
+	newPod(t, s, "--name", "pinfra")
+	var outs []string
+	for _, caps := range [][]string{{"--cap-add", "SYS_PTRACE"}, {"--cap-add", "ALL"}} {
+		args := append([]string{"run", "--rm", "--pod", "pinfra"}, caps...)
+		out, errs, _ := s.hull(t, append(args, "busybox", "sh", "-c",
+			"cat /proc/1/root"+c.file+"; echo pwned >> /proc/1/root"+c.file+"; ls -a /proc/1/root/ /proc/1/root/..; "+
+				"cat /proc/1/mountinfo; grep -E '^Cap(Prm|Eff|Bnd|Amb)' /proc/1/status")...)
+		outs = append(outs, out, errs)
+		if strings.Contains(out, "home") {
+			t.Errorf("%v: the member sees the host through /proc/1: %s", caps, out)
+		}
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "Cap") && !strings.HasSuffix(l, "0000000000000000") {
+				t.Errorf("%v: the infra holds capabilities: %q", caps, l)
+			}
+		}
+	}
+	c.check(t, outs...)
+	s.mustHull(t, "run", "--rm", "--pod", "pinfra", "busybox", "sh", "-c", "kill -TERM 1; kill -INT 1; sleep 1")
+	if got := s.mustHull(t, "pod", "inspect", "--format", "{{.State}}", "pinfra"); !strings.Contains(got, "Running") {
+		t.Errorf("after a member's SIGTERM to PID 1 the pod is %q, want Running", strings.TrimSpace(got))
+	}
+	s.mustHull(t, "pod", "rm", "-f", "pinfra")
+}
