@@ -59,7 +59,6 @@ var hostPathAllowed = map[string]string{
 	"core/networks.go:NetworkRemove":           "network records named by a validated network name",
 	"core/networks.go:readNetwork":             "network records named by a validated network name",
 	"core/paths.go:privateRunDir":              "the runtime dir named by hull (uid, boot) in the temp or the user's cache dir; Lstat'ed to be a directory of ours that no one else may enter",
-	"core/userns.go:removeTree":                "removes a store tree hull owns; only directories are chmod'ed",
 	"core/volume/volume.go:Get":                "volume dirs named by a validated volume name (ValidName: no slash, no leading dot)",
 	"core/volume/volume.go:assemble":           "a temporary dir the store just made, renamed to a validated volume name",
 	"core/volume/volume.go:detach":             "volume dirs named by a validated volume name, renamed to a name the store makes",

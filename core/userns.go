@@ -6,7 +6,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
+	"strconv"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/core/layer"
@@ -46,13 +48,48 @@ func removeTree(dir string) error {
 	if err := os.RemoveAll(dir); err == nil || !errors.Is(err, fs.ErrPermission) {
 		return err
 	}
-	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			_ = os.Chmod(p, 0o700)
-		}
-		return nil
-	})
+	// A directory without write or search permission stops RemoveAll:
+	// open up every directory first. The tree may be a live volume that
+	// a container changes under us, so the walk goes by descriptors and
+	// never follows a link: a directory swapped for a symlink between
+	// the listing and the open is skipped, never chmod-ed through.
+	openUpTree(unix.AT_FDCWD, dir, 0)
 	return os.RemoveAll(dir)
+}
+
+// openUpTree makes the directory name (under the directory fd parent) and
+// every directory below it 0700. Each is opened with O_PATH|O_NOFOLLOW
+// and changed through its /proc/self/fd link, which names that very
+// inode: a directory swapped for a symlink is never opened, and a swap
+// after the open changes nothing but the directory that was opened.
+func openUpTree(parent int, name string, depth int) {
+	pfd, err := unix.Openat(parent, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(pfd)
+	self := "/proc/self/fd/" + strconv.Itoa(pfd)
+	_ = unix.Chmod(self, 0o700)
+	if depth > 4096 {
+		return
+	}
+	dfd, err := unix.Open(self, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	d := os.NewFile(uintptr(dfd), name)
+	defer d.Close()
+	for {
+		ents, err := d.ReadDir(256)
+		for _, e := range ents {
+			if e.IsDir() {
+				openUpTree(dfd, e.Name(), depth+1)
+			}
+		}
+		if err != nil || len(ents) == 0 {
+			return
+		}
+	}
 }
 
 // HelperMain is the user-namespace side of nsUnpacker (role.Userns; args

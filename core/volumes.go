@@ -93,12 +93,21 @@ func (vh volumeHooks) Release(c *container.Container) error {
 // volumeUsers returns the short ids of the containers, running or not,
 // that mount volume name.
 func (h *Hull) volumeUsers(name string) ([]string, error) {
+	return h.volumeUsersWhere(name, false)
+}
+
+// volumeUsersWhere is volumeUsers, of the running (or restarting)
+// containers only when running.
+func (h *Hull) volumeUsersWhere(name string, running bool) ([]string, error) {
 	cs, err := h.Containers.List()
 	if err != nil {
 		return nil, err
 	}
 	var ids []string
 	for _, c := range cs {
+		if running && !c.State.Running && !c.State.Restarting {
+			continue
+		}
 		if c.UsesVolume(name) {
 			ids = append(ids, container.ShortID(c.ID))
 		}
@@ -153,8 +162,10 @@ func (h *Hull) Volumes(filters []string) ([]*volume.Volume, error) {
 	return out, nil
 }
 
-// RemoveVolume is `volume rm`: a volume a container uses, running or
-// stopped, is refused unless force.
+// RemoveVolume is `volume rm`: a volume a container uses is refused;
+// with force, only one a running container uses (as Docker does: its
+// files are live, and a container changing them under the removal could
+// turn it against the user's own files).
 func (h *Hull) RemoveVolume(name string, force bool) error {
 	vs, err := h.VolumeStore()
 	if err != nil {
@@ -163,10 +174,10 @@ func (h *Hull) RemoveVolume(name string, force bool) error {
 	var users []string
 	inUse := func(n string) (bool, error) {
 		var err error
-		users, err = h.volumeUsers(n)
+		users, err = h.volumeUsersWhere(n, force)
 		return len(users) > 0, err
 	}
-	err = vs.Remove(name, force, inUse)
+	err = vs.Remove(name, false, inUse)
 	if errors.Is(err, volume.ErrInUse) {
 		return fmt.Errorf("remove %s: %w - [%s]", name, volume.ErrInUse, strings.Join(users, ", "))
 	}

@@ -256,6 +256,12 @@ func TestVolumeCommands(t *testing.T) {
 		t.Errorf("system df:\n%s", out)
 	}
 	s.mustHull(t, "volume", "rm", "-f", "v2")
+	// -f does not take a volume from a running container (Docker's rule:
+	// a container changing the files under the removal could aim it at
+	// the user's own files).
+	if _, errs, code := s.hull(t, "volume", "rm", "-f", "v1"); code != 125 || !strings.Contains(errs, "volume is in use") {
+		t.Errorf("rm -f of v1 in use by a running container: exit %d %q", code, errs)
+	}
 	s.mustHull(t, "rm", "-f", "up", "stopped")
 	s.mustHull(t, "volume", "create", "v3")
 	s.mustHull(t, "run", "--name", "an", "-v", "/anon", "busybox", "true")
