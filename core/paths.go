@@ -60,6 +60,14 @@ func (p *Paths) Ensure() error {
 	if err := os.MkdirAll(p.Root, 0o700); err != nil {
 		return fmt.Errorf("create store %s: %w", p.Root, err)
 	}
+	// Whoever may rename what is directly in the store can swap a record,
+	// a volume or a layer dir for their own or for a link: a --root made
+	// by another user (say, under /tmp) is refused, not used.
+	if st, err := os.Lstat(p.Root); err != nil {
+		return fmt.Errorf("store %s: %w", p.Root, err)
+	} else if !st.IsDir() || ownerOf(st) != os.Getuid() || st.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("store %s: not a directory of uid %d that only it may write to (owner uid %d, mode %#o)", p.Root, os.Getuid(), ownerOf(st), st.Mode().Perm())
+	}
 	if p.RunRoot == "" {
 		cache, _ := os.UserCacheDir()
 		dir, err := privateRunDir(os.TempDir(), cache, os.Getuid(), bootID())

@@ -94,3 +94,25 @@ func TestPrivateRunDir(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// A store directory others may write to is refused: they could swap what
+// is in it.
+func TestEnsureRefusesSharedStore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	p := Paths{Root: dir, RunRoot: filepath.Join(t.TempDir(), "run")}
+	if err := p.Ensure(); err == nil || !strings.Contains(err.Error(), "only it may write") {
+		t.Errorf("Ensure of a 0777 store: %v", err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Ensure(); err != nil {
+		t.Errorf("Ensure of a 0755 store of our own: %v", err)
+	}
+}
