@@ -5,14 +5,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/hull-project/hull/builders/copier"
 	"github.com/hull-project/hull/core/layer"
 	"github.com/hull-project/hull/isolation/child"
-	"github.com/hull-project/hull/plugins/sdk"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,15 +19,10 @@ import (
 func Tasks() map[string]child.TaskFunc {
 	return map[string]child.TaskFunc{
 		"copy":  copyTask,
-		"read":  readTask,
 		"mkdir": mkdirTask,
 		"diff":  diffTaskMain,
 		"fs":    fsTask,
 	}
-}
-
-type readArgs struct {
-	Path string `json:"path"`
 }
 
 type mkdirArgs struct {
@@ -50,24 +43,6 @@ func copyTask(rootfs string, sources []string, args json.RawMessage) error {
 		src = sources[0]
 	}
 	return copier.Copy(src, rootfs, op)
-}
-
-// readTask writes one file of the rootfs to stdout.
-func readTask(rootfs string, _ []string, args json.RawMessage) error {
-	var a readArgs
-	if err := json.Unmarshal(args, &a); err != nil {
-		return err
-	}
-	f, err := child.OpenInRoot(rootfs, a.Path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file", a.Path)
-	}
-	_, err = io.Copy(os.Stdout, io.LimitReader(f, sdk.MaxMessage))
-	return err
 }
 
 func mkdirTask(rootfs string, _ []string, args json.RawMessage) error {

@@ -50,6 +50,7 @@ type DetachedStart struct {
 	// Spec is the container's spec; the monitor sets the console size and
 	// hands the stdio to Launch.
 	Spec     *isolation.Spec
+	h        *Hull
 	c        *container.Container
 	stateDir string
 	sb       *sandbox
@@ -81,7 +82,7 @@ func (h *Hull) PrepareStart(c *container.Container, stateDir string) (*DetachedS
 			return nil, err
 		}
 	}
-	return &DetachedStart{Spec: spec, c: c, stateDir: stateDir}, nil
+	return &DetachedStart{Spec: spec, h: h, c: c, stateDir: stateDir}, nil
 }
 
 // Launch makes the sandbox and the network and starts the container
@@ -94,7 +95,7 @@ func (s *DetachedStart) Launch(stdio isolation.Stdio) (*launch.Handle, error) {
 	s.sb = sb
 	var net *launch.Network // a pod member joins its infra's (PrepareStart)
 	if s.Spec.Join == nil {
-		net, err = networkOf(s.c, s.stateDir)
+		net, err = s.h.networkOf(s.c, s.stateDir)
 	}
 	if err != nil {
 		sb.Close()

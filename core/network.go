@@ -2,21 +2,19 @@ package core
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/launch"
 	"github.com/hull-project/hull/plugins"
 	"github.com/hull-project/hull/plugins/network"
-	"github.com/hull-project/hull/plugins/network/usernet"
 	"github.com/hull-project/hull/plugins/sdk/netsdk/netspec"
 )
 
 // networkOf is the network of one start of c, for the launcher: the
 // record's --network, -p, and /etc input, and its named networks. stateDir
-// is $RUNROOT/ID; the named networks' processes live in $RUNROOT/networks.
-func networkOf(c *container.Container, stateDir string) (*launch.Network, error) {
+// is $RUNROOT/ID; the named networks' processes are h.networkDriver()'s.
+func (h *Hull) networkOf(c *container.Container, stateDir string) (*launch.Network, error) {
 	mode, err := network.ParseMode(c.HostConfig.NetworkMode)
 	if err != nil {
 		return nil, err
@@ -31,7 +29,7 @@ func networkOf(c *container.Container, stateDir string) (*launch.Network, error)
 	// The way out is the container's own user-mode network, unless every
 	// named network is internal: then there is none.
 	internal := true
-	drv := &usernet.Driver{RunDir: filepath.Join(filepath.Dir(stateDir), "networks")}
+	drv := h.networkDriver()
 	for i, ep := range named {
 		internal = internal && ep.Network.Internal
 		e := netspec.Endpoint{ContainerID: c.ID, Names: c.DNSNames(ep.Network.Name), Interface: "eth" + strconv.Itoa(i)}

@@ -120,7 +120,7 @@ func (h *Hull) podOptions(o *container.Options) error {
 // it does not run).
 func (h *Hull) networkFor(c *container.Container, spec *isolation.Spec, stateDir string) (*launch.Network, error) {
 	if c.HostConfig.Pod == "" {
-		return networkOf(c, stateDir)
+		return h.networkOf(c, stateDir)
 	}
 	return nil, h.joinPod(c, spec)
 }

@@ -178,7 +178,9 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 	// hull run is the monitor of its container: it runs the health check.
 	hctx, stopHealth := context.WithCancel(ctx)
 	defer stopHealth()
-	go h.WatchHealth(hctx, c.ID, run.Pid)
+	if c.HealthProbe() != nil {
+		go h.WatchHealth(hctx, c.ID, run.Pid)
+	}
 	sctx, cancel := sb.context(ctx)
 	defer cancel()
 	status, err := sess.serve(sctx, run.Process)

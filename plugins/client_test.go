@@ -160,7 +160,7 @@ func TestStartFailures(t *testing.T) {
 }
 
 func TestChecksumPinned(t *testing.T) {
-	sum, err := fileSHA256(os.Args[0])
+	sum, err := FileSHA256(os.Args[0])
 	must(t, err)
 	c, err := Start(withSum(testOptions(command("hello")), sum))
 	if err != nil {

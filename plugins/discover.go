@@ -178,7 +178,7 @@ func inspect(path, dir string, cache *infoCache, opts DiscoverOptions) (Found, b
 		}
 		return f, true
 	}
-	if f.SHA256, err = fileSHA256(path); err != nil {
+	if f.SHA256, err = FileSHA256(path); err != nil {
 		f.Err, f.Fresh = err, true
 		return f, true
 	}
@@ -227,9 +227,7 @@ func OneLine(s string) string {
 }
 
 // FileSHA256 is the hex sha256 of the file at path.
-func FileSHA256(path string) (string, error) { return fileSHA256(path) }
-
-func fileSHA256(path string) (string, error) {
+func FileSHA256(path string) (string, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return "", err

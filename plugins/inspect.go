@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -90,7 +88,7 @@ func Inspect(ctx context.Context, path string, opts InspectOptions) (*Report, er
 		opts.CallTimeout = DefaultCallTimeout
 	}
 	r := &Report{Path: path}
-	sum, err := sha256File(path)
+	sum, err := FileSHA256(path)
 	if err != nil {
 		return nil, fmt.Errorf("inspect plugin %s: %w", path, err)
 	}
@@ -139,19 +137,6 @@ func Inspect(ctx context.Context, path string, opts InspectOptions) (*Report, er
 	}
 	r.add("shutdown", p.shutdown(call), "exits 0 on GRPCController.Shutdown")
 	return r, nil
-}
-
-func sha256File(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func probeInfo(call func() (context.Context, context.CancelFunc), h proto.HandlerClient) (sdk.Info, error) {

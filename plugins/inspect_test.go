@@ -41,7 +41,7 @@ func TestInspectConformingPlugin(t *testing.T) {
 	if !strings.HasPrefix(r.Handshake, "1|1|unix|") || !strings.Contains(r.Handshake, "|grpc") {
 		t.Errorf("handshake = %q", r.Handshake)
 	}
-	if sum, _ := sha256File(os.Args[0]); r.SHA256 != sum || len(sum) != 64 {
+	if sum, _ := FileSHA256(os.Args[0]); r.SHA256 != sum || len(sum) != 64 {
 		t.Errorf("sha256 = %q, want %q", r.SHA256, sum)
 	}
 	if d := checksOf(r)["cache inputs HELLO"].Detail; d != "accepts HELLO with no arguments" {

@@ -225,7 +225,7 @@ func (p Pins) Unmatched(source string, found []Found) []string {
 // VerifyPin hashes the file at path and refuses it, as Apply does, unless
 // it has the sha256 pin (found under key) gives it.
 func VerifyPin(path string, pin Pin, key string) error {
-	sum, err := fileSHA256(path)
+	sum, err := FileSHA256(path)
 	if err != nil {
 		return &Error{Plugin: path, Op: "pin", Err: err}
 	}

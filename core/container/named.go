@@ -113,20 +113,6 @@ func (c *Container) DNSNames(network string) []string {
 	return append(names, ShortID(c.ID))
 }
 
-// SetNamedResult records what a named network gave the container.
-func (c *Container) SetNamedResult(network string, res netspec.Result, mac string) {
-	ep := c.NetworkSettings.Networks[network]
-	if ep == nil {
-		return
-	}
-	ep.Gateway = res.Gateway
-	ep.MacAddress = mac
-	if ip, ipnet, err := net.ParseCIDR(res.Address); err == nil {
-		ep.IPAddress = ip.String()
-		ep.IPPrefixLen, _ = ipnet.Mask.Size()
-	}
-}
-
 // NetworkNames is the NETWORKS column of ps: the named networks, else the
 // network mode.
 func (c *Container) NetworkNames() string {

@@ -351,7 +351,7 @@ func (s *Store) Remove(id string, force bool) error {
 	if err := s.rm.RemoveAll(gone); err != nil {
 		return fmt.Errorf("remove container %s: %w", ShortID(id), err)
 	}
-	if c.HostConfig.AutoRemove && s.volumes != nil {
+	if c.HostConfig.AutoRemove && s.volumes != nil && len(c.Volumes()) > 0 {
 		return s.volumes.Release(c) // --rm takes its anonymous volumes along, as in Docker
 	}
 	return nil

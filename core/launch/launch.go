@@ -62,12 +62,6 @@ type NamedAttach struct {
 	Endpoint netspec.Endpoint // its Pid is filled in at the start
 }
 
-// NamedResult is what one named network reported.
-type NamedResult struct {
-	Name   string
-	Result network.Result
-}
-
 // Request is one start.
 type Request struct {
 	Spec  *isolation.Spec
@@ -156,8 +150,6 @@ type Handle struct {
 	// Network is what the network driver reported; nil without a
 	// user-mode network.
 	Network *network.Result
-	// Named are the named networks' results, in the request's order.
-	Named []NamedResult
 
 	sandbox  Sandbox
 	att      attachment
@@ -197,7 +189,6 @@ func (h *Handle) hooks(ctx context.Context, req Request) isolation.Hooks {
 				return fmt.Errorf("network %s: %w", n.Config.Name, err)
 			}
 			h.attached = append(h.attached, n)
-			h.Named = append(h.Named, NamedResult{Name: n.Config.Name, Result: nres})
 			if i == 0 {
 				etc.IP = nres.IP()
 				if h.att == nil {

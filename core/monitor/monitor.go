@@ -139,7 +139,9 @@ func monitor(root, id string, report, attached *os.File) error {
 // starts it again.
 func (m *containerMonitor) run(proc *launch.Handle) {
 	hctx, stopHealth := context.WithCancel(context.Background())
-	go m.h.WatchHealth(hctx, m.c.ID, proc.Pid)
+	if m.c.HealthProbe() != nil {
+		go m.h.WatchHealth(hctx, m.c.ID, proc.Pid)
+	}
 	// --timeout of a detached container is the monitor's to enforce.
 	sctx, cancel := m.cur.Context(context.Background())
 	status := m.serve(sctx, proc)

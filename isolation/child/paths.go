@@ -303,11 +303,6 @@ func MkdirAllInRoot(root, path string) error {
 	return err
 }
 
-// OpenInRoot opens the container path for reading, resolved inside root.
-func OpenInRoot(root, path string) (*os.File, error) {
-	return openFileIn(root, path, unix.O_RDONLY)
-}
-
 // openFileIn opens the container path with flags (O_CLOEXEC is added),
 // resolved inside root; nothing is created.
 func openFileIn(root, path string, flags int) (*os.File, error) {
