@@ -19,7 +19,7 @@ type psFilter struct {
 	filters map[string][]string
 }
 
-var psFilterKeys = map[string]bool{"status": true, "name": true, "ancestor": true, "id": true, "exited": true}
+var psFilterKeys = map[string]bool{"status": true, "name": true, "ancestor": true, "id": true, "exited": true, "label": true}
 
 func psSelection(c *cli.Context) (psFilter, error) {
 	f := psFilter{all: c.Bool("all"), last: c.Int("last"), filters: map[string][]string{}}
@@ -55,6 +55,15 @@ func (f psFilter) apply(all []*container.Container) []*container.Container {
 
 func (f psFilter) match(c *container.Container) bool {
 	for k, vals := range f.filters {
+		if k == "label" {
+			// Docker ANDs label filters: every one must match.
+			for _, v := range vals {
+				if !container.MatchLabel(c.Config.Labels, v) {
+					return false
+				}
+			}
+			continue
+		}
 		ok := false
 		for _, v := range vals {
 			ok = ok || matchKey(c, k, v)

@@ -21,6 +21,8 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run container in background and print container ID"},
 		sliceFlag("env", "e", "set environment variables"),
 		sliceFlag("env-file", "", "read in a file of environment variables"),
+		sliceFlag("label", "l", "set metadata on a container: KEY=VALUE (repeatable)"),
+		sliceFlag("label-file", "", "read in a line delimited file of labels"),
 		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
 		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "username or UID (format: <name|uid>[:<group|gid>])"},
 		&cli.StringFlag{Name: "name", Usage: "assign a name to the container"},
@@ -104,7 +106,7 @@ func runOptions(c *cli.Context) core.RunOptions {
 		SecurityOpt: c.StringSlice("security-opt"), CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"),
 		Publish: c.StringSlice("publish"), PublishAll: c.Bool("publish-all"), AddHosts: c.StringSlice("add-host"),
 		DNS: c.StringSlice("dns"), DNSSearch: c.StringSlice("dns-search"), LimitOptions: limitOptions(c),
-		Pod: c.String("pod"),
+		Pod: c.String("pod"), Labels: c.StringSlice("label"), LabelFiles: c.StringSlice("label-file"),
 	}}
 	if c.IsSet("entrypoint") {
 		ep := c.String("entrypoint")

@@ -49,8 +49,14 @@ type Options struct {
 	// Health is the --health-* flags, Restart --restart (health.go).
 	Health  HealthOptions
 	Restart string
+	// Labels are -l/--label KEY=VALUE and LabelFiles --label-file (see
+	// ParseLabels); they go over the image's labels.
+	Labels     []string
+	LabelFiles []string
 	// Sandboxing (see resources.go): limits, time-out, user namespace.
 	LimitOptions
+	// The flags of runflags.go.
+	RunFlags
 }
 
 // ImageRef is what a new container needs to know about its image.
@@ -84,6 +90,9 @@ func New(o Options, img ImageRef, lookup LookupEnv, now time.Time) (*Container, 
 	if err := c.setHealthRestart(o, img); err != nil {
 		return nil, err
 	}
+	if err := c.setRunFlags(o.RunFlags, img.Config.ExposedPorts); err != nil {
+		return nil, err
+	}
 	keepIDUser(&c.Config, o)
 	if c.Config.Hostname, err = hostname(o.Hostname, c.HostConfig.NetworkMode, c.ID); err != nil {
 		return nil, err
@@ -91,7 +100,7 @@ func New(o Options, img ImageRef, lookup LookupEnv, now time.Time) (*Container, 
 	if err := c.setNamed(o.Named); err != nil {
 		return nil, err
 	}
-	if err := c.setPorts(o, img.Config.ExposedPorts); err != nil {
+	if err := c.setPorts(o, c.Config.ExposedPorts); err != nil {
 		return nil, err
 	}
 	vols, err := volumePoints(c.HostConfig, img.Config.Volumes)
@@ -108,8 +117,13 @@ func New(o Options, img ImageRef, lookup LookupEnv, now time.Time) (*Container, 
 
 func newConfig(o Options, img ImageRef, lookup LookupEnv) (Config, error) {
 	ic := img.Config
-	cfg := Config{User: ic.User, Image: img.Name, WorkingDir: ic.WorkingDir, Labels: ic.Labels,
+	cfg := Config{User: ic.User, Image: img.Name, WorkingDir: ic.WorkingDir,
 		StopSignal: ic.StopSignal, Tty: o.Tty, OpenStdin: o.Interactive}
+	labels, err := ParseLabels(o.LabelFiles, o.Labels)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Labels = mergeLabels(ic.Labels, labels)
 	env, err := UserEnv(o.EnvFiles, o.Env, lookup)
 	if err != nil {
 		return cfg, err

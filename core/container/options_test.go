@@ -185,3 +185,39 @@ func TestSpecSingleMapping(t *testing.T) {
 		t.Errorf("unmapped user accepted: %v", err)
 	}
 }
+
+func TestLabels(t *testing.T) {
+	f := t.TempDir() + "/labels"
+	if err := os.WriteFile(f, []byte("# comment\n\n  from=file\nbare\nover=file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseLabels([]string{f}, []string{"over=flag", "a=c", "eq=x=y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"from": "file", "bare": "", "over": "flag", "a": "c", "eq": "x=y"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("labels %v, want %v", got, want)
+	}
+	if _, err := ParseLabels(nil, []string{"=x"}); err == nil || !strings.Contains(err.Error(), "empty name") {
+		t.Errorf("empty name: %v", err)
+	}
+	if err := os.WriteFile(f, []byte("a b=c\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseLabels([]string{f}, nil); err == nil {
+		t.Error("a name with a space in a label file was accepted")
+	}
+	img := testImage()
+	c, err := New(Options{Labels: []string{"a=mine", "x=1"}}, img, fakeLookup(nil), time.Unix(1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Config.Labels, map[string]string{"a": "mine", "x": "1"}) || img.Config.Labels["a"] != "b" {
+		t.Errorf("merged labels %v, image's %v", c.Config.Labels, img.Config.Labels)
+	}
+	if !MatchLabel(c.Config.Labels, "a") || !MatchLabel(c.Config.Labels, "a=mine") || MatchLabel(c.Config.Labels, "a=b") ||
+		MatchLabel(c.Config.Labels, "nope") {
+		t.Error("MatchLabel")
+	}
+}
