@@ -4,13 +4,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hull-project/hull/plugins/sdk/shellword"
 )
 
 // reHeredoc matches one heredoc marker word: optional fd, <<, optional -,
 // and the (possibly quoted) delimiter.
-var reHeredoc = regexp.MustCompile(`^(\d*)<<(-?)\s*([^<]*)$`)
+// Compiled on first use: package init runs on every hull start.
+var reHeredoc = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d*)<<(-?)\s*([^<]*)$`) })
 
 // heredocKeywords are the instructions whose shell form may carry heredocs.
 var heredocKeywords = map[string]bool{"RUN": true, "COPY": true, "ADD": true}
@@ -69,7 +71,7 @@ func heredocText(inst *Instruction, escape rune, extra map[string]bool) (string,
 // escape character '\\', as in BuildKit) so that quotes are removed; a
 // quoted delimiter turns expansion of the body off.
 func parseHeredocMarker(word string) (Heredoc, bool, error) {
-	m := reHeredoc.FindStringSubmatch(word)
+	m := reHeredoc().FindStringSubmatch(word)
 	if m == nil || m[3] == "" {
 		return Heredoc{}, false, nil
 	}

@@ -7,11 +7,15 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 )
 
 // reDirective matches a parser directive line such as "# escape=`".
-var reDirective = regexp.MustCompile(`^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$`)
+// Compiled on first use: package init runs on every hull start.
+var reDirective = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$`)
+})
 
 // lineReader yields physical lines without their line ending and counts them.
 // It reads with bufio.Reader rather than bufio.Scanner so that long lines
@@ -154,7 +158,7 @@ func (p *parser) instructions() ([]Instruction, error) {
 // processing stops at the first line that is not a known directive, blank
 // lines and ordinary comments included, as in Docker.
 func (p *parser) directive(raw string) (bool, error) {
-	m := reDirective.FindStringSubmatch(strings.TrimLeftFunc(raw, unicode.IsSpace))
+	m := reDirective().FindStringSubmatch(strings.TrimLeftFunc(raw, unicode.IsSpace))
 	if m == nil {
 		p.directivesDone = true
 		return false, nil

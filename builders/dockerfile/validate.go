@@ -6,11 +6,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
 // reStageName is Docker's rule for build stage names (after lower-casing).
-var reStageName = regexp.MustCompile(`^[a-z][a-z0-9-_.]*$`)
+// Compiled on first use: package init runs on every hull start.
+var reStageName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9-_.]*$`) })
 
 func checkFrom(inst *Instruction, _ rune) error {
 	words := fromWords(inst)
@@ -21,7 +23,7 @@ func checkFrom(inst *Instruction, _ rune) error {
 		if !strings.EqualFold(words[1], "AS") {
 			return errors.New("second argument of FROM should be AS")
 		}
-		if name := strings.ToLower(words[2]); !reStageName.MatchString(name) {
+		if name := strings.ToLower(words[2]); !reStageName().MatchString(name) {
 			return fmt.Errorf("invalid name for build stage: %q, name can't start with a number or contain symbols", words[2])
 		}
 	}

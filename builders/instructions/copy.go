@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hull-project/hull/plugins/sdk"
 )
@@ -141,14 +142,15 @@ func checkChmod(mode string) error {
 }
 
 // reHeredocWord matches a heredoc marker after expansion removed its quotes.
-var reHeredocWord = regexp.MustCompile(`^\d*<<-?(.+)$`)
+// Compiled on first use: package init runs on every hull start.
+var reHeredocWord = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\d*<<-?(.+)$`) })
 
 // splitSources puts each source word either in the heredocs (a marker
 // naming one of the instruction's heredocs) or in the copy's sources.
 func (s *copySpec) splitSources(in sdk.Instruction, words []string) {
 	next := 0
 	for _, w := range words {
-		m := reHeredocWord.FindStringSubmatch(w)
+		m := reHeredocWord().FindStringSubmatch(w)
 		if !in.JSON && m != nil && next < len(in.Heredocs) && in.Heredocs[next].Name == m[1] {
 			s.heredocs = append(s.heredocs, in.Heredocs[next])
 			next++

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/hull-project/hull/plugins/sdk"
 )
@@ -111,7 +112,8 @@ func runSecurity(f flags) error {
 }
 
 // reLoneHeredoc matches an argument that is nothing but one heredoc marker.
-var reLoneHeredoc = regexp.MustCompile(`^\d*<<-?\S+$`)
+// Compiled on first use: package init runs on every hull start.
+var reLoneHeredoc = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\d*<<-?\S+$`) })
 
 // runArgs sets run.Args (and Stdin) from the command and its heredocs,
 // following BuildKit, and returns the argv the history shows.
@@ -122,7 +124,7 @@ func runArgs(req sdk.Request, run *sdk.RunRequest) []string {
 		return run.Args
 	}
 	raw := strings.TrimSpace(strings.Join(in.Args, " "))
-	if len(in.Heredocs) > 1 || !reLoneHeredoc.MatchString(raw) {
+	if len(in.Heredocs) > 1 || !reLoneHeredoc().MatchString(raw) {
 		// Hand the whole text to the shell, which reads the heredocs
 		// itself: "python3 <<EOF\nprint(1)\nEOF".
 		var b strings.Builder

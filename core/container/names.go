@@ -7,10 +7,12 @@ import (
 	"math/big"
 	"regexp"
 	"strconv"
+	"sync"
 )
 
 // validName is Docker's rule for container names.
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+// Compiled on first use: package init runs on every hull start.
+var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`) })
 
 // NewID returns a random 64-hex-digit container id. Like Docker, it never
 // returns an id whose 12-digit short form is all decimal digits, so that
@@ -45,7 +47,7 @@ func GenerateName(retry int) string {
 
 // ValidateName checks a user-given name against Docker's pattern.
 func ValidateName(name string) error {
-	if !validName.MatchString(name) {
+	if !validName().MatchString(name) {
 		return fmt.Errorf("invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
 	}
 	return nil

@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -49,10 +50,10 @@ const (
 	dataDir    = "_data"
 )
 
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`) })
 
 // ValidName reports whether name is a volume name Docker accepts.
-func ValidName(name string) bool { return len(name) <= 255 && validName.MatchString(name) }
+func ValidName(name string) bool { return len(name) <= 255 && validName().MatchString(name) }
 
 // Volume is one volume, with Docker's inspect field names.
 type Volume struct {
