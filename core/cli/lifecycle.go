@@ -32,6 +32,9 @@ func createCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if err := runExtraOptions(c, h, &opts); err != nil {
+				return err
+			}
 			if err := namedNetworks(c, h, &opts); err != nil {
 				return err
 			}
@@ -100,7 +103,7 @@ func timeoutFlag() cli.Flag {
 }
 
 func stopCommand() *cli.Command {
-	return timedCommand("stop", "Stop one or more running containers", (*core.Hull).Stop)
+	return stopWithSignal(timedCommand("stop", "Stop one or more running containers", (*core.Hull).Stop))
 }
 
 func restartCommand() *cli.Command {
