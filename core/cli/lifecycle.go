@@ -32,9 +32,6 @@ func createCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := runExtraOptions(c, h, &opts); err != nil {
-				return err
-			}
 			if err := namedNetworks(c, h, &opts); err != nil {
 				return err
 			}
@@ -103,7 +100,7 @@ func timeoutFlag() cli.Flag {
 }
 
 func stopCommand() *cli.Command {
-	return stopWithSignal(timedCommand("stop", "Stop one or more running containers", (*core.Hull).Stop))
+	return timedCommand("stop", "Stop one or more running containers", (*core.Hull).Stop)
 }
 
 func restartCommand() *cli.Command {
