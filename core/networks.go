@@ -62,6 +62,7 @@ type NetworkCreateOptions struct {
 	Internal, DisableDNS  bool
 	Driver                string
 	Options               map[string]string
+	Labels                map[string]string
 }
 
 // NetworkCreate records a new named network. Without --subnet it gets the
@@ -88,7 +89,8 @@ func (h *Hull) NetworkCreate(o NetworkCreateOptions) (netspec.NetworkConfig, err
 		}
 	}
 	cfg := netspec.NetworkConfig{Name: o.Name, ID: randomID(), Subnet: o.Subnet, Gateway: o.Gateway,
-		Internal: o.Internal, DisableDNS: o.DisableDNS, Created: time.Now().UTC().Format(time.RFC3339Nano), Options: o.Options}
+		Internal: o.Internal, DisableDNS: o.DisableDNS, Created: time.Now().UTC().Format(time.RFC3339Nano), Options: o.Options,
+		Labels: o.Labels}
 	if cfg.Subnet == "" {
 		if o.Gateway != "" {
 			return netspec.NetworkConfig{}, errors.New("--gateway needs --subnet")
@@ -220,6 +222,7 @@ type NetworkView struct {
 	IPAM       NetworkIPAM                  `json:"IPAM"`
 	Containers map[string]NetworkEndpoint   `json:"Containers"`
 	Options    map[string]string            `json:"Options"`
+	Labels     map[string]string            `json:"Labels"`
 	Running    bool                         `json:"HullProcessRunning"`
 	endpoints  []netspec.EndpointInfo       `json:"-"`
 	_          map[string]map[string]string `json:"-"`
@@ -257,6 +260,9 @@ func (h *Hull) NetworkInspect(ref string) (NetworkView, error) {
 		Containers: map[string]NetworkEndpoint{}, Options: cfg.Options, Running: drv.Running(cfg)}
 	if v.Options == nil {
 		v.Options = map[string]string{}
+	}
+	if v.Labels = cfg.Labels; v.Labels == nil {
+		v.Labels = map[string]string{}
 	}
 	eps, err := drv.Endpoints(context.Background(), cfg)
 	if err != nil {

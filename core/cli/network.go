@@ -26,6 +26,7 @@ func networkCommand() *cli.Command {
 				&cli.BoolFlag{Name: "disable-dns", Usage: "no name resolution on the network"},
 				&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Usage: "network driver: hull (built-in; bridge means it too)"},
 				sliceFlag("opt", "o", "driver options KEY=VALUE"),
+				sliceFlag("label", "", "set metadata on a network: KEY=VALUE (repeatable)"),
 			},
 			Action: networkCreate,
 		}, {
@@ -36,6 +37,7 @@ func networkCommand() *cli.Command {
 				&cli.StringFlag{Name: "format", Usage: "table (default), json, or a Go template: '{{.Name}} {{.Subnet}}'"},
 				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only names"},
 				&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate ids"},
+				sliceFlag("filter", "f", "provide filter values (label=KEY[=VALUE], label!=, name=, id=, driver=)"),
 			},
 			Action: networkList,
 		}, {
@@ -120,7 +122,7 @@ func networkCreate(c *cli.Context) error {
 	}
 	cfg, err := h.NetworkCreate(core.NetworkCreateOptions{Name: c.Args().First(), Subnet: c.String("subnet"),
 		Gateway: c.String("gateway"), Internal: c.Bool("internal"), DisableDNS: c.Bool("disable-dns"),
-		Driver: c.String("driver"), Options: opts})
+		Driver: c.String("driver"), Options: opts, Labels: labelMap(c.StringSlice("label"))})
 	if err != nil {
 		return exitCode(core.ExitHullError, err)
 	}
@@ -138,7 +140,7 @@ func networkList(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	all, err := h.Networks()
+	all, err := h.NetworksFiltered(c.StringSlice("filter"))
 	if err != nil {
 		return exitCode(core.ExitHullError, err)
 	}

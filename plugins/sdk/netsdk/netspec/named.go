@@ -14,6 +14,8 @@ type NetworkConfig struct {
 	DisableDNS bool              `json:"DisableDNS"`
 	Created    string            `json:"Created"` // RFC 3339
 	Options    map[string]string `json:"Options,omitempty"`
+	// Labels are network create --label (compose marks its networks so).
+	Labels map[string]string `json:"Labels,omitempty"`
 }
 
 // Endpoint asks for one container's attachment to a named network.
