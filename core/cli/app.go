@@ -98,6 +98,7 @@ func App() *cli.App {
 	for _, c := range app.Commands {
 		prepare(c)
 	}
+	decorate(app)
 	return app
 }
 
