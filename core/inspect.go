@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,6 +71,7 @@ type ContainerView struct {
 	Args       []string               `json:"Args"`
 	State      StateView              `json:"State"`
 	Image      string                 `json:"Image"`
+	LogPath    string                 `json:"LogPath"`
 	Name       string                 `json:"Name"`
 	Platform   string                 `json:"Platform"`
 	HostConfig HostConfigView         `json:"HostConfig"`
@@ -79,7 +81,39 @@ type ContainerView struct {
 	RestartCount int `json:"RestartCount"`
 	// NetworkSettings: the last start's network; a running container's
 	// named networks with their addresses now.
-	NetworkSettings container.NetworkSettings `json:"NetworkSettings"`
+	NetworkSettings NetworkSettingsView `json:"NetworkSettings"`
+}
+
+// NetworkSettingsView is Docker's NetworkSettings: the address on the
+// container's own network (bridge, slirp4netns, a plugin), its published
+// and exposed ports as a PortMap, and every network it is on by name.
+type NetworkSettingsView struct {
+	Ports       map[string][]container.PortBinding `json:"Ports"`
+	IPAddress   string                             `json:"IPAddress"`
+	IPPrefixLen int                                `json:"IPPrefixLen"`
+	Gateway     string                             `json:"Gateway"`
+	MacAddress  string                             `json:"MacAddress"`
+	Networks    map[string]*EndpointView           `json:"Networks"`
+}
+
+// EndpointView is Docker's EndpointSettings, one network of a container.
+type EndpointView struct {
+	IPAMConfig  *container.EndpointIPAM `json:"IPAMConfig"`
+	Links       []string                `json:"Links"`
+	Aliases     []string                `json:"Aliases"`
+	MacAddress  string                  `json:"MacAddress"`
+	NetworkID   string                  `json:"NetworkID"`
+	EndpointID  string                  `json:"EndpointID"`
+	Gateway     string                  `json:"Gateway"`
+	IPAddress   string                  `json:"IPAddress"`
+	IPPrefixLen int                     `json:"IPPrefixLen"`
+	DNSNames    []string                `json:"DNSNames"`
+}
+
+// LogConfigView is Docker's HostConfig.LogConfig.
+type LogConfigView struct {
+	Type   string            `json:"Type"`
+	Config map[string]string `json:"Config"`
 }
 
 // StateView is Docker's container State.
@@ -133,6 +167,10 @@ type HostConfigView struct {
 	Tmpfs          map[string]string       `json:"Tmpfs,omitempty"`
 	Mounts         []MountView             `json:"Mounts,omitempty"`
 	RestartPolicy  container.RestartPolicy `json:"RestartPolicy"`
+	// PortBindings are -p and -P as given: an empty HostPort is chosen
+	// at start (NetworkSettings.Ports has the one chosen).
+	PortBindings map[string][]container.PortBinding `json:"PortBindings"`
+	LogConfig    LogConfigView                      `json:"LogConfig"`
 }
 
 // MountView is one --mount as Docker's HostConfig.Mounts shows it.
@@ -171,8 +209,11 @@ func (h *Hull) inspectOne(name, kind string) (any, error) {
 	if kind == "" || kind == "container" {
 		c, err := h.Containers.Lookup(name)
 		if err == nil {
+			ns := c.NetworkSettings
+			h.liveEndpoints(c, &ns)
 			v := ContainerInspect(c)
-			h.liveEndpoints(c, &v.NetworkSettings)
+			v.NetworkSettings = networkSettingsView(c, ns)
+			v.LogPath = h.LogPath(c.ID)
 			return v, nil
 		}
 		if !errors.Is(err, container.ErrNotFound) {
@@ -236,7 +277,7 @@ func ContainerInspect(c *container.Container) ContainerView {
 		ExitCode: st.ExitCode, Error: st.Error, StartedAt: formatTime(st.StartedAt), FinishedAt: formatTime(st.FinishedAt),
 		Restarting: st.Restarting, Health: st.Health}
 	v.RestartCount = c.RestartCount
-	v.NetworkSettings = c.NetworkSettings
+	v.NetworkSettings = networkSettingsView(c, c.NetworkSettings)
 	v.Config = ContainerConfigView{Hostname: cfg.Hostname, User: cfg.User, AttachStdin: cfg.OpenStdin,
 		AttachStdout: true, AttachStderr: true, Tty: cfg.Tty, OpenStdin: cfg.OpenStdin, StdinOnce: cfg.OpenStdin,
 		Env: cfg.Env, Cmd: cfg.Cmd, Image: cfg.Image, WorkingDir: cfg.WorkingDir, Entrypoint: cfg.Entrypoint,
@@ -247,12 +288,68 @@ func ContainerInspect(c *container.Container) ContainerView {
 	if v.HostConfig.RestartPolicy.Name == "" {
 		v.HostConfig.RestartPolicy.Name = "no"
 	}
+	v.HostConfig.PortBindings = map[string][]container.PortBinding{}
+	for _, p := range hc.PortBindings {
+		b := container.PortBinding{HostIP: p.HostIP}
+		if p.HostPort != 0 {
+			b.HostPort = strconv.Itoa(p.HostPort)
+		}
+		v.HostConfig.PortBindings[p.Key()] = append(v.HostConfig.PortBindings[p.Key()], b)
+	}
+	v.HostConfig.LogConfig = LogConfigView{Type: hc.LogDriver(), Config: hc.LogOpts}
+	if v.HostConfig.LogConfig.Config == nil {
+		v.HostConfig.LogConfig.Config = map[string]string{}
+	}
 	for _, m := range hc.Mounts {
 		mv := MountView{Type: m.Type, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly}
 		if m.Type == "tmpfs" && (m.TmpfsSize != 0 || m.TmpfsMode != 0) {
 			mv.TmpfsOptions = &TmpfsOptionsView{SizeBytes: m.TmpfsSize, Mode: m.TmpfsMode}
 		}
 		v.HostConfig.Mounts = append(v.HostConfig.Mounts, mv)
+	}
+	return v
+}
+
+// networkSettingsView shapes ns, the record's network (with live
+// addresses on named networks), as Docker's NetworkSettings. Ports lists
+// every exposed port, null where it is not published, and the host
+// address a publication without one listens on, as Docker does. The
+// container's own network (bridge, slirp4netns or a plugin) is under
+// its mode's name beside the named networks; it has no network record,
+// so its NetworkID is empty.
+func networkSettingsView(c *container.Container, ns container.NetworkSettings) NetworkSettingsView {
+	v := NetworkSettingsView{Ports: map[string][]container.PortBinding{}, IPAddress: ns.IPAddress,
+		IPPrefixLen: ns.IPPrefixLen, Gateway: ns.Gateway, Networks: map[string]*EndpointView{}}
+	if c.State.Running {
+		for key := range c.Config.ExposedPorts {
+			if p, err := container.ParseExposed(key); err == nil {
+				v.Ports[p.Key()] = nil
+			}
+		}
+		for _, p := range ns.Ports {
+			b := container.PortBinding{HostIP: p.HostIP, HostPort: strconv.Itoa(p.HostPort)}
+			if b.HostIP == "" {
+				b.HostIP = "0.0.0.0"
+			}
+			v.Ports[p.Key()] = append(v.Ports[p.Key()], b)
+		}
+	}
+	switch mode := c.HostConfig.NetworkMode; {
+	case mode == container.NetworkHost || mode == container.NetworkNone || c.HostConfig.Pod != "":
+	case len(ns.Networks) > 0:
+		// On named networks, as Docker, only they are listed (their
+		// way out, slirp4netns, is not a network the user chose).
+	default:
+		v.Networks[mode] = &EndpointView{IPAddress: ns.IPAddress, IPPrefixLen: ns.IPPrefixLen, Gateway: ns.Gateway,
+			DNSNames: nil}
+	}
+	if c.HostConfig.NetworkMode == container.NetworkHost {
+		v.Networks["host"] = &EndpointView{}
+	}
+	for name, ep := range ns.Networks {
+		v.Networks[name] = &EndpointView{IPAMConfig: ep.IPAMConfig, Aliases: ep.Aliases, MacAddress: ep.MacAddress,
+			NetworkID: ep.Network.ID, Gateway: ep.Gateway, IPAddress: ep.IPAddress, IPPrefixLen: ep.IPPrefixLen,
+			DNSNames: c.DNSNames(name)}
 	}
 	return v
 }

@@ -172,6 +172,19 @@ func (h *Hull) running(ref string) (*container.Container, error) {
 // once the container's end is recorded. A stopped container is left as
 // it is.
 func (h *Hull) Stop(ref string, timeout time.Duration) error {
+	return h.StopWith(ref, StopOptions{Timeout: &timeout})
+}
+
+// StopOptions are stop's -t and -s; nil and "" take the container's
+// --stop-timeout and --stop-signal (else the image's STOPSIGNAL), and then
+// Docker's defaults, 10 seconds and SIGTERM.
+type StopOptions struct {
+	Timeout *time.Duration
+	Signal  string
+}
+
+// StopWith is Stop with stop's options.
+func (h *Hull) StopWith(ref string, opts StopOptions) error {
 	c, err := h.Containers.Lookup(ref)
 	if err != nil {
 		return err
@@ -184,11 +197,21 @@ func (h *Hull) Stop(ref string, timeout time.Duration) error {
 		return nil
 	}
 	h.markStopped(c.ID)
-	sig := unix.SIGTERM
-	if c.Config.StopSignal != "" {
-		if sig, err = ParseSignal(c.Config.StopSignal); err != nil {
+	sig, name := unix.SIGTERM, c.Config.StopSignal
+	if opts.Signal != "" {
+		name = opts.Signal
+	}
+	if name != "" {
+		if sig, err = ParseSignal(name); err != nil {
 			return err
 		}
+	}
+	timeout := DefaultStopTimeout
+	switch {
+	case opts.Timeout != nil:
+		timeout = *opts.Timeout
+	case c.Config.StopTimeout != nil:
+		timeout = time.Duration(*c.Config.StopTimeout) * time.Second
 	}
 	if err := signalPid(c.State.Pid, sig); err != nil {
 		return err
@@ -301,6 +324,9 @@ func (h *Hull) Logs(ref string, opts logfile.ReadOptions, stdout, stderr *os.Fil
 	c, err := h.Containers.Lookup(ref)
 	if err != nil {
 		return err
+	}
+	if c.HostConfig.LogDriver() == container.LogNone {
+		return fmt.Errorf("logs of %s: %w", container.ShortID(c.ID), ErrLogNone)
 	}
 	id := c.ID
 	opts.Done = func() bool { return !h.Containers.MonitorAlive(id) }

@@ -15,7 +15,6 @@ import (
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/core/launch"
-	"github.com/hull-project/hull/core/logfile"
 	"github.com/hull-project/hull/core/registry"
 	"github.com/hull-project/hull/isolation"
 )
@@ -39,6 +38,11 @@ type RunOptions struct {
 	// Warnings gets limits that cannot be enforced as asked (detached
 	// runs; a foreground run warns on its stderr).
 	Warnings io.Writer
+	// CIDFile, when set, gets the new container's id (--cidfile).
+	CIDFile string
+	// DetachKeys end a foreground run -it's attach, leaving the container
+	// running ("" is DefaultDetachKeys).
+	DetachKeys string
 }
 
 // Stdio are the caller's streams. Without -t they are handed to the
@@ -103,6 +107,10 @@ func (h *Hull) create(opts RunOptions) (*container.Container, []string, error) {
 	slog.Debug("container created", "id", c.ID, "name", c.Name, "image", img.ID)
 	return c, layers, nil
 }
+	if err := writeCIDFile(opts.CIDFile, c.ID); err != nil {
+		_ = h.Containers.Remove(c.ID, true)
+		return nil, nil, err
+	}
 
 // runCreated starts a created container, waits for it and records how it
 // ended.
@@ -139,7 +147,7 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 	defer sess.close()
 	if !c.HostConfig.AutoRemove {
 		// Logged as a detached container is; --rm keeps the direct path.
-		lw, err := logfile.Create(h.LogPath(c.ID), 0)
+		lw, err := h.OpenLog(c)
 		if err != nil {
 			return h.startFailed(c, err)
 		}

@@ -103,6 +103,14 @@ type Spec struct {
 	// of ConsoleRows x ConsoleCols when they are set.
 	Terminal    bool   `json:"terminal,omitempty"`
 	ConsoleRows uint16 `json:"console_rows,omitempty"`
+	// ShmSize is the size of /dev/shm in bytes; 0 is Docker's 64 MiB.
+	ShmSize int64 `json:"shm_size,omitempty"`
+	// Sysctls are written under /proc/sys (the key's dots as slashes)
+	// before /proc/sys is made read-only: only the namespaced ones, which
+	// core checks (--sysctl).
+	Sysctls map[string]string `json:"sysctls,omitempty"`
+	// SysWritable mounts /sys read-write (--privileged).
+	SysWritable   bool     `json:"sys_writable,omitempty"`
 	ConsoleCols uint16 `json:"console_cols,omitempty"`
 	// Init keeps a minimal hull init as PID 1 that forwards signals and
 	// reaps zombies (docker run --init).

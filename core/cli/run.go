@@ -47,7 +47,7 @@ func runFlags() []cli.Flag {
 		sliceFlag("dns-search", "", "set custom DNS search domains"),
 		&cli.StringFlag{Name: "pull", Value: core.PullMissing, Usage: "pull image before running: always, missing or never"},
 		&cli.StringFlag{Name: "platform", Usage: "platform to pull when the image is missing: os/arch[/variant]"},
-	}, append(sandboxFlags(), healthFlags()...)...)
+	}, append(append(append(sandboxFlags(), healthFlags()...), runExtraFlags()...), deviceFlags()...)...)
 }
 
 func runCommand() *cli.Command {
@@ -80,13 +80,20 @@ func runContainer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := runExtraOptions(c, h, &opts); err != nil {
+		return err
+	}
 	if err := namedNetworks(c, h, &opts); err != nil {
+		return err
+	}
+	stdio, err := attachStdio(c, core.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	if err != nil {
 		return err
 	}
 	if opts.Detach {
 		return runDetached(c, h, opts)
 	}
-	code, err := h.Run(c.Context, opts, core.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	code, err := h.Run(c.Context, opts, stdio)
 	if code == 0 && err == nil {
 		return nil
 	}
@@ -113,6 +120,9 @@ func runOptions(c *cli.Context) core.RunOptions {
 		o.Entrypoint = &ep
 	}
 	healthOptions(c, &o.Options)
+	o.DeviceOptions = deviceOptions(c)
+	// create warns too (CDI hooks not run); run sets the same writer.
+	o.Warnings = c.App.ErrWriter
 	return o
 }
 

@@ -48,8 +48,13 @@ type Config struct {
 	WorkingDir string            `json:"WorkingDir"`
 	Labels     map[string]string `json:"Labels"`
 	StopSignal string            `json:"StopSignal,omitempty"`
-	Tty        bool              `json:"Tty"`
-	OpenStdin  bool              `json:"OpenStdin"`
+	// StopTimeout is --stop-timeout in seconds; nil is stop's default.
+	StopTimeout *int `json:"StopTimeout,omitempty"`
+	// ExposedPorts are the image's EXPOSE with --expose added; -P
+	// publishes them all.
+	ExposedPorts map[string]struct{} `json:"ExposedPorts,omitempty"`
+	Tty          bool                `json:"Tty"`
+	OpenStdin    bool                `json:"OpenStdin"`
 	// Healthcheck is the image's HEALTHCHECK with the --health-* flags
 	// over it (health.go).
 	Healthcheck *Healthcheck `json:"Healthcheck,omitempty"`
@@ -76,6 +81,21 @@ type HostConfig struct {
 	DNSSearch    []string `json:"DnsSearch,omitempty"`
 	// RestartPolicy is --restart, carried out by the monitor.
 	RestartPolicy RestartPolicy `json:"RestartPolicy"`
+	// Privileged is --privileged, as rootless Podman means it (see
+	// docs/security.md): every capability, no seccomp, nothing masked,
+	// /sys writable, the host devices the user can open.
+	Privileged bool `json:"Privileged,omitempty"`
+	// ShmSize is --shm-size in bytes, 0 for 64 MiB.
+	ShmSize int64 `json:"ShmSize,omitempty"`
+	// Sysctls are --sysctl, namespaced keys only.
+	Sysctls map[string]string `json:"Sysctls,omitempty"`
+	// VolumesFrom is --volumes-from as given; the mounts it named were
+	// copied into Binds at create.
+	VolumesFrom []string `json:"VolumesFrom,omitempty"`
+	// LogType is --log-driver ("json-file" or "none"; "" is json-file),
+	// LogOpts --log-opt (max-size, max-file).
+	LogType string            `json:"LogDriver,omitempty"`
+	LogOpts map[string]string `json:"LogOpts,omitempty"`
 	// Pod is the id of the pod whose network, IPC and UTS namespaces the
 	// container shares (run --pod); "" for none.
 	Pod string `json:"Pod,omitempty"`

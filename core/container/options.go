@@ -55,6 +55,10 @@ type Options struct {
 	LabelFiles []string
 	// Sandboxing (see resources.go): limits, time-out, user namespace.
 	LimitOptions
+	// The flags of runflags.go.
+	RunFlags
+	// Devices, GPUs and --group-add (devices.go).
+	DeviceOptions
 }
 
 // ImageRef is what a new container needs to know about its image.
@@ -88,6 +92,9 @@ func New(o Options, img ImageRef, lookup LookupEnv, now time.Time) (*Container, 
 	if err := c.setHealthRestart(o, img); err != nil {
 		return nil, err
 	}
+	if err := c.setRunFlags(o.RunFlags, img.Config.ExposedPorts); err != nil {
+		return nil, err
+	}
 	keepIDUser(&c.Config, o)
 	if c.Config.Hostname, err = hostname(o.Hostname, c.HostConfig.NetworkMode, c.ID); err != nil {
 		return nil, err
@@ -95,7 +102,7 @@ func New(o Options, img ImageRef, lookup LookupEnv, now time.Time) (*Container, 
 	if err := c.setNamed(o.Named); err != nil {
 		return nil, err
 	}
-	if err := c.setPorts(o, img.Config.ExposedPorts); err != nil {
+	if err := c.setPorts(o, c.Config.ExposedPorts); err != nil {
 		return nil, err
 	}
 	vols, err := volumePoints(c.HostConfig, img.Config.Volumes)
@@ -198,6 +205,9 @@ func newHostConfig(o Options) (HostConfig, error) {
 		return hc, err
 	}
 	if _, err = ParseSecurityOpts(hc.SecurityOpt); err != nil {
+		return hc, err
+	}
+	if hc.DeviceConfig, err = ParseDeviceOptions(o.DeviceOptions); err != nil {
 		return hc, err
 	}
 	return hc, setResources(&hc, o.LimitOptions)

@@ -50,6 +50,17 @@ func (c *Container) Spec(in SpecInput) (*isolation.Spec, error) {
 		cwd = "/"
 	}
 	masked, readonly := sec.MaskedPaths(isolation.DefaultMaskedPaths, isolation.DefaultReadonlyPaths)
+	mounts, seccomp, profile := plan.mounts, sec.Seccomp, sec.SeccompProfile
+	if c.HostConfig.Privileged {
+		// Rootless --privileged (docs/security.md): the user namespace's
+		// every capability, no seccomp filter, nothing masked, /sys
+		// writable and the host devices the user can open; still no more
+		// than the user's own rights on the host.
+		caps, seccomp, profile, masked, readonly = knownCaps(), false, nil, nil, nil
+		for _, d := range privilegedDevices() {
+			mounts = append(mounts, isolation.Mount{Type: "bind", Source: d, Destination: d, Options: []string{"rw"}})
+		}
+	}
 	return &isolation.Spec{
 		ID: c.ID,
 		Rootfs: isolation.Rootfs{Layers: in.Layers, UpperDir: in.UpperDir, WorkDir: in.WorkDir,
@@ -65,14 +76,17 @@ func (c *Container) Spec(in SpecInput) (*isolation.Spec, error) {
 		GID:             user.GID,
 		AdditionalGIDs:  mappedGIDs(user.AdditionalGIDs, in.Mapping),
 		Hostname:        c.Config.Hostname,
-		Mounts:          plan.mounts,
+		Mounts:          mounts,
 		HostNetwork:     c.HostConfig.NetworkMode == NetworkHost,
 		Capabilities:    caps,
 		NoNewPrivileges: sec.NoNewPrivileges,
-		Seccomp:         sec.Seccomp,
-		SeccompProfile:  sec.SeccompProfile,
+		Seccomp:         seccomp,
+		SeccompProfile:  profile,
 		Rlimits:         c.HostConfig.Rlimits(),
 		MaskedPaths:     masked,
+		ShmSize:         c.HostConfig.ShmSize,
+		Sysctls:         c.HostConfig.Sysctls,
+		SysWritable:     c.HostConfig.Privileged,
 		ReadonlyPaths:   readonly,
 		Terminal:        c.Config.Tty,
 		Init:            c.HostConfig.Init,

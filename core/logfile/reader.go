@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"time"
@@ -14,7 +15,12 @@ type ReadOptions struct {
 	Follow     bool
 	Tail       int       // < 0: all lines
 	Since      time.Time // zero: from the start
+	Until      time.Time // zero: to the end; entries after it are left out
 	Timestamps bool
+	// Details prefixes each line with its extra attributes, as docker
+	// logs --details; hull's log has none, so the prefix is the space
+	// Docker writes after them.
+	Details bool
 	// Done is polled while following: once it returns true, what is left
 	// in the file is read and Read returns.
 	Done func() bool
@@ -30,11 +36,17 @@ func Read(path string, opts ReadOptions, stdout, stderr io.Writer) error {
 		if !opts.Since.IsZero() && e.Time.Before(opts.Since) {
 			return nil
 		}
+		if !opts.Until.IsZero() && e.Time.After(opts.Until) {
+			return nil
+		}
 		w := stdout
 		if e.Stream == "stderr" {
 			w = stderr
 		}
 		s := e.Log
+		if opts.Details {
+			s = " " + s
+		}
 		if opts.Timestamps {
 			s = e.Time.UTC().Format(time.RFC3339Nano) + " " + s
 		}
@@ -53,16 +65,24 @@ func Read(path string, opts ReadOptions, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if !opts.Follow {
+	if !opts.Follow || (!opts.Until.IsZero() && time.Now().After(opts.Until)) {
 		return nil
 	}
 	return follow(path, opts.Done, out)
 }
 
-// readAll reads NAME.1 then NAME.
+// readAll reads the rotated files, oldest (NAME.k) first, then NAME.
 func readAll(path string) ([]Entry, error) {
 	var all []Entry
-	for _, p := range []string{path + ".1", path} {
+	files := []string{path}
+	for k := 1; k < MaxFiles; k++ {
+		p := fmt.Sprintf("%s.%d", path, k)
+		if _, err := os.Lstat(p); err != nil {
+			break
+		}
+		files = append([]string{p}, files...)
+	}
+	for _, p := range files {
 		f, err := os.Open(p)
 		if errors.Is(err, os.ErrNotExist) {
 			continue

@@ -3,6 +3,7 @@ package logfile
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -27,6 +28,9 @@ type Entry struct {
 type Writer struct {
 	path    string
 	maxSize int64
+	// maxFiles counts the current file and the rotated ones kept
+	// (NAME.1 the newest); at least 1.
+	maxFiles int
 
 	mu   sync.Mutex
 	f    *os.File
@@ -37,10 +41,22 @@ type Writer struct {
 // Create opens (appending to) the log file at path. maxSize <= 0 means
 // DefaultMaxSize.
 func Create(path string, maxSize int64) (*Writer, error) {
+	return CreateRotating(path, maxSize, 2)
+}
+
+// MaxFiles bounds --log-opt max-file: readAll looks no further.
+const MaxFiles = 32
+
+// CreateRotating is Create keeping maxFiles files in all (--log-opt
+// max-file; 1 truncates the one file when it is full, as Docker).
+func CreateRotating(path string, maxSize int64, maxFiles int) (*Writer, error) {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
 	}
-	w := &Writer{path: path, maxSize: maxSize, now: time.Now}
+	if maxFiles < 1 || maxFiles > MaxFiles {
+		return nil, fmt.Errorf("open log %s: max-file %d is not between 1 and %d", path, maxFiles, MaxFiles)
+	}
+	w := &Writer{path: path, maxSize: maxSize, maxFiles: maxFiles, now: time.Now}
 	if err := w.open(); err != nil {
 		return nil, err
 	}
@@ -68,14 +84,23 @@ func (w *Writer) Stream(name string) *StreamWriter {
 	return &StreamWriter{w: w, name: name}
 }
 
+// Discard is a Writer that keeps nothing (--log-driver none).
+func Discard() *Writer { return &Writer{now: time.Now} }
+
 // Close closes the file.
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.f == nil {
+		return nil
+	}
 	return w.f.Close()
 }
 
 func (w *Writer) write(stream string, line []byte) error {
+	if w.path == "" {
+		return nil // Discard
+	}
 	b, err := json.Marshal(Entry{Log: string(line), Stream: stream, Time: w.now().UTC()})
 	if err != nil {
 		return err
@@ -93,10 +118,23 @@ func (w *Writer) write(stream string, line []byte) error {
 	return err
 }
 
-// rotate renames the full file to NAME.1 and starts an empty one.
+// rotate shifts NAME.k to NAME.k+1 (dropping the oldest), renames the
+// full file to NAME.1 and starts an empty one; with one file it empties it.
 func (w *Writer) rotate() error {
 	if err := w.f.Close(); err != nil {
 		return fmt.Errorf("rotate log %s: %w", w.path, err)
+	}
+	if w.maxFiles == 1 {
+		if err := os.Truncate(w.path, 0); err != nil {
+			return fmt.Errorf("rotate log %s: %w", w.path, err)
+		}
+		return w.open()
+	}
+	for k := w.maxFiles - 2; k >= 1; k-- {
+		err := os.Rename(fmt.Sprintf("%s.%d", w.path, k), fmt.Sprintf("%s.%d", w.path, k+1))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("rotate log %s: %w", w.path, err)
+		}
 	}
 	if err := os.Rename(w.path, w.path+".1"); err != nil {
 		return fmt.Errorf("rotate log %s: %w", w.path, err)

@@ -248,7 +248,7 @@ func newMonitor(h *core.Hull, id string, attached *os.File) (*containerMonitor, 
 	if err := os.MkdirAll(m.stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state dir: %w", err)
 	}
-	if m.log, err = logfile.Create(h.LogPath(id), 0); err != nil {
+	if m.log, err = h.OpenLog(c); err != nil {
 		return nil, err
 	}
 	m.hub = attach.NewHub(m.input, m.resize)

@@ -94,6 +94,7 @@ func setup(spec *isolation.Spec) error {
 		{"mount /dev", mountDev},
 		{"set up console", setupConsole},
 		{"mount /sys", mountSys},
+		{"write sysctls", writeSysctls},
 		{"mount volumes", mountVolumes},
 		{"write /etc files", mountFiles},
 		{"mask paths", maskPaths},

@@ -55,7 +55,11 @@ func mountDev(spec *isolation.Spec) error {
 	if err := mountAt(root, "/dev/pts", false, "devpts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, ptsOpts); err != nil {
 		return err
 	}
-	if err := mountAt(root, "/dev/shm", false, "shm", "tmpfs", noSuidDevExec, "mode=1777,size=65536k"); err != nil {
+	shm := int64(64 << 20)
+	if spec.ShmSize > 0 {
+		shm = spec.ShmSize
+	}
+	if err := mountAt(root, "/dev/shm", false, "shm", "tmpfs", noSuidDevExec, fmt.Sprintf("mode=1777,size=%d", shm)); err != nil {
 		return err
 	}
 	// mqueue needs the new ipc namespace; a kernel without it is no reason
@@ -128,8 +132,12 @@ func mapsID(maps []isolation.IDMap, id int) bool {
 // the kernel refuses a new sysfs, so the host's is bound read-only instead.
 func mountSys(spec *isolation.Spec) error {
 	root := spec.Rootfs.MountDir
+	ro := uintptr(unix.MS_RDONLY)
+	if spec.SysWritable {
+		ro = 0
+	}
 	if !spec.HostNetwork {
-		err := mountAt(root, "/sys", false, "sysfs", "sysfs", noSuidDevExec|unix.MS_RDONLY, "")
+		err := mountAt(root, "/sys", false, "sysfs", "sysfs", noSuidDevExec|ro, "")
 		if err == nil {
 			// Best effort: a cgroup2 view of our own cgroup namespace.
 			_ = mountAt(root, "/sys/fs/cgroup", false, "cgroup2", "cgroup2", noSuidDevExec|unix.MS_RDONLY, "")
