@@ -24,9 +24,10 @@ func networkCommand() *cli.Command {
 				&cli.StringFlag{Name: "gateway", Usage: "the network's own address, its DNS server (default: the subnet's first)"},
 				&cli.BoolFlag{Name: "internal", Usage: "no way out: containers reach only each other"},
 				&cli.BoolFlag{Name: "disable-dns", Usage: "no name resolution on the network"},
-				&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Usage: "network driver: hull (built-in; bridge means it too)"},
+				&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Usage: "network driver: hull (built-in; bridge means it too) or a network plugin's name (DIR/network/NAME)"},
 				sliceFlag("opt", "o", "driver options KEY=VALUE"),
 				sliceFlag("label", "", "set metadata on a network: KEY=VALUE (repeatable)"),
+				sliceFlag("plugin-dir", "", "also look for the driver's plugin in DIR/network (later commands need it on the plugin path too)"),
 			},
 			Action: networkCreate,
 		}, {
@@ -115,6 +116,9 @@ func networkCreate(c *cli.Context) error {
 	}
 	if len(opts) == 0 {
 		opts = nil
+	}
+	if err := addPluginDirs(c.StringSlice("plugin-dir")); err != nil {
+		return exitCode(core.ExitHullError, err)
 	}
 	h, err := openHull(c)
 	if err != nil {
