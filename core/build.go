@@ -37,12 +37,6 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 	if err := os.MkdirAll(scratch, 0o700); err != nil {
 		return nil, fmt.Errorf("create build dir: %w", err)
 	}
-	// The cache this build looks up stays until it ends (buildcache.go).
-	release, err := h.holdBuildCache()
-	if err != nil {
-		return nil, err
-	}
-	defer release()
 	u := NewUnpacker(h.Mapping)
 	// Leftovers of killed builds go first; running ones hold their dirs.
 	_, _ = builders.SweepWorkDirs(scratch, filepath.Join(h.RunRoot, "builds"), u.RemoveAll)

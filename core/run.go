@@ -104,13 +104,13 @@ func (h *Hull) create(opts RunOptions) (*container.Container, []string, error) {
 	if err := h.Containers.Create(c); err != nil {
 		return nil, nil, err
 	}
-	slog.Debug("container created", "id", c.ID, "name", c.Name, "image", img.ID)
-	return c, layers, nil
-}
 	if err := writeCIDFile(opts.CIDFile, c.ID); err != nil {
 		_ = h.Containers.Remove(c.ID, true)
 		return nil, nil, err
 	}
+	slog.Debug("container created", "id", c.ID, "name", c.Name, "image", img.ID)
+	return c, layers, nil
+}
 
 // runCreated starts a created container, waits for it and records how it
 // ended.

@@ -110,7 +110,7 @@ type Spec struct {
 	// core checks (--sysctl).
 	Sysctls map[string]string `json:"sysctls,omitempty"`
 	// SysWritable mounts /sys read-write (--privileged).
-	SysWritable   bool     `json:"sys_writable,omitempty"`
+	SysWritable bool   `json:"sys_writable,omitempty"`
 	ConsoleCols uint16 `json:"console_cols,omitempty"`
 	// Init keeps a minimal hull init as PID 1 that forwards signals and
 	// reaps zombies (docker run --init).

@@ -91,14 +91,12 @@ func App() *cli.App {
 			inspectCommand(), versionCommand(), infoCommand(), unshareCommand(), buildCommand(), pluginCommand(),
 			pullCommand(), pushCommand(), loginCommand(), logoutCommand(), saveCommand(), loadCommand(), systemCommand(), networkCommand(),
 			volumeCommand(), podCommand(),
-			builderCommand(), buildxCommand(),
 		},
 	}
 	app.Commands = append(append(app.Commands, lifecycleCommands()...), healthcheckCommand())
 	for _, c := range app.Commands {
 		prepare(c)
 	}
-	decorate(app)
 	return app
 }
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/hull-project/hull/core"
 	"github.com/hull-project/hull/core/container"
-	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/plugins"
 )
 
@@ -27,9 +26,7 @@ func buildCommand() *cli.Command {
 			&cli.StringFlag{Name: "target", Usage: "set the target build stage to build"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "do not use cache when building the image"},
 			&cli.StringFlag{Name: "network", Usage: "networking mode for the RUN instructions: default (bridge, user-mode), none, host, slirp4netns or a network plugin, with options as in run"},
-			sliceFlag("allow", "", "grant an entitlement to the Dockerfile: network.host (RUN --network=host, ADD from the host's own addresses), device (--device)"),
-			sliceFlag("device", "", "give every RUN step a device (as run --device; needs --allow device)"),
-			sliceFlag("cdi-spec-dir", "", "read CDI specs from DIR instead of the default directories"),
+			sliceFlag("allow", "", "grant an entitlement to the Dockerfile: network.host (RUN --network=host, ADD from the host's own addresses)"),
 			sliceFlag("label", "", "set metadata for an image"),
 			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "type of progress output: auto, plain or quiet"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "suppress the build output and print the image ID on success"},
@@ -94,17 +91,10 @@ func buildOptions(c *cli.Context) (core.BuildOptions, error) {
 	}
 	opts.Progress, opts.Out = progress, c.App.ErrWriter
 	opts.Tags = c.StringSlice("tag")
-	for _, t := range opts.Tags {
-		// Before any step runs, as Docker: a bad name must not cost a whole build.
-		if _, err := image.NormalizeRef(t); err != nil {
-			return opts, fmt.Errorf("invalid argument %q for \"-t, --tag\" flag: %w", t, err)
-		}
-	}
 	opts.Target = c.String("target")
 	opts.NoCache = c.Bool("no-cache")
 	opts.Network = c.String("network")
 	opts.Allow = c.StringSlice("allow")
-	opts.Devices, opts.CDISpecDirs = c.StringSlice("device"), c.StringSlice("cdi-spec-dir")
 	opts.Platform = c.String("platform")
 	opts.RootEmulation = c.String("root-emulation")
 	var err error

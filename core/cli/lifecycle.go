@@ -32,6 +32,9 @@ func createCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if err := runExtraOptions(c, h, &opts); err != nil {
+				return err
+			}
 			if err := namedNetworks(c, h, &opts); err != nil {
 				return err
 			}
@@ -100,7 +103,7 @@ func timeoutFlag() cli.Flag {
 }
 
 func stopCommand() *cli.Command {
-	return timedCommand("stop", "Stop one or more running containers", (*core.Hull).Stop)
+	return stopWithSignal(timedCommand("stop", "Stop one or more running containers", (*core.Hull).Stop))
 }
 
 func restartCommand() *cli.Command {
@@ -297,13 +300,6 @@ func pruneContainersCommand() *cli.Command {
 	return &cli.Command{Name: "prune", Usage: "Remove all stopped containers",
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not prompt for confirmation"}},
 		Action: func(c *cli.Context) error {
-			if err := needArgs(c, 0, 0); err != nil {
-				return err
-			}
-			// Docker asks whatever stdin is; without a yes (EOF included) nothing goes.
-			if !c.Bool("force") && !confirm(c.App.Writer, os.Stdin, "WARNING! This will remove all stopped containers.") {
-				return nil
-			}
 			h, err := openHull(c)
 			if err != nil {
 				return err

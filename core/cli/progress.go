@@ -47,23 +47,10 @@ func (p *progress) Layer(id string, size int64) registry.Transfer {
 	now := time.Now()
 	t := &transfer{p: p, id: id, size: size, start: now, last: now}
 	if p.bars != nil {
-		// Each layer keeps its line, as Docker's: the bar while it moves,
-		// its final status ("Pushed", "Pull complete") once done. Sizes
-		// are decimal (MB), as in the plain lines and Docker's.
 		t.bar = p.bars.AddBar(size,
-			mpb.PrependDecorators(decor.Any(func(decor.Statistics) string {
-				if f, _ := t.final.Load().(string); f != "" {
-					return f
-				}
-				return id + ":"
-			})),
-			mpb.AppendDecorators(decor.Any(func(st decor.Statistics) string {
-				if st.Completed || st.Aborted {
-					return ""
-				}
-				return units.HumanSize(float64(st.Current)) + "/" + units.HumanSize(float64(st.Total))
-			})),
-			mpb.BarFillerClearOnComplete(), mpb.BarFillerClearOnAbort())
+			mpb.PrependDecorators(decor.Name(id+" "), decor.Counters(decor.SizeB1024(0), "% .1f / % .1f")),
+			mpb.AppendDecorators(decor.OnComplete(decor.EwmaSpeed(decor.SizeB1024(0), "% .1f", 30), "done")),
+			mpb.BarRemoveOnComplete())
 	}
 	return t
 }
@@ -76,7 +63,6 @@ type transfer struct {
 	n     atomic.Int64
 	last  time.Time
 	bar   *mpb.Bar
-	final atomic.Value // string: the line shown once done
 }
 
 func (t *transfer) Add(n int) {
@@ -89,6 +75,13 @@ func (t *transfer) Add(n int) {
 }
 
 func (t *transfer) Done(status string, err error) {
+	if t.bar != nil {
+		if err != nil {
+			t.bar.Abort(false)
+		} else {
+			t.bar.SetTotal(-1, true)
+		}
+	}
 	line := fmt.Sprintf("%s: %s", t.id, status)
 	if err != nil {
 		line = fmt.Sprintf("%s: failed: %v", t.id, err)
@@ -97,13 +90,7 @@ func (t *transfer) Done(status string, err error) {
 		line += fmt.Sprintf(" (%s in %.1fs, %s/s)", units.HumanSize(float64(n)), secs, units.HumanSize(float64(n)/max(secs, 0.001)))
 	}
 	if t.bar != nil {
-		// Set before the bar completes: its last drawing shows it.
-		t.final.Store(line)
-		if err != nil {
-			t.bar.Abort(false)
-		} else {
-			t.bar.SetTotal(-1, true)
-		}
+		t.p.bars.Write([]byte(line + "\n"))
 		return
 	}
 	t.p.mu.Lock()

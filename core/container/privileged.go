@@ -16,9 +16,14 @@ import (
 // The pty and console devices stay the container's own.
 func privilegedDevices() []string {
 	var out []string
-	var walk func(dir string, depth int)
-	walk = func(dir string, depth int) {
-		entries, err := os.ReadDir(dir)
+	var walk func(dir string, dfd int, depth int)
+	walk = func(dir string, dfd int, depth int) {
+		// Each entry is checked through the directory's descriptor: a
+		// name is never joined into a path that a file-system call
+		// resolves again.
+		f := os.NewFile(uintptr(dfd), dir)
+		defer f.Close()
+		entries, err := f.ReadDir(-1)
 		if err != nil {
 			return
 		}
@@ -29,13 +34,18 @@ func privilegedDevices() []string {
 			}
 			switch t := e.Type(); {
 			case t&os.ModeDir != 0 && depth == 0:
-				walk(p, 1)
-			case t&os.ModeDevice != 0 && unix.Access(p, unix.R_OK|unix.W_OK) == nil:
+				sub, err := unix.Openat(dfd, e.Name(), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+				if err == nil {
+					walk(p, sub, 1)
+				}
+			case t&os.ModeDevice != 0 && unix.Faccessat(dfd, e.Name(), unix.R_OK|unix.W_OK, 0) == nil:
 				out = append(out, p)
 			}
 		}
 	}
-	walk("/dev", 0)
+	if dfd, err := unix.Open("/dev", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
+		walk("/dev", dfd, 0)
+	}
 	sort.Strings(out)
 	return out
 }

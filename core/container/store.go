@@ -340,11 +340,7 @@ func (s *Store) Remove(id string, force bool) error {
 		if !s.WaitMonitor(id, 10*time.Second) {
 			return fmt.Errorf("remove container %s: its monitor did not exit", ShortID(id))
 		}
-		err := s.Remove(id, false)
-		if c.HostConfig.AutoRemove && errors.Is(err, ErrNotFound) {
-			return nil // --rm: the exiting monitor removed it first, which is what rm -f asked for
-		}
-		return err
+		return s.Remove(id, false)
 	}
 	gone := filepath.Join(s.dir, ".rm-"+id)
 	err = os.Rename(s.Dir(id), gone)

@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -55,9 +54,6 @@ func Push(ctx context.Context, s *image.Store, ref string, o PushOptions) (*Push
 		return nil, fmt.Errorf("push %s: %w", image.FamiliarString(norm), err)
 	}
 	res.Tag = r.Identifier()
-	if err := s.AddDigestName(img.ID, repository(norm)+"@"+res.Digest); err != nil {
-		return res, fmt.Errorf("push %s: record digest: %w", image.FamiliarString(norm), err)
-	}
 	return res, nil
 }
 
@@ -83,12 +79,7 @@ func push(ctx context.Context, s *image.Store, img *image.Image, ref name.Refere
 		return nil, err
 	}
 	for _, l := range layers {
-		// The registry had what was never read (remote.Write checks first).
-		if l.uploaded.Load() {
-			l.t.Done("Pushed", nil)
-		} else {
-			l.t.Done("Layer already exists", nil)
-		}
+		l.t.Done("Pushed", nil)
 	}
 	d, err := gi.Digest()
 	if err != nil {
@@ -103,8 +94,6 @@ type gzLayer struct {
 	digest v1.Hash
 	size   int64
 	t      Transfer
-	// uploaded: the registry asked for the layer's bytes.
-	uploaded atomic.Bool
 }
 
 func (l *gzLayer) Digest() (v1.Hash, error)            { return l.digest, nil }
@@ -116,7 +105,6 @@ func (l *gzLayer) Compressed() (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.uploaded.Store(true)
 	return &countingReader{ReadCloser: f, t: l.t}, nil
 }
 
