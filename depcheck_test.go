@@ -65,6 +65,10 @@ var importRules = []importRule{
 		Why: "the example plugins are what plugin authors copy: they import the SDK only"},
 	{From: "core/container", Not: []string{"core/cli", "builders", "plugins"}, Except: []string{"plugins/sdk/netsdk/netspec"},
 		Why: "the container record holds plain data: no plugin machinery"},
+	{From: "core/kube", Not: []string{"core", "builders", "plugins", "isolation"}, Except: []string{"core/container", "core/kube", "plugins/sdk/netsdk/netspec"},
+		Why: "manifests <-> hull's model is a pure mapping over the record types: core executes it"},
+	{From: "core/ecs", Not: []string{"core", "builders", "plugins", "isolation"}, Except: []string{"core/container", "core/ecs", "plugins/sdk/netsdk/netspec"},
+		Why: "the task definition is a pure mapping over the record types: core gathers its input"},
 }
 
 // knownWrongArrows are arrows that break a rule today; each names the
@@ -75,6 +79,9 @@ var knownWrongArrows = map[string]string{}
 // through another package.
 var forbiddenLinks = map[string][]string{
 	"core/container": {"github.com/hashicorp/go-plugin", "google.golang.org/grpc"},
+	// Kubernetes' API types only, never a client; the ECS SDK is for tests.
+	"core/kube": {"k8s.io/client-go"},
+	"":          {"k8s.io/client-go", "github.com/aws/aws-sdk-go-v2"},
 }
 
 type listedPackage struct {

@@ -1,0 +1,281 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/hull-project/hull/core/kube"
+	"github.com/hull-project/hull/core/volume"
+)
+
+// kubeDir is where kube play keeps a pod's ConfigMap and Secret files:
+// $ROOT/kube/<pod>/{configmap,secret}/<volume>/, bound read-only into its
+// containers (generate reads them back as what they were).
+func (h *Hull) kubeDir(podName string) string { return filepath.Join(h.Root, "kube", podName) }
+
+// KubePlayResult is what play made.
+type KubePlayResult struct {
+	Pods       []string // names
+	Containers []string // ids
+}
+
+// KubePlay creates what plan describes: the claims' volumes, then each
+// pod, its files and its containers, started. A pod that fails is removed
+// again with what was made for it, and nothing of the later ones is made.
+// A pod name in use is refused before anything is made.
+func (h *Hull) KubePlay(plan *kube.Plan, o kube.PlayOptions, warn io.Writer) (*KubePlayResult, error) {
+	existing, err := h.podsByName()
+	if err != nil {
+		return nil, err
+	}
+	for _, pp := range plan.Pods {
+		if _, ok := existing[pp.Name]; ok {
+			return nil, fmt.Errorf("kube play: pod %s exists: remove it first (hull kube down FILE)", pp.Name)
+		}
+		for _, cp := range pp.Containers {
+			if _, err := h.Containers.Lookup(cp.Options.Name); err == nil {
+				return nil, fmt.Errorf("kube play: container name %s is in use", cp.Options.Name)
+			}
+		}
+	}
+	for _, name := range plan.Claims {
+		if _, err := h.CreateVolume(name, volume.CreateOptions{}); err != nil {
+			return nil, fmt.Errorf("kube play: volume %s: %w", name, err)
+		}
+	}
+	res := &KubePlayResult{}
+	for _, pp := range plan.Pods {
+		ids, err := h.playPod(pp, o, warn)
+		if err != nil {
+			if _, ok := h.podID(pp.Name); ok {
+				_ = h.kubeRemovePod(pp)
+			}
+			return res, fmt.Errorf("kube play: pod %s: %w", pp.Name, err)
+		}
+		res.Pods = append(res.Pods, pp.Name)
+		res.Containers = append(res.Containers, ids...)
+	}
+	return res, nil
+}
+
+func (h *Hull) playPod(pp *kube.PodPlan, o kube.PlayOptions, warn io.Writer) ([]string, error) {
+	for _, n := range pp.EmptyDirs {
+		if _, err := h.Volume(n); err == nil {
+			return nil, fmt.Errorf("emptyDir volume %s exists already (left by an earlier play?): remove it first", n)
+		}
+	}
+	if err := h.checkHostPaths(pp, o.HostPathRoot); err != nil {
+		return nil, err
+	}
+	if _, err := h.CreatePod(PodCreateOptions{Name: pp.Name, Hostname: pp.Hostname, Labels: pp.Labels, Publish: pp.Publish}); err != nil {
+		return nil, err
+	}
+	for _, n := range pp.EmptyDirs {
+		if _, err := h.CreateVolume(n, volume.CreateOptions{Labels: map[string]string{kube.LabelName: pp.Name}}); err != nil {
+			return nil, err
+		}
+	}
+	dirs, err := h.writeFileSets(pp)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, cp := range pp.Containers {
+		opts := cp.Options
+		opts.Volumes = append([]string(nil), opts.Volumes...)
+		for _, f := range cp.Files {
+			opts.Volumes = append(opts.Volumes, dirs[f.Volume]+":"+f.Target+":ro")
+		}
+		opts.Pod = pp.Name
+		id, _, err := h.RunDetached(RunOptions{Options: opts, Image: cp.Image, Detach: true, Pull: cp.Pull, Warnings: warn})
+		if err != nil {
+			return ids, fmt.Errorf("container %s: %w", opts.Name, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// checkHostPaths resolves each hostPath inside the --host-path-root (a
+// symlink may not lead out of it) and makes DirectoryOrCreate ones.
+func (h *Hull) checkHostPaths(pp *kube.PodPlan, root string) error {
+	for _, cp := range pp.Containers {
+		for _, v := range cp.Options.Volumes {
+			src, _, _ := strings.Cut(v, ":")
+			if !path.IsAbs(src) {
+				continue // a named volume
+			}
+			if err := resolveHostPath(root, src, cp.HostPathTypes[src]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func resolveHostPath(root, p string, typ corev1.HostPathType) error {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return fmt.Errorf("open --host-path-root: %w", err)
+	}
+	defer r.Close()
+	rel := strings.TrimPrefix(strings.TrimPrefix(p, strings.TrimSuffix(root, "/")), "/")
+	if rel == "" {
+		rel = "."
+	}
+	if typ == corev1.HostPathDirectoryOrCreate {
+		if err := r.MkdirAll(rel, 0o755); err != nil {
+			return fmt.Errorf("hostPath %s: %w", p, err)
+		}
+	}
+	// os.Root follows a symlink only while it stays inside root.
+	fi, err := r.Stat(rel)
+	if err != nil {
+		return fmt.Errorf("hostPath %s: %w", p, err)
+	}
+	switch {
+	case (typ == corev1.HostPathDirectory || typ == corev1.HostPathDirectoryOrCreate) && !fi.IsDir():
+		return fmt.Errorf("hostPath %s: not a directory", p)
+	case typ == corev1.HostPathFile && !fi.Mode().IsRegular():
+		return fmt.Errorf("hostPath %s: not a regular file", p)
+	}
+	// The bind mount follows the path again: refuse a symlink anywhere on
+	// it, so that what was checked is what is mounted.
+	cur := ""
+	for _, part := range strings.Split(rel, "/") {
+		if part == "." {
+			continue
+		}
+		cur = path.Join(cur, part)
+		li, err := r.Lstat(cur)
+		if err != nil {
+			return fmt.Errorf("hostPath %s: %w", p, err)
+		}
+		if li.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("hostPath %s: %s is a symlink", p, cur)
+		}
+	}
+	return nil
+}
+
+// writeFileSets writes the pod's ConfigMap and Secret files, each set to
+// a directory of its own, through an os.Root so that no key's path leaves
+// it. It returns the directory of each set.
+func (h *Hull) writeFileSets(pp *kube.PodPlan) (map[string]string, error) {
+	dirs := map[string]string{}
+	if len(pp.FileSets) == 0 {
+		return dirs, nil
+	}
+	base := h.kubeDir(pp.Name)
+	if err := os.RemoveAll(base); err != nil {
+		return nil, fmt.Errorf("clear %s: %w", base, err)
+	}
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", base, err)
+	}
+	r, err := os.OpenRoot(base)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	for _, set := range pp.FileSets {
+		dir := path.Join("configmap", set.Volume)
+		if set.Secret {
+			dir = path.Join("secret", set.Volume)
+		}
+		if err := r.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("volume %s: %w", set.Volume, err)
+		}
+		for _, f := range set.Files {
+			p := path.Join(dir, f.Path)
+			if err := r.MkdirAll(path.Dir(p), 0o755); err != nil {
+				return nil, fmt.Errorf("volume %s file %s: %w", set.Volume, f.Path, err)
+			}
+			if err := r.WriteFile(p, f.Data, fs.FileMode(f.Mode)); err != nil {
+				return nil, fmt.Errorf("volume %s file %s: %w", set.Volume, f.Path, err)
+			}
+			// WriteFile's mode passes through the umask.
+			if err := r.Chmod(p, fs.FileMode(f.Mode)); err != nil {
+				return nil, fmt.Errorf("volume %s file %s: %w", set.Volume, f.Path, err)
+			}
+		}
+		dirs[set.Volume] = filepath.Join(base, filepath.FromSlash(dir))
+	}
+	return dirs, nil
+}
+
+// KubeDown removes the pods of plan with their containers, files and
+// emptyDir volumes, and with volumes also its claims' volumes. Pods that
+// do not exist are skipped; it returns the names of those removed.
+func (h *Hull) KubeDown(plan *kube.Plan, volumes bool) ([]string, error) {
+	var removed []string
+	var errs []error
+	for _, pp := range plan.Pods {
+		if _, ok := h.podID(pp.Name); !ok {
+			continue
+		}
+		if err := h.kubeRemovePod(pp); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, pp.Name)
+	}
+	if volumes {
+		for _, n := range plan.Claims {
+			if err := h.RemoveVolume(n, false); err != nil && !errors.Is(err, volume.ErrNotFound) {
+				errs = append(errs, fmt.Errorf("kube down: volume %s: %w", n, err))
+			}
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// kubeRemovePod removes a played pod and what was made for it alone.
+func (h *Hull) kubeRemovePod(pp *kube.PodPlan) error {
+	id, ok := h.podID(pp.Name)
+	if ok {
+		if _, err := h.RemovePod(id, true); err != nil {
+			return fmt.Errorf("kube down: pod %s: %w", pp.Name, err)
+		}
+	}
+	for _, n := range pp.EmptyDirs {
+		if err := h.RemoveVolume(n, true); err != nil && !errors.Is(err, volume.ErrNotFound) {
+			return fmt.Errorf("kube down: volume %s: %w", n, err)
+		}
+	}
+	if err := os.RemoveAll(h.kubeDir(pp.Name)); err != nil {
+		return fmt.Errorf("kube down: files of pod %s: %w", pp.Name, err)
+	}
+	return nil
+}
+
+// podsByName maps every pod's name to its id (names only: a pod name
+// must not match another pod's id prefix).
+func (h *Hull) podsByName() (map[string]string, error) {
+	all, err := h.Pods()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, p := range all {
+		out[p.Name] = p.ID
+	}
+	return out, nil
+}
+
+func (h *Hull) podID(name string) (string, bool) {
+	m, err := h.podsByName()
+	if err != nil {
+		return "", false
+	}
+	id, ok := m[name]
+	return id, ok
+}
