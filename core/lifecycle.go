@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -65,6 +64,8 @@ type StartOptions struct {
 // AttachOptions are `hull attach`'s flags.
 type AttachOptions struct {
 	DetachKeys string // "" is DefaultDetachKeys
+	// NoStdin leaves the container's stdin alone (attach --no-stdin).
+	NoStdin bool
 }
 
 // DefaultDetachKeys end an attach without stopping the container, as
@@ -135,7 +136,7 @@ func (h *Hull) Attach(ctx context.Context, ref string, opts AttachOptions, stdio
 	if err != nil {
 		return ExitHullError, fmt.Errorf("attach to %s: %w", container.ShortID(c.ID), err)
 	}
-	cl := &attachClient{h: h, id: c.ID, conn: conn, tty: c.Config.Tty, interactive: c.Config.OpenStdin,
+	cl := &attachClient{h: h, id: c.ID, conn: conn, tty: c.Config.Tty, interactive: c.Config.OpenStdin && !opts.NoStdin,
 		stdio: stdio, detachKeys: keys}
 	cl.sendSize()
 	return cl.run(ctx)
@@ -467,40 +468,6 @@ func (a *attachClient) relaySignals(sigs chan os.Signal) {
 			_ = signalPid(c.State.Pid, sig.(unix.Signal))
 		}
 	}
-}
-
-// Top runs ps (with psArgs, default -ef) on the host and keeps the header
-// and the rows of the container's processes: those in its pid namespace.
-func (h *Hull) Top(ref string, psArgs []string) (string, error) {
-	c, err := h.running(ref)
-	if err != nil {
-		return "", err
-	}
-	pids := containerPids(c.State.Pid)
-	if len(psArgs) == 0 {
-		psArgs = []string{"-ef"}
-	}
-	out, err := exec.Command("ps", psArgs...).Output()
-	if err != nil {
-		return "", fmt.Errorf("ps %s: %w", strings.Join(psArgs, " "), err)
-	}
-	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	col := -1
-	for i, f := range strings.Fields(lines[0]) {
-		if f == "PID" {
-			col = i
-		}
-	}
-	if col < 0 {
-		return "", fmt.Errorf("ps %s: no PID column", strings.Join(psArgs, " "))
-	}
-	kept := []string{lines[0]}
-	for _, l := range lines[1:] {
-		if f := strings.Fields(l); len(f) > col && pids[f[col]] {
-			kept = append(kept, l)
-		}
-	}
-	return strings.Join(kept, "\n") + "\n", nil
 }
 
 // containerPids are the host pids in the pid namespace of pid1.

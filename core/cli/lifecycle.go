@@ -167,6 +167,8 @@ func logsCommand() *cli.Command {
 			&cli.StringFlag{Name: "tail", Aliases: []string{"n"}, Value: "all", Usage: "number of lines to show from the end"},
 			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "show timestamps"},
 			&cli.StringFlag{Name: "since", Usage: "show logs since a timestamp (RFC 3339) or relative (e.g. 42m)"},
+			&cli.StringFlag{Name: "until", Usage: "show logs before a timestamp (RFC 3339) or relative (e.g. 42m)"},
+			&cli.BoolFlag{Name: "details", Usage: "show extra details provided to logs"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := needArgs(c, 1, 1); err != nil {
@@ -185,6 +187,14 @@ func logsCommand() *cli.Command {
 				}
 				opts.Since = since
 			}
+			if s := c.String("until"); s != "" {
+				until, err := parseSince(s, time.Now())
+				if err != nil {
+					return fmt.Errorf("invalid --until %q", s)
+				}
+				opts.Until = until
+			}
+			opts.Details = c.Bool("details")
 			h, err := openHull(c)
 			if err != nil {
 				return err
@@ -213,9 +223,13 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 
 func attachCommand() *cli.Command {
 	return &cli.Command{Name: "attach", Usage: "Attach to a running container's streams", ArgsUsage: "CONTAINER",
-		Flags: []cli.Flag{detachKeysFlag()},
+		Flags: []cli.Flag{detachKeysFlag(), &cli.BoolFlag{Name: "no-stdin", Usage: "do not attach STDIN"},
+			&cli.BoolFlag{Name: "sig-proxy", Value: true, Usage: "proxy all received signals to the process (only true is supported)"}},
 		Action: hullAction(1, 1, func(c *cli.Context, h *core.Hull) error {
-			return codeOrNil(h.Attach(c.Context, c.Args().First(), core.AttachOptions{DetachKeys: c.String("detach-keys")}, stdio()))
+			if !c.Bool("sig-proxy") {
+				return fmt.Errorf("--sig-proxy=false is not supported: attach always passes signals on")
+			}
+			return codeOrNil(h.Attach(c.Context, c.Args().First(), core.AttachOptions{DetachKeys: c.String("detach-keys"), NoStdin: c.Bool("no-stdin")}, stdio()))
 		})}
 }
 
