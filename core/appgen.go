@@ -67,7 +67,15 @@ func (h *Hull) AppGroups(refs []string) ([]AppGroup, error) {
 func (h *Hull) appGroup(ref string, all []*container.Container) (*AppGroup, error) {
 	if v, err := h.Pod(ref); err == nil {
 		g := &AppGroup{Kind: "pod", Name: v.Name, Pod: v.Pod}
-		for _, c := range v.Containers {
+		// In the order they were made (kube play: the manifest's).
+		members := append([]*container.Container(nil), v.Containers...)
+		sort.SliceStable(members, func(i, j int) bool {
+			if !members[i].Created.Equal(members[j].Created) {
+				return members[i].Created.Before(members[j].Created)
+			}
+			return members[i].Name < members[j].Name
+		})
+		for _, c := range members {
 			m, err := h.appMember(c, strings.TrimPrefix(c.Name, v.Name+"-"))
 			if err != nil {
 				return nil, err

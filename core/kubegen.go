@@ -50,7 +50,7 @@ func (h *Hull) GenerateKube(refs []string, o kube.GenerateOptions, allowLocal bo
 			}
 			fvs := map[string]*kube.FileVolume{}
 			for src, data := range files {
-				fvs[src] = &kube.FileVolume{Name: g.Name + "-" + filepath.Base(src), Secret: secret[src], Data: data}
+				fvs[src] = &kube.FileVolume{Name: filepath.Base(src), Secret: secret[src], Data: data}
 			}
 			w := kube.Workload{Name: g.Name, Labels: g.Pod.Labels, Ports: g.Pod.Ports}
 			for _, m := range g.Members {

@@ -3,6 +3,7 @@ package kube
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -69,7 +70,7 @@ func Generate(ws []Workload, o GenerateOptions) ([]byte, []string, error) {
 	if o.Type != "pod" && o.Type != "deployment" {
 		return nil, nil, fmt.Errorf("generate kube: --type %q: want pod or deployment", o.Type)
 	}
-	g := &generator{claims: map[string]bool{}, files: map[string]bool{}}
+	g := &generator{claims: map[string]bool{}, files: map[string]*FileVolume{}}
 	var workloads, services []any
 	for i := range ws {
 		w := &ws[i]
@@ -135,7 +136,7 @@ func stripEmpty(y []byte) []byte {
 type generator struct {
 	objects  []any // claims, config maps, secrets
 	claims   map[string]bool
-	files    map[string]bool
+	files    map[string]*FileVolume
 	warnings []string
 }
 
@@ -325,7 +326,7 @@ func (g *generator) volume(w *Workload, m *Member, mp container.MountPoint) (str
 		return name, &corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: name}}, nil
 	case "bind":
 		if fv := m.Files[mp.Source]; fv != nil {
-			return g.fileVolume(fv)
+			return g.fileVolume(w, fv)
 		}
 		name := dnsName("host" + mp.Destination)
 		g.warn("%s: bind mount %s becomes a hostPath volume: the node needs that path", m.Container.Name, mp.Source)
@@ -334,10 +335,14 @@ func (g *generator) volume(w *Workload, m *Member, mp container.MountPoint) (str
 	return "", nil, nil // tmpfs mounts are in HostConfig.Tmpfs
 }
 
-func (g *generator) fileVolume(fv *FileVolume) (string, *corev1.VolumeSource, error) {
+func (g *generator) fileVolume(w *Workload, fv *FileVolume) (string, *corev1.VolumeSource, error) {
 	name := dnsName(fv.Name)
-	if !g.files[name] {
-		g.files[name] = true
+	if prev, ok := g.files[name]; ok && !maps.Equal(prev.Data, fv.Data) {
+		// Another pod's volume of that name holds other data.
+		name = dnsName(w.Name + "-" + fv.Name)
+	}
+	if _, ok := g.files[name]; !ok {
+		g.files[name] = fv
 		meta := metav1.ObjectMeta{Name: name}
 		if fv.Secret {
 			s := &corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: meta, StringData: fv.Data}

@@ -1,0 +1,239 @@
+package test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+)
+
+const kubeWeb = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: site
+data:
+  index.html: hello-from-kube
+  GREETING: hi
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: kweb
+  labels:
+    app: kweb
+spec:
+  terminationGracePeriodSeconds: 5
+  volumes:
+  - name: html
+    configMap:
+      name: site
+      items:
+      - key: index.html
+        path: index.html
+  containers:
+  - name: httpd
+    image: busybox
+    command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
+    ports:
+    - containerPort: 8080
+      hostPort: %d
+      hostIP: 127.0.0.1
+    env:
+    - name: GREETING
+      valueFrom:
+        configMapKeyRef: {name: site, key: GREETING}
+    volumeMounts:
+    - {name: html, mountPath: /www}
+    livenessProbe:
+      exec:
+        command: ["sh", "-c", "wget -q -O- localhost:8080"]
+      periodSeconds: 2
+  - name: client
+    image: busybox
+    command: ["sleep", "3600"]
+    envFrom:
+    - configMapRef: {name: site}
+      prefix: CM_
+`
+
+// strictKube decodes every document of a generated file strictly into
+// its Kubernetes API type and returns the kinds.
+func strictKube(t *testing.T, out string) []string {
+	t.Helper()
+	var kinds []string
+	for _, doc := range strings.Split(out, "\n---\n") {
+		var tm metav1.TypeMeta
+		if err := yaml.Unmarshal([]byte(doc), &tm); err != nil {
+			t.Fatalf("generated document: %v\n%s", err, doc)
+		}
+		var obj any
+		switch tm.Kind {
+		case "Pod":
+			obj = &corev1.Pod{}
+		case "Deployment":
+			obj = &appsv1.Deployment{}
+		case "Service":
+			obj = &corev1.Service{}
+		case "ConfigMap":
+			obj = &corev1.ConfigMap{}
+		case "Secret":
+			obj = &corev1.Secret{}
+		case "PersistentVolumeClaim":
+			obj = &corev1.PersistentVolumeClaim{}
+		default:
+			t.Fatalf("generated kind %q:\n%s", tm.Kind, doc)
+		}
+		if err := yaml.UnmarshalStrict([]byte(doc), obj); err != nil {
+			t.Fatalf("strict decode of a generated %s: %v\n%s", tm.Kind, err, doc)
+		}
+		kinds = append(kinds, tm.Kind)
+	}
+	return kinds
+}
+
+// kubePodGone checks that nothing of pod id is left: no pod, no
+// containers, no processes, no files of kube play.
+func kubePodGone(t *testing.T, s *store, id string) {
+	t.Helper()
+	if out := s.mustHull(t, "ps", "-a", "-q"); strings.TrimSpace(out) != "" {
+		t.Errorf("kube down left containers: %q", out)
+	}
+	if out := s.mustHull(t, "pod", "ls", "-q"); strings.TrimSpace(out) != "" {
+		t.Errorf("kube down left pods: %q", out)
+	}
+	waitNoPodProcs(t, s, id)
+	if _, err := os.Stat(filepath.Join(s.root, "kube", "kweb")); !os.IsNotExist(err) {
+		t.Errorf("kube down left the pod's files: %v", err)
+	}
+}
+
+func TestKubePlayGenerateDown(t *testing.T) {
+	s := withBusybox(t)
+	port := freePort(t)
+	file := filepath.Join(t.TempDir(), "web.yaml")
+	if err := os.WriteFile(file, []byte(fmt.Sprintf(kubeWeb, port)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := s.hull(t, "kube", "play", file)
+	if code != 0 || !strings.Contains(out, "Pod:\nkweb\n") {
+		t.Fatalf("kube play: exit %d\n%s%s", code, out, errs)
+	}
+	if !strings.Contains(errs, "field spec.terminationGracePeriodSeconds is not supported") {
+		t.Errorf("kube play did not warn about an unsupported field: %q", errs)
+	}
+	id := strings.TrimSpace(s.mustHull(t, "pod", "ls", "-q", "--no-trunc"))
+	if names := s.mustHull(t, "ps", "--format", "{{.Names}}"); !hasRow(names, "kweb-httpd") || !hasRow(names, "kweb-client") {
+		t.Errorf("containers are not named POD-CONTAINER: %q", names)
+	}
+	// The two containers talk over the pod's localhost; the ConfigMap is a
+	// file in one and variables in both.
+	got := s.mustHull(t, "exec", "kweb-client", "sh", "-c",
+		`echo "$CM_GREETING"; for i in $(seq 30); do out=$(wget -q -O- http://localhost:8080/index.html) && { echo "$out"; exit 0; }; sleep 0.2; done; exit 1`)
+	if got != "hi\nhello-from-kube\n" {
+		t.Errorf("the client container got %q", got)
+	}
+	if got := s.mustHull(t, "exec", "kweb-httpd", "sh", "-c", `echo "$GREETING"; cat /www/index.html; touch /www/x 2>/dev/null && echo writable; true`); got != "hi\nhello-from-kube" && got != "hi\nhello-from-kube\n" {
+		t.Errorf("the server container got %q (the ConfigMap is read-only)", got)
+	}
+	// The hostPort is published on 127.0.0.1.
+	var body []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/index.html", port)); err == nil {
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			break
+		}
+	}
+	if string(body) != "hello-from-kube" {
+		t.Errorf("hostPort %d gave %q", port, body)
+	}
+
+	// The busybox image was imported, never pushed: generate refuses it
+	// unless told, and says hull push.
+	_, errs, code = s.hull(t, "generate", "kube", "kweb")
+	if code != 125 || !strings.Contains(errs, "hull push") {
+		t.Errorf("generate kube of a local image: exit %d, %q", code, errs)
+	}
+	oneLineError(t, errs)
+	gen, errs, code := s.hull(t, "generate", "kube", "--allow-local", "--service", "kweb")
+	if code != 0 || !strings.Contains(errs, "exists only locally") {
+		t.Fatalf("generate kube --allow-local: exit %d, %q", code, errs)
+	}
+	if kinds := strictKube(t, gen); strings.Join(kinds, ",") != "ConfigMap,Pod,Service" {
+		t.Errorf("generated kinds %q:\n%s", kinds, gen)
+	}
+	for _, want := range []string{"hello-from-kube", fmt.Sprintf("hostPort: %d", port), "- httpd", "name: client", "wget -q -O- localhost:8080"} {
+		if !strings.Contains(gen, want) {
+			t.Errorf("generated manifest lacks %q:\n%s", want, gen)
+		}
+	}
+
+	out = s.mustHull(t, "kube", "down", file)
+	if !strings.Contains(out, "kweb") {
+		t.Errorf("kube down printed %q", out)
+	}
+	kubePodGone(t, s, id)
+
+	// Round trip: the generated file plays (from stdin) and generates the
+	// same file again.
+	out, errs, code = s.hullIn(t, strings.NewReader(gen), "kube", "play", "-")
+	if code != 0 {
+		t.Fatalf("kube play of the generated file: exit %d\n%s%s\n%s", code, out, errs, gen)
+	}
+	id = strings.TrimSpace(s.mustHull(t, "pod", "ls", "-q", "--no-trunc"))
+	again := s.mustHull(t, "generate", "kube", "--allow-local", "--service", "kweb")
+	if again != gen {
+		t.Errorf("generate -> play -> generate changed the manifest:\n--- first\n%s\n--- again\n%s", gen, again)
+	}
+	ecs := s.mustHull(t, "generate", "ecs", "--allow-local", "kweb")
+	if !strings.Contains(ecs, `"family": "kweb"`) || !strings.Contains(ecs, `"containerPort": 8080`) {
+		t.Errorf("generate ecs:\n%s", ecs)
+	}
+	s.hullIn(t, strings.NewReader(gen), "kube", "down", "--volumes", "-")
+	kubePodGone(t, s, id)
+}
+
+func TestKubePlayRefusals(t *testing.T) {
+	s := withBusybox(t)
+	canary := filepath.Join(t.TempDir(), "canary")
+	if err := os.WriteFile(canary, []byte("secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	if err := os.Symlink(filepath.Dir(canary), filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  volumes:\n  - {name: h, hostPath: {path: %s}}\n" +
+		"  containers:\n  - name: a\n    image: busybox\n    command: [cat, /h/canary]\n    volumeMounts:\n    - {name: h, mountPath: /h}\n"
+	for _, tc := range []struct {
+		name, doc, want string
+		args            []string
+	}{
+		{"unknown field", "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  containers:\n  - {name: a, image: busybox, imagePullPolicyy: Never}\n",
+			`unknown field "spec.containers[0].imagePullPolicyy"`, nil},
+		{"hostPath without a root", fmt.Sprintf(pod, filepath.Dir(canary)), "--host-path-root", nil},
+		{"hostPath outside the root", fmt.Sprintf(pod, filepath.Dir(canary)), "is not under --host-path-root", []string{"--host-path-root", root}},
+		{"hostPath through a symlink", fmt.Sprintf(pod, filepath.Join(root, "link")), "link", []string{"--host-path-root", root}},
+	} {
+		_, errs, code := s.hullIn(t, strings.NewReader(tc.doc), append(append([]string{"kube", "play"}, tc.args...), "-")...)
+		if code != 125 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%s: exit %d, %q, want %q", tc.name, code, errs, tc.want)
+		}
+		oneLineError(t, errs)
+		if out := s.mustHull(t, "pod", "ls", "-q"); strings.TrimSpace(out) != "" {
+			t.Errorf("%s: a refused play left a pod", tc.name)
+		}
+		if out := s.mustHull(t, "ps", "-a", "-q"); strings.TrimSpace(out) != "" {
+			t.Errorf("%s: a refused play left containers", tc.name)
+		}
+	}
+}
