@@ -2,7 +2,9 @@ package builders
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -113,11 +115,149 @@ func writeFileAtomic(path string, data []byte) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// Prune forgets every cached step (`hull builder prune`).
-func PruneCache(dir string) error {
-	err := os.Remove(filepath.Join(dir, "index.json"))
-	if os.IsNotExist(err) {
+// CacheLayers returns the layers the step cache refers to: diff ID ->
+// when a step last made it (the newest record's time).
+func CacheLayers(dir string) (map[string]time.Time, error) {
+	recs, err := (&cache{dir: dir}).read()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]time.Time{}
+	for _, r := range recs {
+		if r.DiffID != "" && r.Created.After(out[r.DiffID]) {
+			out[r.DiffID] = r.Created
+		}
+	}
+	return out, nil
+}
+
+// CachePrune says what PruneCache removes.
+type CachePrune struct {
+	// Before keeps what was made or used at or after it (zero: no limit),
+	// as `builder prune --filter until=`.
+	Before time.Time
+	// DropLayer says whether the records of a layer go; records of
+	// steps that changed no files go by Before alone.
+	DropLayer func(diffID string) bool
+	// Internal removes the context stat caches too (`builder prune -a`):
+	// they only spare re-reading unchanged context files.
+	Internal bool
+	// RemoveAll removes a tree that may hold files of subordinate ids.
+	RemoveAll func(dir string) error
+}
+
+// CacheUsage is what the cache dir holds besides the layers: RUN
+// --mount=type=cache dirs, context stat caches and the index.
+type CacheUsage struct {
+	Mounts int
+	Size   int64
+}
+
+// old reports whether t is before the prune's limit.
+func (p CachePrune) old(t time.Time) bool { return p.Before.IsZero() || t.Before(p.Before) }
+
+// DirUsage adds up the cache dir (without the layers, which the image
+// store holds).
+func DirUsage(dir string) CacheUsage {
+	var u CacheUsage
+	if es, err := os.ReadDir(filepath.Join(dir, "mounts")); err == nil {
+		u.Mounts = len(es)
+	}
+	u.Size = treeSize(dir)
+	return u
+}
+
+// PruneCache removes the step records, cache mounts and context stat
+// caches p selects, and returns the bytes it freed. The caller makes sure
+// no build runs meanwhile (core holds the build-cache lock).
+func PruneCache(dir string, p CachePrune) (int64, error) {
+	var freed int64
+	var errs []error
+	c := &cache{dir: dir}
+	if err := c.rewrite(func(recs map[string]cacheRecord) {
+		for k, r := range recs {
+			if !p.old(r.Created) {
+				continue
+			}
+			if r.DiffID == "" || p.DropLayer == nil || p.DropLayer(r.DiffID) {
+				delete(recs, k)
+			}
+		}
+	}); err != nil {
+		errs = append(errs, err)
+	}
+	remove := p.RemoveAll
+	if remove == nil {
+		remove = os.RemoveAll
+	}
+	subs := []string{"mounts"}
+	if p.Internal {
+		subs = append(subs, "context")
+	}
+	for _, sub := range subs {
+		es, err := os.ReadDir(filepath.Join(dir, sub))
+		if err != nil && !os.IsNotExist(err) {
+			errs = append(errs, err)
+		}
+		for _, e := range es {
+			// The entries are hull's own names (hashes) in the store.
+			path := filepath.Join(dir, sub, e.Name())
+			fi, err := e.Info()
+			if err != nil || !p.old(fi.ModTime()) {
+				continue
+			}
+			size := treeSize(path)
+			if err := remove(path); err != nil {
+				errs = append(errs, fmt.Errorf("remove build cache %s/%s: %w", sub, e.Name(), err))
+				continue
+			}
+			freed += size
+		}
+	}
+	return freed, errors.Join(errs...)
+}
+
+// rewrite changes the index on disk under its lock.
+func (c *cache) rewrite(fn func(map[string]cacheRecord)) error {
+	if _, err := os.Stat(c.dir); os.IsNotExist(err) {
 		return nil
 	}
-	return err
+	lock, err := os.OpenFile(filepath.Join(c.dir, "index.lock"), os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		return err
+	}
+	recs, err := c.read()
+	if err != nil {
+		return err
+	}
+	fn(recs)
+	if len(recs) == 0 {
+		if err := os.Remove(c.path()); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		return nil
+	}
+	data, err := json.Marshal(recs)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(c.path(), data)
+}
+
+// treeSize adds up the regular files under dir (what it can read).
+func treeSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }

@@ -20,13 +20,27 @@ type progress struct {
 	w     io.Writer
 	quiet bool
 	start time.Time
+	// tails are the last lines of each step's output, for the failure
+	// excerpt.
+	tails map[int][]string
 }
+
+// tailLines is how many of a failed step's last output lines its excerpt
+// shows, as BuildKit's.
+const tailLines = 10
 
 func newProgress(w io.Writer, mode string) *progress {
 	if w == nil {
 		w = io.Discard
 	}
-	return &progress{w: w, quiet: mode == "quiet", start: time.Now()}
+	return &progress{w: w, quiet: mode == "quiet", start: time.Now(), tails: map[int][]string{}}
+}
+
+// tail returns step n's last output lines.
+func (p *progress) tail(n int) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.tails[n]...)
 }
 
 func (p *progress) printf(format string, args ...any) {
@@ -64,16 +78,26 @@ type stepWriter struct {
 	n     int
 	start time.Time
 	buf   []byte
+	// afterCR: the last line ended with \r, so a \n right after it
+	// (a CRLF) ends no second, empty line.
+	afterCR bool
 }
 
+// Write prints each line with the step's prefix. A carriage return ends
+// a line too: apt's and curl's progress lines redraw themselves with it,
+// which would overwrite the prefix on a terminal and run into the next
+// line in a log.
 func (w *stepWriter) Write(b []byte) (int, error) {
 	w.buf = append(w.buf, b...)
 	for {
-		i := bytes.IndexByte(w.buf, '\n')
+		i := bytes.IndexAny(w.buf, "\r\n")
 		if i < 0 {
 			break
 		}
-		w.emit(w.buf[:i])
+		if i > 0 || w.buf[i] == '\n' && !w.afterCR {
+			w.emit(w.buf[:i])
+		}
+		w.afterCR = w.buf[i] == '\r'
 		w.buf = w.buf[i+1:]
 	}
 	return len(b), nil
@@ -88,7 +112,15 @@ func (w *stepWriter) Flush() {
 }
 
 func (w *stepWriter) emit(line []byte) {
-	w.p.line("#%d %.3f %s", w.n, time.Since(w.start).Seconds(), line)
+	secs := time.Since(w.start).Seconds()
+	w.p.mu.Lock()
+	t := append(w.p.tails[w.n], fmt.Sprintf("%.3f %s", secs, line))
+	if len(t) > tailLines {
+		t = t[len(t)-tailLines:]
+	}
+	w.p.tails[w.n] = t
+	w.p.mu.Unlock()
+	w.p.line("#%d %.3f %s", w.n, secs, line)
 }
 
 func oneLine(s string) string {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/hull-project/hull/isolation"
 	"github.com/hull-project/hull/plugins/network"
@@ -182,6 +183,10 @@ func (b *build) cacheMountDir(m sdk.RunMount) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("cache mount %s: %w", id, err)
 	}
+	// The dir's time is its last use: `builder prune --filter until=`
+	// keeps those used since.
+	t := time.Now()
+	_ = os.Chtimes(dir, t, t)
 	return dir, nil
 }
 

@@ -58,6 +58,9 @@ func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerf
 	resp, err := h.Execute(ctx, req, host)
 	host.close()
 	if err != nil {
+		if ctx.Err() == nil {
+			b.failureExcerpt(n, st, ins, err)
+		}
 		return err
 	}
 	resp.Config = resultConfig(st.config, resp.Config)

@@ -29,6 +29,15 @@ type BuildOptions struct {
 	Plugins    PluginOptions
 	// Limits confine every RUN step (--memory, --pids-limit, --ulimit...).
 	Limits container.Limits
+	// Pull pulls every image the Dockerfile names, even when stored
+	// (--pull).
+	Pull bool
+	// ExtraHosts are --add-host lines for the RUN steps' /etc/hosts.
+	ExtraHosts []string
+	// Output, when set, exports the result (-o); without Tags the image
+	// is not kept. Stdout is where a dest of "-" goes.
+	Output *BuildOutput
+	Stdout io.Writer
 }
 
 // Build runs a Dockerfile build and returns the image.
@@ -37,6 +46,12 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 	if err := os.MkdirAll(scratch, 0o700); err != nil {
 		return nil, fmt.Errorf("create build dir: %w", err)
 	}
+	// The cache this build looks up stays until it ends (buildcache.go).
+	release, err := h.holdBuildCache()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	u := NewUnpacker(h.Mapping)
 	// Leftovers of killed builds go first; running ones hold their dirs.
 	_, _ = builders.SweepWorkDirs(scratch, filepath.Join(h.RunRoot, "builds"), u.RemoveAll)
@@ -70,7 +85,7 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 		return h.Pull(ctx, ref, registry.PullOptions{Platform: opts.Platform})
 	}
 	env := builders.Env{
-		Images:     &buildImages{store: h.Images, pull: pull},
+		Images:     &buildImages{store: h.Images, pull: pull, always: opts.Pull},
 		Containers: buildContainers{},
 		Mapping:    h.Mapping,
 		WorkDir:    scratch,
@@ -79,7 +94,7 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 		Handler:    set.handler,
 		Resolve:    set.resolve,
 		RemoveAll:  u.RemoveAll,
-		Steps:      newBuildSteps(opts.Limits, opts.Out),
+		Steps:      newBuildSteps(opts.Limits, opts.Out).withHosts(opts.ExtraHosts),
 	}
 	// Those plugins' Info came from discovery: nothing is launched.
 	env.HeredocKeywords, env.PluginKeywords = pluginKeywords(ps.Registry)
@@ -100,7 +115,24 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 		names = append(names, n)
 	}
 	res.Committed(img.ID, names)
+	if opts.Output != nil {
+		if err := h.exportBuild(img, opts.Tags, *opts.Output, opts.Stdout); err != nil {
+			return nil, err
+		}
+		if len(opts.Tags) == 0 {
+			h.dropUnnamed(img.ID)
+		}
+	}
 	return img, nil
+}
+
+// dropUnnamed removes the image id when it has no name (-o without -t:
+// the result went to the output, as Docker keeps no image then). Its
+// layers stay as build cache.
+func (h *Hull) dropUnnamed(id string) {
+	if img, err := h.Images.Lookup(id); err == nil && len(img.Names) == 0 {
+		_, _ = h.Images.Remove(id, image.RemoveOptions{InUse: h.imageInUse})
+	}
 }
 
 // interruptible returns ctx cancelled by SIGINT, SIGTERM or SIGPIPE (the

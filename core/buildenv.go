@@ -22,14 +22,21 @@ import (
 type buildImages struct {
 	store *image.Store
 	pull  func(ctx context.Context, ref string) (*image.Image, error)
+	// always pulls even a stored image (build --pull).
+	always bool
 }
 
 var _ builders.Images = (*buildImages)(nil)
 
 // Image looks ref up in the store, else pulls it.
 func (b *buildImages) Image(ctx context.Context, ref string) (*builders.Image, error) {
-	img, err := b.store.Lookup(ref)
-	if errors.Is(err, image.ErrNotFound) && b.pull != nil {
+	var img *image.Image
+	var err error
+	if b.always && b.pull != nil {
+		if img, err = b.pull(ctx, ref); err != nil {
+			return nil, fmt.Errorf("--pull: %w", err)
+		}
+	} else if img, err = b.store.Lookup(ref); errors.Is(err, image.ErrNotFound) && b.pull != nil {
 		img, err = b.pull(ctx, ref)
 	}
 	if err != nil {

@@ -23,9 +23,18 @@ type buildSteps struct {
 	confine bool // some limit is set
 	out     io.Writer
 	once    sync.Once
+	// extraHosts are --add-host NAME:IP lines.
+	extraHosts []string
 }
 
 var _ builders.StepRunner = (*buildSteps)(nil)
+
+// withHosts adds `hull build --add-host`'s lines to every RUN step's
+// /etc/hosts.
+func (r *buildSteps) withHosts(hosts []string) *buildSteps {
+	r.extraHosts = hosts
+	return r
+}
 
 func newBuildSteps(l container.Limits, out io.Writer) *buildSteps {
 	confine := l.Memory != 0 || l.MemorySwap != 0 || l.NanoCPUs != 0 || l.CPUShares != 0 ||
@@ -46,7 +55,8 @@ func (r *buildSteps) StartStep(ctx context.Context, s builders.StepSpec) (builde
 		}
 		return &buildStep{h: h, ctx: context.Background()}, nil
 	}
-	files, err := container.EtcFiles(s.Hostname, s.Network.String())
+	etc := container.EtcInput{Hostname: s.Hostname, Network: s.Network.String(), ExtraHosts: r.extraHosts}
+	files, err := container.NetworkEtcFiles(etc)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +73,7 @@ func (r *buildSteps) StartStep(ctx context.Context, s builders.StepSpec) (builde
 	}
 	req.Network = &launch.Network{Mode: s.Network,
 		Options: network.OpenOptions{ContainerID: s.Spec.ID, StateDir: s.Spec.StateDir},
-		Etc:     container.EtcInput{Hostname: s.Hostname, Network: s.Network.String()}}
+		Etc:     etc}
 	h, err := launch.Start(ctx, req)
 	if err != nil {
 		return nil, err

@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"path/filepath"
 
-	"github.com/hull-project/hull/builders"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/image"
 )
@@ -21,6 +20,10 @@ type DiskUsage struct {
 	// reclaimable is what `volume prune -a` would free.
 	Volumes, ActiveVolumes          int
 	VolumesSize, VolumesReclaimable int64
+	// BuildCache counts the cached steps' layers and cache mounts; its
+	// size is what only the build cache holds (buildcache.go).
+	BuildCache                            int
+	BuildCacheSize, BuildCacheReclaimable int64
 }
 
 // DiskUsage adds up the store: images by their layers (a layer shared by
@@ -66,6 +69,9 @@ func (h *Hull) DiskUsage() (DiskUsage, error) {
 			du.ImagesReclaimable += size
 		}
 	}
+	if err := h.buildCacheUsage(&du); err != nil {
+		return du, err
+	}
 	return du, h.volumeUsage(&du, cs)
 }
 
@@ -103,7 +109,8 @@ type PruneResult struct {
 	Containers []string
 	Images     []image.RemoveResult
 	Volumes    []string // with volumes: the anonymous volumes no container used
-	Freed      int64    // bytes of blobs (and volumes) freed
+	BuildCache BuildCachePruneResult
+	Freed      int64 // bytes of blobs (and volumes) freed
 }
 
 // SystemPrune removes stopped containers, then dangling images (every
@@ -139,9 +146,11 @@ func (h *Hull) SystemPrune(all, volumes bool) (PruneResult, error) {
 		res.Freed += freed
 		errs = append(errs, err)
 	}
-	// Scratch dirs of builds that were killed; a running build (in any
-	// hull process) holds its dirs locked and keeps them.
-	_, err = builders.SweepWorkDirs(filepath.Join(h.Root, "builds"), filepath.Join(h.RunRoot, "builds"), NewUnpacker(h.Mapping).RemoveAll)
+	// The build cache as Docker's system prune: what no image needs, all
+	// of it with all; also the scratch dirs of builds that were killed.
+	// While a build runs (in any hull process) the cache stays whole.
+	res.BuildCache, err = h.PruneBuildCache(BuildCachePruneOptions{All: all})
+	res.Freed += res.BuildCache.Freed
 	return res, errors.Join(append(errs, err)...)
 }
 

@@ -92,6 +92,7 @@ func App() *cli.App {
 			pullCommand(), pushCommand(), loginCommand(), logoutCommand(), saveCommand(), loadCommand(), systemCommand(), networkCommand(),
 			volumeCommand(), podCommand(),
 			kubeCommand(), generateCommand(),
+			builderCommand(), buildxCommand(),
 		},
 	}
 	app.Commands = append(append(app.Commands, lifecycleCommands()...), healthcheckCommand())

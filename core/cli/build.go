@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/hull-project/hull/core"
 	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/plugins"
 )
 
@@ -22,6 +25,9 @@ func buildCommand() *cli.Command {
 		Flags: []cli.Flag{
 			sliceFlag("tag", "t", "name and optionally a tag in the 'name:tag' format"),
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "name of the Dockerfile (default: 'PATH/Dockerfile'; '-' reads it from stdin)"},
+			// Docker's `-f-`, which the flag parser would read as a flag
+			// named "f-".
+			&cli.BoolFlag{Name: "f-", Hidden: true},
 			sliceFlag("build-arg", "", "set build-time variables"),
 			&cli.StringFlag{Name: "target", Usage: "set the target build stage to build"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "do not use cache when building the image"},
@@ -44,6 +50,14 @@ func buildCommand() *cli.Command {
 			&cli.Int64Flag{Name: "pids-limit", Usage: "maximum number of processes in each RUN step"},
 			sliceFlag("ulimit", "", "ulimit options for RUN steps: NAME=SOFT[:HARD]"),
 			&cli.BoolFlag{Name: "strict-limits", Usage: "fail rather than warn when a limit cannot be enforced on this host"},
+			&cli.BoolFlag{Name: "pull", Usage: "always pull the images the Dockerfile names, even when stored"},
+			sliceFlag("add-host", "", "add a custom host-to-IP mapping to the RUN steps' /etc/hosts (NAME:IP, IP may be host-gateway)"),
+			sliceFlag("output", "o", "export the result: type=local,dest=DIR | type=tar|oci|docker,dest=FILE (- is stdout) | DIR"),
+			// hull never keeps a step's container: it runs in the step's
+			// own namespaces and is gone when the step ends, successful or
+			// not. The flags are accepted for scripts written for Docker.
+			&cli.BoolFlag{Name: "rm", Value: true, Usage: "accepted: hull never keeps intermediate containers"},
+			&cli.BoolFlag{Name: "force-rm", Usage: "accepted: hull never keeps intermediate containers"},
 		},
 		Action: buildImage,
 	}
@@ -91,12 +105,38 @@ func buildOptions(c *cli.Context) (core.BuildOptions, error) {
 	}
 	opts.Progress, opts.Out = progress, c.App.ErrWriter
 	opts.Tags = c.StringSlice("tag")
+	for _, t := range opts.Tags {
+		// Before any step runs, as Docker: a bad name must not cost a whole build.
+		if _, err := image.NormalizeRef(t); err != nil {
+			return opts, fmt.Errorf("invalid argument %q for \"-t, --tag\" flag: %w", t, err)
+		}
+	}
 	opts.Target = c.String("target")
 	opts.NoCache = c.Bool("no-cache")
 	opts.Network = c.String("network")
 	opts.Allow = c.StringSlice("allow")
 	opts.Platform = c.String("platform")
 	opts.RootEmulation = c.String("root-emulation")
+	opts.Pull = c.Bool("pull")
+	opts.ExtraHosts = c.StringSlice("add-host")
+	for _, h := range opts.ExtraHosts {
+		if _, _, err := container.ParseAddHost(h); err != nil {
+			return opts, err
+		}
+	}
+	if outs := c.StringSlice("output"); len(outs) > 0 {
+		if len(outs) > 1 {
+			return opts, fmt.Errorf("only one --output is supported")
+		}
+		o, err := core.ParseBuildOutput(outs[0])
+		if err != nil {
+			return opts, err
+		}
+		opts.Output, opts.Stdout = &o, c.App.Writer
+		if o.Dest == "-" && c.Bool("quiet") {
+			return opts, fmt.Errorf("--output with dest=- writes to stdout: it cannot go with --quiet")
+		}
+	}
 	var err error
 	if opts.Limits, err = container.ParseLimits(container.LimitOptions{Memory: c.String("memory"),
 		MemorySwap: c.String("memory-swap"), CPUs: c.String("cpus"), CPUShares: c.Int64("cpu-shares"),
@@ -130,11 +170,30 @@ func buildOptions(c *cli.Context) (core.BuildOptions, error) {
 // and sets the context (a directory, or a tar on stdin for "-").
 func dockerfileAndContext(c *cli.Context, ctxArg string, opts *core.BuildOptions) error {
 	file := c.String("file")
+	if c.Bool("f-") {
+		file = "-"
+	}
 	if ctxArg == "-" {
 		if file == "-" {
 			return fmt.Errorf("cannot read both the Dockerfile and the context from stdin")
 		}
-		opts.ContextTar = os.Stdin
+		// As Docker: stdin is a context archive, or else a Dockerfile
+		// alone, with an empty context.
+		in := bufio.NewReaderSize(os.Stdin, 1<<16)
+		if isArchive(in) {
+			opts.ContextTar = in
+		} else {
+			data, err := io.ReadAll(in)
+			if err != nil {
+				return fmt.Errorf("read Dockerfile from stdin: %w", err)
+			}
+			if file != "" {
+				return fmt.Errorf("stdin is not a context archive: -f %s cannot be read from it", file)
+			}
+			opts.ContextTar = emptyTar()
+			opts.Dockerfile, opts.DockerfileName = data, "Dockerfile"
+			return nil
+		}
 	} else {
 		abs, err := filepath.Abs(ctxArg)
 		if err != nil {
@@ -175,6 +234,22 @@ func dockerfileAndContext(c *cli.Context, ctxArg string, opts *core.BuildOptions
 	opts.Dockerfile = data
 	return nil
 }
+
+// isArchive reports whether r starts with a tar archive, plain or
+// compressed (gzip, bzip2, xz, zstd), as Docker tells a context from a
+// Dockerfile on stdin.
+func isArchive(r *bufio.Reader) bool {
+	head, _ := r.Peek(512)
+	for _, magic := range [][]byte{{0x1f, 0x8b}, []byte("BZh"), {0xfd, '7', 'z', 'X', 'Z', 0}, {0x28, 0xb5, 0x2f, 0xfd}} {
+		if bytes.HasPrefix(head, magic) {
+			return true
+		}
+	}
+	return len(head) >= 262 && bytes.Equal(head[257:262], []byte("ustar"))
+}
+
+// emptyTar is an empty context: a tar of two zero blocks.
+func emptyTar() io.Reader { return bytes.NewReader(make([]byte, 1024)) }
 
 // inContext returns file's path relative to the context dir when it lies
 // inside it (lexically, as the user named it).

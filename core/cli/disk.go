@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	units "github.com/docker/go-units"
@@ -53,6 +54,9 @@ func printDiskUsage(w io.Writer, du core.DiskUsage) {
 		units.HumanSize(float64(du.ContainersSize)), reclaimable(du.ContainersReclaimable, du.ContainersSize))
 	fmt.Fprintf(tw, "Local Volumes\t%d\t%d\t%s\t%s\n", du.Volumes, du.ActiveVolumes,
 		units.HumanSize(float64(du.VolumesSize)), reclaimable(du.VolumesReclaimable, du.VolumesSize))
+	// As Docker: the build cache's reclaimable figure has no percentage.
+	fmt.Fprintf(tw, "Build Cache\t%d\t0\t%s\t%s\n", du.BuildCache,
+		units.HumanSize(float64(du.BuildCacheSize)), units.HumanSize(float64(du.BuildCacheReclaimable)))
 	tw.Flush()
 }
 
@@ -83,6 +87,11 @@ func systemPruneCommand() *cli.Command {
 			warning := "WARNING! This will remove:\n  - all stopped containers\n  - " + what
 			if c.Bool("volumes") {
 				warning += "\n  - all anonymous volumes not used by at least one container"
+			}
+			if c.Bool("all") {
+				warning += "\n  - all build cache"
+			} else {
+				warning += "\n  - unused build cache"
 			}
 			if !c.Bool("force") && !confirm(c.App.Writer, os.Stdin, warning) {
 				return nil
@@ -118,7 +127,24 @@ func printPruned(w io.Writer, res core.PruneResult) {
 		}
 		fmt.Fprintln(w)
 	}
+	printBuildCachePruned(w, res.BuildCache)
 	fmt.Fprintln(w, "Total reclaimed space:", units.HumanSize(float64(res.Freed)))
+}
+
+// printBuildCachePruned lists the build cache a prune removed, as
+// Docker's "Deleted build cache objects:".
+func printBuildCachePruned(w io.Writer, res core.BuildCachePruneResult) {
+	if res.Skipped {
+		fmt.Fprintln(w, "Build cache kept: a build is running")
+		fmt.Fprintln(w)
+	}
+	if len(res.Layers) > 0 {
+		fmt.Fprintln(w, "Deleted build cache objects:")
+		for _, d := range res.Layers {
+			fmt.Fprintln(w, strings.TrimPrefix(d, "sha256:"))
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 func systemCheckCommand() *cli.Command {

@@ -2,6 +2,7 @@ package image
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -61,13 +62,78 @@ func (s *Store) LayerDir(diffID string) (string, error) {
 	return s.layerDir(digest.Digest(diffID))
 }
 
-// PruneBuildCache unpins every build-cache layer and removes those no
-// image uses. It returns how many layers were unpinned.
-func (s *Store) PruneBuildCache() (int, error) {
+// CacheLayer is a build-cache (pinned) layer.
+type CacheLayer struct {
+	DiffID string
+	// Size is the blob's plus the unpacked directory's (what is readable).
+	Size int64
+	// InImage is set when an image uses the layer too: unpinning it frees
+	// nothing.
+	InImage bool
+}
+
+// BuildCacheLayers lists the pinned layers.
+func (s *Store) BuildCacheLayers() ([]CacheLayer, error) {
+	ix, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	inImages := map[string]bool{}
+	for _, r := range ix.Images {
+		img, err := s.load(r)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range img.Manifest.Layers {
+			inImages[l.Digest.Encoded()] = true
+		}
+	}
+	var out []CacheLayer
+	for hex := range ix.Pinned {
+		d := digest.NewDigestFromEncoded(digest.SHA256, hex)
+		if d.Validate() != nil {
+			continue
+		}
+		cl := CacheLayer{DiffID: d.String(), InImage: inImages[hex]}
+		if fi, err := os.Stat(filepath.Join(s.blobDir(), hex)); err == nil {
+			cl.Size = fi.Size()
+		}
+		cl.Size += dirSize(filepath.Join(s.layerRoot(), hex))
+		out = append(out, cl)
+	}
+	return out, nil
+}
+
+// dirSize adds up the regular files under dir that can be read.
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// PruneBuildCache unpins the build-cache layers drop selects (nil: all)
+// and removes those no image uses. It returns how many layers were
+// unpinned.
+func (s *Store) PruneBuildCache(drop func(diffID string) bool) (int, error) {
 	n := 0
 	err := s.update(func(ix *index) error {
-		n = len(ix.Pinned)
-		ix.Pinned = nil
+		n = 0
+		for hex := range ix.Pinned {
+			if drop == nil || drop(digest.NewDigestFromEncoded(digest.SHA256, hex).String()) {
+				delete(ix.Pinned, hex)
+				n++
+			}
+		}
+		if len(ix.Pinned) == 0 {
+			ix.Pinned = nil
+		}
 		return nil
 	})
 	if err != nil {

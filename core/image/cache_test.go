@@ -36,7 +36,7 @@ func TestPublishedLayerSurvivesSweepUntilBuildCachePrune(t *testing.T) {
 	if _, err := os.Stat(dir); err != nil {
 		t.Fatalf("a pinned layer's directory was swept: %v", err)
 	}
-	n, err := s.PruneBuildCache()
+	n, err := s.PruneBuildCache(nil)
 	if err != nil || n != 1 {
 		t.Fatalf("PruneBuildCache = %d, %v; want 1, nil", n, err)
 	}
