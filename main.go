@@ -8,6 +8,8 @@ package main
 
 import (
 	"os"
+	"runtime"
+	"runtime/debug"
 
 	"github.com/hull-project/hull/builders"
 	"github.com/hull-project/hull/core"
@@ -22,10 +24,26 @@ import (
 func main() {
 	if len(os.Args) > 1 {
 		if run, ok := roles[os.Args[1]]; ok {
+			tune(os.Args[1])
 			os.Exit(role.Status(run(os.Args[2:]), os.Stderr))
 		}
 	}
 	os.Exit(cli.Main(os.Args))
+}
+
+// tune sizes the Go runtime of the helpers that stay beside every
+// container for its whole life (its monitor, a pod's): what each one keeps
+// is what one more container costs (bench/density.sh). They do little
+// work, so one P is enough (fewer threads, one mcache) and a GC at 25%
+// growth keeps the heap near what is live. Measured on 3 monitors: 1.3
+// fewer threads, RSS -1.4 MiB, PSS -0.45 MiB; USS barely moves, since most
+// of it is what package init allocated (bench/density.sh).
+func tune(name string) {
+	if name != role.Monitor && name != role.Pod {
+		return
+	}
+	runtime.GOMAXPROCS(1)
+	debug.SetGCPercent(25)
 }
 
 // roles are the mains of the processes hull re-executes itself as, by
