@@ -73,9 +73,17 @@ func Tasks[F ~func(string, []string, json.RawMessage) error](others map[string]F
 // CopyFrom writes a tar of the container's path (its last element as the
 // top-level name) to w.
 func (h *Hull) CopyFrom(ref, p string, w io.Writer) error {
-	return h.inContainerRoot(ref, taskCopyOut, copyArgs{Path: p}, nil, w,
+	err := h.inContainerRoot(ref, taskCopyOut, copyArgs{Path: p}, nil, w,
 		func(root string) error { return copyOut(root, p, w) })
+	// A stopped container's copy reports through the task's stderr, as text.
+	if err != nil && strings.Contains(err.Error(), errNoSuchPath.Error()) {
+		return fmt.Errorf("%w %s in container %s", errNoSuchPath, path.Clean("/"+p), ref)
+	}
+	return err
 }
+
+// errNoSuchPath is Docker's wording for a cp source that is not there.
+var errNoSuchPath = errors.New("Could not find the file")
 
 // CopyTo extracts the tar stream r at the container's path dest: into it
 // when it is a directory, else (with name set) as dest itself, its
@@ -167,10 +175,19 @@ func copyOut(root, p string, w io.Writer) error {
 		base = "."
 	}
 	pfd, err := openInRoot(root, dir, unix.O_PATH|unix.O_DIRECTORY)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w %s", errNoSuchPath, path.Clean("/"+p))
+	}
 	if err != nil {
 		return err
 	}
 	defer unix.Close(pfd)
+	if base != "." {
+		var st unix.Stat_t
+		if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("%w %s", errNoSuchPath, path.Clean("/"+p))
+		}
+	}
 	tw := tar.NewWriter(w)
 	name := base
 	if base == "." {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -30,21 +31,37 @@ type Loaded struct {
 // at path ("" or "-": r, which is spooled to a temporary file first) and
 // stores every image in it under the names it carries.
 func Load(s *image.Store, path string, r io.Reader, p registry.Progress) ([]Loaded, error) {
+	shown := "stdin"
 	if path != "" && path != "-" {
 		if st, err := os.Stat(path); err == nil && st.IsDir() {
 			return loadLayout(s, path, p)
 		}
-		return loadFile(s, path, p)
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("load: %w", err)
+		}
+		defer f.Close()
+		r, shown = f, path
 	}
-	tmp, err := spool(s, r)
+	plain, kind, closeDec, err := decompress(r)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load %s: %w", shown, err)
+	}
+	defer closeDec()
+	if kind == "" && shown != "stdin" {
+		return loadFile(s, path, shown, p) // a plain file is read in place
+	}
+	// Archives are read out of order: stdin and compressed ones are
+	// spooled, plain, to a file that goes when the load ends.
+	tmp, err := spool(s, plain)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", shown, err)
 	}
 	defer os.Remove(tmp)
-	return loadFile(s, tmp, p)
+	return loadFile(s, tmp, shown, p)
 }
 
-// spool copies r to a temporary file: archives are read out of order.
+// spool copies r to a temporary file in the store.
 func spool(s *image.Store, r io.Reader) (string, error) {
 	f, err := os.CreateTemp(s.Root(), fmt.Sprintf(".tmp-%d-load", os.Getpid()))
 	if err != nil {
@@ -61,7 +78,21 @@ func spool(s *image.Store, r io.Reader) (string, error) {
 	return f.Name(), nil
 }
 
-func loadFile(s *image.Store, path string, p registry.Progress) ([]Loaded, error) {
+// loadFile loads the plain archive at path; errors name it as shown (the
+// user's file or "stdin", never a temporary file).
+func loadFile(s *image.Store, path, shown string, p registry.Progress) ([]Loaded, error) {
+	loaded, err := loadPlainFile(s, path, p)
+	if err != nil {
+		// The OCI branch unpacks to a temporary directory: its name, too, means nothing to the user.
+		tmp := regexp.MustCompile(regexp.QuoteMeta(filepath.Join(s.Root(), ".tmp-")) + `[0-9]+-load[0-9]+`)
+		if msg := tmp.ReplaceAllLiteralString(strings.ReplaceAll(err.Error(), path, shown), shown); msg != err.Error() {
+			err = errors.New(msg)
+		}
+	}
+	return loaded, err
+}
+
+func loadPlainFile(s *image.Store, path string, p registry.Progress) ([]Loaded, error) {
 	kind, err := archiveKind(path)
 	if err != nil {
 		return nil, err

@@ -99,6 +99,7 @@ func App() *cli.App {
 	for _, c := range app.Commands {
 		prepare(c)
 	}
+	decorate(app)
 	return app
 }
 

@@ -56,12 +56,25 @@ func copyOut(h *core.Hull, ref, src, dst string) error {
 		return h.CopyFrom(ref, src, os.Stdout)
 	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(h.CopyFrom(ref, src, pw)) }()
-	defer pr.Close()
-	if fi, err := os.Stat(dst); err == nil && fi.IsDir() {
-		return core.UnpackHost(pr, dst)
+	produced := make(chan error, 1)
+	go func() {
+		err := h.CopyFrom(ref, src, pw)
+		pw.CloseWithError(err)
+		produced <- err
+	}()
+	var err error
+	if fi, serr := os.Stat(dst); serr == nil && fi.IsDir() {
+		err = core.UnpackHost(pr, dst)
+	} else {
+		err = core.UnpackHost(core.RenameTop(pr, filepath.Base(dst)), filepath.Dir(dst))
 	}
-	return core.UnpackHost(core.RenameTop(pr, filepath.Base(dst)), filepath.Dir(dst))
+	pr.Close()
+	// The container side's error (no such path) says more than what the
+	// unpacking made of the cut stream; a closed pipe only echoes ours.
+	if perr := <-produced; perr != nil && !errors.Is(perr, io.ErrClosedPipe) {
+		return perr
+	}
+	return err
 }
 
 func copyIn(h *core.Hull, src, ref, dst string) error {

@@ -314,6 +314,13 @@ func pruneContainersCommand() *cli.Command {
 	return &cli.Command{Name: "prune", Usage: "Remove all stopped containers",
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not prompt for confirmation"}},
 		Action: func(c *cli.Context) error {
+			if err := needArgs(c, 0, 0); err != nil {
+				return err
+			}
+			// Docker asks whatever stdin is; without a yes (EOF included) nothing goes.
+			if !c.Bool("force") && !confirm(c.App.Writer, os.Stdin, "WARNING! This will remove all stopped containers.") {
+				return nil
+			}
 			h, err := openHull(c)
 			if err != nil {
 				return err

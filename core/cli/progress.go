@@ -21,7 +21,8 @@ import (
 type progress struct {
 	w    io.Writer
 	bars *mpb.Progress // nil: plain lines
-	mu   sync.Mutex    // serialises plain lines
+	mu   sync.Mutex    // serialises plain lines; guards open
+	open []*transfer   // the bars' transfers
 }
 
 // newProgress reports to w; quiet reports nothing.
@@ -39,6 +40,14 @@ func newProgress(w io.Writer, quiet bool) registry.Progress {
 // finishProgress waits for the bars to be drawn one last time.
 func finishProgress(p registry.Progress) {
 	if pp, ok := p.(*progress); ok && pp.bars != nil {
+		// A transfer a failure left without Done would hold Wait forever.
+		pp.mu.Lock()
+		for _, t := range pp.open {
+			if !t.done.Load() {
+				t.bar.Abort(false)
+			}
+		}
+		pp.mu.Unlock()
 		pp.bars.Wait()
 	}
 }
@@ -47,10 +56,30 @@ func (p *progress) Layer(id string, size int64) registry.Transfer {
 	now := time.Now()
 	t := &transfer{p: p, id: id, size: size, start: now, last: now}
 	if p.bars != nil {
-		t.bar = p.bars.AddBar(size,
-			mpb.PrependDecorators(decor.Name(id+" "), decor.Counters(decor.SizeB1024(0), "% .1f / % .1f")),
-			mpb.AppendDecorators(decor.OnComplete(decor.EwmaSpeed(decor.SizeB1024(0), "% .1f", 30), "done")),
-			mpb.BarRemoveOnComplete())
+		// Each layer keeps its line, as Docker's: the bar while it moves,
+		// its final status ("Pushed", "Pull complete") once done. Sizes
+		// are decimal (MB), as in the plain lines and Docker's.
+		t.bar = p.bars.AddBar(0,
+			mpb.PrependDecorators(decor.Any(func(decor.Statistics) string {
+				if f, _ := t.final.Load().(string); f != "" {
+					return f
+				}
+				return id + ":"
+			})),
+			mpb.AppendDecorators(decor.Any(func(st decor.Statistics) string {
+				if st.Completed || st.Aborted {
+					return ""
+				}
+				return units.HumanSize(float64(st.Current)) + "/" + units.HumanSize(float64(st.Total))
+			})),
+			mpb.BarFillerClearOnComplete(), mpb.BarFillerClearOnAbort())
+		// Total 0 above and the size as shown total only: the bar completes
+		// when Done says so, not when the bytes are all counted, so that
+		// its last drawing has the final status.
+		t.bar.SetTotal(size, false)
+		p.mu.Lock()
+		p.open = append(p.open, t)
+		p.mu.Unlock()
 	}
 	return t
 }
@@ -63,6 +92,8 @@ type transfer struct {
 	n     atomic.Int64
 	last  time.Time
 	bar   *mpb.Bar
+	final atomic.Value // string: the line shown once done
+	done  atomic.Bool
 }
 
 func (t *transfer) Add(n int) {
@@ -75,13 +106,6 @@ func (t *transfer) Add(n int) {
 }
 
 func (t *transfer) Done(status string, err error) {
-	if t.bar != nil {
-		if err != nil {
-			t.bar.Abort(false)
-		} else {
-			t.bar.SetTotal(-1, true)
-		}
-	}
 	line := fmt.Sprintf("%s: %s", t.id, status)
 	if err != nil {
 		line = fmt.Sprintf("%s: failed: %v", t.id, err)
@@ -90,7 +114,14 @@ func (t *transfer) Done(status string, err error) {
 		line += fmt.Sprintf(" (%s in %.1fs, %s/s)", units.HumanSize(float64(n)), secs, units.HumanSize(float64(n)/max(secs, 0.001)))
 	}
 	if t.bar != nil {
-		t.p.bars.Write([]byte(line + "\n"))
+		// Set before the bar completes: its last drawing shows it.
+		t.final.Store(line)
+		t.done.Store(true)
+		if err != nil {
+			t.bar.Abort(false)
+		} else {
+			t.bar.SetTotal(-1, true)
+		}
 		return
 	}
 	t.p.mu.Lock()

@@ -37,6 +37,11 @@ func pullCommand() *cli.Command {
 				return err
 			}
 			ref := c.Args().First()
+			// What the name meant before the pull tells "up to date" from "newer".
+			var had string
+			if before, err := h.LookupImage(ref); err == nil {
+				had = before.ID
+			}
 			p := newProgress(c.App.Writer, c.Bool("quiet"))
 			img, err := h.Pull(c.Context, ref, registry.PullOptions{Platform: c.String("platform"),
 				Insecure: !c.Bool("tls-verify"), Progress: p})
@@ -51,7 +56,11 @@ func pullCommand() *cli.Command {
 						fmt.Fprintf(c.App.Writer, "Digest: %s\n", d)
 					}
 				}
-				fmt.Fprintf(c.App.Writer, "Status: Downloaded image for %s\n", image.FamiliarString(ref))
+				if img.ID == had {
+					fmt.Fprintf(c.App.Writer, "Status: Image is up to date for %s\n", image.FamiliarString(ref))
+				} else {
+					fmt.Fprintf(c.App.Writer, "Status: Downloaded newer image for %s\n", image.FamiliarString(ref))
+				}
 			}
 			norm, _ := image.NormalizeRef(ref)
 			fmt.Fprintln(c.App.Writer, norm)

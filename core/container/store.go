@@ -340,7 +340,11 @@ func (s *Store) Remove(id string, force bool) error {
 		if !s.WaitMonitor(id, 10*time.Second) {
 			return fmt.Errorf("remove container %s: its monitor did not exit", ShortID(id))
 		}
-		return s.Remove(id, false)
+		err := s.Remove(id, false)
+		if c.HostConfig.AutoRemove && errors.Is(err, ErrNotFound) {
+			return nil // --rm: the exiting monitor removed it first, which is what rm -f asked for
+		}
+		return err
 	}
 	gone := filepath.Join(s.dir, ".rm-"+id)
 	err = os.Rename(s.Dir(id), gone)

@@ -78,6 +78,30 @@ func (s *Store) Tag(nameOrID, ref string) error {
 	})
 }
 
+// AddDigestName records repo@digest, the manifest digest a registry
+// returned for a push, on the image id, so that `images --digests` and
+// pulls by that digest find it.
+func (s *Store) AddDigestName(id, ref string) error {
+	norm, err := NormalizeRef(ref)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(norm, "@") {
+		return fmt.Errorf("record digest %s: not a digest reference", ref)
+	}
+	return s.update(func(ix *index) error {
+		r, _, err := ix.resolve(id)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(r.Names, norm) {
+			ix.takeName(norm)
+			r.Names = append(r.Names, norm)
+		}
+		return nil
+	})
+}
+
 // resolve finds the record for nameOrID. byName is the stored name that
 // matched, or "" when the image was found by id or digest.
 func (ix *index) resolve(nameOrID string) (r *record, byName string, err error) {

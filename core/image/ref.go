@@ -45,7 +45,7 @@ func NormalizeRef(ref string) (string, error) {
 	}
 	if !pathRE().MatchString(path) {
 		if pathRE().MatchString(strings.ToLower(path)) {
-			return "", fmt.Errorf("invalid reference format: %q: repository name must be lowercase", ref)
+			return "", fmt.Errorf("invalid reference format: repository name (%s) must be lowercase", path)
 		}
 		return "", fmt.Errorf("invalid reference format: %q", ref)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -54,6 +55,9 @@ func Push(ctx context.Context, s *image.Store, ref string, o PushOptions) (*Push
 		return nil, fmt.Errorf("push %s: %w", image.FamiliarString(norm), err)
 	}
 	res.Tag = r.Identifier()
+	if err := s.AddDigestName(img.ID, repository(norm)+"@"+res.Digest); err != nil {
+		return res, fmt.Errorf("push %s: record digest: %w", image.FamiliarString(norm), err)
+	}
 	return res, nil
 }
 
@@ -79,7 +83,12 @@ func push(ctx context.Context, s *image.Store, img *image.Image, ref name.Refere
 		return nil, err
 	}
 	for _, l := range layers {
-		l.t.Done("Pushed", nil)
+		// The registry had what was never read (remote.Write checks first).
+		if l.uploaded.Load() {
+			l.t.Done("Pushed", nil)
+		} else {
+			l.t.Done("Layer already exists", nil)
+		}
 	}
 	d, err := gi.Digest()
 	if err != nil {
@@ -94,6 +103,8 @@ type gzLayer struct {
 	digest v1.Hash
 	size   int64
 	t      Transfer
+	// uploaded: the registry asked for the layer's bytes.
+	uploaded atomic.Bool
 }
 
 func (l *gzLayer) Digest() (v1.Hash, error)            { return l.digest, nil }
@@ -105,6 +116,7 @@ func (l *gzLayer) Compressed() (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
+	l.uploaded.Store(true)
 	return &countingReader{ReadCloser: f, t: l.t}, nil
 }
 

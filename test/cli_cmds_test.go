@@ -1,0 +1,318 @@
+package test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
+)
+
+// Issue 17's everyday commands: the broken items, the commands Docker has
+// that hull lacked, help and exit codes.
+
+// rm -f of a --rm container: its monitor removes it as it dies, which is
+// what rm -f asked for; it must not report "no such container".
+func TestCLIRmForceAutoRemove(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	for i := 0; i < 3; i++ {
+		s.mustHull(t, "run", "--rm", "-d", "--name", "rmx", "busybox", "sleep", "30")
+		out, errs, code := s.hull(t, "rm", "-f", "rmx")
+		if code != 0 || errs != "" || out != "rmx\n" {
+			t.Fatalf("try %d: rm -f of a --rm container: exit %d, stdout %q, stderr %q", i, code, out, errs)
+		}
+	}
+	if ps := s.mustHull(t, "ps", "-aq"); ps != "" {
+		t.Errorf("containers left: %q", ps)
+	}
+}
+
+// container prune asks, on a terminal as in a pipe; -f does not ask.
+func TestCLIContainerPruneAsks(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.mustHull(t, "create", "--name", "stopped1", "busybox", "true")
+	p := startPty(t, s, 24, 80, "container", "prune")
+	p.waitFor("Are you sure you want to continue? [y/N]")
+	p.write("n\n")
+	if out, code := p.wait(); code != 0 || strings.Contains(out, "Deleted") {
+		t.Errorf("prune answered no: exit %d, %q", code, out)
+	}
+	if ps := s.mustHull(t, "ps", "-a", "--format", "{{.Names}}"); ps != "stopped1\n" {
+		t.Fatalf("a 'no' removed the container: ps %q", ps)
+	}
+	// No answer (stdin at EOF) is a no, as Docker's.
+	if out, _, code := s.hull(t, "container", "prune"); code != 0 || !strings.Contains(out, "WARNING! This will remove all stopped containers.") {
+		t.Errorf("prune without a terminal: exit %d, %q", code, out)
+	}
+	if ps := s.mustHull(t, "ps", "-aq"); ps == "" {
+		t.Fatal("prune without an answer removed the container")
+	}
+	p = startPty(t, s, 24, 80, "container", "prune")
+	p.waitFor("[y/N]")
+	p.write("y\n")
+	if out, code := p.wait(); code != 0 || !strings.Contains(out, "Deleted Containers:") {
+		t.Errorf("prune answered yes: exit %d, %q", code, out)
+	}
+	s.mustHull(t, "create", "--name", "stopped2", "busybox", "true")
+	if out := s.mustHull(t, "container", "prune", "-f"); strings.Contains(out, "Are you sure") || !strings.Contains(out, "Deleted Containers:") {
+		t.Errorf("prune -f: %q", out)
+	}
+	if ps := s.mustHull(t, "ps", "-aq"); ps != "" {
+		t.Errorf("containers left after prune: %q", ps)
+	}
+}
+
+// On a terminal, push and pull keep one line per layer with its final
+// status, in decimal units; a re-push and an up-to-date pull say so.
+func TestCLIPushPullTerminal(t *testing.T) {
+	reg := startRegistry(t)
+	s := newStore(t)
+	ref := reg + "/tty/app:1"
+	s.mustHull(t, "load", "-i", multiLayerArchive(t, ref))
+
+	p := startPty(t, s, 40, 120, "push", ref)
+	out, code := p.wait()
+	out = screen(out) // what stays on the terminal, not every frame drawn
+	if code != 0 || strings.Count(out, ": Pushed") != 3 {
+		t.Fatalf("push on a terminal: exit %d, want 3 'Pushed' lines: %q", code, out)
+	}
+	if strings.Contains(out, "iB") {
+		t.Errorf("push mixes binary units into Docker's decimal ones: %q", out)
+	}
+	m := regexp.MustCompile(`digest: (sha256:[0-9a-f]{64})`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("push printed no digest: %q", out)
+	}
+	if images := s.mustHull(t, "images", "--digests", reg+"/tty/app"); !strings.Contains(images, m[1]) {
+		t.Errorf("images --digests after push lacks %s: %q", m[1], images)
+	}
+	p = startPty(t, s, 40, 120, "push", ref)
+	if out, code := p.wait(); code != 0 || strings.Count(screen(out), ": Layer already exists") != 3 || strings.Contains(out, "Pushed") {
+		t.Errorf("re-push: exit %d, want 3 'Layer already exists': %q", code, out)
+	}
+
+	fresh := newStore(t)
+	p = startPty(t, fresh, 40, 120, "pull", ref)
+	out, code = p.wait()
+	out = screen(out)
+	if code != 0 || strings.Count(out, ": Pull complete") != 3 || !strings.Contains(out, "Status: Downloaded newer image for "+ref) {
+		t.Fatalf("pull on a terminal: exit %d, want 3 'Pull complete' lines: %q", code, out)
+	}
+	if strings.Contains(out, "iB") {
+		t.Errorf("pull mixes binary units into Docker's decimal ones: %q", out)
+	}
+	p = startPty(t, fresh, 40, 120, "pull", ref)
+	if out, code := p.wait(); code != 0 || !strings.Contains(out, "Status: Image is up to date for "+ref) {
+		t.Errorf("up-to-date pull: exit %d: %q", code, out)
+	}
+}
+
+// screen replays a terminal's output (line feeds, cursor up, erase below)
+// and returns the lines left on it.
+func screen(out string) string {
+	var rows []string
+	row := 0
+	up := regexp.MustCompile(`^\x1b\[([0-9]*)A`)
+	for i := 0; i < len(out); {
+		if m := up.FindStringSubmatch(out[i:]); m != nil {
+			n := 1
+			fmt.Sscan(m[1], &n)
+			row = max(row-n, 0)
+			i += len(m[0])
+			continue
+		}
+		if strings.HasPrefix(out[i:], "\x1b[J") {
+			rows = rows[:min(row+1, len(rows))]
+			if row < len(rows) {
+				rows[row] = ""
+			}
+			i += 3
+			continue
+		}
+		for len(rows) <= row {
+			rows = append(rows, "")
+		}
+		if out[i] == '\n' {
+			row++
+		} else {
+			rows[row] += string(out[i])
+		}
+		i++
+	}
+	return strings.Join(rows, "\n")
+}
+
+// A bad name fails at once, before a build runs a step or a tag is made.
+func TestCLIReferenceValidation(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	_, errs, code := s.hull(t, "tag", "busybox", "Upper:1")
+	if code == 0 || !strings.Contains(errs, "invalid reference format: repository name (library/Upper) must be lowercase") {
+		t.Errorf("tag busybox Upper:1: exit %d, %q", code, errs)
+	}
+	ctx := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM busybox\nRUN echo STEP-RAN\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := s.hull(t, "build", "--progress", "plain", "-t", "Bad:Tag", ctx)
+	if code == 0 || !strings.Contains(errs, `invalid argument "Bad:Tag" for "-t, --tag" flag`) || strings.Contains(out+errs, "STEP-RAN") {
+		t.Errorf("build -t Bad:Tag: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	oneLineError(t, errs)
+	if images := s.mustHull(t, "images", "-q"); len(lines(images)) != 1 {
+		t.Errorf("images after the refused tag and build: %q", images)
+	}
+}
+
+// load takes compressed archives, as docker load does, and a failure
+// names stdin, not a temporary file, and leaves none behind.
+func TestCLILoadCompressed(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	saved := s.mustHull(t, "save", "busybox")
+	kinds := map[string][]byte{}
+	var gz, zs, xb bytes.Buffer
+	gw := gzip.NewWriter(&gz)
+	gw.Write([]byte(saved))
+	gw.Close()
+	kinds["gzip"] = gz.Bytes()
+	zw, _ := zstd.NewWriter(&zs)
+	zw.Write([]byte(saved))
+	zw.Close()
+	kinds["zstd"] = zs.Bytes()
+	xw, _ := xz.NewWriter(&xb)
+	xw.Write([]byte(saved))
+	xw.Close()
+	kinds["xz"] = xb.Bytes()
+	if bz, err := exec.LookPath("bzip2"); err == nil {
+		cmd := exec.Command(bz, "-c")
+		cmd.Stdin = strings.NewReader(saved)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds["bzip2"] = out
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	for kind, data := range kinds {
+		dest := newStore(t)
+		out, errs, code := dest.hullIn(t, bytes.NewReader(data), "load")
+		if code != 0 || !strings.Contains(out, "Loaded image: busybox:latest") {
+			t.Errorf("load of a %s archive on stdin: exit %d, %q %q", kind, code, out, errs)
+		}
+		file := filepath.Join(dir, "busybox.tar."+kind)
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dest = newStore(t)
+		if out := dest.mustHull(t, "load", "-i", file); !strings.Contains(out, "Loaded image: busybox:latest") {
+			t.Errorf("load -i of a %s archive: %q", kind, out)
+		}
+		if got := dest.mustHull(t, "run", "--rm", "busybox", "echo", "ok"); got != "ok\n" {
+			t.Errorf("run of the image from a %s archive: %q", kind, got)
+		}
+	}
+	var junk bytes.Buffer
+	gw = gzip.NewWriter(&junk)
+	gw.Write([]byte("not a tar archive at all"))
+	gw.Close()
+	dest := newStore(t)
+	_, errs, code := dest.hullIn(t, &junk, "load")
+	if code == 0 || !strings.Contains(errs, "stdin") || strings.Contains(errs, ".tmp-") {
+		t.Errorf("load of a gzipped non-archive: exit %d, %q", code, errs)
+	}
+	oneLineError(t, errs)
+	left, _ := filepath.Glob(filepath.Join(dest.root, "*", ".tmp-*"))
+	top, _ := filepath.Glob(filepath.Join(dest.root, ".tmp-*"))
+	if len(left)+len(top) > 0 {
+		t.Errorf("load left temporary files: %v %v", left, top)
+	}
+}
+
+// cp of a path the container lacks says so in Docker's words, for a
+// running and a stopped container.
+func TestCLICpMissing(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.mustHull(t, "run", "-d", "--name", "bg1", "busybox", "sleep", "60")
+	dest := filepath.Join(t.TempDir(), "x")
+	for _, state := range []string{"running", "stopped"} {
+		_, errs, code := s.hull(t, "cp", "bg1:/nonexistent", dest)
+		if code == 0 || strings.TrimSpace(errs) != "hull: Could not find the file /nonexistent in container bg1" {
+			t.Errorf("cp of a missing path (%s): exit %d, %q", state, code, errs)
+		}
+		_, errs, code = s.hull(t, "cp", "bg1:/etc/nodir/file", "-")
+		if code == 0 || !strings.Contains(errs, "Could not find the file /etc/nodir/file in container bg1") {
+			t.Errorf("cp of a path under a missing dir (%s): exit %d, %q", state, code, errs)
+		}
+		if _, err := os.Lstat(dest); err == nil {
+			t.Errorf("cp of a missing path (%s) created %s", state, dest)
+		}
+		if state == "running" {
+			s.mustHull(t, "kill", "bg1")
+			s.mustHull(t, "wait", "bg1")
+		}
+	}
+}
+
+// Unknown commands answer as Docker's, not with urfave's "No help topic".
+func TestCLIUnknownCommand(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, "hull: 'frobnicate' is not a hull command. See 'hull --help'."},
+		{[]string{"image", "foo"}, "hull: unknown command: hull image foo. See 'hull image --help'."},
+		{[]string{"network", "foo"}, "hull: unknown command: hull network foo. See 'hull network --help'."},
+	} {
+		out, errs, code := s.hull(t, tc.args...)
+		if code == 0 || strings.TrimSpace(errs) != tc.want || strings.Contains(out+errs, "No help topic") {
+			t.Errorf("hull %s: exit %d, stdout %q, stderr %q; want %q", quote(tc.args), code, out, errs, tc.want)
+		}
+	}
+}
+
+// --help groups the commands as Docker's does and has no "(default:
+// false)"; run, build and ps show examples; -v/--version prints Docker's line.
+func TestCLIHelpAndVersion(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	help := s.mustHull(t, "--help")
+	common := strings.Index(help, "Common Commands:")
+	mgmt := strings.Index(help, "Management Commands:")
+	other := strings.Index(help, "\nCommands:")
+	if common < 0 || mgmt < common || other < mgmt {
+		t.Fatalf("--help lacks Docker's groups in order: %q", help)
+	}
+	if !regexp.MustCompile(`(?m)^  run +Create and run`).MatchString(help[common:mgmt]) ||
+		!regexp.MustCompile(`(?m)^  container +Manage containers`).MatchString(help[mgmt:other]) ||
+		!regexp.MustCompile(`(?m)^  rm +Remove`).MatchString(help[other:]) {
+		t.Errorf("--help puts commands in the wrong groups: %q", help)
+	}
+	for _, cmd := range []string{"run", "build", "ps"} {
+		h := s.mustHull(t, cmd, "--help")
+		if !strings.Contains(h, "EXAMPLES:") || !strings.Contains(h, "hull "+cmd) {
+			t.Errorf("%s --help has no examples: %q", cmd, h)
+		}
+		if strings.Contains(h, "(default: false)") {
+			t.Errorf("%s --help says (default: false): %q", cmd, h)
+		}
+	}
+	for _, flag := range []string{"--version", "-v"} {
+		if out := s.mustHull(t, flag); !regexp.MustCompile(`^hull version \S+, build \S+\n$`).MatchString(out) {
+			t.Errorf("hull %s: %q", flag, out)
+		}
+	}
+}
