@@ -171,6 +171,7 @@ test-plugins:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/buildplugin ./test/testdata/buildplugin
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/hull-net-subnet ./examples/network-plugin
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/netplugin ./test/testdata/netplugin
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/netdriver ./test/testdata/netdriver
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/tiocsti ./test/testdata/tiocsti
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/hostplugin ./test/testdata/hostplugin
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_PLUGINS)/hull-copy-guard ./examples/copy-guard

@@ -13,7 +13,7 @@ import (
 
 // networkOf is the network of one start of c, for the launcher: the
 // record's --network, -p, and /etc input, and its named networks. stateDir
-// is $RUNROOT/ID; the named networks' processes are h.networkDriver()'s.
+// is $RUNROOT/ID; each named network's driver is h.driverOf's.
 func (h *Hull) networkOf(c *container.Container, stateDir string) (*launch.Network, error) {
 	mode, err := network.ParseMode(c.HostConfig.NetworkMode)
 	if err != nil {
@@ -29,14 +29,13 @@ func (h *Hull) networkOf(c *container.Container, stateDir string) (*launch.Netwo
 	// The way out is the container's own user-mode network, unless every
 	// named network is internal: then there is none.
 	internal := true
-	drv := h.networkDriver()
 	for i, ep := range named {
 		internal = internal && ep.Network.Internal
 		e := netspec.Endpoint{ContainerID: c.ID, Names: c.DNSNames(ep.Network.Name), Interface: "eth" + strconv.Itoa(i)}
 		if ep.IPAMConfig != nil {
 			e.IP = ep.IPAMConfig.IPv4Address
 		}
-		n.Named = append(n.Named, launch.NamedAttach{Driver: drv, Config: ep.Network, Endpoint: e})
+		n.Named = append(n.Named, launch.NamedAttach{Driver: h.driverOf(ep.Network), Config: ep.Network, Endpoint: e})
 	}
 	if internal {
 		if len(c.HostConfig.PortBindings) > 0 {

@@ -16,6 +16,9 @@ import (
 
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/lockfile"
+	"github.com/hull-project/hull/core/pod"
+	"github.com/hull-project/hull/plugins"
+	"github.com/hull-project/hull/plugins/network"
 	"github.com/hull-project/hull/plugins/network/usernet"
 	"github.com/hull-project/hull/plugins/sdk/netsdk/netspec"
 )
@@ -28,9 +31,24 @@ var ErrNetworkNotFound = errors.New("network not found")
 
 func (h *Hull) networksDir() string { return filepath.Join(h.Root, "networks") }
 
-// networkDriver is the driver of named networks: hull's own.
+// networkDriver is hull's own driver of named networks.
 func (h *Hull) networkDriver() *usernet.Driver {
 	return &usernet.Driver{RunDir: filepath.Join(h.RunRoot, "networks")}
+}
+
+// builtinDriver reports whether name is hull's own named-network driver.
+func builtinDriver(name string) bool {
+	return name == "" || name == usernet.Name || name == netspec.Bridge
+}
+
+// driverOf is the driver that serves cfg: hull's own, or the network
+// plugin its Driver names (DIR/network/NAME on the plugin search path),
+// started for each call. Both go through the same contract.
+func (h *Hull) driverOf(cfg netspec.NetworkConfig) netspec.NetworkDriver {
+	if builtinDriver(cfg.Driver) {
+		return h.networkDriver()
+	}
+	return &network.ExternalDriver{Name: cfg.Driver, StateRoot: filepath.Join(h.Root, "netdrivers")}
 }
 
 func (h *Hull) lockNetworks() (func(), error) {
@@ -62,6 +80,7 @@ type NetworkCreateOptions struct {
 	Internal, DisableDNS  bool
 	Driver                string
 	Options               map[string]string
+	Labels                map[string]string
 }
 
 // NetworkCreate records a new named network. Without --subnet it gets the
@@ -70,8 +89,16 @@ func (h *Hull) NetworkCreate(o NetworkCreateOptions) (netspec.NetworkConfig, err
 	if err := validNetworkName(o.Name); err != nil {
 		return netspec.NetworkConfig{}, err
 	}
-	if o.Driver != "" && o.Driver != usernet.Name && o.Driver != "bridge" {
-		return netspec.NetworkConfig{}, fmt.Errorf("network driver %q: only %q (the built-in, also called bridge) is known", o.Driver, usernet.Name)
+	if !builtinDriver(o.Driver) {
+		// Any other driver is a network plugin; finding it first gives
+		// the one clear line (where hull looked, what there is) before
+		// anything is recorded.
+		if reservedNetworks[o.Driver] {
+			return netspec.NetworkConfig{}, fmt.Errorf("network driver %q: --network %s is a per-container mode, not a driver of named networks (%s is)", o.Driver, o.Driver, usernet.Name)
+		}
+		if _, err := network.FindExternal(o.Driver, plugins.SearchPath(nil)); err != nil {
+			return netspec.NetworkConfig{}, fmt.Errorf("network driver %s: %w", o.Driver, err)
+		}
 	}
 	unlock, err := h.lockNetworks()
 	if err != nil {
@@ -88,7 +115,11 @@ func (h *Hull) NetworkCreate(o NetworkCreateOptions) (netspec.NetworkConfig, err
 		}
 	}
 	cfg := netspec.NetworkConfig{Name: o.Name, ID: randomID(), Subnet: o.Subnet, Gateway: o.Gateway,
-		Internal: o.Internal, DisableDNS: o.DisableDNS, Created: time.Now().UTC().Format(time.RFC3339Nano), Options: o.Options}
+		Internal: o.Internal, DisableDNS: o.DisableDNS, Created: time.Now().UTC().Format(time.RFC3339Nano), Options: o.Options,
+		Labels: o.Labels}
+	if !builtinDriver(o.Driver) {
+		cfg.Driver = o.Driver
+	}
 	if cfg.Subnet == "" {
 		if o.Gateway != "" {
 			return netspec.NetworkConfig{}, errors.New("--gateway needs --subnet")
@@ -97,7 +128,7 @@ func (h *Hull) NetworkCreate(o NetworkCreateOptions) (netspec.NetworkConfig, err
 			return netspec.NetworkConfig{}, err
 		}
 	}
-	if cfg, err = h.networkDriver().Create(context.Background(), cfg); err != nil {
+	if cfg, err = h.driverOf(cfg).Create(context.Background(), cfg); err != nil {
 		return netspec.NetworkConfig{}, err
 	}
 	_, mine, _ := net.ParseCIDR(cfg.Subnet)
@@ -220,6 +251,7 @@ type NetworkView struct {
 	IPAM       NetworkIPAM                  `json:"IPAM"`
 	Containers map[string]NetworkEndpoint   `json:"Containers"`
 	Options    map[string]string            `json:"Options"`
+	Labels     map[string]string            `json:"Labels"`
 	Running    bool                         `json:"HullProcessRunning"`
 	endpoints  []netspec.EndpointInfo       `json:"-"`
 	_          map[string]map[string]string `json:"-"`
@@ -251,16 +283,26 @@ func (h *Hull) NetworkInspect(ref string) (NetworkView, error) {
 	if err != nil {
 		return NetworkView{}, err
 	}
-	drv := h.networkDriver()
+	drv := h.driverOf(cfg)
 	v := NetworkView{Name: cfg.Name, ID: cfg.ID, Created: cfg.Created, Driver: cfg.Driver, Internal: cfg.Internal,
 		DNSEnabled: !cfg.DisableDNS, IPAM: NetworkIPAM{Config: []NetworkIPAMConfig{{Subnet: cfg.Subnet, Gateway: cfg.Gateway}}},
-		Containers: map[string]NetworkEndpoint{}, Options: cfg.Options, Running: drv.Running(cfg)}
+		Containers: map[string]NetworkEndpoint{}, Options: cfg.Options}
 	if v.Options == nil {
 		v.Options = map[string]string{}
+	}
+	if v.Labels = cfg.Labels; v.Labels == nil {
+		v.Labels = map[string]string{}
 	}
 	eps, err := drv.Endpoints(context.Background(), cfg)
 	if err != nil {
 		return NetworkView{}, err
+	}
+	if u, ok := drv.(*usernet.Driver); ok {
+		v.Running = u.Running(cfg)
+	} else {
+		// A plugin's network runs what it runs; hull knows only whether
+		// it has containers.
+		v.Running = len(eps) > 0
 	}
 	for _, ep := range eps {
 		ne := NetworkEndpoint{IPv4Address: ep.IPAddress, MacAddress: ep.MacAddress, Interface: ep.Interface}
@@ -290,6 +332,28 @@ func (h *Hull) networkUsers(name string) ([]*container.Container, error) {
 	return out, nil
 }
 
+// networkPods are the pods whose infra joins network name.
+func (h *Hull) networkPods(name string) ([]*pod.Pod, error) {
+	store, err := h.pods()
+	if err != nil {
+		return nil, err
+	}
+	all, err := store.List()
+	if err != nil {
+		return nil, err
+	}
+	var out []*pod.Pod
+	for _, p := range all {
+		for _, n := range p.Named {
+			if n.Config.Name == name {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
 // NetworkRemove removes networks no container names (force removes
 // those containers first, as Podman's rm -f does).
 func (h *Hull) NetworkRemove(ref string, force bool) (string, error) {
@@ -304,8 +368,20 @@ func (h *Hull) NetworkRemove(ref string, force bool) (string, error) {
 	if len(users) > 0 && !force {
 		return "", fmt.Errorf("network %s is used by container %s: remove it, disconnect it, or use --force", cfg.Name, container.ShortID(users[0].ID))
 	}
+	pods, err := h.networkPods(cfg.Name)
+	if err != nil {
+		return "", err
+	}
+	if len(pods) > 0 && !force {
+		return "", fmt.Errorf("network %s is used by pod %s: remove it, or use --force", cfg.Name, pods[0].Name)
+	}
 	for _, c := range users {
 		if err := h.Containers.Remove(c.ID, true); err != nil {
+			return "", err
+		}
+	}
+	for _, p := range pods {
+		if _, err := h.RemovePod(p.ID, true); err != nil {
 			return "", err
 		}
 	}
@@ -314,8 +390,12 @@ func (h *Hull) NetworkRemove(ref string, force bool) (string, error) {
 		return "", err
 	}
 	defer unlock()
-	if err := h.networkDriver().Remove(context.Background(), cfg); err != nil {
-		return "", err
+	if err := h.driverOf(cfg).Remove(context.Background(), cfg); err != nil {
+		// A plugin that is gone or broken must not keep a record that
+		// nothing else can remove: --force drops it anyway.
+		if builtinDriver(cfg.Driver) || !force {
+			return "", fmt.Errorf("remove network %s: %w", cfg.Name, err)
+		}
 	}
 	if err := os.Remove(filepath.Join(h.networksDir(), cfg.Name+".json")); err != nil {
 		return "", fmt.Errorf("remove network %s: %w", cfg.Name, err)
@@ -336,6 +416,9 @@ func (h *Hull) NetworkPrune() ([]string, error) {
 			return out, err
 		}
 		if len(users) > 0 {
+			continue
+		}
+		if pods, err := h.networkPods(n.Name); err != nil || len(pods) > 0 {
 			continue
 		}
 		name, err := h.NetworkRemove(n.Name, false)
@@ -435,7 +518,7 @@ func (h *Hull) NetworkConnect(network, ref string, aliases []string, ip string) 
 	if ep.IPAMConfig != nil {
 		e.IP = ep.IPAMConfig.IPv4Address
 	}
-	if _, err := h.networkDriver().Attach(context.Background(), cfg, e); err != nil {
+	if _, err := h.driverOf(cfg).Attach(context.Background(), cfg, e); err != nil {
 		_, _ = h.Containers.Modify(c.ID, func(c *container.Container) error { return c.RemoveNetwork(cfg.Name) })
 		return err
 	}
@@ -457,7 +540,7 @@ func (h *Hull) NetworkDisconnect(network, ref string) error {
 		return fmt.Errorf("container %s is not connected to network %s", c.Name, cfg.Name)
 	}
 	if c.State.Running && h.Containers.MonitorAlive(c.ID) {
-		if err := h.networkDriver().Detach(context.Background(), cfg, c.ID); err != nil {
+		if err := h.driverOf(cfg).Detach(context.Background(), cfg, c.ID); err != nil {
 			return err
 		}
 	}
@@ -479,7 +562,7 @@ func (h *Hull) liveEndpoints(c *container.Container, ns *container.NetworkSettin
 		if !c.State.Running {
 			continue
 		}
-		eps, err := h.networkDriver().Endpoints(context.Background(), ep.Network)
+		eps, err := h.driverOf(ep.Network).Endpoints(context.Background(), ep.Network)
 		if err != nil {
 			continue
 		}

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 	"unsafe"
@@ -23,6 +25,7 @@ import (
 	"github.com/hull-project/hull/isolation/role"
 	"github.com/hull-project/hull/plugins"
 	"github.com/hull-project/hull/plugins/network"
+	"github.com/hull-project/hull/plugins/sdk/netsdk/netspec"
 	"golang.org/x/sys/unix"
 )
 
@@ -139,6 +142,20 @@ func (h *Hull) runInfra(id string, report *os.File) error {
 		if n := run.Network; n != nil {
 			p.Infra.IP, p.Infra.Gateway, p.Infra.DNS, p.Infra.Ports = n.IP(), n.Gateway, n.DNS, n.Ports
 		}
+		if len(p.Named) > 0 {
+			// The members' /etc files name the first named network's
+			// address and its DNS, as a container's on it would.
+			first := p.Named[0].Config
+			if ip := h.namedIP(first, p.ID); ip != "" {
+				p.Infra.IP = ip
+			}
+			if run.Network == nil {
+				p.Infra.Gateway = first.Gateway
+			}
+			if !first.DisableDNS && builtinDriver(first.Driver) {
+				p.Infra.DNS = []string{first.Gateway}
+			}
+		}
 	})
 	if err != nil {
 		_ = run.Signal(unix.SIGKILL)
@@ -168,6 +185,12 @@ func (h *Hull) startInfraProcess(p *pod.Pod) (*launch.Handle, error) {
 	netw := &launch.Network{Mode: mode, Etc: container.EtcInput{Hostname: p.Hostname, Network: p.Network},
 		Options: network.OpenOptions{ContainerID: p.ID, StateDir: stateDir, Ports: p.Ports,
 			PluginDirs: plugins.SearchPath(nil)}}
+	// The infra joins the pod's named networks as a container would,
+	// eth0, eth1...; the members share them with its namespace.
+	for i, n := range p.Named {
+		netw.Named = append(netw.Named, launch.NamedAttach{Driver: h.driverOf(n.Config), Config: n.Config,
+			Endpoint: netspec.Endpoint{ContainerID: p.ID, Names: h.podNames(p, n), Interface: "eth" + strconv.Itoa(i)}})
+	}
 	return launch.Start(context.Background(), launch.Request{Spec: spec, Network: netw})
 }
 
@@ -276,4 +299,18 @@ func dropAllCapabilities() error {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
 	return all("drop capabilities", unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0)
+}
+
+// namedIP is id's address on network cfg as its driver reports it, or "".
+func (h *Hull) namedIP(cfg netspec.NetworkConfig, id string) string {
+	eps, err := h.driverOf(cfg).Endpoints(context.Background(), cfg)
+	if err != nil {
+		return ""
+	}
+	for _, e := range eps {
+		if ip, _, err := net.ParseCIDR(e.IPAddress); err == nil && e.ContainerID == id {
+			return ip.String()
+		}
+	}
+	return ""
 }

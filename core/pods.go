@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/hull-project/hull/isolation"
 	"github.com/hull-project/hull/plugins"
 	"github.com/hull-project/hull/plugins/network"
+	"github.com/hull-project/hull/plugins/network/usernet"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,7 +26,8 @@ type PodCreateOptions struct {
 	Hostname string
 	Labels   []string // KEY=VALUE
 	Publish  []string // -p, as run takes it
-	Network  string
+	Network  []string // modes, or named networks (hull network create)
+	Aliases  []string // --network-alias, on the first named network
 }
 
 // PodView is a pod with what its record does not hold: its status and
@@ -64,7 +67,12 @@ func (h *Hull) CreatePod(opts PodCreateOptions) (*pod.Pod, error) {
 		}
 		p.Ports = append(p.Ports, m)
 	}
-	mode, err := container.ParseNetwork(opts.Network)
+	named, netMode, err := h.podNetworks(opts.Network, opts.Aliases)
+	if err != nil {
+		return nil, err
+	}
+	p.Named = named
+	mode, err := container.ParseNetwork(netMode)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +93,46 @@ func (h *Hull) CreatePod(opts PodCreateOptions) (*pod.Pod, error) {
 		return nil, err
 	}
 	return p, store.Create(p)
+}
+
+// podNetworks splits pod create's --network values as run's are split
+// (ResolveNetworks): named networks of the store, which the infra joins,
+// and the infra's own mode, the way out: the default user-mode network,
+// or none when every named network is internal.
+func (h *Hull) podNetworks(networks, aliases []string) ([]pod.NamedNetwork, string, error) {
+	var o container.Options
+	if err := h.ResolveNetworks(&o, networks, aliases, ""); err != nil {
+		return nil, "", err
+	}
+	if len(o.Named) == 0 {
+		return nil, o.Network, nil
+	}
+	var named []pod.NamedNetwork
+	internal := true
+	for _, n := range o.Named {
+		named = append(named, pod.NamedNetwork{Config: n.Config, Aliases: n.Aliases})
+		internal = internal && n.Config.Internal
+	}
+	if internal {
+		return named, container.NetworkNone, nil
+	}
+	return named, "", nil
+}
+
+// podNames are the names a pod's infra answers to on a named network's
+// DNS: the pod's name, its aliases there, its short id, and the names of
+// its member containers (Podman resolves both).
+func (h *Hull) podNames(p *pod.Pod, n pod.NamedNetwork) []string {
+	names := []string{p.Name}
+	names = append(names, n.Aliases...)
+	names = append(names, container.ShortID(p.ID))
+	all, _ := h.Containers.List()
+	for _, c := range all {
+		if c.HostConfig.Pod == p.ID && c.Name != "" {
+			names = append(names, c.Name)
+		}
+	}
+	return names
 }
 
 // podOptions makes o a member of its --pod, refusing what a member
@@ -131,6 +179,16 @@ func (h *Hull) joinPod(c *container.Container, spec *isolation.Spec) error {
 	p, err := h.ensureInfra(c.HostConfig.Pod)
 	if err != nil {
 		return err
+	}
+	// A member's name resolves on the pod's named networks from its start
+	// on: the built-in driver takes the infra's new names at once (a
+	// plugin's endpoint keeps those it was attached with).
+	for _, n := range p.Named {
+		if u, ok := h.driverOf(n.Config).(*usernet.Driver); ok {
+			if err := u.SetNames(context.Background(), n.Config, p.ID, h.podNames(p, n)); err != nil {
+				slog.Warn("pod member name", "network", n.Config.Name, "err", err)
+			}
+		}
 	}
 	spec.Join = &isolation.Join{Pid: p.Infra.Pid, Namespaces: pod.Namespaces}
 	spec.Hostname, spec.HostNetwork = p.Hostname, false

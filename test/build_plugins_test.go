@@ -66,7 +66,7 @@ func buildTestPlugins() (string, error) {
 		return "", err
 	}
 	for name, pkg := range map[string]string{"hull-template": "../examples/instruction-plugin", "buildplugin": "./testdata/buildplugin",
-		"hull-net-subnet": "../examples/network-plugin", "netplugin": "./testdata/netplugin",
+		"hull-net-subnet": "../examples/network-plugin", "netplugin": "./testdata/netplugin", "netdriver": "./testdata/netdriver",
 		"tiocsti": "./testdata/tiocsti", "pinplugin": "./testdata/pinplugin",
 		"hostplugin": "./testdata/hostplugin", "hull-copy-guard": "../examples/copy-guard"} {
 		cmd := exec.Command(goBin, "build", "-o", filepath.Join(dir, name), pkg)

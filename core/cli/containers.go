@@ -64,7 +64,7 @@ func psCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Usage: "format output using a Go template, 'table' or 'json'"},
 			&cli.IntFlag{Name: "last", Aliases: []string{"n"}, Value: -1, Usage: "show n last created containers (includes all states)"},
 			&cli.BoolFlag{Name: "latest", Aliases: []string{"l"}, Usage: "show the latest created container (includes all states)"},
-			sliceFlag("filter", "f", "filter output: status=, name=, ancestor=, id=, exited=, label=KEY[=VALUE]"),
+			sliceFlag("filter", "f", "filter output: status=, name=, ancestor=, id=, exited=, label=KEY[=VALUE], pod=NAME|ID"),
 		},
 		Action: listContainers,
 	}
@@ -84,6 +84,9 @@ func listContainers(c *cli.Context) error {
 	}
 	sel, err := psSelection(c)
 	if err != nil {
+		return err
+	}
+	if err := sel.resolvePods(h); err != nil {
 		return err
 	}
 	var rows []containerRow

@@ -24,8 +24,10 @@ func networkCommand() *cli.Command {
 				&cli.StringFlag{Name: "gateway", Usage: "the network's own address, its DNS server (default: the subnet's first)"},
 				&cli.BoolFlag{Name: "internal", Usage: "no way out: containers reach only each other"},
 				&cli.BoolFlag{Name: "disable-dns", Usage: "no name resolution on the network"},
-				&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Usage: "network driver: hull (built-in; bridge means it too)"},
+				&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Usage: "network driver: hull (built-in; bridge means it too) or a network plugin's name (DIR/network/NAME)"},
 				sliceFlag("opt", "o", "driver options KEY=VALUE"),
+				sliceFlag("label", "", "set metadata on a network: KEY=VALUE (repeatable)"),
+				sliceFlag("plugin-dir", "", "also look for the driver's plugin in DIR/network (later commands need it on the plugin path too)"),
 			},
 			Action: networkCreate,
 		}, {
@@ -36,6 +38,7 @@ func networkCommand() *cli.Command {
 				&cli.StringFlag{Name: "format", Usage: "table (default), json, or a Go template: '{{.Name}} {{.Subnet}}'"},
 				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only names"},
 				&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate ids"},
+				sliceFlag("filter", "f", "provide filter values (label=KEY[=VALUE], label!=, name=, id=, driver=)"),
 			},
 			Action: networkList,
 		}, {
@@ -114,13 +117,16 @@ func networkCreate(c *cli.Context) error {
 	if len(opts) == 0 {
 		opts = nil
 	}
+	if err := addPluginDirs(c.StringSlice("plugin-dir")); err != nil {
+		return exitCode(core.ExitHullError, err)
+	}
 	h, err := openHull(c)
 	if err != nil {
 		return err
 	}
 	cfg, err := h.NetworkCreate(core.NetworkCreateOptions{Name: c.Args().First(), Subnet: c.String("subnet"),
 		Gateway: c.String("gateway"), Internal: c.Bool("internal"), DisableDNS: c.Bool("disable-dns"),
-		Driver: c.String("driver"), Options: opts})
+		Driver: c.String("driver"), Options: opts, Labels: labelMap(c.StringSlice("label"))})
 	if err != nil {
 		return exitCode(core.ExitHullError, err)
 	}
@@ -138,7 +144,7 @@ func networkList(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	all, err := h.Networks()
+	all, err := h.NetworksFiltered(c.StringSlice("filter"))
 	if err != nil {
 		return exitCode(core.ExitHullError, err)
 	}

@@ -43,7 +43,8 @@ func podCreateCommand() *cli.Command {
 			&cli.StringFlag{Name: "hostname", Usage: "hostname of the pod's members (default: the pod's name)"},
 			sliceFlag("label", "", "set metadata on the pod (KEY=VALUE)"),
 			sliceFlag("publish", "p", "publish a port of the pod to the host (run's -p syntax)"),
-			&cli.StringFlag{Name: "network", Usage: "the pod's network: bridge (default), none or a network plugin"},
+			sliceFlag("network", "", "the pod's network: bridge (default), none, a network plugin, or named networks (hull network create; repeatable)"),
+			sliceFlag("network-alias", "", "another name of the pod on its (first) named network"),
 		},
 		Action: hullAction(0, 1, func(c *cli.Context, h *core.Hull) error {
 			name := c.String("name")
@@ -54,7 +55,8 @@ func podCreateCommand() *cli.Command {
 				name = c.Args().First()
 			}
 			p, err := h.CreatePod(core.PodCreateOptions{Name: name, Hostname: c.String("hostname"),
-				Labels: c.StringSlice("label"), Publish: c.StringSlice("publish"), Network: c.String("network")})
+				Labels: c.StringSlice("label"), Publish: c.StringSlice("publish"),
+				Network: c.StringSlice("network"), Aliases: c.StringSlice("network-alias")})
 			if err != nil {
 				return err
 			}
@@ -154,7 +156,7 @@ func newPodRow(v *core.PodView, noTrunc bool) podRow {
 		return container.ShortID(id)
 	}
 	r := podRow{ID: short(v.ID), Name: v.Name, Status: v.Status, Created: since(v.Created),
-		Networks: v.Network, NumberOfContainers: len(v.Containers)}
+		Networks: strings.Join(podNetworkNames(v), ","), NumberOfContainers: len(v.Containers)}
 	if v.Infra.Pid != 0 {
 		r.InfraID = strconv.Itoa(v.Infra.Pid)
 	}
@@ -234,7 +236,7 @@ func newPodInspect(v *core.PodView) podInspect {
 	d := podInspect{ID: v.ID, Name: v.Name, Created: v.Created, State: v.Status, Hostname: v.Hostname,
 		Labels: v.Labels, InfraPid: v.Infra.Pid, SharedNamespaces: []string{"ipc", "net", "uts"},
 		NumContainers: len(v.Containers), Containers: []podMember{},
-		InfraConfig: podInfraConfig{Networks: []string{v.Network}, PortBindings: container.NewPorts(v.Ports)}}
+		InfraConfig: podInfraConfig{Networks: podNetworkNames(v), PortBindings: container.NewPorts(v.Ports)}}
 	if d.Labels == nil {
 		d.Labels = map[string]string{}
 	}
@@ -306,4 +308,16 @@ func podMatches(p *core.PodView, by map[string][]string) bool {
 		}
 	}
 	return true
+}
+
+// podNetworkNames are a pod's named networks, else its network mode.
+func podNetworkNames(v *core.PodView) []string {
+	if len(v.Named) == 0 {
+		return []string{v.Network}
+	}
+	var out []string
+	for _, n := range v.Named {
+		out = append(out, n.Config.Name)
+	}
+	return out
 }

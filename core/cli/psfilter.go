@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/hull-project/hull/core"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/image"
 )
@@ -19,7 +20,7 @@ type psFilter struct {
 	filters map[string][]string
 }
 
-var psFilterKeys = map[string]bool{"status": true, "name": true, "ancestor": true, "id": true, "exited": true, "label": true}
+var psFilterKeys = map[string]bool{"status": true, "name": true, "ancestor": true, "id": true, "exited": true, "label": true, "pod": true}
 
 func psSelection(c *cli.Context) (psFilter, error) {
 	f := psFilter{all: c.Bool("all"), last: c.Int("last"), filters: map[string][]string{}}
@@ -37,6 +38,33 @@ func psSelection(c *cli.Context) (psFilter, error) {
 		f.all = true
 	}
 	return f, nil
+}
+
+// resolvePods turns pod= values (Podman's filter: a pod's name or id
+// prefix) into pod ids; a value no pod has matches no container.
+func (f psFilter) resolvePods(h *core.Hull) error {
+	vals := f.filters["pod"]
+	if len(vals) == 0 {
+		return nil
+	}
+	pods, err := h.Pods()
+	if err != nil {
+		return err
+	}
+	for i, v := range vals {
+		id := ""
+		for _, p := range pods {
+			if p.Name == v || p.ID == v {
+				id = p.ID
+				break
+			}
+			if len(v) >= 3 && strings.HasPrefix(p.ID, v) {
+				id = p.ID
+			}
+		}
+		vals[i] = id
+	}
+	return nil
 }
 
 // apply keeps the selected containers of all (newest first).
@@ -86,6 +114,8 @@ func matchKey(c *container.Container, k, v string) bool {
 	case "exited":
 		n, err := strconv.Atoi(v)
 		return err == nil && c.State.Status == container.StatusExited && c.State.ExitCode == n
+	case "pod": // resolved to a pod id by resolvePods
+		return v != "" && c.HostConfig.Pod == v
 	case "ancestor":
 		return c.Image == v || strings.HasPrefix(strings.TrimPrefix(c.ImageID, "sha256:"), strings.TrimPrefix(v, "sha256:")) ||
 			image.FamiliarString(c.Image) == image.FamiliarString(v)

@@ -32,7 +32,19 @@ type Pod struct {
 	// Network is the infra's --network mode; Ports its -p publications.
 	Network string                `json:"Network"`
 	Ports   []netspec.PortMapping `json:"Ports,omitempty"`
-	Infra   Infra                 `json:"Infra"`
+	// Named are the named networks the infra joins (pod create --network
+	// NAME), their definitions as they were then, as a container's record
+	// keeps them; Network is then the way out (the default user-mode
+	// network, or none when every one is internal).
+	Named []NamedNetwork `json:"NamedNetworks,omitempty"`
+	Infra Infra          `json:"Infra"`
+}
+
+// NamedNetwork is one named network of a pod and its --network-alias
+// values.
+type NamedNetwork struct {
+	Config  netspec.NetworkConfig `json:"Network"`
+	Aliases []string              `json:"Aliases,omitempty"`
 }
 
 // Infra is the state of the pod's infra process.

@@ -80,30 +80,35 @@ func FindExternal(name string, dirs []string) (string, error) {
 // returned stop kills it (and its process group); the process also dies
 // with hull (Pdeathsig, and netsdk.Serve watches its parent).
 func launchExternal(name string, opts OpenOptions) (Driver, func(), error) {
-	dirs := opts.PluginDirs
+	p, err := startPinned(name, opts.PluginDirs, logOf(opts))
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, p.kill, nil
+}
+
+// startPinned finds network plugin name in dirs (nil: the search path),
+// checks it against its pin and starts it.
+func startPinned(name string, dirs []string, log io.Writer) (*externalPlugin, error) {
 	if dirs == nil {
 		dirs = plugins.SearchPath(nil)
 	}
 	path, err := FindExternal(name, dirs)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// plugins.pin applies to network plugins too, by name or path: a
 	// plugin that does not match its pin is refused, never started.
 	pins, err := plugins.LoadPins(plugins.DefaultPinFile())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if pin, key, ok := pins.Lookup(path, name); ok {
 		if err := plugins.VerifyPin(path, pin, key); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	p, err := startExternal(path, logOf(opts))
-	if err != nil {
-		return nil, nil, err
-	}
-	return p, p.kill, nil
+	return startExternal(path, log)
 }
 
 // externalPlugin is one running network plugin process.

@@ -27,12 +27,15 @@ func (grpcNetwork) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
 }
 
 func (grpcNetwork) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.ClientConn) (interface{}, error) {
-	return &networkClient{rpc: proto.NewNetworkClient(conn)}, nil
+	return &networkClient{rpc: proto.NewNetworkClient(conn), drv: proto.NewNetworkDriverClient(conn)}, nil
 }
 
-// networkClient converts between the Driver's structs and the wire.
+// networkClient converts between the contract's structs and the wire:
+// rpc is the per-container Network service, drv the named networks'
+// NetworkDriver (a plugin serves either or both).
 type networkClient struct {
 	rpc proto.NetworkClient
+	drv proto.NetworkDriverClient
 }
 
 func (c *networkClient) setup(ctx context.Context, req Request) (Result, error) {
@@ -82,7 +85,7 @@ func (p *externalPlugin) Setup(ctx context.Context, req Request) (Result, error)
 	defer cancel()
 	res, err := p.rpc.setup(cctx, req)
 	if err != nil {
-		return Result{}, p.callError(ctx, cctx, "setup", err)
+		return Result{}, p.callError(ctx, cctx, "setup", "Network", err)
 	}
 	return res, nil
 }
@@ -96,7 +99,7 @@ func (p *externalPlugin) Teardown(ctx context.Context, containerID string) error
 	cctx, cancel := context.WithTimeout(ctx, TeardownTimeout)
 	defer cancel()
 	if err := p.rpc.teardown(cctx, containerID); err != nil {
-		return p.callError(ctx, cctx, "teardown", err)
+		return p.callError(ctx, cctx, "teardown", "Network", err)
 	}
 	return nil
 }
@@ -104,7 +107,8 @@ func (p *externalPlugin) Teardown(ctx context.Context, containerID string) error
 // callError names the plugin and says what went wrong: the driver's own
 // error, a crash (with the end of its stderr) or a missed deadline. A
 // crashed or hung plugin is killed at once.
-func (p *externalPlugin) callError(parent, cctx context.Context, op string, err error) error {
+// service names the gRPC service called, for a plugin that lacks it.
+func (p *externalPlugin) callError(parent, cctx context.Context, op, service string, err error) error {
 	e := &plugins.Error{Plugin: p.path, Op: op}
 	st, isStatus := status.FromError(err)
 	switch {
@@ -119,7 +123,7 @@ func (p *externalPlugin) callError(parent, cctx context.Context, op string, err 
 		e.Err, e.Handler = errors.New(st.Message()), true
 	case st.Code() == codes.Unimplemented:
 		p.kill()
-		e.Err = fmt.Errorf("%w: it does not serve the %s service (an instruction plugin?)", plugins.ErrNotPlugin, "Network")
+		e.Err = fmt.Errorf("%w: it does not serve the %s service (%s)", plugins.ErrNotPlugin, service, serviceHint[service])
 	case st.Code() == codes.Unavailable || p.waitExited(200*time.Millisecond):
 		p.waitExited(time.Second) // its exit status and full stderr
 		state := "connection lost"
@@ -132,6 +136,11 @@ func (p *externalPlugin) callError(parent, cctx context.Context, op string, err 
 		e.Err = errors.New(st.Message())
 	}
 	return e
+}
+
+var serviceHint = map[string]string{
+	"Network":       "a named-network driver only, for hull network create --driver, or an instruction plugin?",
+	"NetworkDriver": "a per-container network only, for run --network NAME, or an instruction plugin?",
 }
 
 // waitExited reports whether the process exits within d: a call that

@@ -28,7 +28,7 @@ const tapMTU = 65520
 // (SOCK_SEQPACKET: one JSON document per packet; an attach carries the
 // container's user namespace, network namespace and pidfd as rights).
 type message struct {
-	Op        string                 `json:"op,omitempty"` // attach, detach, list
+	Op        string                 `json:"op,omitempty"` // attach, detach, list, resolve, names
 	ID        string                 `json:"id,omitempty"`
 	Names     []string               `json:"names,omitempty"`
 	IP        string                 `json:"ip,omitempty"`
@@ -171,6 +171,8 @@ func (d *daemon) serveConn(c *net.UnixConn) {
 			reply.Endpoints = d.list()
 		case "resolve":
 			reply.IPs = d.resolveFor(m.ID, m.Names)
+		case "names":
+			err = d.setNames(m.ID, m.Names)
 		default:
 			err = fmt.Errorf("unknown op %q", m.Op)
 		}
@@ -319,6 +321,19 @@ func (d *daemon) detach(id string) error {
 	}
 	p.tap.Close()
 	d.f.remove(p)
+	return nil
+}
+
+// setNames replaces the names an attached container answers to: a pod's
+// infra takes the names of the members that join after it.
+func (d *daemon) setNames(id string, names []string) error {
+	d.f.mu.Lock()
+	defer d.f.mu.Unlock()
+	p := d.f.ports[id]
+	if p == nil {
+		return fmt.Errorf("container %s is not attached to network %s", short(id), d.cfg.Name)
+	}
+	p.names = append([]string(nil), names...)
 	return nil
 }
 

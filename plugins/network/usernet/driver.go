@@ -137,6 +137,20 @@ func (d *Driver) Detach(_ context.Context, cfg netspec.NetworkConfig, containerI
 	return err
 }
 
+// SetNames replaces the names an attached container answers to on the
+// network's DNS (a pod's infra: its members' names as they join). It is
+// hull's own, beyond the contract: a plugin's endpoint keeps the names
+// it was attached with.
+func (d *Driver) SetNames(_ context.Context, cfg netspec.NetworkConfig, containerID string, names []string) error {
+	c, err := d.dial(d.dir(cfg))
+	if err != nil {
+		return fmt.Errorf("container %s is not attached to network %s", short(containerID), cfg.Name)
+	}
+	defer c.Close()
+	_, err = roundTrip(c, message{Op: "names", ID: containerID, Names: names}, nil)
+	return err
+}
+
 // Endpoints lists the attached containers (none when no process runs).
 func (d *Driver) Endpoints(_ context.Context, cfg netspec.NetworkConfig) ([]netspec.EndpointInfo, error) {
 	c, err := d.dial(d.dir(cfg))

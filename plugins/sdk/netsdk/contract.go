@@ -35,3 +35,16 @@ type (
 	// PortMapping publishes a container port on the host.
 	PortMapping = netspec.PortMapping
 )
+
+// The named-network contract (hull network create --driver NAME), also
+// netspec's: hull's own named networks implement the same NetworkDriver.
+type (
+	// NetworkDriver provides named networks; see ServeNetworks.
+	NetworkDriver = netspec.NetworkDriver
+	// NetworkConfig is a named network as hull records it.
+	NetworkConfig = netspec.NetworkConfig
+	// Endpoint asks for one container's attachment.
+	Endpoint = netspec.Endpoint
+	// EndpointInfo is one attached container as the driver reports it.
+	EndpointInfo = netspec.EndpointInfo
+)

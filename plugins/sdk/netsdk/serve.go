@@ -20,20 +20,33 @@ import (
 // when hull kills it or hull itself exits. It exits 1 with a message on
 // stderr when the process was not started by hull. Call it first in main;
 // nothing may be written to stdout before it.
+//
+// A d that also implements NetworkDriver serves named networks too.
 func Serve(d Driver) {
+	nd, _ := d.(NetworkDriver)
+	serve(d, nd)
+}
+
+// ServeNetworks runs nd as a plugin that provides named networks only:
+// `hull network create --driver NAME` and `run --network` on such a
+// network call it; `run --network NAME` alone (a per-container network)
+// is refused. It never returns, as Serve.
+func ServeNetworks(nd NetworkDriver) { serve(nil, nd) }
+
+func serve(d Driver, nd NetworkDriver) {
 	go exitWithParent(os.Getppid(), func() { os.Exit(1) })
-	plugin.Serve(serveConfig(d))
+	plugin.Serve(serveConfig(d, nd))
 	os.Exit(0)
 }
 
-func serveConfig(d Driver) *plugin.ServeConfig {
+func serveConfig(d Driver, nd NetworkDriver) *plugin.ServeConfig {
 	return &plugin.ServeConfig{
 		HandshakeConfig: plugin.HandshakeConfig{
 			ProtocolVersion:  ProtocolVersion,
 			MagicCookieKey:   MagicCookieKey,
 			MagicCookieValue: MagicCookieValue,
 		},
-		Plugins:    plugin.PluginSet{PluginKind: &grpcPlugin{impl: d}},
+		Plugins:    plugin.PluginSet{PluginKind: &grpcPlugin{impl: d, named: nd}},
 		GRPCServer: plugin.DefaultGRPCServer,
 		// JSON on the real stderr: the core parses the level of each line.
 		Logger: hclog.New(&hclog.LoggerOptions{
@@ -77,11 +90,19 @@ func exitWithParent(ppid int, exit func()) {
 // is package plugins/network.
 type grpcPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
-	impl Driver
+	impl  Driver        // nil: no per-container networks
+	named NetworkDriver // nil: no named networks
 }
 
+// GRPCServer registers the services the plugin has: hull's calls to one
+// it has not get Unimplemented, and hull says what the plugin lacks.
 func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	proto.RegisterNetworkServer(s, &networkServer{impl: p.impl})
+	if p.impl != nil {
+		proto.RegisterNetworkServer(s, &networkServer{impl: p.impl})
+	}
+	if p.named != nil {
+		proto.RegisterNetworkDriverServer(s, &driverServer{impl: p.named})
+	}
 	return nil
 }
 
@@ -144,4 +165,75 @@ func portsToProto(ps []PortMapping) []*proto.PortMapping {
 		out = append(out, &proto.PortMapping{HostIp: p.HostIP, HostPort: int32(p.HostPort), ContainerPort: int32(p.ContainerPort), Protocol: p.Protocol})
 	}
 	return out
+}
+
+// driverServer adapts a NetworkDriver to the gRPC NetworkDriver service.
+type driverServer struct {
+	proto.UnimplementedNetworkDriverServer
+	impl NetworkDriver
+}
+
+func (s *driverServer) CreateNetwork(ctx context.Context, req *proto.CreateNetworkRequest) (resp *proto.CreateNetworkResponse, err error) {
+	defer recoverError(&err)
+	cfg, err := s.impl.Create(ctx, ConfigFromProto(req.Config, req.StateDir))
+	if err != nil {
+		return nil, err
+	}
+	return &proto.CreateNetworkResponse{Config: ConfigToProto(cfg)}, nil
+}
+
+func (s *driverServer) RemoveNetwork(ctx context.Context, req *proto.RemoveNetworkRequest) (resp *proto.RemoveNetworkResponse, err error) {
+	defer recoverError(&err)
+	if err := s.impl.Remove(ctx, ConfigFromProto(req.Config, req.StateDir)); err != nil {
+		return nil, err
+	}
+	return &proto.RemoveNetworkResponse{}, nil
+}
+
+func (s *driverServer) Attach(ctx context.Context, req *proto.AttachRequest) (resp *proto.NetworkSetupResponse, err error) {
+	defer recoverError(&err)
+	ep := Endpoint{ContainerID: req.ContainerId, Names: req.Names, IP: req.Ip, Interface: req.Interface, Pid: int(req.Pid)}
+	r, err := s.impl.Attach(ctx, ConfigFromProto(req.Config, req.StateDir), ep)
+	if err != nil {
+		return nil, err
+	}
+	return &proto.NetworkSetupResponse{Interface: r.Interface, Address: r.Address, Gateway: r.Gateway,
+		Dns: r.DNS, Mtu: int32(r.MTU), Ports: portsToProto(r.Ports)}, nil
+}
+
+func (s *driverServer) Detach(ctx context.Context, req *proto.DetachRequest) (resp *proto.DetachResponse, err error) {
+	defer recoverError(&err)
+	if err := s.impl.Detach(ctx, ConfigFromProto(req.Config, req.StateDir), req.ContainerId); err != nil {
+		return nil, err
+	}
+	return &proto.DetachResponse{}, nil
+}
+
+func (s *driverServer) Endpoints(ctx context.Context, req *proto.EndpointsRequest) (resp *proto.EndpointsResponse, err error) {
+	defer recoverError(&err)
+	eps, err := s.impl.Endpoints(ctx, ConfigFromProto(req.Config, req.StateDir))
+	if err != nil {
+		return nil, err
+	}
+	out := &proto.EndpointsResponse{}
+	for _, e := range eps {
+		out.Endpoints = append(out.Endpoints, &proto.EndpointInfo{ContainerId: e.ContainerID, Names: e.Names,
+			Ipv4Address: e.IPAddress, MacAddress: e.MacAddress, Interface: e.Interface})
+	}
+	return out, nil
+}
+
+// ConfigToProto and ConfigFromProto convert a named network to and from
+// the wire; hull's client uses the same pair.
+func ConfigToProto(c NetworkConfig) *proto.NetworkConfig {
+	return &proto.NetworkConfig{Name: c.Name, Id: c.ID, Driver: c.Driver, Subnet: c.Subnet, Gateway: c.Gateway,
+		Internal: c.Internal, DisableDns: c.DisableDNS, Created: c.Created, Options: c.Options}
+}
+
+func ConfigFromProto(c *proto.NetworkConfig, stateDir string) NetworkConfig {
+	if c == nil {
+		return NetworkConfig{StateDir: stateDir}
+	}
+	return NetworkConfig{Name: c.Name, ID: c.Id, Driver: c.Driver, Subnet: c.Subnet, Gateway: c.Gateway,
+		Internal: c.Internal, DisableDNS: c.DisableDns, Created: c.Created, Options: c.Options, StateDir: stateDir}
 }

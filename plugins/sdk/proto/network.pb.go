@@ -358,6 +358,678 @@ func (*NetworkTeardownResponse) Descriptor() ([]byte, []int) {
 	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{4}
 }
 
+// NetworkConfig is a named network as hull records it.
+type NetworkConfig struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Driver        string                 `protobuf:"bytes,3,opt,name=driver,proto3" json:"driver,omitempty"`
+	Subnet        string                 `protobuf:"bytes,4,opt,name=subnet,proto3" json:"subnet,omitempty"` // CIDR
+	Gateway       string                 `protobuf:"bytes,5,opt,name=gateway,proto3" json:"gateway,omitempty"`
+	Internal      bool                   `protobuf:"varint,6,opt,name=internal,proto3" json:"internal,omitempty"`
+	DisableDns    bool                   `protobuf:"varint,7,opt,name=disable_dns,json=disableDns,proto3" json:"disable_dns,omitempty"`
+	Created       string                 `protobuf:"bytes,8,opt,name=created,proto3" json:"created,omitempty"`                                                                           // RFC 3339
+	Options       map[string]string      `protobuf:"bytes,9,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // network create -o KEY=VALUE
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NetworkConfig) Reset() {
+	*x = NetworkConfig{}
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NetworkConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NetworkConfig) ProtoMessage() {}
+
+func (x *NetworkConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NetworkConfig.ProtoReflect.Descriptor instead.
+func (*NetworkConfig) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *NetworkConfig) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *NetworkConfig) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *NetworkConfig) GetDriver() string {
+	if x != nil {
+		return x.Driver
+	}
+	return ""
+}
+
+func (x *NetworkConfig) GetSubnet() string {
+	if x != nil {
+		return x.Subnet
+	}
+	return ""
+}
+
+func (x *NetworkConfig) GetGateway() string {
+	if x != nil {
+		return x.Gateway
+	}
+	return ""
+}
+
+func (x *NetworkConfig) GetInternal() bool {
+	if x != nil {
+		return x.Internal
+	}
+	return false
+}
+
+func (x *NetworkConfig) GetDisableDns() bool {
+	if x != nil {
+		return x.DisableDns
+	}
+	return false
+}
+
+func (x *NetworkConfig) GetCreated() string {
+	if x != nil {
+		return x.Created
+	}
+	return ""
+}
+
+func (x *NetworkConfig) GetOptions() map[string]string {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+type CreateNetworkRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Config        *NetworkConfig         `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	StateDir      string                 `protobuf:"bytes,2,opt,name=state_dir,json=stateDir,proto3" json:"state_dir,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateNetworkRequest) Reset() {
+	*x = CreateNetworkRequest{}
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateNetworkRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateNetworkRequest) ProtoMessage() {}
+
+func (x *CreateNetworkRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateNetworkRequest.ProtoReflect.Descriptor instead.
+func (*CreateNetworkRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CreateNetworkRequest) GetConfig() *NetworkConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *CreateNetworkRequest) GetStateDir() string {
+	if x != nil {
+		return x.StateDir
+	}
+	return ""
+}
+
+// The network as the driver completed it (subnet, gateway, options); hull
+// records it and sends it back with every later call.
+type CreateNetworkResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Config        *NetworkConfig         `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateNetworkResponse) Reset() {
+	*x = CreateNetworkResponse{}
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateNetworkResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateNetworkResponse) ProtoMessage() {}
+
+func (x *CreateNetworkResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateNetworkResponse.ProtoReflect.Descriptor instead.
+func (*CreateNetworkResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CreateNetworkResponse) GetConfig() *NetworkConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+type RemoveNetworkRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Config        *NetworkConfig         `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	StateDir      string                 `protobuf:"bytes,2,opt,name=state_dir,json=stateDir,proto3" json:"state_dir,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveNetworkRequest) Reset() {
+	*x = RemoveNetworkRequest{}
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveNetworkRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveNetworkRequest) ProtoMessage() {}
+
+func (x *RemoveNetworkRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveNetworkRequest.ProtoReflect.Descriptor instead.
+func (*RemoveNetworkRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RemoveNetworkRequest) GetConfig() *NetworkConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *RemoveNetworkRequest) GetStateDir() string {
+	if x != nil {
+		return x.StateDir
+	}
+	return ""
+}
+
+type RemoveNetworkResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveNetworkResponse) Reset() {
+	*x = RemoveNetworkResponse{}
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveNetworkResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveNetworkResponse) ProtoMessage() {}
+
+func (x *RemoveNetworkResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveNetworkResponse.ProtoReflect.Descriptor instead.
+func (*RemoveNetworkResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{9}
+}
+
+type AttachRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Config      *NetworkConfig         `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	StateDir    string                 `protobuf:"bytes,2,opt,name=state_dir,json=stateDir,proto3" json:"state_dir,omitempty"`
+	ContainerId string                 `protobuf:"bytes,3,opt,name=container_id,json=containerId,proto3" json:"container_id,omitempty"`
+	Names       []string               `protobuf:"bytes,4,rep,name=names,proto3" json:"names,omitempty"`         // resolve to the container on the network
+	Ip          string                 `protobuf:"bytes,5,opt,name=ip,proto3" json:"ip,omitempty"`               // --ip, "" for the driver's choice
+	Interface   string                 `protobuf:"bytes,6,opt,name=interface,proto3" json:"interface,omitempty"` // the device's name in the container
+	// The container's init on the host and its namespaces.
+	Pid           int32  `protobuf:"varint,7,opt,name=pid,proto3" json:"pid,omitempty"`
+	NetnsPath     string `protobuf:"bytes,8,opt,name=netns_path,json=netnsPath,proto3" json:"netns_path,omitempty"`
+	UsernsPath    string `protobuf:"bytes,9,opt,name=userns_path,json=usernsPath,proto3" json:"userns_path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachRequest) Reset() {
+	*x = AttachRequest{}
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachRequest) ProtoMessage() {}
+
+func (x *AttachRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachRequest.ProtoReflect.Descriptor instead.
+func (*AttachRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AttachRequest) GetConfig() *NetworkConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *AttachRequest) GetStateDir() string {
+	if x != nil {
+		return x.StateDir
+	}
+	return ""
+}
+
+func (x *AttachRequest) GetContainerId() string {
+	if x != nil {
+		return x.ContainerId
+	}
+	return ""
+}
+
+func (x *AttachRequest) GetNames() []string {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
+func (x *AttachRequest) GetIp() string {
+	if x != nil {
+		return x.Ip
+	}
+	return ""
+}
+
+func (x *AttachRequest) GetInterface() string {
+	if x != nil {
+		return x.Interface
+	}
+	return ""
+}
+
+func (x *AttachRequest) GetPid() int32 {
+	if x != nil {
+		return x.Pid
+	}
+	return 0
+}
+
+func (x *AttachRequest) GetNetnsPath() string {
+	if x != nil {
+		return x.NetnsPath
+	}
+	return ""
+}
+
+func (x *AttachRequest) GetUsernsPath() string {
+	if x != nil {
+		return x.UsernsPath
+	}
+	return ""
+}
+
+type DetachRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Config        *NetworkConfig         `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	StateDir      string                 `protobuf:"bytes,2,opt,name=state_dir,json=stateDir,proto3" json:"state_dir,omitempty"`
+	ContainerId   string                 `protobuf:"bytes,3,opt,name=container_id,json=containerId,proto3" json:"container_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DetachRequest) Reset() {
+	*x = DetachRequest{}
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DetachRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DetachRequest) ProtoMessage() {}
+
+func (x *DetachRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DetachRequest.ProtoReflect.Descriptor instead.
+func (*DetachRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *DetachRequest) GetConfig() *NetworkConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *DetachRequest) GetStateDir() string {
+	if x != nil {
+		return x.StateDir
+	}
+	return ""
+}
+
+func (x *DetachRequest) GetContainerId() string {
+	if x != nil {
+		return x.ContainerId
+	}
+	return ""
+}
+
+type DetachResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DetachResponse) Reset() {
+	*x = DetachResponse{}
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DetachResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DetachResponse) ProtoMessage() {}
+
+func (x *DetachResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DetachResponse.ProtoReflect.Descriptor instead.
+func (*DetachResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{12}
+}
+
+type EndpointsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Config        *NetworkConfig         `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	StateDir      string                 `protobuf:"bytes,2,opt,name=state_dir,json=stateDir,proto3" json:"state_dir,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EndpointsRequest) Reset() {
+	*x = EndpointsRequest{}
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EndpointsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EndpointsRequest) ProtoMessage() {}
+
+func (x *EndpointsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EndpointsRequest.ProtoReflect.Descriptor instead.
+func (*EndpointsRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *EndpointsRequest) GetConfig() *NetworkConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *EndpointsRequest) GetStateDir() string {
+	if x != nil {
+		return x.StateDir
+	}
+	return ""
+}
+
+type EndpointInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ContainerId   string                 `protobuf:"bytes,1,opt,name=container_id,json=containerId,proto3" json:"container_id,omitempty"`
+	Names         []string               `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
+	Ipv4Address   string                 `protobuf:"bytes,3,opt,name=ipv4_address,json=ipv4Address,proto3" json:"ipv4_address,omitempty"` // CIDR
+	MacAddress    string                 `protobuf:"bytes,4,opt,name=mac_address,json=macAddress,proto3" json:"mac_address,omitempty"`
+	Interface     string                 `protobuf:"bytes,5,opt,name=interface,proto3" json:"interface,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EndpointInfo) Reset() {
+	*x = EndpointInfo{}
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EndpointInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EndpointInfo) ProtoMessage() {}
+
+func (x *EndpointInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EndpointInfo.ProtoReflect.Descriptor instead.
+func (*EndpointInfo) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *EndpointInfo) GetContainerId() string {
+	if x != nil {
+		return x.ContainerId
+	}
+	return ""
+}
+
+func (x *EndpointInfo) GetNames() []string {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
+func (x *EndpointInfo) GetIpv4Address() string {
+	if x != nil {
+		return x.Ipv4Address
+	}
+	return ""
+}
+
+func (x *EndpointInfo) GetMacAddress() string {
+	if x != nil {
+		return x.MacAddress
+	}
+	return ""
+}
+
+func (x *EndpointInfo) GetInterface() string {
+	if x != nil {
+		return x.Interface
+	}
+	return ""
+}
+
+type EndpointsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Endpoints     []*EndpointInfo        `protobuf:"bytes,1,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EndpointsResponse) Reset() {
+	*x = EndpointsResponse{}
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EndpointsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EndpointsResponse) ProtoMessage() {}
+
+func (x *EndpointsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_sdk_proto_network_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EndpointsResponse.ProtoReflect.Descriptor instead.
+func (*EndpointsResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_sdk_proto_network_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *EndpointsResponse) GetEndpoints() []*EndpointInfo {
+	if x != nil {
+		return x.Endpoints
+	}
+	return nil
+}
+
 var File_plugins_sdk_proto_network_proto protoreflect.FileDescriptor
 
 const file_plugins_sdk_proto_network_proto_rawDesc = "" +
@@ -390,10 +1062,68 @@ const file_plugins_sdk_proto_network_proto_rawDesc = "" +
 	"\x05ports\x18\x06 \x03(\v2\x1c.hull.plugins.v1.PortMappingR\x05ports\";\n" +
 	"\x16NetworkTeardownRequest\x12!\n" +
 	"\fcontainer_id\x18\x01 \x01(\tR\vcontainerId\"\x19\n" +
-	"\x17NetworkTeardownResponse2\xbe\x01\n" +
+	"\x17NetworkTeardownResponse\"\xd7\x02\n" +
+	"\rNetworkConfig\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
+	"\x06driver\x18\x03 \x01(\tR\x06driver\x12\x16\n" +
+	"\x06subnet\x18\x04 \x01(\tR\x06subnet\x12\x18\n" +
+	"\agateway\x18\x05 \x01(\tR\agateway\x12\x1a\n" +
+	"\binternal\x18\x06 \x01(\bR\binternal\x12\x1f\n" +
+	"\vdisable_dns\x18\a \x01(\bR\n" +
+	"disableDns\x12\x18\n" +
+	"\acreated\x18\b \x01(\tR\acreated\x12E\n" +
+	"\aoptions\x18\t \x03(\v2+.hull.plugins.v1.NetworkConfig.OptionsEntryR\aoptions\x1a:\n" +
+	"\fOptionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"k\n" +
+	"\x14CreateNetworkRequest\x126\n" +
+	"\x06config\x18\x01 \x01(\v2\x1e.hull.plugins.v1.NetworkConfigR\x06config\x12\x1b\n" +
+	"\tstate_dir\x18\x02 \x01(\tR\bstateDir\"O\n" +
+	"\x15CreateNetworkResponse\x126\n" +
+	"\x06config\x18\x01 \x01(\v2\x1e.hull.plugins.v1.NetworkConfigR\x06config\"k\n" +
+	"\x14RemoveNetworkRequest\x126\n" +
+	"\x06config\x18\x01 \x01(\v2\x1e.hull.plugins.v1.NetworkConfigR\x06config\x12\x1b\n" +
+	"\tstate_dir\x18\x02 \x01(\tR\bstateDir\"\x17\n" +
+	"\x15RemoveNetworkResponse\"\x9d\x02\n" +
+	"\rAttachRequest\x126\n" +
+	"\x06config\x18\x01 \x01(\v2\x1e.hull.plugins.v1.NetworkConfigR\x06config\x12\x1b\n" +
+	"\tstate_dir\x18\x02 \x01(\tR\bstateDir\x12!\n" +
+	"\fcontainer_id\x18\x03 \x01(\tR\vcontainerId\x12\x14\n" +
+	"\x05names\x18\x04 \x03(\tR\x05names\x12\x0e\n" +
+	"\x02ip\x18\x05 \x01(\tR\x02ip\x12\x1c\n" +
+	"\tinterface\x18\x06 \x01(\tR\tinterface\x12\x10\n" +
+	"\x03pid\x18\a \x01(\x05R\x03pid\x12\x1d\n" +
+	"\n" +
+	"netns_path\x18\b \x01(\tR\tnetnsPath\x12\x1f\n" +
+	"\vuserns_path\x18\t \x01(\tR\n" +
+	"usernsPath\"\x87\x01\n" +
+	"\rDetachRequest\x126\n" +
+	"\x06config\x18\x01 \x01(\v2\x1e.hull.plugins.v1.NetworkConfigR\x06config\x12\x1b\n" +
+	"\tstate_dir\x18\x02 \x01(\tR\bstateDir\x12!\n" +
+	"\fcontainer_id\x18\x03 \x01(\tR\vcontainerId\"\x10\n" +
+	"\x0eDetachResponse\"g\n" +
+	"\x10EndpointsRequest\x126\n" +
+	"\x06config\x18\x01 \x01(\v2\x1e.hull.plugins.v1.NetworkConfigR\x06config\x12\x1b\n" +
+	"\tstate_dir\x18\x02 \x01(\tR\bstateDir\"\xa9\x01\n" +
+	"\fEndpointInfo\x12!\n" +
+	"\fcontainer_id\x18\x01 \x01(\tR\vcontainerId\x12\x14\n" +
+	"\x05names\x18\x02 \x03(\tR\x05names\x12!\n" +
+	"\fipv4_address\x18\x03 \x01(\tR\vipv4Address\x12\x1f\n" +
+	"\vmac_address\x18\x04 \x01(\tR\n" +
+	"macAddress\x12\x1c\n" +
+	"\tinterface\x18\x05 \x01(\tR\tinterface\"P\n" +
+	"\x11EndpointsResponse\x12;\n" +
+	"\tendpoints\x18\x01 \x03(\v2\x1d.hull.plugins.v1.EndpointInfoR\tendpoints2\xbe\x01\n" +
 	"\aNetwork\x12T\n" +
 	"\x05Setup\x12$.hull.plugins.v1.NetworkSetupRequest\x1a%.hull.plugins.v1.NetworkSetupResponse\x12]\n" +
-	"\bTeardown\x12'.hull.plugins.v1.NetworkTeardownRequest\x1a(.hull.plugins.v1.NetworkTeardownResponseB0Z.github.com/hull-project/hull/plugins/sdk/protob\x06proto3"
+	"\bTeardown\x12'.hull.plugins.v1.NetworkTeardownRequest\x1a(.hull.plugins.v1.NetworkTeardownResponse2\xbf\x03\n" +
+	"\rNetworkDriver\x12^\n" +
+	"\rCreateNetwork\x12%.hull.plugins.v1.CreateNetworkRequest\x1a&.hull.plugins.v1.CreateNetworkResponse\x12^\n" +
+	"\rRemoveNetwork\x12%.hull.plugins.v1.RemoveNetworkRequest\x1a&.hull.plugins.v1.RemoveNetworkResponse\x12O\n" +
+	"\x06Attach\x12\x1e.hull.plugins.v1.AttachRequest\x1a%.hull.plugins.v1.NetworkSetupResponse\x12I\n" +
+	"\x06Detach\x12\x1e.hull.plugins.v1.DetachRequest\x1a\x1f.hull.plugins.v1.DetachResponse\x12R\n" +
+	"\tEndpoints\x12!.hull.plugins.v1.EndpointsRequest\x1a\".hull.plugins.v1.EndpointsResponseB0Z.github.com/hull-project/hull/plugins/sdk/protob\x06proto3"
 
 var (
 	file_plugins_sdk_proto_network_proto_rawDescOnce sync.Once
@@ -407,28 +1137,58 @@ func file_plugins_sdk_proto_network_proto_rawDescGZIP() []byte {
 	return file_plugins_sdk_proto_network_proto_rawDescData
 }
 
-var file_plugins_sdk_proto_network_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_plugins_sdk_proto_network_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_plugins_sdk_proto_network_proto_goTypes = []any{
 	(*PortMapping)(nil),             // 0: hull.plugins.v1.PortMapping
 	(*NetworkSetupRequest)(nil),     // 1: hull.plugins.v1.NetworkSetupRequest
 	(*NetworkSetupResponse)(nil),    // 2: hull.plugins.v1.NetworkSetupResponse
 	(*NetworkTeardownRequest)(nil),  // 3: hull.plugins.v1.NetworkTeardownRequest
 	(*NetworkTeardownResponse)(nil), // 4: hull.plugins.v1.NetworkTeardownResponse
-	nil,                             // 5: hull.plugins.v1.NetworkSetupRequest.OptionsEntry
+	(*NetworkConfig)(nil),           // 5: hull.plugins.v1.NetworkConfig
+	(*CreateNetworkRequest)(nil),    // 6: hull.plugins.v1.CreateNetworkRequest
+	(*CreateNetworkResponse)(nil),   // 7: hull.plugins.v1.CreateNetworkResponse
+	(*RemoveNetworkRequest)(nil),    // 8: hull.plugins.v1.RemoveNetworkRequest
+	(*RemoveNetworkResponse)(nil),   // 9: hull.plugins.v1.RemoveNetworkResponse
+	(*AttachRequest)(nil),           // 10: hull.plugins.v1.AttachRequest
+	(*DetachRequest)(nil),           // 11: hull.plugins.v1.DetachRequest
+	(*DetachResponse)(nil),          // 12: hull.plugins.v1.DetachResponse
+	(*EndpointsRequest)(nil),        // 13: hull.plugins.v1.EndpointsRequest
+	(*EndpointInfo)(nil),            // 14: hull.plugins.v1.EndpointInfo
+	(*EndpointsResponse)(nil),       // 15: hull.plugins.v1.EndpointsResponse
+	nil,                             // 16: hull.plugins.v1.NetworkSetupRequest.OptionsEntry
+	nil,                             // 17: hull.plugins.v1.NetworkConfig.OptionsEntry
 }
 var file_plugins_sdk_proto_network_proto_depIdxs = []int32{
-	0, // 0: hull.plugins.v1.NetworkSetupRequest.ports:type_name -> hull.plugins.v1.PortMapping
-	5, // 1: hull.plugins.v1.NetworkSetupRequest.options:type_name -> hull.plugins.v1.NetworkSetupRequest.OptionsEntry
-	0, // 2: hull.plugins.v1.NetworkSetupResponse.ports:type_name -> hull.plugins.v1.PortMapping
-	1, // 3: hull.plugins.v1.Network.Setup:input_type -> hull.plugins.v1.NetworkSetupRequest
-	3, // 4: hull.plugins.v1.Network.Teardown:input_type -> hull.plugins.v1.NetworkTeardownRequest
-	2, // 5: hull.plugins.v1.Network.Setup:output_type -> hull.plugins.v1.NetworkSetupResponse
-	4, // 6: hull.plugins.v1.Network.Teardown:output_type -> hull.plugins.v1.NetworkTeardownResponse
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	0,  // 0: hull.plugins.v1.NetworkSetupRequest.ports:type_name -> hull.plugins.v1.PortMapping
+	16, // 1: hull.plugins.v1.NetworkSetupRequest.options:type_name -> hull.plugins.v1.NetworkSetupRequest.OptionsEntry
+	0,  // 2: hull.plugins.v1.NetworkSetupResponse.ports:type_name -> hull.plugins.v1.PortMapping
+	17, // 3: hull.plugins.v1.NetworkConfig.options:type_name -> hull.plugins.v1.NetworkConfig.OptionsEntry
+	5,  // 4: hull.plugins.v1.CreateNetworkRequest.config:type_name -> hull.plugins.v1.NetworkConfig
+	5,  // 5: hull.plugins.v1.CreateNetworkResponse.config:type_name -> hull.plugins.v1.NetworkConfig
+	5,  // 6: hull.plugins.v1.RemoveNetworkRequest.config:type_name -> hull.plugins.v1.NetworkConfig
+	5,  // 7: hull.plugins.v1.AttachRequest.config:type_name -> hull.plugins.v1.NetworkConfig
+	5,  // 8: hull.plugins.v1.DetachRequest.config:type_name -> hull.plugins.v1.NetworkConfig
+	5,  // 9: hull.plugins.v1.EndpointsRequest.config:type_name -> hull.plugins.v1.NetworkConfig
+	14, // 10: hull.plugins.v1.EndpointsResponse.endpoints:type_name -> hull.plugins.v1.EndpointInfo
+	1,  // 11: hull.plugins.v1.Network.Setup:input_type -> hull.plugins.v1.NetworkSetupRequest
+	3,  // 12: hull.plugins.v1.Network.Teardown:input_type -> hull.plugins.v1.NetworkTeardownRequest
+	6,  // 13: hull.plugins.v1.NetworkDriver.CreateNetwork:input_type -> hull.plugins.v1.CreateNetworkRequest
+	8,  // 14: hull.plugins.v1.NetworkDriver.RemoveNetwork:input_type -> hull.plugins.v1.RemoveNetworkRequest
+	10, // 15: hull.plugins.v1.NetworkDriver.Attach:input_type -> hull.plugins.v1.AttachRequest
+	11, // 16: hull.plugins.v1.NetworkDriver.Detach:input_type -> hull.plugins.v1.DetachRequest
+	13, // 17: hull.plugins.v1.NetworkDriver.Endpoints:input_type -> hull.plugins.v1.EndpointsRequest
+	2,  // 18: hull.plugins.v1.Network.Setup:output_type -> hull.plugins.v1.NetworkSetupResponse
+	4,  // 19: hull.plugins.v1.Network.Teardown:output_type -> hull.plugins.v1.NetworkTeardownResponse
+	7,  // 20: hull.plugins.v1.NetworkDriver.CreateNetwork:output_type -> hull.plugins.v1.CreateNetworkResponse
+	9,  // 21: hull.plugins.v1.NetworkDriver.RemoveNetwork:output_type -> hull.plugins.v1.RemoveNetworkResponse
+	2,  // 22: hull.plugins.v1.NetworkDriver.Attach:output_type -> hull.plugins.v1.NetworkSetupResponse
+	12, // 23: hull.plugins.v1.NetworkDriver.Detach:output_type -> hull.plugins.v1.DetachResponse
+	15, // 24: hull.plugins.v1.NetworkDriver.Endpoints:output_type -> hull.plugins.v1.EndpointsResponse
+	18, // [18:25] is the sub-list for method output_type
+	11, // [11:18] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_plugins_sdk_proto_network_proto_init() }
@@ -442,9 +1202,9 @@ func file_plugins_sdk_proto_network_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugins_sdk_proto_network_proto_rawDesc), len(file_plugins_sdk_proto_network_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   18,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   2,
 		},
 		GoTypes:           file_plugins_sdk_proto_network_proto_goTypes,
 		DependencyIndexes: file_plugins_sdk_proto_network_proto_depIdxs,

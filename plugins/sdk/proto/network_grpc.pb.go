@@ -151,3 +151,241 @@ var Network_ServiceDesc = grpc.ServiceDesc{
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "plugins/sdk/proto/network.proto",
 }
+
+const (
+	NetworkDriver_CreateNetwork_FullMethodName = "/hull.plugins.v1.NetworkDriver/CreateNetwork"
+	NetworkDriver_RemoveNetwork_FullMethodName = "/hull.plugins.v1.NetworkDriver/RemoveNetwork"
+	NetworkDriver_Attach_FullMethodName        = "/hull.plugins.v1.NetworkDriver/Attach"
+	NetworkDriver_Detach_FullMethodName        = "/hull.plugins.v1.NetworkDriver/Detach"
+	NetworkDriver_Endpoints_FullMethodName     = "/hull.plugins.v1.NetworkDriver/Endpoints"
+)
+
+// NetworkDriverClient is the client API for NetworkDriver service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+type NetworkDriverClient interface {
+	CreateNetwork(ctx context.Context, in *CreateNetworkRequest, opts ...grpc.CallOption) (*CreateNetworkResponse, error)
+	RemoveNetwork(ctx context.Context, in *RemoveNetworkRequest, opts ...grpc.CallOption) (*RemoveNetworkResponse, error)
+	Attach(ctx context.Context, in *AttachRequest, opts ...grpc.CallOption) (*NetworkSetupResponse, error)
+	Detach(ctx context.Context, in *DetachRequest, opts ...grpc.CallOption) (*DetachResponse, error)
+	Endpoints(ctx context.Context, in *EndpointsRequest, opts ...grpc.CallOption) (*EndpointsResponse, error)
+}
+
+type networkDriverClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewNetworkDriverClient(cc grpc.ClientConnInterface) NetworkDriverClient {
+	return &networkDriverClient{cc}
+}
+
+func (c *networkDriverClient) CreateNetwork(ctx context.Context, in *CreateNetworkRequest, opts ...grpc.CallOption) (*CreateNetworkResponse, error) {
+	out := new(CreateNetworkResponse)
+	err := c.cc.Invoke(ctx, NetworkDriver_CreateNetwork_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *networkDriverClient) RemoveNetwork(ctx context.Context, in *RemoveNetworkRequest, opts ...grpc.CallOption) (*RemoveNetworkResponse, error) {
+	out := new(RemoveNetworkResponse)
+	err := c.cc.Invoke(ctx, NetworkDriver_RemoveNetwork_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *networkDriverClient) Attach(ctx context.Context, in *AttachRequest, opts ...grpc.CallOption) (*NetworkSetupResponse, error) {
+	out := new(NetworkSetupResponse)
+	err := c.cc.Invoke(ctx, NetworkDriver_Attach_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *networkDriverClient) Detach(ctx context.Context, in *DetachRequest, opts ...grpc.CallOption) (*DetachResponse, error) {
+	out := new(DetachResponse)
+	err := c.cc.Invoke(ctx, NetworkDriver_Detach_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *networkDriverClient) Endpoints(ctx context.Context, in *EndpointsRequest, opts ...grpc.CallOption) (*EndpointsResponse, error) {
+	out := new(EndpointsResponse)
+	err := c.cc.Invoke(ctx, NetworkDriver_Endpoints_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// NetworkDriverServer is the server API for NetworkDriver service.
+// All implementations must embed UnimplementedNetworkDriverServer
+// for forward compatibility
+type NetworkDriverServer interface {
+	CreateNetwork(context.Context, *CreateNetworkRequest) (*CreateNetworkResponse, error)
+	RemoveNetwork(context.Context, *RemoveNetworkRequest) (*RemoveNetworkResponse, error)
+	Attach(context.Context, *AttachRequest) (*NetworkSetupResponse, error)
+	Detach(context.Context, *DetachRequest) (*DetachResponse, error)
+	Endpoints(context.Context, *EndpointsRequest) (*EndpointsResponse, error)
+	mustEmbedUnimplementedNetworkDriverServer()
+}
+
+// UnimplementedNetworkDriverServer must be embedded to have forward compatible implementations.
+type UnimplementedNetworkDriverServer struct {
+}
+
+func (UnimplementedNetworkDriverServer) CreateNetwork(context.Context, *CreateNetworkRequest) (*CreateNetworkResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateNetwork not implemented")
+}
+func (UnimplementedNetworkDriverServer) RemoveNetwork(context.Context, *RemoveNetworkRequest) (*RemoveNetworkResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RemoveNetwork not implemented")
+}
+func (UnimplementedNetworkDriverServer) Attach(context.Context, *AttachRequest) (*NetworkSetupResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Attach not implemented")
+}
+func (UnimplementedNetworkDriverServer) Detach(context.Context, *DetachRequest) (*DetachResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Detach not implemented")
+}
+func (UnimplementedNetworkDriverServer) Endpoints(context.Context, *EndpointsRequest) (*EndpointsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Endpoints not implemented")
+}
+func (UnimplementedNetworkDriverServer) mustEmbedUnimplementedNetworkDriverServer() {}
+
+// UnsafeNetworkDriverServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to NetworkDriverServer will
+// result in compilation errors.
+type UnsafeNetworkDriverServer interface {
+	mustEmbedUnimplementedNetworkDriverServer()
+}
+
+func RegisterNetworkDriverServer(s grpc.ServiceRegistrar, srv NetworkDriverServer) {
+	s.RegisterService(&NetworkDriver_ServiceDesc, srv)
+}
+
+func _NetworkDriver_CreateNetwork_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateNetworkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetworkDriverServer).CreateNetwork(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NetworkDriver_CreateNetwork_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetworkDriverServer).CreateNetwork(ctx, req.(*CreateNetworkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NetworkDriver_RemoveNetwork_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveNetworkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetworkDriverServer).RemoveNetwork(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NetworkDriver_RemoveNetwork_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetworkDriverServer).RemoveNetwork(ctx, req.(*RemoveNetworkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NetworkDriver_Attach_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AttachRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetworkDriverServer).Attach(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NetworkDriver_Attach_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetworkDriverServer).Attach(ctx, req.(*AttachRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NetworkDriver_Detach_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DetachRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetworkDriverServer).Detach(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NetworkDriver_Detach_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetworkDriverServer).Detach(ctx, req.(*DetachRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NetworkDriver_Endpoints_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EndpointsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetworkDriverServer).Endpoints(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NetworkDriver_Endpoints_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetworkDriverServer).Endpoints(ctx, req.(*EndpointsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// NetworkDriver_ServiceDesc is the grpc.ServiceDesc for NetworkDriver service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var NetworkDriver_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "hull.plugins.v1.NetworkDriver",
+	HandlerType: (*NetworkDriverServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "CreateNetwork",
+			Handler:    _NetworkDriver_CreateNetwork_Handler,
+		},
+		{
+			MethodName: "RemoveNetwork",
+			Handler:    _NetworkDriver_RemoveNetwork_Handler,
+		},
+		{
+			MethodName: "Attach",
+			Handler:    _NetworkDriver_Attach_Handler,
+		},
+		{
+			MethodName: "Detach",
+			Handler:    _NetworkDriver_Detach_Handler,
+		},
+		{
+			MethodName: "Endpoints",
+			Handler:    _NetworkDriver_Endpoints_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "plugins/sdk/proto/network.proto",
+}

@@ -14,6 +14,13 @@ type NetworkConfig struct {
 	DisableDNS bool              `json:"DisableDNS"`
 	Created    string            `json:"Created"` // RFC 3339
 	Options    map[string]string `json:"Options,omitempty"`
+	// Labels are network create --label (compose marks its networks so).
+	Labels map[string]string `json:"Labels,omitempty"`
+	// StateDir is a directory private to the network, for an external
+	// driver to keep what it needs between calls (each call is a process
+	// of its own): hull fills it in for every call, keeps it until
+	// Remove and never records it.
+	StateDir string `json:"-"`
 }
 
 // Endpoint asks for one container's attachment to a named network.
