@@ -237,3 +237,45 @@ func TestKubePlayRefusals(t *testing.T) {
 		}
 	}
 }
+
+// An image pushed to a registry is named by its pushed reference without
+// --allow-local; a compose project (its containers' labels) becomes one
+// workload per service, and one ECS task with dependsOn.
+func TestGeneratePushedComposeProject(t *testing.T) {
+	reg := startRegistry(t)
+	s := withBusybox(t)
+	ref := reg + "/hull/kbox:v1"
+	s.mustHull(t, "tag", "busybox", ref)
+	s.mustHull(t, "push", "-q", ref)
+	port := freePort(t)
+	s.runD(t, "--name", "app-web-1", "-l", "com.docker.compose.project=app", "-l", "com.docker.compose.service=web",
+		"-l", "com.docker.compose.depends_on=db:service_healthy:false", "-p", fmt.Sprintf("127.0.0.1:%d:80", port),
+		"--memory", "64m", "--health-cmd", "true", ref, "httpd", "-f", "-p", "80")
+	s.runD(t, "--name", "app-db-1", "-l", "com.docker.compose.project=app", "-l", "com.docker.compose.service=db",
+		"-v", "appdata:/data", ref, "sleep", "300")
+	gen, errs, code := s.hull(t, "generate", "kube", "--service", "--type", "deployment", "app")
+	if code != 0 {
+		t.Fatalf("generate kube of a pushed image: exit %d, %q", code, errs)
+	}
+	if kinds := strictKube(t, gen); strings.Join(kinds, ",") != "PersistentVolumeClaim,Deployment,Deployment,Service" {
+		t.Errorf("generated kinds %q:\n%s", kinds, gen)
+	}
+	for _, want := range []string{"image: " + ref, "name: web", "name: db", "claimName: appdata", "memory: 64Mi", fmt.Sprintf("port: %d", port)} {
+		if !strings.Contains(gen, want) {
+			t.Errorf("generated manifest lacks %q:\n%s", want, gen)
+		}
+	}
+	ecs, errs, code := s.hull(t, "generate", "ecs", "app")
+	if code != 0 {
+		t.Fatalf("generate ecs: exit %d, %q", code, errs)
+	}
+	for _, want := range []string{`"family": "app"`, `"containerName": "db"`, `"condition": "HEALTHY"`, `"image": "` + ref + `"`, `"sourceVolume": "appdata"`} {
+		if !strings.Contains(ecs, want) {
+			t.Errorf("generate ecs lacks %s:\n%s", want, ecs)
+		}
+	}
+	_, errs, code = s.hull(t, "generate", "kube", "nosuchthing")
+	if code != 125 || !strings.Contains(errs, "no such pod, container or compose project: nosuchthing") {
+		t.Errorf("generate kube of nothing: exit %d, %q", code, errs)
+	}
+}
