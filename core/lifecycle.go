@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -400,12 +401,25 @@ func (a *attachClient) run(ctx context.Context) (int, error) {
 				defer func() { _ = term.RestoreTerminal(a.stdio.In.Fd(), state) }()
 			}
 		}
+		defer func() {
+			// As Docker's CLI, once the terminal is itself again.
+			if a.detached.Load() && a.stdio.Err != nil {
+				fmt.Fprintln(a.stdio.Err, "read escape sequence")
+			}
+		}()
 		go a.copyIn()
 	}
+	exit := -1
 	for {
 		kind, p, err := attach.ReadFrame(a.conn)
 		if err != nil {
 			break
+		}
+		if kind == attach.Exit {
+			if len(p) == 4 {
+				exit = int(binary.BigEndian.Uint32(p))
+			}
+			continue
 		}
 		w := a.stdio.Out
 		if kind == attach.Stderr {
@@ -419,6 +433,9 @@ func (a *attachClient) run(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	a.h.Containers.WaitMonitor(a.id, 30*time.Second)
+	if exit >= 0 {
+		return exit, nil
+	}
 	c, err := a.h.Containers.Get(a.id)
 	if errors.Is(err, container.ErrNotFound) {
 		return 0, nil // removed on exit (--rm)

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/moby/term"
+
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/core/launch"
@@ -60,6 +62,9 @@ func (h *Hull) Run(ctx context.Context, opts RunOptions, stdio Stdio) (int, erro
 		_, code, err := h.RunDetached(opts)
 		return code, err
 	}
+	if opts.Tty && opts.Interactive && opts.Result == "" && stdio.In != nil && term.IsTerminal(stdio.In.Fd()) {
+		return h.runAttached(ctx, opts, stdio)
+	}
 	if opts.Result != "" {
 		_ = os.Remove(opts.Result) // a stale result must not pass for this run's
 	}
@@ -72,6 +77,24 @@ func (h *Hull) Run(ctx context.Context, opts RunOptions, stdio Stdio) (int, erro
 		if rmErr := h.Containers.Remove(c.ID, true); rmErr != nil && err == nil {
 			return ExitHullError, rmErr
 		}
+	}
+	return code, err
+}
+
+// runAttached is run -it on a terminal: the container runs under its
+// monitor, as a detached one, and this process attaches to it (start -ai),
+// so that the detach keys (Ctrl-P Ctrl-Q, --detach-keys) can leave it
+// running, as Docker's. The monitor sends the exit code before it removes
+// a --rm container.
+func (h *Hull) runAttached(ctx context.Context, opts RunOptions, stdio Stdio) (int, error) {
+	c, _, err := h.create(opts)
+	if err != nil {
+		return ExitHullError, err
+	}
+	warnLimits(c, opts.Warnings)
+	code, err := h.Start(ctx, c.ID, StartOptions{Attach: true, Interactive: true, DetachKeys: opts.DetachKeys}, stdio)
+	if err != nil && c.HostConfig.AutoRemove {
+		_ = h.Containers.Remove(c.ID, true)
 	}
 	return code, err
 }

@@ -24,7 +24,9 @@ import (
 // Stderr; clients send Stdin, StdinClose (no more input:
 // the container's stdin is closed) and Resize (rows, cols as two
 // uint16). The monitor closes every connection once the container's
-// output has ended; the client then reads the exit code from the record.
+// output has ended, after an Exit frame (the exit code, a big-endian
+// uint32) when the container will not start again: a --rm container's
+// record is gone by the time the client could read the code from it.
 const Socket = "attach.sock"
 
 // Frame kinds.
@@ -34,6 +36,7 @@ const (
 	Stdin
 	StdinClose
 	Resize
+	Exit
 )
 
 // maxFrame bounds a frame a peer may announce.
@@ -169,6 +172,20 @@ func (a *Hub) Broadcast(stream string, p []byte) {
 			delete(a.clients, c)
 		}
 	}
+}
+
+// CloseWithExit sends every client the container's exit code, then
+// ends the connections and stops listening.
+func (a *Hub) CloseWithExit(code int) {
+	var p [4]byte
+	binary.BigEndian.PutUint32(p[:], uint32(code))
+	a.mu.Lock()
+	for c := range a.clients {
+		_ = c.SetWriteDeadline(time.Now().Add(clientWriteTimeout))
+		_ = WriteFrame(c, Exit, p[:])
+	}
+	a.mu.Unlock()
+	a.Close()
 }
 
 // Close ends every connection and stops listening.

@@ -148,6 +148,7 @@ func (m *containerMonitor) run(proc *launch.Handle) {
 	code, oomKilled, exitErr := m.cur.Finish(sctx, status)
 	cancel()
 	stopHealth()
+	m.exitCode = code
 	m.h.Record(m.c.ID, func(c *container.Container) {
 		c.SetExited(code, time.Now().UTC(), errString(exitErr))
 		c.State.OOMKilled = oomKilled
@@ -225,6 +226,8 @@ type containerMonitor struct {
 	c        *container.Container
 	stateDir string
 	log      *logfile.Writer
+	// exitCode is the last start's, sent to attach clients at the end.
+	exitCode int
 	hub      *attach.Hub
 	// outputs end when the container's output pipes or pty close.
 	outputs sync.WaitGroup
@@ -419,7 +422,7 @@ func (m *containerMonitor) serve(ctx context.Context, proc *launch.Handle) isola
 // close ends the attach connections and the log, once the container will
 // not start again.
 func (m *containerMonitor) close() {
-	m.hub.Close()
+	m.hub.CloseWithExit(m.exitCode)
 	_ = m.log.Close()
 }
 
