@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -206,23 +207,89 @@ func (p *pluginSet) handler(keyword string) (builders.Handler, bool, error) {
 	if e.Refused != nil {
 		return builders.Handler{}, false, e.Refused
 	}
+	out := builders.Handler{Plugin: e.Info.Name, Version: e.Info.Version, SHA256: e.SHA256,
+		NoCache: e.Builtin == "" && plugins.DevMode()}
+	if local, ok := builtinHandlers()[e.Builtin]; ok {
+		out.Handler = &lazyBuiltin{local: local, name: "builtin " + e.Builtin, start: func() (*plugins.Client, error) {
+			return p.client(e)
+		}}
+		return out, true, nil
+	}
+	c, err := p.client(e)
+	if err != nil {
+		return builders.Handler{}, false, err
+	}
+	out.Handler = c
+	return out, true, nil
+}
+
+// client is e's plugin process, launched on first use.
+func (p *pluginSet) client(e plugins.Entry) (*plugins.Client, error) {
 	id := e.Path
 	if e.Builtin != "" {
 		id = "builtin:" + e.Builtin
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c, ok := p.live[id]
-	if !ok {
-		opts := e.Options(plugins.Options{Log: p.opts.Log})
-		var err error
-		if c, err = plugins.Start(opts); err != nil {
-			return builders.Handler{}, false, err
-		}
-		p.live[id] = c
+	if c, ok := p.live[id]; ok {
+		return c, nil
 	}
-	return builders.Handler{Handler: c, Plugin: e.Info.Name, Version: e.Info.Version, SHA256: e.SHA256,
-		NoCache: e.Builtin == "" && plugins.DevMode()}, true, nil
+	if p.live == nil {
+		return nil, fmt.Errorf("start plugin %s: the build has ended", e.Info.Name)
+	}
+	c, err := plugins.Start(e.Options(plugins.Options{Log: p.opts.Log}))
+	if err != nil {
+		return nil, err
+	}
+	p.live[id] = c
+	return c, nil
+}
+
+// builtinHandlers are this hull's own handlers, made once per process.
+var builtinHandlers = sync.OnceValue(BuiltinHandlers)
+
+// lazyBuiltin is a built-in handler whose CacheInputs runs in this process
+// and whose Execute runs in its plugin process, started on the first
+// Execute. CacheInputs has no side effects and no Host: it is the same
+// code the plugin process would run on the same request (the engine already
+// calls it in process for plugins that delegate to a built-in), so a
+// rebuild whose steps all come from the cache starts no process at all
+// (bench/build.sh no-op: the plugin process was half its CPU).
+type lazyBuiltin struct {
+	local sdk.Handler
+	name  string // as the plugin's errors name it: "builtin NAME"
+	start func() (*plugins.Client, error)
+}
+
+func (l *lazyBuiltin) Info() sdk.Info { return l.local.Info() }
+
+func (l *lazyBuiltin) CacheInputs(ctx context.Context, req sdk.Request) (sdk.CacheInputs, error) {
+	in, err := l.local.CacheInputs(ctx, req)
+	if err != nil {
+		// Worded as the plugin process's answer would be.
+		return sdk.CacheInputs{}, &plugins.Error{Plugin: l.name, Op: "cache inputs",
+			Where: instructionWhere(req.Instruction), Err: err, Handler: true}
+	}
+	return in, nil
+}
+
+func (l *lazyBuiltin) Execute(ctx context.Context, req sdk.Request, host sdk.Host) (sdk.Response, error) {
+	c, err := l.start()
+	if err != nil {
+		return sdk.Response{}, err
+	}
+	return c.Execute(ctx, req, host)
+}
+
+// instructionWhere is where an instruction is, as plugin errors say it.
+func instructionWhere(i sdk.Instruction) string {
+	switch {
+	case i.File != "" && i.Line > 0:
+		return fmt.Sprintf("%s:%d", i.File, i.Line)
+	case i.Line > 0:
+		return fmt.Sprintf("line %d", i.Line)
+	}
+	return ""
 }
 
 func (p *pluginSet) close() {

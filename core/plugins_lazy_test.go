@@ -1,0 +1,56 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/hull-project/hull/plugins"
+	"github.com/hull-project/hull/plugins/sdk"
+)
+
+// A built-in's cache inputs are answered in process, with no plugin
+// process started: a rebuild whose steps all come from the cache starts
+// none. The answer is the built-in handler's own.
+func TestBuiltinCacheInputsStartNoProcess(t *testing.T) {
+	set := &pluginSet{reg: plugins.NewRegistry(BuiltinHandlers(), nil), live: map[string]*plugins.Client{}}
+	h, ok, err := set.handler("COPY")
+	if err != nil || !ok {
+		t.Fatalf("handler(COPY) = %v, %v", ok, err)
+	}
+	if _, isClient := h.Handler.(*plugins.Client); isClient {
+		t.Fatal("a built-in handler is a plugin client before anything executes")
+	}
+	req := sdk.Request{Instruction: sdk.Instruction{Keyword: "COPY", Args: []string{"src/", "/app/"},
+		Original: "COPY src/ /app/", File: "Dockerfile", Line: 3}}
+	got, err := h.CacheInputs(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := BuiltinHandlers()[h.Plugin].CacheInputs(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got.ContextPaths, "\x00") != strings.Join(want.ContextPaths, "\x00") ||
+		strings.Join(got.Extra, "\x00") != strings.Join(want.Extra, "\x00") || len(got.ContextPaths) == 0 {
+		t.Fatalf("cache inputs %+v, want the built-in's %+v", got, want)
+	}
+	if len(set.live) != 0 {
+		t.Fatalf("cache inputs started %d plugin processes", len(set.live))
+	}
+
+	// A handler's error reads as the plugin process's would.
+	req.Instruction.Keyword = "NOPE"
+	_, err = h.CacheInputs(context.Background(), req)
+	var pe *plugins.Error
+	if !errors.As(err, &pe) || !pe.Handler || pe.Where != "Dockerfile:3" || pe.Op != "cache inputs" {
+		t.Fatalf("error %v (%#v), want a handler's plugins.Error at Dockerfile:3", err, pe)
+	}
+
+	// After the build the set starts nothing more.
+	set.close()
+	if _, err := set.client(plugins.Entry{Builtin: "x", Info: sdk.Info{Name: "x"}}); err == nil {
+		t.Fatal("a closed plugin set started a plugin")
+	}
+}
