@@ -87,7 +87,7 @@ median_ms() {
 	if command -v hyperfine >/dev/null; then
 		local json=$work/hyperfine.json
 		hyperfine -N --warmup 5 --runs "$N" --export-json "$json" "$(printf '%q ' "$@")" >/dev/null
-		grep -m1 '"median"' "$json" | tr -dc '0-9.e-' | awk '{ printf "%.3f\n", $1 * 1000 }'
+		grep -m1 '"median"' "$json" | sed 's/.*: *//; s/,//' | awk '{ printf "%.3f\n", $1 * 1000 }'
 		return
 	fi
 	local i t0 t1
