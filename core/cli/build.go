@@ -14,7 +14,6 @@ import (
 	"github.com/hull-project/hull/core"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/image"
-	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/plugins"
 )
 
@@ -106,12 +105,6 @@ func buildOptions(c *cli.Context) (core.BuildOptions, error) {
 	}
 	opts.Progress, opts.Out = progress, c.App.ErrWriter
 	opts.Tags = c.StringSlice("tag")
-	for _, t := range opts.Tags {
-		// Before any step runs, as Docker: a bad name must not cost a whole build.
-		if _, err := image.NormalizeRef(t); err != nil {
-			return opts, fmt.Errorf("invalid argument %q for \"-t, --tag\" flag: %w", t, err)
-		}
-	}
 	for _, t := range opts.Tags {
 		// Before any step runs, as Docker: a bad name must not cost a whole build.
 		if _, err := image.NormalizeRef(t); err != nil {
