@@ -28,9 +28,9 @@ type KubePlayResult struct {
 }
 
 // KubePlay creates what plan describes: the claims' volumes, then each
-// pod, its files and its containers, started. A pod that fails is removed
-// again with what was made for it, and nothing of the later ones is made.
-// A pod name in use is refused before anything is made.
+// pod, its files and its containers, started. Names in use and host paths
+// are checked before anything is made; a later failure removes every pod
+// and volume this play made.
 func (h *Hull) KubePlay(plan *kube.Plan, o kube.PlayOptions, warn io.Writer) (*KubePlayResult, error) {
 	existing, err := h.podsByName()
 	if err != nil {
@@ -46,19 +46,44 @@ func (h *Hull) KubePlay(plan *kube.Plan, o kube.PlayOptions, warn io.Writer) (*K
 			}
 		}
 	}
+	for _, pp := range plan.Pods {
+		for _, n := range pp.EmptyDirs {
+			if _, err := h.Volume(n); err == nil {
+				return nil, fmt.Errorf("kube play: pod %s: emptyDir volume %s exists already (left by an earlier play?): remove it first", pp.Name, n)
+			}
+		}
+		if err := h.checkHostPaths(pp, o.HostPathRoot); err != nil {
+			return nil, fmt.Errorf("kube play: pod %s: %w", pp.Name, err)
+		}
+	}
+	// All or nothing: a failure removes what this play made.
+	var made []*kube.PodPlan
+	var madeClaims []string
+	undo := func() {
+		for _, pp := range made {
+			_ = h.kubeRemovePod(pp)
+		}
+		for _, n := range madeClaims {
+			_ = h.RemoveVolume(n, true)
+		}
+	}
 	for _, name := range plan.Claims {
+		if _, err := h.Volume(name); err == nil {
+			continue
+		}
 		if _, err := h.CreateVolume(name, volume.CreateOptions{}); err != nil {
+			undo()
 			return nil, fmt.Errorf("kube play: volume %s: %w", name, err)
 		}
+		madeClaims = append(madeClaims, name)
 	}
 	res := &KubePlayResult{}
 	for _, pp := range plan.Pods {
-		ids, err := h.playPod(pp, o, warn)
+		made = append(made, pp)
+		ids, err := h.playPod(pp, warn)
 		if err != nil {
-			if _, ok := h.podID(pp.Name); ok {
-				_ = h.kubeRemovePod(pp)
-			}
-			return res, fmt.Errorf("kube play: pod %s: %w", pp.Name, err)
+			undo()
+			return nil, fmt.Errorf("kube play: pod %s: %w", pp.Name, err)
 		}
 		res.Pods = append(res.Pods, pp.Name)
 		res.Containers = append(res.Containers, ids...)
@@ -66,15 +91,7 @@ func (h *Hull) KubePlay(plan *kube.Plan, o kube.PlayOptions, warn io.Writer) (*K
 	return res, nil
 }
 
-func (h *Hull) playPod(pp *kube.PodPlan, o kube.PlayOptions, warn io.Writer) ([]string, error) {
-	for _, n := range pp.EmptyDirs {
-		if _, err := h.Volume(n); err == nil {
-			return nil, fmt.Errorf("emptyDir volume %s exists already (left by an earlier play?): remove it first", n)
-		}
-	}
-	if err := h.checkHostPaths(pp, o.HostPathRoot); err != nil {
-		return nil, err
-	}
+func (h *Hull) playPod(pp *kube.PodPlan, warn io.Writer) ([]string, error) {
 	if _, err := h.CreatePod(PodCreateOptions{Name: pp.Name, Hostname: pp.Hostname, Labels: pp.Labels, Publish: pp.Publish}); err != nil {
 		return nil, err
 	}

@@ -223,6 +223,11 @@ func TestKubePlayRefusals(t *testing.T) {
 		{"hostPath without a root", fmt.Sprintf(pod, filepath.Dir(canary)), "--host-path-root", nil},
 		{"hostPath outside the root", fmt.Sprintf(pod, filepath.Dir(canary)), "is not under --host-path-root", []string{"--host-path-root", root}},
 		{"hostPath through a symlink", fmt.Sprintf(pod, filepath.Join(root, "link")), "link", []string{"--host-path-root", root}},
+		// The first pod starts; the second cannot: the first is removed again.
+		{"second pod fails", "apiVersion: v1\nkind: Pod\nmetadata: {name: good}\nspec:\n  volumes: [{name: e, emptyDir: {}}]\n" +
+			"  containers:\n  - {name: a, image: busybox, command: [sleep, '300'], volumeMounts: [{name: e, mountPath: /e}]}\n---\n" +
+			"apiVersion: v1\nkind: Pod\nmetadata: {name: bad2}\nspec:\n  containers:\n  - {name: a, image: nosuch/image, imagePullPolicy: Never}\n",
+			"unable to find image", nil},
 	} {
 		_, errs, code := s.hullIn(t, strings.NewReader(tc.doc), append(append([]string{"kube", "play"}, tc.args...), "-")...)
 		if code != 125 || !strings.Contains(errs, tc.want) {
@@ -234,6 +239,9 @@ func TestKubePlayRefusals(t *testing.T) {
 		}
 		if out := s.mustHull(t, "ps", "-a", "-q"); strings.TrimSpace(out) != "" {
 			t.Errorf("%s: a refused play left containers", tc.name)
+		}
+		if out := s.mustHull(t, "volume", "ls", "-q"); strings.TrimSpace(out) != "" {
+			t.Errorf("%s: a refused play left volumes: %q", tc.name, out)
 		}
 	}
 }

@@ -123,12 +123,18 @@ func Generate(ws []Workload, o GenerateOptions) ([]byte, []string, error) {
 // types marshal although they are unset: a cluster fills them in.
 func stripEmpty(y []byte) []byte {
 	var out []string
-	for _, l := range strings.SplitAfter(string(y), "\n") {
-		t := strings.TrimSpace(l)
+	ls := strings.SplitAfter(string(y), "\n")
+	for i := 0; i < len(ls); i++ {
+		t := strings.TrimSpace(ls[i])
 		if t == "creationTimestamp: null" || t == "status: {}" || t == "resources: {}" || t == "strategy: {}" {
 			continue
 		}
-		out = append(out, l)
+		// A Service's empty status.
+		if ls[i] == "status:\n" && i+1 < len(ls) && ls[i+1] == "  loadBalancer: {}\n" {
+			i++
+			continue
+		}
+		out = append(out, ls[i])
 	}
 	return []byte(strings.Join(out, ""))
 }

@@ -381,7 +381,7 @@ func TestGenerateStrictAndRoundTrip(t *testing.T) {
 			t.Errorf("generated manifest lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(string(out), "io.hull") || strings.Contains(string(out), "PATH=") {
+	if strings.Contains(string(out), "io.hull") || strings.Contains(string(out), "PATH=") || strings.Contains(string(out), "status:") {
 		t.Errorf("generated manifest carries hull's labels or the image's env:\n%s", out)
 	}
 	// generate -> play -> generate gives the same file back.
