@@ -120,7 +120,9 @@ func (h *stepHost) Copy(ctx context.Context, r sdk.CopyRequest) error {
 	}
 	var sources []isolation.TaskSource
 	if len(op.Sources) > 0 {
-		if r.From == "" {
+		if dir, ok := h.b.namedDir(h.st, r.From); ok {
+			sources = []isolation.TaskSource{{Dir: dir}}
+		} else if r.From == "" {
 			sources = []isolation.TaskSource{{Dir: h.b.opts.ContextDir}}
 			op.Ignore = h.b.ignore
 		} else {

@@ -25,6 +25,9 @@ type Options struct {
 	Platform       string            // --platform ("" = the host's)
 	Out            io.Writer         // progress output
 	Progress       string            // auto, plain, quiet
+	// NamedContexts are --build-context NAME=VALUE (lower-case names):
+	// docker-image://REF or an absolute directory (namedctx.go).
+	NamedContexts map[string]string
 	// RootEmulation is "seccomp", "off", or "" for seccomp with a single-id
 	// mapping and off with a subordinate range.
 	RootEmulation string

@@ -193,6 +193,13 @@ func (b *build) cacheMountDir(m sdk.RunMount) (string, error) {
 // bindMount binds a context path (read-only, as BuildKit's default) or a
 // stage's or image's tree.
 func (b *build) bindMount(ctx context.Context, st *stageState, m sdk.RunMount) (isolation.Mount, error) {
+	if dir, ok := b.namedDir(st, m.From); ok && m.From != "" {
+		src, err := resolveInContext(dir, m.Source)
+		if err != nil {
+			return isolation.Mount{}, err
+		}
+		return isolation.Mount{Type: "bind", Source: src, Destination: m.Target, Options: []string{"ro"}}, nil
+	}
 	if m.From != "" {
 		src, err := b.fromSource(ctx, st, m.From)
 		if err != nil {

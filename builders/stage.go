@@ -180,7 +180,10 @@ func (b *build) base(ctx context.Context, s *dockerfile.Stage) (*stageResult, er
 		}
 		return res.clone(), nil
 	}
-	res, err := b.imageResult(ctx, name)
+	if _, dir, ok := b.namedContext(name); ok && dir != "" {
+		return nil, fmt.Errorf("%s:%d: FROM %s: the build context %s is a directory: FROM needs docker-image://REF", b.opts.DockerfileName, s.From.StartLine, name, name)
+	}
+	res, err := b.imageResult(ctx, b.namedImage(name))
 	if err != nil {
 		return nil, fmt.Errorf("%s:%d: FROM %s: %w", b.opts.DockerfileName, s.From.StartLine, name, err)
 	}

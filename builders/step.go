@@ -173,6 +173,9 @@ func resultKey(key string, rec cacheRecord) string {
 // fromKey identifies the content of a --from source: an earlier stage's
 // last key, or an image's id.
 func (b *build) fromKey(ctx context.Context, st *stageState, from string) (string, error) {
+	if dir, ok := b.namedDir(st, from); ok {
+		return b.namedDirKey(dir)
+	}
 	res, err := b.fromSource(ctx, st, from)
 	if err != nil {
 		return "", err
@@ -187,7 +190,10 @@ func (b *build) fromSource(ctx context.Context, st *stageState, from string) (*s
 	if dep := b.stageByRef(from, st.stage.Index); dep != nil {
 		return b.stage(ctx, dep)
 	}
-	res, err := b.imageResult(ctx, from)
+	if _, dir, ok := b.namedContext(from); ok && dir != "" {
+		return nil, fmt.Errorf("--from=%s: a directory build context can be copied from or bind-mounted, not used here", from)
+	}
+	res, err := b.imageResult(ctx, b.namedImage(from))
 	if err != nil {
 		return nil, fmt.Errorf("--from=%s: %w", from, err)
 	}

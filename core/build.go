@@ -34,6 +34,8 @@ type BuildOptions struct {
 	Pull bool
 	// ExtraHosts are --add-host lines for the RUN steps' /etc/hosts.
 	ExtraHosts []string
+	// ShmSize is the RUN steps' /dev/shm size in bytes (0: 64 MiB).
+	ShmSize int64
 	// Output, when set, exports the result (-o); without Tags the image
 	// is not kept. Stdout is where a dest of "-" goes.
 	Output *BuildOutput
@@ -94,7 +96,7 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 		Handler:    set.handler,
 		Resolve:    set.resolve,
 		RemoveAll:  u.RemoveAll,
-		Steps:      newBuildSteps(opts.Limits, opts.Out).withHosts(opts.ExtraHosts),
+		Steps:      newBuildSteps(opts.Limits, opts.Out).withHosts(opts.ExtraHosts, opts.ShmSize),
 	}
 	// Those plugins' Info came from discovery: nothing is launched.
 	env.HeredocKeywords, env.PluginKeywords = pluginKeywords(ps.Registry)

@@ -25,14 +25,15 @@ type buildSteps struct {
 	once    sync.Once
 	// extraHosts are --add-host NAME:IP lines.
 	extraHosts []string
+	shmSize    int64
 }
 
 var _ builders.StepRunner = (*buildSteps)(nil)
 
 // withHosts adds `hull build --add-host`'s lines to every RUN step's
-// /etc/hosts.
-func (r *buildSteps) withHosts(hosts []string) *buildSteps {
-	r.extraHosts = hosts
+// /etc/hosts, and gives each a /dev/shm of shmSize bytes (0: 64 MiB).
+func (r *buildSteps) withHosts(hosts []string, shmSize int64) *buildSteps {
+	r.extraHosts, r.shmSize = hosts, shmSize
 	return r
 }
 
@@ -64,6 +65,7 @@ func (r *buildSteps) StartStep(ctx context.Context, s builders.StepSpec) (builde
 		s.Spec.Files = map[string]string{}
 	}
 	maps.Copy(s.Spec.Files, files)
+	s.Spec.ShmSize = r.shmSize
 	if r.confine {
 		sb, err := r.sandbox(s.Spec)
 		if err != nil {

@@ -308,3 +308,59 @@ func TestBuildFailureExcerpt(t *testing.T) {
 		t.Errorf("chown without a range: exit %d, want one root-emulation hint:\n%s", code, errs)
 	}
 }
+
+func TestBuildNamedContextsAndRunFlags(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.mustHull(t, "tag", "busybox", "localbase:1")
+	extra := buildContext(t, map[string]string{"data/f": "from-named-dir\n"})
+	// The canary sits outside the named context; a symlink in it must not
+	// reach it.
+	canary := filepath.Join(t.TempDir(), "canary")
+	if err := os.WriteFile(canary, []byte("canary-secret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(canary, filepath.Join(extra, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	ctx := buildContext(t, map[string]string{"Dockerfile": `FROM base
+COPY --from=extra data/f /f
+RUN --mount=type=bind,from=extra,source=data,target=/m cat /m/f >/m.txt
+RUN df -k /dev/shm | tail -1 >/shm
+`})
+	out := s.mustBuild(t, "--build-context", "extra="+extra, "--build-context", "base=docker-image://localbase:1",
+		"--shm-size", "32m", "--cache-from", "type=local,src=/nonexistent", "-t", "named", ctx)
+	if !strings.Contains(out, "--cache-from is ignored") {
+		t.Errorf("--cache-from: no warning:\n%s", out)
+	}
+	if got := s.sh(t, "named", "cat /f /m.txt"); got != "from-named-dir\nfrom-named-dir\n" {
+		t.Errorf("named dir context: got %q", got)
+	}
+	if got := s.sh(t, "named", "cat /shm"); !strings.Contains(got, " 32768 ") {
+		t.Errorf("--shm-size 32m: RUN saw /dev/shm %q", got)
+	}
+	// A symlink in the named context resolves inside it.
+	ectx := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nCOPY --from=extra escape /got\n"})
+	if _, _, code := s.build(t, "--build-context", "extra="+extra, "-t", "esc", ectx); code == 0 {
+		if got := s.sh(t, "esc", "cat /got 2>/dev/null; true"); strings.Contains(got, "canary-secret") {
+			t.Errorf("COPY --from a named context followed a symlink out of it: %q", got)
+		}
+	}
+	// FROM a directory context, --ssh and bad values: one clear line.
+	fctx := buildContext(t, map[string]string{"Dockerfile": "FROM extra\n"})
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--build-context", "extra=" + extra, fctx}, "FROM needs docker-image://"},
+		{[]string{"--build-context", "x=git://example.com/r", ctx}, "--build-context"},
+		{[]string{"--build-context", "x=" + filepath.Join(extra, "missing"), ctx}, "not a directory"},
+		{[]string{"--ssh", "default", ctx}, "--ssh"},
+		{[]string{"--shm-size", "lots", ctx}, "--shm-size"},
+	} {
+		_, errs, code := s.build(t, c.args...)
+		if code == 0 || !strings.Contains(errs, c.want) {
+			t.Errorf("build %v: exit %d, %q; want an error naming %q", c.args, code, errs, c.want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	units "github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
 
 	"github.com/hull-project/hull/core"
@@ -50,6 +51,11 @@ func buildCommand() *cli.Command {
 			&cli.Int64Flag{Name: "pids-limit", Usage: "maximum number of processes in each RUN step"},
 			sliceFlag("ulimit", "", "ulimit options for RUN steps: NAME=SOFT[:HARD]"),
 			&cli.BoolFlag{Name: "strict-limits", Usage: "fail rather than warn when a limit cannot be enforced on this host"},
+			&cli.StringFlag{Name: "shm-size", Usage: "size of /dev/shm of the RUN steps (default 64m)"},
+			sliceFlag("cache-from", "", "accepted and ignored, with a warning: hull uses its local build cache"),
+			sliceFlag("cache-to", "", "accepted and ignored, with a warning: hull keeps its build cache in the store"),
+			&cli.StringFlag{Name: "ssh", Usage: "not supported yet: RUN --mount=type=ssh is refused"},
+			sliceFlag("build-context", "", "additional build context: NAME=DIR or NAME=docker-image://REF (for FROM NAME, COPY --from=NAME, RUN --mount from=NAME)"),
 			&cli.BoolFlag{Name: "pull", Usage: "always pull the images the Dockerfile names, even when stored"},
 			sliceFlag("add-host", "", "add a custom host-to-IP mapping to the RUN steps' /etc/hosts (NAME:IP, IP may be host-gateway)"),
 			sliceFlag("output", "o", "export the result: type=local,dest=DIR | type=tar|oci|docker,dest=FILE (- is stdout) | DIR"),
@@ -118,6 +124,26 @@ func buildOptions(c *cli.Context) (core.BuildOptions, error) {
 	opts.Platform = c.String("platform")
 	opts.RootEmulation = c.String("root-emulation")
 	opts.Pull = c.Bool("pull")
+	named, err := namedContexts(c.StringSlice("build-context"))
+	if err != nil {
+		return opts, err
+	}
+	opts.NamedContexts = named
+	if v := c.String("shm-size"); v != "" {
+		n, err := units.RAMInBytes(v)
+		if err != nil || n <= 0 {
+			return opts, fmt.Errorf("invalid --shm-size %q: a size such as 64m or 1g", v)
+		}
+		opts.ShmSize = n
+	}
+	if c.IsSet("ssh") {
+		return opts, fmt.Errorf("--ssh is not supported yet: hull's builder has no RUN --mount=type=ssh")
+	}
+	for _, f := range []string{"cache-from", "cache-to"} {
+		if c.IsSet(f) {
+			fmt.Fprintf(c.App.ErrWriter, "WARNING: --%s is ignored: hull builds with its local build cache only\n", f)
+		}
+	}
 	opts.ExtraHosts = c.StringSlice("add-host")
 	for _, h := range opts.ExtraHosts {
 		if _, _, err := container.ParseAddHost(h); err != nil {
@@ -137,7 +163,6 @@ func buildOptions(c *cli.Context) (core.BuildOptions, error) {
 			return opts, fmt.Errorf("--output with dest=- writes to stdout: it cannot go with --quiet")
 		}
 	}
-	var err error
 	if opts.Limits, err = container.ParseLimits(container.LimitOptions{Memory: c.String("memory"),
 		MemorySwap: c.String("memory-swap"), CPUs: c.String("cpus"), CPUShares: c.Int64("cpu-shares"),
 		PidsLimit: c.Int64("pids-limit"), Ulimits: c.StringSlice("ulimit"), StrictLimits: c.Bool("strict-limits")}); err != nil {
@@ -233,6 +258,37 @@ func dockerfileAndContext(c *cli.Context, ctxArg string, opts *core.BuildOptions
 	}
 	opts.Dockerfile = data
 	return nil
+}
+
+// namedContexts parses --build-context NAME=DIR|docker-image://REF.
+func namedContexts(vals []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, v := range vals {
+		name, val, ok := strings.Cut(v, "=")
+		if !ok || name == "" || val == "" {
+			return nil, fmt.Errorf("invalid --build-context %q: want NAME=DIR or NAME=docker-image://REF", v)
+		}
+		name = strings.ToLower(name)
+		switch {
+		case strings.HasPrefix(val, "docker-image://"):
+			if _, err := image.NormalizeRef(strings.TrimPrefix(val, "docker-image://")); err != nil {
+				return nil, fmt.Errorf("invalid --build-context %q: %w", v, err)
+			}
+		case strings.Contains(val, "://") || strings.HasPrefix(val, "target:"):
+			return nil, fmt.Errorf("invalid --build-context %q: only a directory or docker-image://REF is supported", v)
+		default:
+			abs, err := filepath.Abs(val)
+			if err != nil {
+				return nil, err
+			}
+			if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+				return nil, fmt.Errorf("invalid --build-context %q: %s is not a directory", v, val)
+			}
+			val = abs
+		}
+		out[name] = val
+	}
+	return out, nil
 }
 
 // isArchive reports whether r starts with a tar archive, plain or
