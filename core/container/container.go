@@ -101,6 +101,8 @@ type HostConfig struct {
 	Pod string `json:"Pod,omitempty"`
 	// Limits, time-out and user namespace (resources.go).
 	Limits
+	// Devices, GPUs and supplementary groups (devices.go).
+	DeviceConfig
 }
 
 // Mount is one --mount flag, parsed (Docker's HostConfig.Mounts entry).
