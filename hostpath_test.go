@@ -33,6 +33,7 @@ var hostPathAllowed = map[string]string{
 	"core/archive/load.go:extractEntry":        "names are checked local; only directories and regular files are created, so no symlink can exist in the tree",
 	"core/cgroup/freeze.go:Freeze":             "cgroupfs paths named by hull's container id",
 	"core/cgroup/freeze.go:Thaw":               "cgroupfs paths named by hull's container id (unpause)",
+	"core/cgroup/freeze.go:Thaw":               "cgroupfs paths named by hull's container id (unpause)",
 	"core/cgroup/group.go:write":               "cgroupfs control files",
 	"core/cgroup/group.go:moveSelf":            "cgroupfs: hull's own leaf in its own cgroup",
 	"core/cgroup/group.go:Create":              "cgroupfs paths named by hull's container id",

@@ -83,7 +83,7 @@ func applyContainerConfig(cfg *ocispec.ImageConfig, c *container.Container) {
 // processes stopped (when pause is set) and resumed afterwards, also on
 // error.
 func (h *Hull) writeUpperLayerPaused(c *container.Container, pause bool) (*image.Layer, error) {
-	if !pause || !c.State.Running {
+	if !pause || !c.State.Running || c.State.Paused { // a paused one stays as hull pause left it
 		return h.writeUpperLayer(c)
 	}
 	resume, err := h.pauseContainer(c)

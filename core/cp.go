@@ -43,6 +43,9 @@ type copyArgs struct {
 	// Name, for a copy in, replaces the archive's top-level name when
 	// Path does not exist as a directory (cp FILE CONTAINER:NEWNAME).
 	Name string `json:"name,omitempty"`
+	// OneFS, for a copy out (export), leaves out what is mounted over the
+	// root filesystem: volumes, /proc, /sys, /dev, hull's /etc files.
+	OneFS bool `json:"one_fs,omitempty"`
 }
 
 // Tasks adds hull's own container tasks (the copies of hull cp) to others
@@ -58,7 +61,7 @@ func Tasks[F ~func(string, []string, json.RawMessage) error](others map[string]F
 		if err := json.Unmarshal(args, &a); err != nil {
 			return err
 		}
-		return copyOut(root, a.Path, os.Stdout)
+		return copyOut(root, a.Path, a.OneFS, os.Stdout)
 	}
 	out[taskCopyIn] = func(root string, _ []string, args json.RawMessage) error {
 		var a copyArgs
@@ -74,7 +77,7 @@ func Tasks[F ~func(string, []string, json.RawMessage) error](others map[string]F
 // top-level name) to w.
 func (h *Hull) CopyFrom(ref, p string, w io.Writer) error {
 	err := h.inContainerRoot(ref, taskCopyOut, copyArgs{Path: p}, nil, w,
-		func(root string) error { return copyOut(root, p, w) })
+		func(root string) error { return copyOut(root, p, false, w) })
 	// A stopped container's copy reports through the task's stderr, as text.
 	if err != nil && strings.Contains(err.Error(), errNoSuchPath.Error()) {
 		return fmt.Errorf("%w %s in container %s", errNoSuchPath, path.Clean("/"+p), ref)
@@ -169,7 +172,7 @@ func openInRoot(root, p string, flags uint64) (int, error) {
 
 // copyOut writes a tar of root/p, its last element resolved without
 // following it.
-func copyOut(root, p string, w io.Writer) error {
+func copyOut(root, p string, oneFS bool, w io.Writer) error {
 	dir, base := path.Split(path.Clean("/" + p))
 	if base == "" {
 		base = "."
@@ -193,7 +196,15 @@ func copyOut(root, p string, w io.Writer) error {
 	if base == "." {
 		name = "."
 	}
-	if err := addEntry(tw, pfd, base, name); err != nil {
+	var dev uint64 // 0: descend into every mount
+	if oneFS {
+		var st unix.Stat_t
+		if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return &os.PathError{Op: "stat", Path: p, Err: err}
+		}
+		dev = st.Dev
+	}
+	if err := addEntry(tw, pfd, base, name, dev); err != nil {
 		return err
 	}
 	return tw.Close()
@@ -201,11 +212,15 @@ func copyOut(root, p string, w io.Writer) error {
 
 // addEntry adds dirfd/base as name, and a directory's contents below it.
 // Nothing is followed: every open is O_NOFOLLOW relative to its parent.
-func addEntry(tw *tar.Writer, dirfd int, base, name string) error {
+// With dev set, a directory on another device (a mount: a volume, /proc)
+// is kept empty, as the mount point it is. Files are not judged by their
+// device: overlayfs may report a lower layer's for them.
+func addEntry(tw *tar.Writer, dirfd int, base, name string, dev uint64) error {
 	var st unix.Stat_t
 	if err := unix.Fstatat(dirfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return &os.PathError{Op: "stat", Path: name, Err: err}
 	}
+	mounted := dev != 0 && st.Dev != dev
 	hdr := &tar.Header{Name: name, Mode: int64(st.Mode & 0o7777), Uid: int(st.Uid), Gid: int(st.Gid),
 		ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec), Format: tar.FormatPAX}
 	switch st.Mode & unix.S_IFMT {
@@ -219,7 +234,11 @@ func addEntry(tw *tar.Writer, dirfd int, base, name string) error {
 		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, target
 		return tw.WriteHeader(hdr)
 	case unix.S_IFDIR:
-		return addDir(tw, dirfd, base, hdr)
+		if mounted {
+			hdr.Typeflag, hdr.Name = tar.TypeDir, strings.TrimSuffix(hdr.Name, "/")+"/"
+			return tw.WriteHeader(hdr)
+		}
+		return addDir(tw, dirfd, base, hdr, dev)
 	case unix.S_IFIFO:
 		hdr.Typeflag = tar.TypeFifo
 		return tw.WriteHeader(hdr)
@@ -242,7 +261,7 @@ func addFile(tw *tar.Writer, dirfd int, base string, hdr *tar.Header, size int64
 	return err
 }
 
-func addDir(tw *tar.Writer, dirfd int, base string, hdr *tar.Header) error {
+func addDir(tw *tar.Writer, dirfd int, base string, hdr *tar.Header, dev uint64) error {
 	fd, err := unix.Openat(dirfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: hdr.Name, Err: err}
@@ -259,7 +278,7 @@ func addDir(tw *tar.Writer, dirfd int, base string, hdr *tar.Header) error {
 		return &os.PathError{Op: "read dir", Path: hdr.Name, Err: err}
 	}
 	for _, n := range names {
-		if err := addEntry(tw, fd, n, path.Join(hdr.Name, n)); err != nil {
+		if err := addEntry(tw, fd, n, path.Join(hdr.Name, n), dev); err != nil {
 			return err
 		}
 	}
@@ -351,8 +370,18 @@ func TarHost(src string, w io.Writer) error {
 	}
 	defer d.Close()
 	tw := tar.NewWriter(w)
-	if err := addEntry(tw, int(d.Fd()), base, base); err != nil {
+	if err := addEntry(tw, int(d.Fd()), base, base, 0); err != nil {
 		return err
 	}
 	return tw.Close()
+}
+
+// Export writes a tar of the container's root filesystem (the image's
+// layers and the container's changes, not its volumes or what hull
+// mounts over it), as docker export. It reads through the same
+// RESOLVE_IN_ROOT, O_NOFOLLOW walk as cp.
+func (h *Hull) Export(ref string, w io.Writer) error {
+	args := copyArgs{Path: "/", OneFS: true}
+	return h.inContainerRoot(ref, taskCopyOut, args, nil, w,
+		func(root string) error { return copyOut(root, "/", true, w) })
 }

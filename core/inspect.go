@@ -273,7 +273,7 @@ func ContainerInspect(c *container.Container) ContainerView {
 	if v.Mounts == nil {
 		v.Mounts = []container.MountPoint{}
 	}
-	v.State = StateView{Status: st.Status, Running: st.Running, OOMKilled: st.OOMKilled, Pid: st.Pid,
+	v.State = StateView{Status: st.Status, Running: st.Running, Paused: st.Paused, OOMKilled: st.OOMKilled, Pid: st.Pid,
 		ExitCode: st.ExitCode, Error: st.Error, StartedAt: formatTime(st.StartedAt), FinishedAt: formatTime(st.FinishedAt),
 		Restarting: st.Restarting, Health: st.Health}
 	v.RestartCount = c.RestartCount

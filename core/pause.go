@@ -260,3 +260,88 @@ func statFields(pid int) []string {
 	}
 	return strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
 }
+
+// Pause freezes every process of a running container until Unpause, as
+// docker pause: the cgroup freezer where hull made the container a
+// cgroup, else SIGSTOP to each of its processes. The record says paused
+// (ps, inspect) until Unpause or the container's end.
+func (h *Hull) Pause(ref string) error {
+	c, err := h.Containers.Lookup(ref)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !c.State.Running:
+		return fmt.Errorf("pause container %s: container is not running", c.Name)
+	case c.State.Paused:
+		return fmt.Errorf("pause container %s: container is already paused", c.Name)
+	}
+	// The resume function is dropped: unpause is another process, which
+	// thaws the group or continues the processes it finds.
+	if _, err := h.pauseContainer(c); err != nil {
+		return err
+	}
+	_, err = h.Containers.Modify(c.ID, func(c *container.Container) error {
+		c.State.Paused, c.State.Status = true, container.StatusPaused
+		return nil
+	})
+	if err != nil {
+		_ = h.resumeContainer(c)
+		return fmt.Errorf("pause container %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// Unpause resumes a container Pause paused.
+func (h *Hull) Unpause(ref string) error {
+	c, err := h.Containers.Lookup(ref)
+	if err != nil {
+		return err
+	}
+	if !c.State.Running || !c.State.Paused {
+		return fmt.Errorf("unpause container %s: container is not paused", c.Name)
+	}
+	if err := h.resumeContainer(c); err != nil {
+		return fmt.Errorf("unpause container %s: %w", c.Name, err)
+	}
+	_, err = h.Containers.Modify(c.ID, func(c *container.Container) error {
+		c.State.Paused, c.State.Status = false, container.StatusRunning
+		return nil
+	})
+	return err
+}
+
+// resumeContainer thaws the container's cgroup, or sends SIGCONT to
+// every process of its pid namespace and their descendants (through
+// pidfds checked after opening, so that a reused pid is not signalled).
+func (h *Hull) resumeContainer(c *container.Container) error {
+	err := cgroup.Thaw(cgroup.Probe(), cgroupLayout(), "hull-"+c.ID)
+	if !errors.Is(err, cgroup.ErrNoFreezer) {
+		return err
+	}
+	ns, err := containerPidNS(c.State.Pid)
+	if err != nil || ns == "" {
+		return err
+	}
+	members := map[int]bool{}
+	var first error
+	// Two passes: descendants in nested namespaces are found by parent.
+	for pass := 0; pass < 2; pass++ {
+		for _, pid := range containerProcs(ns, members) {
+			members[pid] = true
+		}
+	}
+	for pid := range members {
+		fd, err := unix.PidfdOpen(pid, 0)
+		if err != nil {
+			continue // gone
+		}
+		if inContainer(pid, ns, members) {
+			if err := unix.PidfdSendSignal(fd, unix.SIGCONT, nil, 0); err != nil && err != unix.ESRCH && first == nil {
+				first = fmt.Errorf("resume process %d: %w", pid, err)
+			}
+		}
+		unix.Close(fd)
+	}
+	return first
+}

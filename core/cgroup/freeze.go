@@ -95,3 +95,16 @@ func isFrozen(p Place) bool {
 	}
 	return readKey(filepath.Join(p.Dir, "cgroup.events"), "frozen") == 1
 }
+
+// Thaw thaws the group called name that Freeze (of this or an earlier
+// hull process: docker pause and unpause are two commands) froze. It
+// returns ErrNoFreezer when the group exists in no freezer hierarchy.
+func Thaw(env Env, l Layout, name string) error {
+	for _, dir := range freezeCandidates(env, l, name) {
+		if _, err := os.Stat(filepath.Join(dir.Dir, freezeFile(dir.Version))); err != nil {
+			continue
+		}
+		return setFrozen(dir, false)
+	}
+	return ErrNoFreezer
+}

@@ -158,6 +158,8 @@ func healthSuffix(h *container.Health) string {
 // status is Docker's STATUS column.
 func status(s container.State, now time.Time) string {
 	switch {
+	case s.Running && s.Paused:
+		return "Up " + units.HumanDuration(now.UTC().Sub(s.StartedAt)) + " (Paused)"
 	case s.Running:
 		return "Up " + units.HumanDuration(now.UTC().Sub(s.StartedAt)) + healthSuffix(s.Health)
 	case s.Restarting:

@@ -87,6 +87,7 @@ func decorate(app *cli.App) {
 		}
 		return cli.ShowAppHelp(c)
 	}
+	addAliases(app)
 	for _, c := range app.Commands {
 		switch {
 		case commonCommands[c.Name]:
@@ -118,5 +119,26 @@ func decorateCommand(c *cli.Command) {
 	}
 	for _, s := range c.Subcommands {
 		decorateCommand(s)
+	}
+}
+
+// aliases are the subcommands Docker has under its management commands
+// for top-level ones: `docker image pull`, `docker container stats`...
+var aliases = map[string][]func() *cli.Command{
+	"image":     {pullCommand, pushCommand, saveCommand, loadCommand, buildCommand},
+	"container": {portCommand, exportCommand, statsCommand, pauseCommand, unpauseCommand, updateCommand},
+}
+
+// addAliases adds each alias its management command lacks.
+func addAliases(app *cli.App) {
+	for _, m := range app.Commands {
+		for _, mk := range aliases[m.Name] {
+			sub := mk()
+			if m.Command(sub.Name) != nil {
+				continue
+			}
+			prepare(sub)
+			m.Subcommands = append(m.Subcommands, sub)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 const (
 	StatusCreated = "created"
 	StatusRunning = "running"
+	StatusPaused  = "paused"
 	StatusExited  = "exited"
 )
 
@@ -172,6 +173,8 @@ type State struct {
 	// Restarting: the container exited and its monitor starts it again
 	// after the restart policy's back-off.
 	Restarting bool `json:"Restarting"`
+	// Paused: hull pause froze the running container's processes.
+	Paused bool `json:"Paused,omitempty"`
 	// Health is the health check's state while the container runs with
 	// one (health.go).
 	Health *Health `json:"Health,omitempty"`
@@ -204,6 +207,7 @@ func (c *Container) SetRunning(pid int, at time.Time) {
 func (c *Container) SetExited(code int, at time.Time, msg string) {
 	c.State.Status = StatusExited
 	c.State.Running = false
+	c.State.Paused = false
 	c.State.Pid = 0
 	c.State.ExitCode = code
 	c.State.FinishedAt = at
