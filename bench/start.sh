@@ -10,6 +10,8 @@
 # and the ratios hull/bwrap and hull/podman of each.
 #
 #   HULL_BIN=bin/hull bench/start.sh [N]    (N runs each, default 100; P=20 R=3)
+#   HULL_BASE=old/hull ...                   also times another hull build
+#                                            (before/after in the same run)
 #
 # As root it re-runs itself as the unprivileged $HULL_USER (default hulltest),
 # as bench/run-start.sh does: the point is the rootless start.
@@ -20,6 +22,7 @@ P=${P:-20}
 R=${R:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 HULL_BIN=$(readlink -f "${HULL_BIN:-$here/../bin/hull}")
+HULL_BASE=${HULL_BASE:+$(readlink -f "$HULL_BASE")}
 
 if [ "$(id -u)" = 0 ]; then
 	user=${HULL_USER:-hulltest}
@@ -30,9 +33,10 @@ if [ "$(id -u)" = 0 ]; then
 	chmod 0755 "$dir"
 	install -m 0755 "$0" "$here/../test/mkbusybox.sh" "$dir/"
 	install -m 0755 "$HULL_BIN" "$dir/hull"
+	[ -z "$HULL_BASE" ] || install -m 0755 "$HULL_BASE" "$dir/hull-base"
 	runuser -u "$user" -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME="$home" USER="$user" LANG=C.UTF-8 HULL_BIN="$dir/hull" MKBUSYBOX="$dir/mkbusybox.sh" \
-		N="$N" P="$P" R="$R" "$dir/start.sh" "$N"
+		N="$N" P="$P" R="$R" HULL_BASE="${HULL_BASE:+$dir/hull-base}" "$dir/start.sh" "$N"
 	exit
 fi
 
@@ -60,6 +64,8 @@ mk=${MKBUSYBOX:-$here/../test/mkbusybox.sh}
 "$HULL_BIN" --root "$store" import "$work/busybox.tar" busybox >/dev/null
 
 hull_cmd=("$HULL_BIN" --root "$store" run --rm --network none busybox true)
+base_cmd=()
+[ -z "$HULL_BASE" ] || base_cmd=("$HULL_BASE" --root "$store" run --rm --network none busybox true)
 bwrap_cmd=(bwrap --unshare-all --die-with-parent --bind "$work/rootfs" / --proc /proc --dev /dev /bin/true)
 podman_cmd=()
 if command -v podman >/dev/null && command -v runc >/dev/null &&
@@ -117,7 +123,7 @@ parallel() {
 
 echo "runs: $N each, $P parallel x $R rounds; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 declare -A W C PW PF
-for t in hull bwrap podman; do
+for t in hull base bwrap podman; do
 	declare -n cmd=${t}_cmd
 	[ ${#cmd[@]} -gt 0 ] || continue
 	W[$t]=$(wall_ms "${cmd[@]}")
@@ -126,13 +132,17 @@ for t in hull bwrap podman; do
 	unset -n cmd
 done
 printf '%-7s %12s %12s %16s %9s\n' peer wall_ms cpu_ms "${P}x_parallel_ms" failures
-for t in hull bwrap podman; do
+for t in hull base bwrap podman; do
 	[ -n "${W[$t]:-}" ] || continue
 	printf '%-7s %12s %12s %16s %9s\n' "$t" "${W[$t]}" "${C[$t]}" "${PW[$t]}" "${PF[$t]}"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "hull/bwrap: wall $(ratio "${W[hull]}" "${W[bwrap]}"), cpu $(ratio "${C[hull]}" "${C[bwrap]}")," \
 	"${P} parallel $(ratio "${PW[hull]}" "${PW[bwrap]}")"
+if [ -n "${W[base]:-}" ]; then
+	echo "base/bwrap: wall $(ratio "${W[base]}" "${W[bwrap]}"), cpu $(ratio "${C[base]}" "${C[bwrap]}")," \
+		"${P} parallel $(ratio "${PW[base]}" "${PW[bwrap]}")"
+fi
 if [ -n "${W[podman]:-}" ]; then
 	echo "hull/podman: wall $(ratio "${W[hull]}" "${W[podman]}"), cpu $(ratio "${C[hull]}" "${C[podman]}")," \
 		"${P} parallel $(ratio "${PW[hull]}" "${PW[podman]}")"

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	units "github.com/docker/go-units"
 )
@@ -129,16 +130,18 @@ func checkSignal(s string) error {
 		}
 		return nil
 	}
-	if !signalName.MatchString(strings.TrimPrefix(strings.ToUpper(s), "SIG")) {
+	if !signalName().MatchString(strings.TrimPrefix(strings.ToUpper(s), "SIG")) {
 		return fmt.Errorf("not a signal name")
 	}
 	return nil
 }
 
-var signalName = regexp.MustCompile(`^(HUP|INT|QUIT|ILL|TRAP|ABRT|IOT|BUS|FPE|KILL|USR1|SEGV|USR2|PIPE|ALRM|TERM|STKFLT|CHLD|CONT|STOP|TSTP|TTIN|TTOU|URG|XCPU|XFSZ|VTALRM|PROF|WINCH|IO|POLL|PWR|SYS|RTMIN(\+[0-9]+)?|RTMAX(-[0-9]+)?)$`)
+var signalName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(HUP|INT|QUIT|ILL|TRAP|ABRT|IOT|BUS|FPE|KILL|USR1|SEGV|USR2|PIPE|ALRM|TERM|STKFLT|CHLD|CONT|STOP|TSTP|TTIN|TTOU|URG|XCPU|XFSZ|VTALRM|PROF|WINCH|IO|POLL|PWR|SYS|RTMIN(\+[0-9]+)?|RTMAX(-[0-9]+)?)$`)
+})
 
 // sysctlKey: dotted lower-case words, nothing that could climb in /proc/sys.
-var sysctlKey = regexp.MustCompile(`^[a-z0-9_]+(\.[a-zA-Z0-9_-]+)+$`)
+var sysctlKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9_]+(\.[a-zA-Z0-9_-]+)+$`) })
 
 // ParseSysctl checks one --sysctl KEY=VALUE. Only the sysctls a container's
 // own namespaces hold are allowed, as Docker's list: the IPC namespace's
@@ -147,7 +150,7 @@ var sysctlKey = regexp.MustCompile(`^[a-z0-9_]+(\.[a-zA-Z0-9_-]+)+$`)
 // refuses too.
 func ParseSysctl(s, networkMode string, inPod bool) (string, string, error) {
 	k, v, ok := strings.Cut(s, "=")
-	if !ok || !sysctlKey.MatchString(k) || strings.ContainsAny(v, "\n\x00") {
+	if !ok || !sysctlKey().MatchString(k) || strings.ContainsAny(v, "\n\x00") {
 		return "", "", fmt.Errorf("invalid --sysctl %q: want KEY=VALUE", s)
 	}
 	switch {
