@@ -195,7 +195,8 @@ func TestUnsupportedFieldsWarn(t *testing.T) {
 kind: Pod
 metadata:
   name: pp
-  annotations: {a: b}
+  creationTimestamp: "2026-12-02T04:10:38Z"
+  annotations: {a: b, c: d}
 spec:
   nodeName: n1
   initContainers:
@@ -214,7 +215,10 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"metadata.annotations.a", "spec.nodeName", "spec.initContainers[].name", "spec.containers[].stdin",
+	if len(warnings) != 7 {
+		t.Errorf("want one warning per unsupported field (annotations once, creationTimestamp none): %q", warnings)
+	}
+	for _, f := range []string{"metadata.annotations", "spec.nodeName", "spec.initContainers[].name", "spec.containers[].stdin",
 		"spec.containers[].resources.requests.memory", "spec.containers[].readinessProbe.successThreshold"} {
 		found := false
 		for _, w := range warnings {
