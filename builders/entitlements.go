@@ -18,6 +18,9 @@ const (
 	// EntitlementSecurityInsecure is RUN --security=insecure, which hull
 	// does not implement; it is named so the refusal says so.
 	EntitlementSecurityInsecure = "security.insecure"
+	// EntitlementDevice lets `hull build --device` give its devices to
+	// every RUN step (core applies them; BuildKit's name).
+	EntitlementDevice = "device"
 )
 
 // ErrNotEntitled is returned when a step asks for host access the user did
@@ -28,11 +31,11 @@ var ErrNotEntitled = errors.New("not granted")
 func checkAllow(allow []string) error {
 	for _, a := range allow {
 		switch a {
-		case EntitlementNetworkHost:
+		case EntitlementNetworkHost, EntitlementDevice:
 		case EntitlementSecurityInsecure:
 			return fmt.Errorf("invalid --allow %s: hull does not run insecure steps", a)
 		default:
-			return fmt.Errorf("invalid --allow %q: the only entitlement is %s", a, EntitlementNetworkHost)
+			return fmt.Errorf("invalid --allow %q: the entitlements are %s and %s", a, EntitlementNetworkHost, EntitlementDevice)
 		}
 	}
 	return nil

@@ -29,6 +29,10 @@ type BuildOptions struct {
 	Plugins    PluginOptions
 	// Limits confine every RUN step (--memory, --pids-limit, --ulimit...).
 	Limits container.Limits
+	// Devices (--device, with --allow device) are given to every RUN
+	// step; CDISpecDirs (--cdi-spec-dir) replace the CDI spec directories.
+	Devices     []string
+	CDISpecDirs []string
 	// Pull pulls every image the Dockerfile names, even when stored
 	// (--pull).
 	Pull bool
@@ -74,6 +78,10 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 	if st, err := os.Stat(opts.ContextDir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("build context %q is not a directory", opts.ContextDir)
 	}
+	devices, err := buildDevices(opts.Devices, opts.CDISpecDirs, opts.Allow, opts.Out)
+	if err != nil {
+		return nil, err
+	}
 	ps, err := Plugins(opts.Plugins)
 	if err != nil {
 		return nil, err
@@ -96,7 +104,7 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 		Handler:    set.handler,
 		Resolve:    set.resolve,
 		RemoveAll:  u.RemoveAll,
-		Steps:      newBuildSteps(opts.Limits, opts.Out).withHosts(opts.ExtraHosts, opts.ShmSize),
+		Steps:      newBuildSteps(opts.Limits, opts.Out).withDevices(devices).withHosts(opts.ExtraHosts, opts.ShmSize),
 	}
 	// Those plugins' Info came from discovery: nothing is launched.
 	env.HeredocKeywords, env.PluginKeywords = pluginKeywords(ps.Registry)

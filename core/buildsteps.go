@@ -9,6 +9,7 @@ import (
 
 	"github.com/hull-project/hull/builders"
 	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/core/device"
 	"github.com/hull-project/hull/core/launch"
 	"github.com/hull-project/hull/isolation"
 	"github.com/hull-project/hull/plugins/network"
@@ -23,12 +24,20 @@ type buildSteps struct {
 	confine bool // some limit is set
 	out     io.Writer
 	once    sync.Once
+	// devices are `hull build --device`'s, given to every RUN step.
+	devices *device.Plan
 	// extraHosts are --add-host NAME:IP lines.
 	extraHosts []string
 	shmSize    int64
 }
 
 var _ builders.StepRunner = (*buildSteps)(nil)
+
+// withDevices gives every RUN step the devices of plan (nil: none).
+func (r *buildSteps) withDevices(plan *device.Plan) *buildSteps {
+	r.devices = plan
+	return r
+}
 
 // withHosts adds `hull build --add-host`'s lines to every RUN step's
 // /etc/hosts, and gives each a /dev/shm of shmSize bytes (0: 64 MiB).
@@ -65,6 +74,9 @@ func (r *buildSteps) StartStep(ctx context.Context, s builders.StepSpec) (builde
 		s.Spec.Files = map[string]string{}
 	}
 	maps.Copy(s.Spec.Files, files)
+	if r.devices != nil {
+		r.devices.Apply(s.Spec)
+	}
 	s.Spec.ShmSize = r.shmSize
 	if r.confine {
 		sb, err := r.sandbox(s.Spec)

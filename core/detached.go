@@ -74,6 +74,9 @@ func (h *Hull) PrepareStart(c *container.Container, stateDir string) (*DetachedS
 	spec, err := c.Spec(container.SpecInput{Layers: layers, Mapping: mapping,
 		UpperDir: h.Containers.UpperDir(c.ID), WorkDir: h.Containers.WorkDir(c.ID),
 		MountDir: h.Containers.RootfsDir(c.ID), StateDir: filepath.Join(stateDir, "start")})
+	if err == nil {
+		err = c.ApplyDevices(spec, layers)
+	}
 	if err != nil {
 		return nil, err
 	}

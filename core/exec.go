@@ -135,6 +135,7 @@ func (h *Hull) execSpec(c *container.Container, o ExecOptions) (*isolation.ExecS
 		UID:             user.UID,
 		GID:             user.GID,
 		AdditionalGIDs:  mappedOnly(user.AdditionalGIDs, mapping.GIDs),
+		KeepGroups:      c.KeepsGroups(),
 		Capabilities:    caps,
 		NoNewPrivileges: sec.NoNewPrivileges,
 		Seccomp:         sec.Seccomp,

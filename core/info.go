@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hull-project/hull/core/device"
 	"github.com/hull-project/hull/isolation"
 )
 
@@ -33,6 +34,8 @@ type Info struct {
 	Containers        int
 	ContainersRunning int
 	ContainersStopped int
+	// Devices are the CDI devices and what hull's GPU discovery found.
+	Devices device.Inventory
 }
 
 // Info gathers the installation facts. Probes that fail leave their field
@@ -44,6 +47,7 @@ func (h *Hull) Info() Info {
 		UIDMap: h.Mapping.UIDs, GIDMap: h.Mapping.GIDs, RootfsDriver: isolation.ProbeRootfsDriver(),
 		KernelVersion: isolation.KernelRelease(), Seccomp: seccompSupported(),
 		UserNamespaces: restriction == "", UsernsRestriction: restriction, CgroupVersion: cgroupVersion()}
+	in.Devices = DeviceInventory()
 	layout := cgroupLayout()
 	in.Cgroups, in.Limits = layout.Summary(), limitSupport(layout)
 	if imgs, err := h.Images.Images(); err == nil {

@@ -124,6 +124,9 @@ func (h *Hull) create(opts RunOptions) (*container.Container, []string, error) {
 	if err := network.Check(c.HostConfig.NetworkMode, plugins.SearchPath(nil)); err != nil {
 		return nil, nil, err
 	}
+	if err := checkDevices(c, opts.Warnings); err != nil {
+		return nil, nil, err
+	}
 	if err := h.Containers.Create(c); err != nil {
 		return nil, nil, err
 	}
@@ -160,6 +163,9 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 	spec, err := c.Spec(container.SpecInput{Layers: layers, Mapping: mapping,
 		UpperDir: h.Containers.UpperDir(c.ID), WorkDir: h.Containers.WorkDir(c.ID),
 		MountDir: h.Containers.RootfsDir(c.ID), StateDir: stateDir})
+	if err == nil {
+		err = c.ApplyDevices(spec, layers)
+	}
 	if err != nil {
 		return h.startFailed(c, err)
 	}

@@ -22,6 +22,7 @@ type ExecSpec struct {
 	UID             int      `json:"uid"`
 	GID             int      `json:"gid"`
 	AdditionalGIDs  []int    `json:"additional_gids,omitempty"`
+	KeepGroups      bool     `json:"keep_groups,omitempty"`
 	Capabilities    []string `json:"capabilities"`
 	NoNewPrivileges bool     `json:"no_new_privileges,omitempty"`
 	Seccomp         bool     `json:"seccomp"`

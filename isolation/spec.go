@@ -67,12 +67,17 @@ type Spec struct {
 	Env     []string `json:"env"`
 	Cwd     string   `json:"cwd"`
 	// CreateCwd makes a missing working directory (docker run -w).
-	CreateCwd      bool    `json:"create_cwd,omitempty"`
-	UID            int     `json:"uid"`
-	GID            int     `json:"gid"`
-	AdditionalGIDs []int   `json:"additional_gids,omitempty"`
-	Hostname       string  `json:"hostname"`
-	Mounts         []Mount `json:"mounts,omitempty"`
+	CreateCwd      bool  `json:"create_cwd,omitempty"`
+	UID            int   `json:"uid"`
+	GID            int   `json:"gid"`
+	AdditionalGIDs []int `json:"additional_gids,omitempty"`
+	// KeepGroups leaves the supplementary groups the init inherited from
+	// the caller (--group-add keep-groups): setgroups is not called, so
+	// AdditionalGIDs are not set. Groups the mapping lacks show as the
+	// overflow gid (65534) but still grant their access on the host.
+	KeepGroups bool    `json:"keep_groups,omitempty"`
+	Hostname   string  `json:"hostname"`
+	Mounts     []Mount `json:"mounts,omitempty"`
 	// HostNetwork keeps the caller's network namespace (--network host).
 	HostNetwork bool `json:"host_network,omitempty"`
 	// Join, when set, starts the container inside another process's

@@ -33,7 +33,9 @@ func buildCommand() *cli.Command {
 			&cli.StringFlag{Name: "target", Usage: "set the target build stage to build"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "do not use cache when building the image"},
 			&cli.StringFlag{Name: "network", Usage: "networking mode for the RUN instructions: default (bridge, user-mode), none, host, slirp4netns or a network plugin, with options as in run"},
-			sliceFlag("allow", "", "grant an entitlement to the Dockerfile: network.host (RUN --network=host, ADD from the host's own addresses)"),
+			sliceFlag("allow", "", "grant an entitlement to the Dockerfile: network.host (RUN --network=host, ADD from the host's own addresses), device (--device)"),
+			sliceFlag("device", "", "give every RUN step a device (as run --device; needs --allow device)"),
+			sliceFlag("cdi-spec-dir", "", "read CDI specs from DIR instead of the default directories"),
 			sliceFlag("label", "", "set metadata for an image"),
 			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "type of progress output: auto, plain or quiet"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "suppress the build output and print the image ID on success"},
@@ -121,6 +123,7 @@ func buildOptions(c *cli.Context) (core.BuildOptions, error) {
 	opts.NoCache = c.Bool("no-cache")
 	opts.Network = c.String("network")
 	opts.Allow = c.StringSlice("allow")
+	opts.Devices, opts.CDISpecDirs = c.StringSlice("device"), c.StringSlice("cdi-spec-dir")
 	opts.Platform = c.String("platform")
 	opts.RootEmulation = c.String("root-emulation")
 	opts.Pull = c.Bool("pull")

@@ -47,7 +47,7 @@ func runFlags() []cli.Flag {
 		sliceFlag("dns-search", "", "set custom DNS search domains"),
 		&cli.StringFlag{Name: "pull", Value: core.PullMissing, Usage: "pull image before running: always, missing or never"},
 		&cli.StringFlag{Name: "platform", Usage: "platform to pull when the image is missing: os/arch[/variant]"},
-	}, append(append(sandboxFlags(), healthFlags()...), runExtraFlags()...)...)
+	}, append(append(append(sandboxFlags(), healthFlags()...), runExtraFlags()...), deviceFlags()...)...)
 }
 
 func runCommand() *cli.Command {
@@ -120,6 +120,9 @@ func runOptions(c *cli.Context) core.RunOptions {
 		o.Entrypoint = &ep
 	}
 	healthOptions(c, &o.Options)
+	o.DeviceOptions = deviceOptions(c)
+	// create warns too (CDI hooks not run); run sets the same writer.
+	o.Warnings = c.App.ErrWriter
 	return o
 }
 

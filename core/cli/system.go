@@ -115,6 +115,7 @@ func printInfo(w io.Writer, in SystemInfo) {
 	}
 	fmt.Fprintf(w, " Kernel version:   %s\n", in.KernelVersion)
 	printLimits(w, in.Limits)
+	printDevices(w, in.Devices)
 }
 
 func supported(ok bool, why string) string {

@@ -57,6 +57,8 @@ type Options struct {
 	LimitOptions
 	// The flags of runflags.go.
 	RunFlags
+	// Devices, GPUs and --group-add (devices.go).
+	DeviceOptions
 }
 
 // ImageRef is what a new container needs to know about its image.
@@ -203,6 +205,9 @@ func newHostConfig(o Options) (HostConfig, error) {
 		return hc, err
 	}
 	if _, err = ParseSecurityOpts(hc.SecurityOpt); err != nil {
+		return hc, err
+	}
+	if hc.DeviceConfig, err = ParseDeviceOptions(o.DeviceOptions); err != nil {
 		return hc, err
 	}
 	return hc, setResources(&hc, o.LimitOptions)

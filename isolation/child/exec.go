@@ -38,7 +38,7 @@ func execStage(errPipe *os.File) error {
 		return fmt.Errorf("decode exec spec: %w", err)
 	}
 	spec := &isolation.Spec{Args: es.Args, Env: es.Env, Cwd: es.Cwd, UID: es.UID, GID: es.GID,
-		AdditionalGIDs: es.AdditionalGIDs, Capabilities: es.Capabilities, NoNewPrivileges: es.NoNewPrivileges,
+		AdditionalGIDs: es.AdditionalGIDs, KeepGroups: es.KeepGroups, Capabilities: es.Capabilities, NoNewPrivileges: es.NoNewPrivileges,
 		Seccomp: es.Seccomp, SeccompProfile: es.SeccompProfile, Rlimits: es.Rlimits, Mapping: es.Mapping, Terminal: es.Terminal, ConsoleFd: es.ConsoleFd,
 		ConsoleRows: es.ConsoleRows, ConsoleCols: es.ConsoleCols, Rootfs: isolation.Rootfs{MountDir: "/"}}
 	if err := newSession(spec); err != nil {

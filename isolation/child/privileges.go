@@ -110,13 +110,14 @@ func boundCapabilities(keep map[capability.Cap]bool) error {
 }
 
 // switchUser sets groups, gid and uid. With a single-id mapping only root
-// exists and setgroups is denied by the kernel, so it is skipped.
+// exists and setgroups is denied by the kernel, so it is skipped; with
+// keep-groups the caller's groups stay, as crun keeps them for Podman.
 func switchUser(spec *isolation.Spec) error {
 	if !mapsID(spec.Mapping.UIDs, spec.UID) || !mapsID(spec.Mapping.GIDs, spec.GID) {
 		return &isolation.StartError{Code: 125, Msg: fmt.Sprintf(
 			"user %d:%d is not mapped in the user namespace (no subordinate id range for this user: see /etc/subuid)", spec.UID, spec.GID)}
 	}
-	if spec.Mapping.IsFull() {
+	if spec.Mapping.IsFull() && !spec.KeepGroups {
 		if err := syscall.Setgroups(spec.AdditionalGIDs); err != nil {
 			return fmt.Errorf("setgroups: %w", err)
 		}
