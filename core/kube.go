@@ -236,7 +236,13 @@ func (h *Hull) KubeDown(plan *kube.Plan, volumes bool) ([]string, error) {
 	var removed []string
 	var errs []error
 	for _, pp := range plan.Pods {
-		if _, ok := h.podID(pp.Name); !ok {
+		id, ok := h.podID(pp.Name)
+		if !ok {
+			continue
+		}
+		// A pod of that name that kube play did not make is the user's.
+		if v, err := h.Pod(id); err != nil || v.Labels[kube.LabelKind] == "" {
+			errs = append(errs, fmt.Errorf("kube down: pod %s was not made by kube play: left alone (hull pod rm removes it)", pp.Name))
 			continue
 		}
 		if err := h.kubeRemovePod(pp); err != nil {

@@ -27,6 +27,9 @@ func (h *Hull) GenerateKube(refs []string, o kube.GenerateOptions, allowLocal bo
 		warnings = append(warnings, w...)
 		switch g.Kind {
 		case "project":
+			// One workload per service; its further containers are
+			// replicas of the first.
+			var svcs []*kube.Workload
 			bySvc := map[string]*kube.Workload{}
 			for _, m := range g.Members {
 				if w := bySvc[m.Service]; w != nil {
@@ -36,12 +39,10 @@ func (h *Hull) GenerateKube(refs []string, o kube.GenerateOptions, allowLocal bo
 				w := &kube.Workload{Name: m.Service, Ports: m.Container.HostConfig.PortBindings, Replicas: 1,
 					Members: []kube.Member{kubeMember(m, nil)}}
 				bySvc[m.Service] = w
-				ws = append(ws, *w)
+				svcs = append(svcs, w)
 			}
-			for i := range ws {
-				if w := bySvc[ws[i].Name]; w != nil {
-					ws[i].Replicas = w.Replicas
-				}
+			for _, w := range svcs {
+				ws = append(ws, *w)
 			}
 		case "pod":
 			files, secret, err := h.KubeFiles(g.Name)

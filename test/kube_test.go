@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -177,6 +178,17 @@ func TestKubePlayGenerateDown(t *testing.T) {
 		}
 	}
 
+	// A pod of the file's name that kube play did not make is left alone.
+	other := filepath.Join(t.TempDir(), "other.yaml")
+	if err := os.WriteFile(other, []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: mine}\nspec:\n  containers: [{name: a, image: busybox}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	newPod(t, s, "--name", "mine")
+	if _, errs, code := s.hull(t, "kube", "down", other); code != 125 || !strings.Contains(errs, "not made by kube play") {
+		t.Errorf("kube down of a pod kube play did not make: exit %d, %q", code, errs)
+	}
+	s.mustHull(t, "pod", "rm", "mine")
+
 	out = s.mustHull(t, "kube", "down", file)
 	if !strings.Contains(out, "kweb") {
 		t.Errorf("kube down printed %q", out)
@@ -286,4 +298,50 @@ func TestGeneratePushedComposeProject(t *testing.T) {
 	if code != 125 || !strings.Contains(errs, "no such pod, container or compose project: nosuchthing") {
 		t.Errorf("generate kube of nothing: exit %d, %q", code, errs)
 	}
+}
+
+// hull plays what `podman generate kube` writes. (The other way, podman
+// kube play of hull's manifests, needs podman's pause image, which it
+// builds from catatonit: not installed on the test machines, and no
+// registry to pull one from.)
+func TestKubePlaysPodmanGenerateKube(t *testing.T) {
+	bin := needPeer(t, "podman")
+	s := withBusybox(t)
+	s.mustHull(t, "tag", "busybox", "localhost/kbox:v1")
+	work := t.TempDir()
+	saved := filepath.Join(work, "kbox.tar")
+	s.mustHull(t, "save", "-o", saved, "localhost/kbox:v1")
+	dir, err := os.MkdirTemp(baseDir, "podman")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { removeTree(dir) })
+	port := freePort(t)
+	script := fmt.Sprintf("set -e; P='%s --root %s/root --runroot %s/run --storage-driver vfs --cgroup-manager cgroupfs --events-backend none'; "+
+		"$P load -q -i %s >/dev/null; $P create -q --name pc -e GREETING=from-podman -p 127.0.0.1:%d:80 localhost/kbox:v1 sleep 300 >/dev/null; $P generate kube pc",
+		bin, dir, dir, saved, port)
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+filepath.Join(dir, "xdg"), "XDG_CONFIG_HOME="+filepath.Join(dir, "cfg"))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	gen, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("podman generate kube: %v\n%s", err, stderr.String())
+	}
+	out, errs, code := s.hullIn(t, strings.NewReader(string(gen)), "kube", "play", "-")
+	if code != 0 || !strings.Contains(out, "Pod:\npc-pod\n") {
+		t.Fatalf("kube play of podman's manifest: exit %d\n%s%s\n%s", code, out, errs, gen)
+	}
+	if got := s.mustHull(t, "exec", "pc-pod-pc", "sh", "-c", "echo $GREETING"); got != "from-podman\n" {
+		t.Errorf("the container of podman's manifest has GREETING=%q", got)
+	}
+	id := strings.TrimSpace(s.mustHull(t, "pod", "ls", "-q", "--no-trunc"))
+	if pub := s.mustHull(t, "pod", "inspect", "--format", "{{json .InfraConfig.PortBindings}}", "pc-pod"); !strings.Contains(pub, fmt.Sprint(port)) {
+		t.Errorf("the pod does not publish podman's hostPort %d: %s", port, pub)
+	}
+	s.hullIn(t, strings.NewReader(string(gen)), "kube", "down", "-")
+	if out := s.mustHull(t, "ps", "-a", "-q"); strings.TrimSpace(out) != "" {
+		t.Errorf("kube down left containers: %q", out)
+	}
+	waitNoPodProcs(t, s, id)
 }
