@@ -15,6 +15,7 @@
 # wall times do (the load is printed).
 #
 #   HULL_BIN=bin/hull bench/density.sh [N]      (default 20)
+#   PODMAN=0 ...                                 hull only (a second build)
 #
 # As root it re-runs itself as the unprivileged $HULL_USER (default hulltest).
 set -euo pipefail
@@ -34,7 +35,7 @@ if [ "$(id -u)" = 0 ]; then
 	install -m 0755 "$HULL_BIN" "$dir/hull"
 	runuser -u "$user" -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME="$home" USER="$user" LANG=C.UTF-8 HULL_BIN="$dir/hull" MKBUSYBOX="$dir/mkbusybox.sh" \
-		XDG_RUNTIME_DIR= "$dir/density.sh" "$N"
+		XDG_RUNTIME_DIR= PODMAN="${PODMAN:-1}" "$dir/density.sh" "$N"
 	exit
 fi
 
@@ -119,7 +120,7 @@ for net in none default; do
 	PSS[$net]=$p USS[$net]=$u
 done
 
-if command -v podman >/dev/null && command -v runc >/dev/null &&
+if [ "${PODMAN:-1}" != 0 ] && command -v podman >/dev/null && command -v runc >/dev/null &&
 	"${podman[@]}" import "$work/busybox.tar" bench-busybox >/dev/null 2>&1 &&
 	"${podman[@]}" run --rm --network none bench-busybox true >/dev/null 2>&1; then
 	for net in none default; do
