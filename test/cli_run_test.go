@@ -277,3 +277,52 @@ func TestCLIRunDetachKeys(t *testing.T) {
 		t.Errorf("--rm container dk3 left behind")
 	}
 }
+
+// ps -s and the ps filters before=, since=, publish=, network=, volume=,
+// health=; images --filter before=, since=.
+func TestCLIRunPsFilters(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.mustHull(t, "run", "-d", "--name", "p1", "-p", "18790:80", "-v", "pv:/data", "busybox", "sh", "-c", "head -c 100000 /dev/zero > /big; sleep 60")
+	time.Sleep(10 * time.Millisecond)
+	s.mustHull(t, "run", "-d", "--name", "p2", "--network", "none", "--health-cmd", "true", "--health-interval", "1s", "busybox", "sleep", "60")
+	time.Sleep(10 * time.Millisecond)
+	s.mustHull(t, "run", "-d", "--name", "p3", "busybox", "sleep", "60")
+	names := func(args ...string) string {
+		return strings.Join(strings.Fields(s.mustHull(t, append([]string{"ps", "-a", "--format", "{{.Names}}"}, args...)...)), ",")
+	}
+	for _, c := range []struct{ filter, want string }{
+		{"before=p2", "p1"}, {"since=p2", "p3"}, {"since=p1", "p3,p2"},
+		{"publish=80", "p1"}, {"publish=80/udp", ""}, {"publish=70-90", "p1"},
+		{"network=none", "p2"}, {"network=bridge", "p3,p1"},
+		{"volume=pv", "p1"}, {"volume=/data", "p1"},
+		{"health=none", "p3,p1"},
+	} {
+		if got := names("--filter", c.filter); got != c.want {
+			t.Errorf("ps --filter %s: %q, want %q", c.filter, got, c.want)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for names("--filter", "health=healthy") != "p2" && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := names("--filter", "health=healthy"); got != "p2" {
+		t.Errorf("ps --filter health=healthy: %q", got)
+	}
+	if _, errs, code := s.hull(t, "ps", "--filter", "before=nosuch"); code == 0 || !strings.Contains(errs, "nosuch") {
+		t.Errorf("ps --filter before=nosuch: %d %q", code, errs)
+	}
+	out := s.mustHull(t, "ps", "-s", "--filter", "name=p1")
+	if l := lines(out); len(l) != 2 || !strings.HasSuffix(l[0], "SIZE") || !strings.Contains(l[1], "100kB (virtual ") {
+		t.Errorf("ps -s: %q", out)
+	}
+	// images --filter before/since: an image committed after busybox.
+	s.mustHull(t, "commit", "p3", "later:1")
+	if got := strings.Fields(s.mustHull(t, "images", "--format", "{{.Repository}}", "--filter", "since=busybox")); len(got) != 1 || got[0] != "later" {
+		t.Errorf("images --filter since=busybox: %q", got)
+	}
+	if got := strings.Fields(s.mustHull(t, "images", "--format", "{{.Repository}}", "--filter", "before=later:1")); len(got) != 1 || got[0] != "busybox" {
+		t.Errorf("images --filter before=later:1: %q", got)
+	}
+	s.mustHull(t, "rm", "-f", "p1", "p2", "p3")
+}

@@ -64,7 +64,8 @@ func psCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Usage: "format output using a Go template, 'table' or 'json'"},
 			&cli.IntFlag{Name: "last", Aliases: []string{"n"}, Value: -1, Usage: "show n last created containers (includes all states)"},
 			&cli.BoolFlag{Name: "latest", Aliases: []string{"l"}, Usage: "show the latest created container (includes all states)"},
-			sliceFlag("filter", "f", "filter output: status=, name=, ancestor=, id=, exited=, label=KEY[=VALUE], pod=NAME|ID"),
+			sliceFlag("filter", "f", "filter output: status=, name=, ancestor=, id=, exited=, label=KEY[=VALUE], pod=NAME|ID, before=, since=, publish=, network=, volume=, health="),
+			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "display total file sizes"},
 		},
 		Action: listContainers,
 	}
@@ -89,9 +90,17 @@ func listContainers(c *cli.Context) error {
 	if err := sel.resolvePods(h); err != nil {
 		return err
 	}
+	if err := sel.resolveRefs(all); err != nil {
+		return err
+	}
 	var rows []containerRow
 	for _, ct := range sel.apply(all) {
-		rows = append(rows, psRow(ct, !c.Bool("no-trunc"), time.Now()))
+		r := psRow(ct, !c.Bool("no-trunc"), time.Now())
+		if c.Bool("size") {
+			rw, virtual := h.ContainerSize(ct)
+			r.Size = fmt.Sprintf("%s (virtual %s)", units.HumanSizeWithPrecision(float64(rw), 3), units.HumanSizeWithPrecision(float64(virtual), 3))
+		}
+		rows = append(rows, r)
 	}
 	if c.Bool("quiet") {
 		for _, r := range rows {
@@ -99,7 +108,11 @@ func listContainers(c *cli.Context) error {
 		}
 		return nil
 	}
-	lf, err := newListFormat(c.String("format"), defaultPsTable, containerHeaders)
+	table := defaultPsTable
+	if c.Bool("size") {
+		table += "\t{{.Size}}"
+	}
+	lf, err := newListFormat(c.String("format"), table, containerHeaders)
 	if err != nil {
 		return err
 	}

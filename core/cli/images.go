@@ -57,7 +57,7 @@ func listImages(c *cli.Context) error {
 	if err := needArgs(c, 0, 1); err != nil {
 		return err
 	}
-	filters, err := parseFilters(c.StringSlice("filter"), "dangling", "reference", "label")
+	filters, err := parseFilters(c.StringSlice("filter"), "dangling", "reference", "label", "before", "since")
 	if err != nil {
 		return err
 	}
@@ -66,6 +66,9 @@ func listImages(c *cli.Context) error {
 	}
 	h, err := openHull(c)
 	if err != nil {
+		return err
+	}
+	if err := resolveImageTimes(h, filters); err != nil {
 		return err
 	}
 	imgs, err := h.ListImages()
@@ -190,6 +193,9 @@ func (f filters) matchImage(img *image.Image) bool {
 		if d, _ := parseBoolFilter(v); d != (len(tags) == 0) {
 			return false
 		}
+	}
+	if !f.matchImageTimes(img) {
+		return false
 	}
 	if labels := f["label"]; len(labels) > 0 {
 		for _, l := range labels {

@@ -22,6 +22,12 @@ type psFilter struct {
 
 var psFilterKeys = map[string]bool{"status": true, "name": true, "ancestor": true, "id": true, "exited": true, "label": true, "pod": true}
 
+func init() {
+	for _, k := range psMoreKeys { // psfilter_more.go
+		psFilterKeys[k] = true
+	}
+}
+
 func psSelection(c *cli.Context) (psFilter, error) {
 	f := psFilter{all: c.Bool("all"), last: c.Int("last"), filters: map[string][]string{}}
 	if c.Bool("latest") {
@@ -120,5 +126,5 @@ func matchKey(c *container.Container, k, v string) bool {
 		return c.Image == v || strings.HasPrefix(strings.TrimPrefix(c.ImageID, "sha256:"), strings.TrimPrefix(v, "sha256:")) ||
 			image.FamiliarString(c.Image) == image.FamiliarString(v)
 	}
-	return false
+	return matchMoreKey(c, k, v)
 }
