@@ -24,6 +24,8 @@ func TestMain(m *testing.M) {
 	case "":
 	case "instruction":
 		sdk.Serve(instruction{})
+	case "named":
+		netsdk.ServeNetworks(fakeNamed{})
 	default:
 		netsdk.Serve(fakeDriver(mode))
 	}
