@@ -92,7 +92,7 @@ func App() *cli.App {
 			pullCommand(), pushCommand(), loginCommand(), logoutCommand(), saveCommand(), loadCommand(), systemCommand(), networkCommand(),
 			volumeCommand(), podCommand(),
 			pauseCommand(), unpauseCommand(), exportCommand(), statsCommand(), updateCommand(),
-			kubeCommand(), generateCommand(),
+			kubeCommand(), generateCommand(), composeCommand(),
 			builderCommand(), buildxCommand(),
 		},
 	}
