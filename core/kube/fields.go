@@ -19,8 +19,13 @@ var supported = map[string][]string{
 	"PersistentVolumeClaim": append(metaFields(""), "spec.accessModes", "spec.resources.*", "spec.storageClassName", "spec.volumeMode"),
 }
 
+// metaFields: creationTimestamp, uid and the like are the API server's
+// record of an object (`kubectl get -o yaml`, `podman generate kube`
+// write them): a file that carries them asks nothing of hull.
 func metaFields(prefix string) []string {
-	return []string{prefix + "apiVersion", prefix + "kind", prefix + "metadata.name", prefix + "metadata.labels.*"}
+	return []string{prefix + "apiVersion", prefix + "kind", prefix + "metadata.name", prefix + "metadata.labels.*",
+		prefix + "metadata.creationTimestamp", prefix + "metadata.uid", prefix + "metadata.resourceVersion",
+		prefix + "metadata.generation", prefix + "metadata.managedFields.*"}
 }
 
 func podFields(prefix string, named bool) []string {
@@ -103,6 +108,10 @@ func walkFields(v any, path string, allowed, found map[string]bool) {
 		// Zero values the API types marshal as null (creationTimestamp).
 	default:
 		if path != "" && !isZero(t) {
+			// Annotations are free-form keys: one warning for all.
+			if i := strings.Index(path, "metadata.annotations."); i >= 0 {
+				path = path[:i] + "metadata.annotations"
+			}
 			found[path] = true
 		}
 	}

@@ -79,7 +79,11 @@ func Generate(ws []Workload, o GenerateOptions) ([]byte, []string, error) {
 			return nil, nil, err
 		}
 		name := dnsName(w.Name)
-		if name != w.Name {
+		if o.Type == "deployment" && w.Labels[LabelKind] == "Deployment" && w.Labels[LabelName] != "" {
+			// A pod kube play made of a Deployment ("NAME-pod") is that
+			// Deployment again.
+			name = dnsName(w.Labels[LabelName])
+		} else if name != w.Name {
 			g.warn("%s: named %s in the manifest (Kubernetes names are DNS labels)", w.Name, name)
 		}
 		meta := metav1.ObjectMeta{Name: name, Labels: labels}

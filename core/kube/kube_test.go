@@ -195,7 +195,8 @@ func TestUnsupportedFieldsWarn(t *testing.T) {
 kind: Pod
 metadata:
   name: pp
-  annotations: {a: b}
+  creationTimestamp: "2026-12-02T04:10:38Z"
+  annotations: {a: b, c: d}
 spec:
   nodeName: n1
   initContainers:
@@ -214,7 +215,10 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"metadata.annotations.a", "spec.nodeName", "spec.initContainers[].name", "spec.containers[].stdin",
+	if len(warnings) != 7 {
+		t.Errorf("want one warning per unsupported field (annotations once, creationTimestamp none): %q", warnings)
+	}
+	for _, f := range []string{"metadata.annotations", "spec.nodeName", "spec.initContainers[].name", "spec.containers[].stdin",
 		"spec.containers[].resources.requests.memory", "spec.containers[].readinessProbe.successThreshold"} {
 		found := false
 		for _, w := range warnings {
@@ -384,16 +388,23 @@ func TestGenerateStrictAndRoundTrip(t *testing.T) {
 	if strings.Contains(string(out), "io.hull") || strings.Contains(string(out), "PATH=") || strings.Contains(string(out), "status:") {
 		t.Errorf("generated manifest carries hull's labels or the image's env:\n%s", out)
 	}
-	// generate -> play -> generate gives the same file back.
-	again := replay(t, out, filepath.Dir(www))
-	if string(again) != string(out) {
-		t.Errorf("round trip changed the manifest:\n--- first\n%s\n--- again\n%s", out, again)
+	// generate -> play -> generate gives the same file back, for Pods and
+	// Deployments.
+	for _, typ := range []string{"pod", "deployment"} {
+		out, _, err := Generate(ws, GenerateOptions{Service: true, Type: typ})
+		if err != nil {
+			t.Fatal(err)
+		}
+		again := replay(t, out, filepath.Dir(www), typ)
+		if string(again) != string(out) {
+			t.Errorf("%s: round trip changed the manifest:\n--- first\n%s\n--- again\n%s", typ, out, again)
+		}
 	}
 }
 
 // replay plays a manifest into records as core would (pods, their ports
 // and labels, containers from the run options) and generates it again.
-func replay(t *testing.T, out []byte, hostRoot string) []byte {
+func replay(t *testing.T, out []byte, hostRoot, typ string) []byte {
 	t.Helper()
 	m, warnings, err := Decode(out)
 	if err != nil {
@@ -428,7 +439,7 @@ func replay(t *testing.T, out []byte, hostRoot string) []byte {
 		}
 		ws = append(ws, w)
 	}
-	again, _, err := Generate(ws, GenerateOptions{Service: true})
+	again, _, err := Generate(ws, GenerateOptions{Service: true, Type: typ})
 	if err != nil {
 		t.Fatal(err)
 	}
