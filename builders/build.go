@@ -123,6 +123,7 @@ func newBuild(env Env, opts Options, df *dockerfile.Dockerfile) (*build, error) 
 }
 
 func (b *build) close() {
+	defer b.out.close()
 	if err := b.stats.save(); err != nil {
 		b.out.line("WARNING: save context cache: %v", err)
 	}

@@ -32,6 +32,7 @@ func (b *build) failureExcerpt(n int, st *stageState, ins dockerfile.Instruction
 		stage += " "
 	}
 	tail := b.out.tail(n)
+	b.out.fail(n)
 	fmt.Fprintf(&sb, "#%d ERROR: %v\n------\n > [%s%d/%d] %s:\n", n, err, stage, st.pos, st.total, oneLine(ins.Original))
 	for _, l := range tail {
 		sb.WriteString(l + "\n")

@@ -23,6 +23,8 @@ type progress struct {
 	// tails are the last lines of each step's output, for the failure
 	// excerpt.
 	tails map[int][]string
+	// tty is the live view (--progress tty, or auto on a terminal).
+	tty *ttyView
 }
 
 // tailLines is how many of a failed step's last output lines its excerpt
@@ -33,7 +35,53 @@ func newProgress(w io.Writer, mode string) *progress {
 	if w == nil {
 		w = io.Discard
 	}
-	return &progress{w: w, quiet: mode == "quiet", start: time.Now(), tails: map[int][]string{}}
+	p := &progress{w: w, quiet: mode == "quiet", start: time.Now(), tails: map[int][]string{}}
+	fd, term := isTerminal(w)
+	if mode == "tty" || mode == "auto" && term {
+		if !term {
+			fd = -1
+		}
+		p.tty = newTTYView(w, fd, func() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if p.tty != nil {
+				p.tty.redraw()
+			}
+		})
+	}
+	return p
+}
+
+// close ends the live view, leaving its last drawing on the screen.
+func (p *progress) close() {
+	if p.tty != nil {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.tty.close()
+	}
+}
+
+// fail marks step n failed, and ends the live view so that the failure's
+// details follow it.
+func (p *progress) fail(n int) {
+	if p.tty != nil {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.tty.finish(n, false, true)
+		p.tty.close()
+	}
+}
+
+// ttyDo runs fn on the live view under the lock; it reports false in
+// plain mode.
+func (p *progress) ttyDo(fn func(v *ttyView)) bool {
+	if p.tty == nil || p.quiet {
+		return p.quiet
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fn(p.tty)
+	return true
 }
 
 // tail returns step n's last output lines.
@@ -49,6 +97,10 @@ func (p *progress) printf(format string, args ...any) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.tty != nil {
+		p.tty.print(fmt.Sprintf(format, args...))
+		return
+	}
 	fmt.Fprintf(p.w, format, args...)
 }
 
@@ -58,14 +110,29 @@ func (p *progress) step(n int, stage string, pos, total int, text string) {
 	if stage != "" {
 		stage += " "
 	}
+	if p.ttyDo(func(v *ttyView) { v.begin(n, fmt.Sprintf("[%s%d/%d] %s", stage, pos, total, oneLine(text))) }) {
+		return
+	}
 	p.line("#%d [%s%d/%d] %s", n, stage, pos, total, oneLine(text))
 }
 
-func (p *progress) cached(n int) { p.line("#%d CACHED", n) }
+func (p *progress) cached(n int) {
+	if !p.ttyDo(func(v *ttyView) { v.finish(n, true, false) }) {
+		p.line("#%d CACHED", n)
+	}
+}
 
-func (p *progress) done(n int, d time.Duration) { p.line("#%d DONE %.1fs", n, d.Seconds()) }
+func (p *progress) done(n int, d time.Duration) {
+	if !p.ttyDo(func(v *ttyView) { v.finish(n, false, false) }) {
+		p.line("#%d DONE %.1fs", n, d.Seconds())
+	}
+}
 
-func (p *progress) log(n int, msg string) { p.line("#%d %s", n, msg) }
+func (p *progress) log(n int, msg string) {
+	if !p.ttyDo(func(v *ttyView) { v.output(n, msg) }) {
+		p.line("#%d %s", n, msg)
+	}
+}
 
 // writer streams a step's output, each line prefixed with the step number
 // and the seconds since the step began, as BuildKit does.
@@ -120,7 +187,9 @@ func (w *stepWriter) emit(line []byte) {
 	}
 	w.p.tails[w.n] = t
 	w.p.mu.Unlock()
-	w.p.line("#%d %.3f %s", w.n, secs, line)
+	if !w.p.ttyDo(func(v *ttyView) { v.output(w.n, string(line)) }) {
+		w.p.line("#%d %.3f %s", w.n, secs, line)
+	}
 }
 
 func oneLine(s string) string {

@@ -90,7 +90,11 @@ func (b *build) runStage(ctx context.Context, s *dockerfile.Stage) (*stageResult
 	}
 	st := &stageState{stageResult: base, stage: s, total: len(s.Instructions) + 1}
 	st.name = st.label()
-	b.out.step(b.nextStep(), b.stageLabel(st), 1, st.total, s.From.Original)
+	n := b.nextStep()
+	b.out.step(n, b.stageLabel(st), 1, st.total, s.From.Original)
+	// The base is resolved by now: the live view shows FROM done (the
+	// plain format has no line for it, as before).
+	b.out.ttyDo(func(v *ttyView) { v.finish(n, false, false) })
 	triggers := base.config.OnBuild
 	st.config.OnBuild = nil
 	for _, t := range triggers {

@@ -364,3 +364,41 @@ RUN df -k /dev/shm | tail -1 >/shm
 		}
 	}
 }
+
+// On a terminal the build draws BuildKit's live view: a header with the
+// time and the count of steps, a line per step with its timer (blue once
+// done, red when failed), redrawn in place; --progress plain keeps the
+// plain lines there.
+func TestBuildTerminalView(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	ctx := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo tty-out && sleep 1\n"})
+	p := startPty(t, s, 30, 100, "build", "-t", "tty1", ctx)
+	out, code := p.wait()
+	if code != 0 {
+		t.Fatalf("tty build: exit %d", code)
+	}
+	for _, want := range []string{"[+] Building ", "FINISHED", " => [2/2] RUN echo tty-out && sleep 1", " => => # tty-out",
+		"\x1b[34m => [1/2] FROM busybox", "\x1b[34m => [2/2] RUN", "\x1b[J"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("tty build output lacks %q:\n%q", want, out)
+		}
+	}
+	if strings.Contains(out, "#2 DONE") {
+		t.Errorf("tty build printed plain lines:\n%q", out)
+	}
+	p2 := startPty(t, s, 30, 100, "build", "--progress", "plain", "--no-cache", ctx)
+	if out, _ := p2.wait(); !strings.Contains(out, "#2 DONE") || strings.Contains(out, "[+] Building") {
+		t.Errorf("--progress plain on a terminal:\n%q", out)
+	}
+	fctx := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo before-fail && false\n"})
+	p3 := startPty(t, s, 30, 100, "build", fctx)
+	if out, code = p3.wait(); code == 0 {
+		t.Errorf("a failing RUN built on a terminal")
+	}
+	for _, want := range []string{"\x1b[31m => ERROR [2/2] RUN echo before-fail", "2 | >>> RUN echo before-fail && false", "before-fail"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("failed tty build lacks %q:\n%q", want, out)
+		}
+	}
+}

@@ -37,7 +37,7 @@ func buildCommand() *cli.Command {
 			sliceFlag("device", "", "give every RUN step a device (as run --device; needs --allow device)"),
 			sliceFlag("cdi-spec-dir", "", "read CDI specs from DIR instead of the default directories"),
 			sliceFlag("label", "", "set metadata for an image"),
-			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "type of progress output: auto, plain or quiet"},
+			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "type of progress output: auto (tty on a terminal, else plain), plain, tty or quiet"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "suppress the build output and print the image ID on success"},
 			&cli.StringFlag{Name: "iidfile", Usage: "write the image ID to the file"},
 			sliceFlag("secret", "", "secret to expose to the build: id=ID,src=FILE"),
@@ -106,7 +106,7 @@ func buildOptions(c *cli.Context) (core.BuildOptions, error) {
 	switch progress {
 	case "auto", "plain", "tty", "quiet", "rawjson":
 	default:
-		return opts, fmt.Errorf("invalid --progress %q: auto, plain or quiet", progress)
+		return opts, fmt.Errorf("invalid --progress %q: auto, plain, tty or quiet", progress)
 	}
 	if c.Bool("quiet") {
 		progress = "quiet"
