@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/hull-project/hull/builders"
 	"github.com/hull-project/hull/core/container"
@@ -21,6 +22,10 @@ func checkDevices(c *container.Container, warn io.Writer) error {
 	plan, err := device.Resolve(req, device.Host{})
 	if err != nil {
 		return err
+	}
+	if warn == nil {
+		// hull create sets no writer: it is the user's own process.
+		warn = os.Stderr
 	}
 	printWarnings(warn, plan.Warnings)
 	return nil

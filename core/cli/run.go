@@ -121,8 +121,6 @@ func runOptions(c *cli.Context) core.RunOptions {
 	}
 	healthOptions(c, &o.Options)
 	o.DeviceOptions = deviceOptions(c)
-	// create warns too (CDI hooks not run); run sets the same writer.
-	o.Warnings = c.App.ErrWriter
 	return o
 }
 
