@@ -10,6 +10,7 @@
 # and the ratios hull/bwrap and hull/podman of each.
 #
 #   HULL_BIN=bin/hull bench/start.sh [N]    (N runs each, default 100; P=20 R=3)
+#   PODMAN=0 ...                             no podman
 #   HULL_BASE=old/hull ...                   also times another hull build
 #                                            (before/after in the same run)
 #
@@ -36,7 +37,7 @@ if [ "$(id -u)" = 0 ]; then
 	[ -z "$HULL_BASE" ] || install -m 0755 "$HULL_BASE" "$dir/hull-base"
 	runuser -u "$user" -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME="$home" USER="$user" LANG=C.UTF-8 HULL_BIN="$dir/hull" MKBUSYBOX="$dir/mkbusybox.sh" \
-		N="$N" P="$P" R="$R" HULL_BASE="${HULL_BASE:+$dir/hull-base}" "$dir/start.sh" "$N"
+		N="$N" P="$P" R="$R" PODMAN="${PODMAN:-1}" HULL_BASE="${HULL_BASE:+$dir/hull-base}" "$dir/start.sh" "$N"
 	exit
 fi
 
@@ -68,7 +69,7 @@ base_cmd=()
 [ -z "$HULL_BASE" ] || base_cmd=("$HULL_BASE" --root "$store" run --rm --network none busybox true)
 bwrap_cmd=(bwrap --unshare-all --die-with-parent --bind "$work/rootfs" / --proc /proc --dev /dev /bin/true)
 podman_cmd=()
-if command -v podman >/dev/null && command -v runc >/dev/null &&
+if [ "${PODMAN:-1}" != 0 ] && command -v podman >/dev/null && command -v runc >/dev/null &&
 	"${podman[@]}" import "$work/busybox.tar" bench-busybox >/dev/null 2>&1; then
 	podman_cmd=("${podman[@]}" run --rm --network none bench-busybox true)
 	if ! "${podman_cmd[@]}" >/dev/null 2>&1; then
