@@ -294,6 +294,23 @@ func TestGeneratePushedComposeProject(t *testing.T) {
 			t.Errorf("generate ecs lacks %s:\n%s", want, ecs)
 		}
 	}
+	// The project's manifest plays back: one pod per service.
+	s.mustHull(t, "rm", "-f", "app-web-1", "app-db-1")
+	out, errs, code := s.hullIn(t, strings.NewReader(gen), "kube", "play", "-")
+	if code != 0 || !strings.Contains(out, "Pod:\nweb-pod\n") || !strings.Contains(out, "Pod:\ndb-pod\n") {
+		t.Fatalf("kube play of the project's manifest: exit %d\n%s%s", code, out, errs)
+	}
+	if names := s.mustHull(t, "ps", "--format", "{{.Names}}"); !hasRow(names, "web-pod-web") || !hasRow(names, "db-pod-db") {
+		t.Errorf("played project: %q", names)
+	}
+	s.hullIn(t, strings.NewReader(gen), "kube", "down", "-")
+	if out := s.mustHull(t, "ps", "-a", "-q"); strings.TrimSpace(out) != "" {
+		t.Errorf("kube down left containers: %q", out)
+	}
+	if out := s.mustHull(t, "volume", "ls", "-q"); strings.TrimSpace(out) != "appdata" {
+		t.Errorf("kube down without --force: volumes %q, want the claim's appdata kept", out)
+	}
+
 	_, errs, code = s.hull(t, "generate", "kube", "nosuchthing")
 	if code != 125 || !strings.Contains(errs, "no such pod, container or compose project: nosuchthing") {
 		t.Errorf("generate kube of nothing: exit %d, %q", code, errs)
