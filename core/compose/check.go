@@ -34,10 +34,12 @@ var serviceKeys = keyTree{
 	"extra_hosts": leaf, "dns": leaf, "dns_search": leaf, "hostname": leaf, "tty": leaf, "stdin_open": leaf,
 	"container_name": leaf, "mem_limit": leaf, "cpus": leaf, "pids_limit": leaf, "scale": leaf, "profiles": leaf,
 	"pull_policy": leaf, "platform": leaf, "ulimits": leaf, "cpu_shares": leaf, "memswap_limit": leaf,
-	"network_mode": leaf,
-	"networks":     keyTree{"*": keyTree{"aliases": leaf, "ipv4_address": leaf}},
+	"network_mode": leaf, "shm_size": leaf, "sysctls": leaf, "privileged": leaf, "devices": keyTree{"source": leaf, "target": leaf, "permissions": leaf},
+	"group_add": leaf, "logging": keyTree{"driver": leaf, "options": leaf},
+	"networks": keyTree{"*": keyTree{"aliases": leaf, "ipv4_address": leaf}},
 	"deploy": keyTree{"replicas": leaf, "mode": leaf,
-		"resources": keyTree{"limits": keyTree{"memory": leaf, "cpus": leaf, "pids": leaf}}},
+		"resources": keyTree{"limits": keyTree{"memory": leaf, "cpus": leaf, "pids": leaf}, "reservations": keyTree{"devices": leaf}}},
+	"gpus": leaf,
 	"build": keyTree{"context": leaf, "dockerfile": leaf, "dockerfile_inline": leaf, "args": leaf, "target": leaf,
 		"labels": leaf, "no_cache": leaf, "network": leaf, "secrets": keyTree{"source": leaf, "target": leaf}},
 }
@@ -47,10 +49,10 @@ var serviceKeys = keyTree{
 // namespaces, secrets it reads): running without them would be wrong, so
 // they stop the command. Every other key hull does not map is a warning.
 var errorKeys = map[string]bool{
-	"privileged": true, "devices": true, "gpus": true, "pid": true, "ipc": true, "uts": true, "userns_mode": true,
+	"pid": true, "ipc": true, "uts": true, "userns_mode": true,
 	"secrets": true, "configs": true, "volumes_from": true, "runtime": true, "cgroup": true, "cgroup_parent": true,
-	"models": true, "provider": true, "use_api_socket": true, "device_cgroup_rules": true, "group_add": true,
-	"sysctls": true, "isolation": true, "credential_spec": true, "links": true, "external_links": true,
+	"models": true, "provider": true, "use_api_socket": true, "device_cgroup_rules": true,
+	"isolation": true, "credential_spec": true, "links": true, "external_links": true,
 	"post_start": true, "pre_stop": true, "pre_start": true,
 }
 

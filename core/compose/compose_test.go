@@ -47,7 +47,9 @@ services:
     stop_grace_period: 3s
   api:
     image: busybox
-    privileged: true
+    pid: host
+    shm_size: 64m
+    expose: ["9090"]
 volumes:
   data: {}
 `
@@ -74,8 +76,8 @@ func TestUnsupportedKeys(t *testing.T) {
 	if !slices.Contains(warnings, "service web: blkio_config") {
 		t.Errorf("warnings %q: want blkio_config named", warnings)
 	}
-	if !slices.Contains(errs, "service api: privileged") {
-		t.Errorf("errors %q: want privileged named", errs)
+	if !slices.Contains(errs, "service api: pid") {
+		t.Errorf("errors %q: want pid named", errs)
 	}
 	for _, w := range append(warnings, errs...) {
 		// Keys hull maps (and compose-go's defaults) are never reported.
@@ -137,6 +139,16 @@ func TestRunOptionsMapping(t *testing.T) {
 	}
 	if !o.Init || !o.ReadOnly || !slices.Equal(o.CapDrop, []string{"NET_RAW"}) || !slices.Equal(o.AddHosts, []string{"db:10.0.0.5"}) {
 		t.Errorf("init %v read-only %v cap-drop %q hosts %q", o.Init, o.ReadOnly, o.CapDrop, o.AddHosts)
+	}
+	if o.StopTimeout == nil || *o.StopTimeout != 3 {
+		t.Errorf("stop timeout %v", o.StopTimeout)
+	}
+	api, err := runOptions(x.P, x.P.Services["api"], 1, "h", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if api.ShmSize != "67108864" || !slices.Equal(api.Expose, []string{"9090"}) {
+		t.Errorf("shm size %q expose %q", api.ShmSize, api.Expose)
 	}
 	if d := stopTimeout(s, true); d != 3*time.Second {
 		t.Errorf("stop timeout %v", d)

@@ -141,6 +141,40 @@ func runOptions(p *types.Project, s types.ServiceConfig, n int, hash string, one
 	o.DNS, o.DNSSearch = s.DNS, s.DNSSearch
 	o.AddHosts = s.ExtraHosts.AsList(":")
 	o.Restart = s.Restart
+	// The docker-run flags of container.RunFlags and DeviceOptions.
+	o.Expose = []string(s.Expose)
+	o.StopSignal = s.StopSignal
+	if s.StopGracePeriod != nil {
+		secs := int((time.Duration(*s.StopGracePeriod) + time.Second - 1) / time.Second)
+		o.StopTimeout = &secs
+	}
+	if s.ShmSize > 0 {
+		o.ShmSize = strconv.FormatInt(int64(s.ShmSize), 10)
+	}
+	for _, k := range sortedKeys(s.Sysctls) {
+		o.Sysctls = append(o.Sysctls, k+"="+s.Sysctls[k])
+	}
+	o.Privileged = s.Privileged
+	if s.Logging != nil {
+		o.LogDriver = s.Logging.Driver
+		for _, k := range sortedKeys(s.Logging.Options) {
+			o.LogOpts = append(o.LogOpts, k+"="+s.Logging.Options[k])
+		}
+	}
+	for _, d := range s.Devices {
+		spec := d.Source
+		if d.Target != "" && d.Target != d.Source {
+			spec += ":" + d.Target
+		}
+		if d.Permissions != "" {
+			if d.Target == "" || d.Target == d.Source {
+				spec += ":" + d.Source
+			}
+			spec += ":" + d.Permissions
+		}
+		o.Devices = append(o.Devices, spec)
+	}
+	o.GroupAdd = s.GroupAdd
 	if s.NetworkMode != "" {
 		o.Network = s.NetworkMode
 	}
@@ -156,6 +190,9 @@ func runOptions(p *types.Project, s types.ServiceConfig, n int, hash string, one
 			return o, fmt.Errorf("service %s: %w", s.Name, err)
 		}
 		o.Mounts = append(o.Mounts, m)
+	}
+	if err := deviceRequests(s, &o.DeviceOptions); err != nil {
+		return o, fmt.Errorf("service %s: %w", s.Name, err)
 	}
 	if err := limits(s, &o.LimitOptions); err != nil {
 		return o, fmt.Errorf("service %s: %w", s.Name, err)

@@ -261,14 +261,6 @@ func (x *Project) create(s types.ServiceConfig, n int, hash, imageID string, one
 	if err != nil {
 		return "", fmt.Errorf("create container %s: %w", o.Name, err)
 	}
-	if s.StopSignal != "" {
-		if _, err := x.H.Containers.Modify(id, func(c *container.Container) error {
-			c.Config.StopSignal = s.StopSignal
-			return nil
-		}); err != nil {
-			return id, err
-		}
-	}
 	return id, nil
 }
 
