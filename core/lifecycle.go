@@ -270,26 +270,61 @@ func signalPid(pid int, sig unix.Signal) error {
 	return nil
 }
 
-// Wait blocks until the container has exited and returns its exit code.
-// A created container is waited for until it has run.
+// Wait blocks until the container's run in progress has ended and returns
+// its exit code, also when the restart policy starts it again (Docker's
+// wait). A created container is waited for until it has run.
 func (h *Hull) Wait(ref string) (int, error) {
 	c, err := h.Containers.Lookup(ref)
 	if err != nil {
 		return 0, err
 	}
-	for {
-		if c.State.Running {
-			h.Containers.WaitMonitor(c.ID, -1)
-		} else if c.State.Status != container.StatusCreated {
-			return c.State.ExitCode, nil
-		} else {
-			time.Sleep(100 * time.Millisecond)
-		}
+	for c.State.Status == container.StatusCreated {
+		time.Sleep(100 * time.Millisecond)
 		if c, err = h.Containers.Lookup(c.ID); err != nil {
 			return 0, err
 		}
 	}
+	if !c.State.Running && !c.State.Restarting {
+		return c.State.ExitCode, nil
+	}
+	// The run in progress (or, while restarting, the next one) ends when
+	// a new exit is recorded: with a restart policy the monitor lives on
+	// and starts the container again, and Docker's wait returns the code
+	// of the run that ended all the same. The monitor's end says it at
+	// once; the record is polled for the exits it survives.
+	var last time.Time
+	if c.LastExit != nil {
+		last = c.LastExit.At
+	}
+	gone := make(chan struct{})
+	go func() {
+		h.Containers.WaitMonitor(c.ID, -1)
+		close(gone)
+	}()
+	monitorGone := false
+	for {
+		select {
+		case <-gone:
+			monitorGone, gone = true, nil
+		case <-time.After(waitPoll):
+		}
+		if c, err = h.Containers.Lookup(c.ID); err != nil {
+			return 0, err
+		}
+		if e := c.LastExit; e != nil && !e.At.Equal(last) {
+			return e.Code, nil
+		}
+		// A monitor killed before it recorded the exit (the record reads
+		// as exited then), or a foreground run, which has none.
+		if !c.State.Running && !c.State.Restarting && (monitorGone || !h.Containers.MonitorAlive(c.ID)) {
+			return c.State.ExitCode, nil
+		}
+	}
 }
+
+// waitPoll is how often Wait reads the record of a container whose
+// monitor outlives its runs.
+const waitPoll = 200 * time.Millisecond
 
 // Rename gives a container a new name.
 func (h *Hull) Rename(ref, name string) error {

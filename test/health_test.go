@@ -254,3 +254,31 @@ func TestRestartMonitorKilled(t *testing.T) {
 	}
 	s.mustHull(t, "rm", "mk")
 }
+
+// hull wait on a container with a restart policy returns the exit code
+// of the run that ends, while the policy starts the container again:
+// Docker's wait does so (its State.SetRestarting wakes the waiters with
+// that run's code). A wait on a stopped one returns its last code.
+func TestWaitThroughRestart(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.runD(t, "--name", "rw", "--restart", "always", "busybox", "sh", "-c", "sleep 1; exit 7")
+	if out := strings.TrimSpace(s.mustHull(t, "wait", "rw")); out != "7" {
+		t.Errorf("wait on a restarting container printed %q, want 7", out)
+	}
+	waitFor(t, "the container started again", func() bool {
+		st, n, _ := strings.Cut(s.inspectField(t, "rw", "{{.State.Status}} {{.RestartCount}}"), " ")
+		return st == "running" && n != "0"
+	})
+	// The next run's end, too.
+	if out := strings.TrimSpace(s.mustHull(t, "wait", "rw")); out != "7" {
+		t.Errorf("second wait printed %q, want 7", out)
+	}
+	s.mustHull(t, "stop", "-t", "1", "rw")
+	s.waitMonitorGone(t)
+	code := s.inspectField(t, "rw", "{{.State.ExitCode}}")
+	if out := strings.TrimSpace(s.mustHull(t, "wait", "rw")); out != code {
+		t.Errorf("wait on the stopped container printed %q, want its exit code %s", out, code)
+	}
+	s.mustHull(t, "rm", "rw")
+}

@@ -1,11 +1,14 @@
 package test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -237,4 +240,90 @@ func TestNamedNetworkConnectInternalIP(t *testing.T) {
 	}
 	s.mustHull(t, "rm", "-f", "web", "client")
 	waitGone(t, "after rm -f", rt)
+}
+
+// storeProcesses are the live processes of one store: those with its
+// private XDG_RUNTIME_DIR (rt) in their environment or command line
+// (hull's commands, monitors, pod infras, network processes and their
+// helpers) and the containers' own, which run `sleep marker`.
+func storeProcesses(rt, marker string) map[int]string {
+	out := map[int]string{}
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		pid, err := strconv.Atoi(filepath.Base(p))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmdline, _ := os.ReadFile(p + "/cmdline")
+		environ, _ := os.ReadFile(p + "/environ")
+		if !bytes.Contains(environ, []byte("XDG_RUNTIME_DIR="+rt+"\x00")) && !bytes.Contains(cmdline, []byte(rt)) &&
+			!bytes.Contains(cmdline, []byte("sleep\x00"+marker)) {
+			continue
+		}
+		if stat, _ := os.ReadFile(p + "/stat"); strings.Contains(string(stat), ") Z ") {
+			continue
+		}
+		out[pid] = string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
+	}
+	return out
+}
+
+// kill -9 of every hull process of a store at once — a foreground run,
+// the monitors of a detached container with a restart policy and a health
+// check and of a pod's members, the pod's infra monitor, a named network's
+// process — leaves none of its processes behind: the count of the store's
+// processes is 0 before and after.
+func TestKill9EveryHullProcess(t *testing.T) {
+	t.Parallel()
+	s, rt := namedNetStore(t)
+	const marker = "4242"
+	if before := storeProcesses(rt, marker); len(before) != 0 {
+		t.Fatalf("processes before the test: %v", before)
+	}
+	s.mustHull(t, "network", "create", "k9all")
+	s.mustHull(t, "pod", "create", "--name", "k9pod", "--network", "k9all")
+	s.runD(t, "--pod", "k9pod", "--name", "member", "busybox", "sleep", marker)
+	s.runD(t, "--name", "bg", "--network", "k9all", "--restart", "always", "--health-cmd", "true", "--health-interval", "1s",
+		"busybox", "sleep", marker)
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := s.command(ctx, "run", "--network", "k9all", "busybox", "sleep", marker)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait() //nolint:errcheck // killed below
+	var during map[int]string
+	waitFor(t, "three containers running", func() bool {
+		during = storeProcesses(rt, marker)
+		n := 0
+		for _, c := range during {
+			if strings.HasSuffix(c, "sleep "+marker+" ") {
+				n++
+			}
+		}
+		return n == 3
+	})
+	var hulls []int
+	for pid := range during {
+		if exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe"); err == nil && strings.HasPrefix(exe, hullBin) {
+			hulls = append(hulls, pid)
+		}
+	}
+	// The foreground hull, two monitors, the infra's monitor, the
+	// network's process at least.
+	if len(hulls) < 5 || len(netdsUnder(rt)) != 1 {
+		t.Fatalf("hull processes %d, network processes %v; all: %v", len(hulls), netdsUnder(rt), during)
+	}
+	for _, pid := range hulls {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	var left map[int]string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if left = storeProcesses(rt, marker); len(left) == 0 {
+			break
+		}
+	}
+	if len(left) != 0 {
+		t.Errorf("%d processes before, %d of them hull's, killed; left after 10 s: %v", len(during), len(hulls), left)
+	}
 }

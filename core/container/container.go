@@ -35,6 +35,17 @@ type Container struct {
 	// HasBeenManuallyStopped: the user stopped or killed the container,
 	// so its restart policy does not start it again.
 	HasBeenManuallyStopped bool `json:"HasBeenManuallyStopped,omitempty"`
+	// LastExit is the end of the latest run. State is replaced at every
+	// start; this is kept across a restart, so that hull wait returns
+	// the code of the run that ended, as Docker's does, even when the
+	// restart policy starts the container again at once.
+	LastExit *RunExit `json:"HullLastExit,omitempty"`
+}
+
+// RunExit is how and when one run of a container ended.
+type RunExit struct {
+	Code int       `json:"ExitCode"`
+	At   time.Time `json:"FinishedAt"`
 }
 
 // Config is the part of the record that comes from the image and is
@@ -212,4 +223,5 @@ func (c *Container) SetExited(code int, at time.Time, msg string) {
 	c.State.ExitCode = code
 	c.State.FinishedAt = at
 	c.State.Error = msg
+	c.LastExit = &RunExit{Code: code, At: at}
 }
