@@ -109,6 +109,7 @@ func App() *cli.App {
 // swallow an argument named "help" or "h".
 func prepare(c *cli.Command) {
 	c.OnUsageError = usageError
+	addRefusedFlags(c) // dockerflags.go: run, create, build
 	if len(c.Subcommands) == 0 {
 		c.HideHelpCommand = true
 	}
