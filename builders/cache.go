@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -144,6 +143,8 @@ type CachePrune struct {
 	Internal bool
 	// RemoveAll removes a tree that may hold files of subordinate ids.
 	RemoveAll func(dir string) error
+	// Size sizes a tree, for the bytes freed (nil: not counted).
+	Size func(dir string) int64
 }
 
 // CacheUsage is what the cache dir holds besides the layers: RUN
@@ -157,13 +158,13 @@ type CacheUsage struct {
 func (p CachePrune) old(t time.Time) bool { return p.Before.IsZero() || t.Before(p.Before) }
 
 // DirUsage adds up the cache dir (without the layers, which the image
-// store holds).
-func DirUsage(dir string) CacheUsage {
+// store holds) with size, which sizes a tree.
+func DirUsage(dir string, size func(string) int64) CacheUsage {
 	var u CacheUsage
 	if es, err := os.ReadDir(filepath.Join(dir, "mounts")); err == nil {
 		u.Mounts = len(es)
 	}
-	u.Size = treeSize(dir)
+	u.Size = size(dir)
 	return u
 }
 
@@ -206,7 +207,10 @@ func PruneCache(dir string, p CachePrune) (int64, error) {
 			if err != nil || !p.old(fi.ModTime()) {
 				continue
 			}
-			size := treeSize(path)
+			var size int64
+			if p.Size != nil {
+				size = p.Size(path)
+			}
 			if err := remove(path); err != nil {
 				errs = append(errs, fmt.Errorf("remove build cache %s/%s: %w", sub, e.Name(), err))
 				continue
@@ -246,18 +250,4 @@ func (c *cache) rewrite(fn func(map[string]cacheRecord)) error {
 		return err
 	}
 	return writeFileAtomic(c.path(), data)
-}
-
-// treeSize adds up the regular files under dir (what it can read).
-func treeSize(dir string) int64 {
-	var n int64
-	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
-			}
-		}
-		return nil
-	})
-	return n
 }

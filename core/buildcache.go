@@ -122,7 +122,7 @@ func (h *Hull) PruneBuildCache(o BuildCachePruneOptions) (BuildCachePruneResult,
 		if drop(l.DiffID) {
 			res.Layers = append(res.Layers, l.DiffID)
 			if !l.InImage {
-				res.Freed += l.Size
+				res.Freed += l.Size + treeSize(l.Dir)
 			}
 		}
 	}
@@ -133,7 +133,7 @@ func (h *Hull) PruneBuildCache(o BuildCachePruneOptions) (BuildCachePruneResult,
 		errs = append(errs, fmt.Errorf("prune build cache layers: %w", err))
 	}
 	freed, err := builders.PruneCache(h.buildCacheDir(), builders.CachePrune{Before: o.Until, DropLayer: drop,
-		Internal: o.All, RemoveAll: u.RemoveAll})
+		Internal: o.All, RemoveAll: u.RemoveAll, Size: treeSize})
 	res.Freed += freed
 	errs = append(errs, err)
 	// Killed builds' scratch dirs; a running build's are locked and stay.
@@ -155,10 +155,10 @@ func (h *Hull) buildCacheUsage(du *DiskUsage) error {
 	for _, l := range layers {
 		du.BuildCache++
 		if !l.InImage {
-			du.BuildCacheSize += l.Size
+			du.BuildCacheSize += l.Size + treeSize(l.Dir)
 		}
 	}
-	cu := builders.DirUsage(h.buildCacheDir())
+	cu := builders.DirUsage(h.buildCacheDir(), treeSize)
 	du.BuildCache += cu.Mounts
 	du.BuildCacheSize += cu.Size + treeSize(filepath.Join(h.Root, "builds"))
 	du.BuildCacheReclaimable = du.BuildCacheSize

@@ -2,7 +2,6 @@ package image
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -65,8 +64,10 @@ func (s *Store) LayerDir(diffID string) (string, error) {
 // CacheLayer is a build-cache (pinned) layer.
 type CacheLayer struct {
 	DiffID string
-	// Size is the blob's plus the unpacked directory's (what is readable).
+	// Size is the blob's; Dir is the unpacked directory (its size is the
+	// caller's to add up).
 	Size int64
+	Dir  string
 	// InImage is set when an image uses the layer too: unpinning it frees
 	// nothing.
 	InImage bool
@@ -95,27 +96,13 @@ func (s *Store) BuildCacheLayers() ([]CacheLayer, error) {
 			continue
 		}
 		cl := CacheLayer{DiffID: d.String(), InImage: inImages[hex]}
-		if fi, err := os.Stat(filepath.Join(s.blobDir(), hex)); err == nil {
-			cl.Size = fi.Size()
+		if n, err := s.BlobSize(d.String()); err == nil {
+			cl.Size = n
 		}
-		cl.Size += dirSize(filepath.Join(s.layerRoot(), hex))
+		cl.Dir = filepath.Join(s.layerRoot(), hex)
 		out = append(out, cl)
 	}
 	return out, nil
-}
-
-// dirSize adds up the regular files under dir that can be read.
-func dirSize(dir string) int64 {
-	var n int64
-	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
-			}
-		}
-		return nil
-	})
-	return n
 }
 
 // PruneBuildCache unpins the build-cache layers drop selects (nil: all)
