@@ -92,7 +92,11 @@ func (h *Hull) KubePlay(plan *kube.Plan, o kube.PlayOptions, warn io.Writer) (*K
 }
 
 func (h *Hull) playPod(pp *kube.PodPlan, warn io.Writer) ([]string, error) {
-	if _, err := h.CreatePod(PodCreateOptions{Name: pp.Name, Hostname: pp.Hostname, Labels: pp.Labels, Publish: pp.Publish}); err != nil {
+	po := PodCreateOptions{Name: pp.Name, Hostname: pp.Hostname, Labels: pp.Labels, Publish: pp.Publish}
+	if pp.Network != "" {
+		po.Network, po.Aliases = []string{pp.Network}, pp.Aliases
+	}
+	if _, err := h.CreatePod(po); err != nil {
 		return nil, err
 	}
 	for _, n := range pp.EmptyDirs {

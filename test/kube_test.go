@@ -362,3 +362,56 @@ func TestKubePlaysPodmanGenerateKube(t *testing.T) {
 	}
 	waitNoPodProcs(t, s, id)
 }
+
+// With --network, the pods of a file share a named network and reach
+// each other by their Services' names (and their own).
+func TestKubePlayNetworkServices(t *testing.T) {
+	s := withBusybox(t)
+	s.mustHull(t, "network", "create", "knet")
+	doc := `apiVersion: v1
+kind: Pod
+metadata: {name: kdb, labels: {app: db}}
+spec:
+  containers:
+  - name: srv
+    image: busybox
+    command: [sh, -c, "mkdir -p /w && echo hello-db > /w/index.html && exec httpd -f -p 8080 -h /w"]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: database}
+spec:
+  selector: {app: db}
+  ports: [{port: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: kcli}
+spec:
+  containers:
+  - {name: c, image: busybox, command: [sleep, "300"]}
+`
+	out, errs, code := s.hullIn(t, strings.NewReader(doc), "kube", "play", "--network", "knet", "-")
+	if code != 0 {
+		t.Fatalf("kube play --network: exit %d\n%s%s", code, out, errs)
+	}
+	if strings.Contains(errs, "Services are not played") {
+		t.Errorf("kube play --network warned about the Service: %q", errs)
+	}
+	// The test's busybox wget crashes outside localhost (static glibc):
+	// nslookup asks the network's DNS, nc fetches from the address, as
+	// the network tests do.
+	for _, name := range []string{"database", "kdb"} {
+		got := s.mustHull(t, "exec", "kcli-c", "sh", "-c", `for i in $(seq 50); do `+
+			`ip=$(nslookup `+name+` 2>/dev/null | awk '/^Name:/ {n=1} n && /^Address/ {print $NF; exit}'); `+
+			`[ -n "$ip" ] && out=$(`+fetch("$ip", 8080)+`) && case "$out" in *hello-db*) echo "$out"; exit 0;; esac; sleep 0.2; done; exit 1`)
+		if !strings.Contains(got, "hello-db") {
+			t.Errorf("%s:8080 from the other pod gave %q", name, got)
+		}
+	}
+	s.hullIn(t, strings.NewReader(doc), "kube", "down", "-")
+	if out := s.mustHull(t, "pod", "ls", "-q"); strings.TrimSpace(out) != "" {
+		t.Errorf("kube down left pods: %q", out)
+	}
+	s.mustHull(t, "network", "rm", "knet")
+}

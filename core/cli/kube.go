@@ -23,9 +23,10 @@ func kubeCommand() *cli.Command {
 				Flags: []cli.Flag{
 					&cli.IntFlag{Name: "replicas", Usage: "pods per Deployment (default 1)"},
 					&cli.StringFlag{Name: "host-path-root", Usage: "the directory hostPath volumes may be under (without it, hostPath is refused)"},
+					&cli.StringFlag{Name: "network", Usage: "a named network (hull network create) every pod joins, answering to its Services' names"},
 				},
 				Action: hullAction(1, 1, func(c *cli.Context, h *core.Hull) error {
-					o := kube.PlayOptions{Replicas: c.Int("replicas")}
+					o := kube.PlayOptions{Replicas: c.Int("replicas"), Network: c.String("network")}
 					if r := c.String("host-path-root"); r != "" {
 						abs, err := filepath.Abs(r)
 						if err != nil {
@@ -33,7 +34,7 @@ func kubeCommand() *cli.Command {
 						}
 						o.HostPathRoot = abs
 					}
-					plan, err := kubePlan(c, o)
+					plan, err := kubePlan(c, o, true)
 					if err != nil {
 						return err
 					}
@@ -58,8 +59,9 @@ func kubeCommand() *cli.Command {
 					&cli.BoolFlag{Name: "force", Aliases: []string{"volumes", "v"}, Usage: "also remove the volumes of the file's PersistentVolumeClaims"},
 				},
 				Action: hullAction(1, 1, func(c *cli.Context, h *core.Hull) error {
-					// Names only: a hostPath is not looked at by down.
-					plan, err := kubePlan(c, kube.PlayOptions{HostPathRoot: "/"})
+					// Names only: a hostPath is not looked at by down, and
+					// play has said what it did not carry out.
+					plan, err := kubePlan(c, kube.PlayOptions{HostPathRoot: "/"}, false)
 					if err != nil {
 						return err
 					}
@@ -79,7 +81,7 @@ func kubeCommand() *cli.Command {
 
 // kubePlan reads the file argument ("-": stdin) and plans it, printing
 // the warnings.
-func kubePlan(c *cli.Context, o kube.PlayOptions) (*kube.Plan, error) {
+func kubePlan(c *cli.Context, o kube.PlayOptions, warn bool) (*kube.Plan, error) {
 	name := c.Args().First()
 	var data []byte
 	var err error
@@ -100,7 +102,9 @@ func kubePlan(c *cli.Context, o kube.PlayOptions) (*kube.Plan, error) {
 		return nil, err
 	}
 	for _, line := range append(warnings, w...) {
-		fmt.Fprintf(c.App.ErrWriter, "hull: warning: %s\n", line)
+		if warn {
+			fmt.Fprintf(c.App.ErrWriter, "hull: warning: %s\n", line)
+		}
 	}
 	return plan, nil
 }

@@ -19,6 +19,9 @@ type Manifests struct {
 	ConfigMaps  map[string]*corev1.ConfigMap
 	Secrets     map[string]*corev1.Secret
 	Claims      []*corev1.PersistentVolumeClaim
+	// Services give the pods they select their names as network aliases
+	// (kube play --network); nothing else of them is played.
+	Services []*corev1.Service
 }
 
 // Decode reads a multi-document YAML (or JSON) file. Each document is
@@ -51,8 +54,7 @@ func Decode(data []byte) (*Manifests, []string, error) {
 		case "v1/PersistentVolumeClaim":
 			obj = &corev1.PersistentVolumeClaim{}
 		case "v1/Service":
-			warnings = append(warnings, where+": Services are not played (hull publishes a container's hostPort)")
-			continue
+			obj = &corev1.Service{}
 		default:
 			if tm.Kind == "" {
 				return nil, nil, fmt.Errorf("kube document %d: no kind", n)
@@ -79,11 +81,16 @@ func Decode(data []byte) (*Manifests, []string, error) {
 		case *corev1.PersistentVolumeClaim:
 			name = o.Name
 			m.Claims = append(m.Claims, o)
+		case *corev1.Service:
+			name = o.Name
+			m.Services = append(m.Services, o)
 		}
 		if name == "" {
 			return nil, nil, fmt.Errorf("%s: metadata.name is empty", where)
 		}
-		warnings = append(warnings, unsupportedFields(fmt.Sprintf("%s %s", tm.Kind, name), tm.Kind, obj)...)
+		if tm.Kind != "Service" {
+			warnings = append(warnings, unsupportedFields(fmt.Sprintf("%s %s", tm.Kind, name), tm.Kind, obj)...)
+		}
 	}
 	return m, warnings, nil
 }

@@ -28,6 +28,10 @@ type PlayOptions struct {
 	// HostPathRoot is the one directory under which hostPath volumes may
 	// be; "" refuses every hostPath.
 	HostPathRoot string
+	// Network is a named network every pod joins, answering there to
+	// the names of the Services that select it; "" gives each pod a
+	// network of its own (and the Services are not played).
+	Network string
 }
 
 // Plan is what play creates: named volumes, then each pod with its
@@ -45,6 +49,10 @@ type PodPlan struct {
 	Hostname string
 	Labels   []string // KEY=VALUE
 	Publish  []string // run's -p syntax
+	// Network and Aliases: the named network the pod joins (--network)
+	// and its names there besides its own (the Services selecting it).
+	Network string
+	Aliases []string
 	// FileSets are the ConfigMap and Secret volumes: core writes each to a
 	// directory of the pod's and binds it read-only.
 	FileSets []*FileSet
@@ -116,7 +124,45 @@ func (m *Manifests) Plan(o PlayOptions) (*Plan, []string, error) {
 		}
 		seen[pp.Name] = true
 	}
+	if len(m.Services) > 0 && o.Network == "" {
+		warnings = append(warnings, "Services are not played without --network: each pod has a network of its own (its hostPorts are published)")
+	}
+	if o.Network != "" {
+		for _, pp := range p.Pods {
+			pp.Network = o.Network
+			pp.Aliases = m.serviceAliases(pp)
+		}
+	}
 	return p, warnings, nil
+}
+
+// serviceAliases are the names of the Services whose selector matches
+// the pod's labels. A Service that selects several pods (replicas) names
+// each: the network's DNS answers with one of them.
+func (m *Manifests) serviceAliases(pp *PodPlan) []string {
+	labels := map[string]string{}
+	for _, l := range pp.Labels {
+		k, v, _ := strings.Cut(l, "=")
+		labels[k] = v
+	}
+	var out []string
+	for _, svc := range m.Services {
+		sel := svc.Spec.Selector
+		if len(sel) == 0 {
+			continue
+		}
+		match := true
+		for k, v := range sel {
+			if labels[k] != v {
+				match = false
+				break
+			}
+		}
+		if match && svc.Name != pp.Name {
+			out = append(out, svc.Name)
+		}
+	}
+	return out
 }
 
 // DeploymentPodName is the pod of replica i of a Deployment, as Podman
