@@ -118,15 +118,13 @@ func runOptions(p *types.Project, s types.ServiceConfig, n int, hash string, one
 	o.Hostname, o.User, o.Workdir = s.Hostname, s.User, s.WorkingDir
 	o.Cmd = s.Command
 	if s.Entrypoint != nil {
+		// hull's --entrypoint is one word, as Docker's flag: further words
+		// of a compose entrypoint go in front of the command, which runs
+		// the same argv (an empty entrypoint clears the image's).
 		ep := ""
 		if len(s.Entrypoint) > 0 {
 			ep = s.Entrypoint[0]
-			// Further words of entrypoint go before the command, as
-			// Docker's Entrypoint list runs them.
 			o.Cmd = append(append([]string(nil), s.Entrypoint[1:]...), s.Command...)
-			if len(s.Command) == 0 && len(s.Entrypoint) > 1 {
-				o.Cmd = append([]string(nil), s.Entrypoint[1:]...)
-			}
 		}
 		o.Entrypoint = &ep
 	}
