@@ -34,10 +34,11 @@ func main() {
 // tune sizes the Go runtime of the helpers that stay beside every
 // container for its whole life (its monitor, a pod's): what each one keeps
 // is what one more container costs (bench/density.sh). They do little
-// work, so one P is enough (fewer threads, one mcache) and a GC at 25%
-// growth keeps the heap near what is live. Measured on 3 monitors: 1.3
-// fewer threads, RSS -1.4 MiB, PSS -0.45 MiB; USS barely moves, since most
-// of it is what package init allocated (bench/density.sh).
+// work, so one P is enough (fewer threads, one mcache per P) and a GC at
+// 25% growth keeps the heap near what is live. On a 2-CPU machine (2 Ps
+// anyway) it saves little: USS -25 to -80 KiB per monitor at N=15; most of
+// the ~4 MiB is what package init allocated, live for the process's life
+// (bench/density.sh, docs/speed.md). Machines with more CPUs save more.
 func tune(name string) {
 	if name != role.Monitor && name != role.Pod {
 		return
