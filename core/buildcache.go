@@ -89,10 +89,14 @@ type BuildCachePruneResult struct {
 // scratch dirs of killed builds.
 func (h *Hull) PruneBuildCache(o BuildCachePruneOptions) (BuildCachePruneResult, error) {
 	var res BuildCachePruneResult
+	u := NewUnpacker(h.Mapping)
 	release, err := h.lockBuildCache(unix.LOCK_EX, o.Wait)
 	if errors.Is(err, errBuildsRunning) {
+		// The cache stays whole; killed builds' scratch dirs still go
+		// (a running build's are locked).
 		res.Skipped = true
-		return res, nil
+		res.Freed, err = h.sweepBuildScratch(u)
+		return res, err
 	}
 	if err != nil {
 		return res, err
@@ -127,7 +131,6 @@ func (h *Hull) PruneBuildCache(o BuildCachePruneOptions) (BuildCachePruneResult,
 		}
 	}
 	sort.Strings(res.Layers)
-	u := NewUnpacker(h.Mapping)
 	var errs []error
 	if _, err := h.Images.PruneBuildCache(drop); err != nil {
 		errs = append(errs, fmt.Errorf("prune build cache layers: %w", err))
@@ -136,12 +139,18 @@ func (h *Hull) PruneBuildCache(o BuildCachePruneOptions) (BuildCachePruneResult,
 		Internal: o.All, RemoveAll: u.RemoveAll, Size: treeSize})
 	res.Freed += freed
 	errs = append(errs, err)
-	// Killed builds' scratch dirs; a running build's are locked and stay.
-	scratch := filepath.Join(h.Root, "builds")
-	before := treeSize(scratch)
-	_, err = builders.SweepWorkDirs(scratch, filepath.Join(h.RunRoot, "builds"), u.RemoveAll)
-	res.Freed += max(0, before-treeSize(scratch))
+	swept, err := h.sweepBuildScratch(u)
+	res.Freed += swept
 	return res, errors.Join(append(errs, err)...)
+}
+
+// sweepBuildScratch removes killed builds' scratch dirs (a running
+// build's are locked and stay) and returns the bytes freed.
+func (h *Hull) sweepBuildScratch(u interface{ RemoveAll(string) error }) (int64, error) {
+	scratch := h.buildScratch()
+	before := treeSize(scratch)
+	_, err := builders.SweepWorkDirs(scratch, filepath.Join(h.RunRoot, "builds"), u.RemoveAll)
+	return max(0, before-treeSize(scratch)), err
 }
 
 // buildCacheUsage adds the build cache to du: the pinned layers no image
