@@ -2,13 +2,17 @@ package test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -314,5 +318,253 @@ func TestCLIHelpAndVersion(t *testing.T) {
 		if out := s.mustHull(t, flag); !regexp.MustCompile(`^hull version \S+, build \S+\n$`).MatchString(out) {
 			t.Errorf("hull %s: %q", flag, out)
 		}
+	}
+}
+
+// pause freezes a container's processes until unpause; ps and inspect say
+// so; the event log has both.
+func TestCLIPauseUnpause(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.mustHull(t, "run", "-d", "--name", "pz", "busybox", "sh", "-c",
+		"i=0; while true; i=$((i+1)); echo $i > /tmp/count; do sleep 0.05; done")
+	count := func() string {
+		time.Sleep(300 * time.Millisecond)
+		out, _, _ := s.hull(t, "exec", "pz", "cat", "/tmp/count")
+		return strings.TrimSpace(out)
+	}
+	count()
+	s.mustHull(t, "pause", "pz")
+	if st := s.mustHull(t, "inspect", "-f", "{{.State.Status}} {{.State.Paused}} {{.State.Running}}", "pz"); st != "paused true true\n" {
+		t.Errorf("inspect of a paused container: %q", st)
+	}
+	if ps := s.mustHull(t, "ps", "--format", "{{.Status}}"); !strings.HasSuffix(strings.TrimSpace(ps), "(Paused)") {
+		t.Errorf("ps of a paused container: %q", ps)
+	}
+	if _, errs, code := s.hull(t, "pause", "pz"); code == 0 || !strings.Contains(errs, "already paused") {
+		t.Errorf("second pause: exit %d, %q", code, errs)
+	}
+	// The counter's file read from outside: its processes do not run.
+	read := func() string {
+		out, _, _ := s.hull(t, "cp", "pz:/tmp/count", "-")
+		return out
+	}
+	a := read()
+	time.Sleep(500 * time.Millisecond)
+	if b := read(); a == "" || a != b {
+		t.Errorf("a paused container went on counting: %q then %q", a, b)
+	}
+	s.mustHull(t, "unpause", "pz")
+	time.Sleep(500 * time.Millisecond)
+	if b := read(); b == a {
+		t.Errorf("an unpaused container does not run: %q", b)
+	}
+	if st := s.mustHull(t, "inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "pz"); st != "running false\n" {
+		t.Errorf("inspect after unpause: %q", st)
+	}
+	if _, errs, code := s.hull(t, "unpause", "pz"); code == 0 || !strings.Contains(errs, "not paused") {
+		t.Errorf("unpause of a running container: exit %d, %q", code, errs)
+	}
+	ev := s.mustHull(t, "events", "--since", "5m", "--until", "0s", "--filter", "container=pz", "--format", "{{.Action}}")
+	if !strings.Contains(ev, "pause\nunpause\n") {
+		t.Errorf("events lack pause and unpause: %q", ev)
+	}
+	s.mustHull(t, "rm", "-f", "pz")
+}
+
+// export writes the container's root filesystem, what it changed
+// included, with a symlink as a symlink and mounts left empty.
+func TestCLIExport(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	canary := filepath.Join(t.TempDir(), "canary")
+	if err := os.WriteFile(canary, []byte("HOST-SECRET"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.mustHull(t, "run", "-d", "--name", "ex", "busybox", "sh", "-c",
+		"echo made > /made; ln -s "+canary+" /link; sleep 60")
+	time.Sleep(500 * time.Millisecond)
+	for _, state := range []string{"running", "stopped"} {
+		out := filepath.Join(t.TempDir(), "ex.tar")
+		os.Chmod(filepath.Dir(out), 0o777)
+		s.mustHull(t, "export", "-o", out, "ex")
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, err := exec.Command("tar", "-tvf", out).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		list := string(names)
+		if !strings.Contains(list, " made\n") || !strings.Contains(list, "bin/busybox") || !strings.Contains(list, "link -> "+canary) {
+			t.Errorf("export of a %s container lacks its files: %s", state, list)
+		}
+		if bytes.Contains(data, []byte("HOST-SECRET")) || strings.Contains(list, "proc/self") {
+			t.Errorf("export of a %s container followed a link or read /proc", state)
+		}
+		if state == "running" {
+			s.mustHull(t, "kill", "ex")
+			s.mustHull(t, "wait", "ex")
+		}
+	}
+	if _, errs, code := s.hull(t, "export", "nosuch"); code == 0 || !strings.Contains(errs, "no such container") {
+		t.Errorf("export of a missing container: exit %d, %q", code, errs)
+	}
+}
+
+// stats and update read and change the container's cgroup where it has
+// one; where it has none, stats shows "--" and update says why.
+func TestCLIStatsUpdate(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.mustHull(t, "run", "-d", "--name", "st", "-m", "64m", "busybox", "sleep", "60")
+	out := s.mustHull(t, "stats", "--no-stream", "--format", "{{.Name}}|{{.MemUsage}}|{{.NetIO}}|{{.PIDs}}", "st")
+	f := strings.Split(strings.TrimSpace(out), "|")
+	if len(f) != 4 || f[0] != "st" || f[3] == "" {
+		t.Fatalf("stats --format: %q", out)
+	}
+	table := s.mustHull(t, "stats", "--no-stream")
+	if !strings.HasPrefix(table, "CONTAINER ID   NAME") || !strings.Contains(table, "MEM USAGE / LIMIT") || !strings.Contains(table, " st ") {
+		t.Errorf("stats table: %q", table)
+	}
+	_, errs, code := s.hull(t, "update", "--memory", "128m", "st")
+	if strings.HasPrefix(f[1], "--") {
+		if code == 0 || !strings.Contains(errs, "no cgroup of its own") {
+			t.Errorf("update without a cgroup: exit %d, %q", code, errs)
+		}
+	} else {
+		if !strings.HasSuffix(f[1], "/ 64MiB") {
+			t.Errorf("stats memory column with -m 64m: %q", f[1])
+		}
+		if code != 0 {
+			t.Fatalf("update --memory: exit %d, %q", code, errs)
+		}
+		if out := s.mustHull(t, "stats", "--no-stream", "--format", "{{.MemUsage}}", "st"); !strings.HasSuffix(strings.TrimSpace(out), "/ 128MiB") {
+			t.Errorf("stats after update --memory 128m: %q", out)
+		}
+	}
+	s.mustHull(t, "update", "--restart", "on-failure:3", "st")
+	if p := s.mustHull(t, "inspect", "-f", "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}", "st"); p != "on-failure:3\n" {
+		t.Errorf("restart policy after update: %q", p)
+	}
+	if _, errs, code := s.hull(t, "update", "st"); code == 0 || !strings.Contains(errs, "one or more flags") {
+		t.Errorf("update without flags: exit %d, %q", code, errs)
+	}
+	s.mustHull(t, "rm", "-f", "st")
+}
+
+// events lists what changed the store, filtered, in Docker's shapes; lines
+// from concurrent commands are never torn.
+func TestCLIEvents(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.mustHull(t, "run", "--rm", "--name", "ev1", "busybox", "true")
+	s.mustHull(t, "tag", "busybox", "evtag:1")
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.hull(t, "create", "--name", fmt.Sprintf("evc%d", i), "busybox", "true")
+		}()
+	}
+	wg.Wait()
+	got := s.mustHull(t, "events", "--since", "10m", "--until", "0s", "--filter", "container=ev1", "--format", "{{.Type}} {{.Action}}")
+	if got != "container create\ncontainer start\ncontainer die\ncontainer destroy\n" {
+		t.Errorf("events of ev1: %q", got)
+	}
+	js := s.mustHull(t, "events", "--since", "10m", "--until", "0s", "--format", "json")
+	creates := 0
+	for _, line := range lines(js) {
+		var e struct {
+			Type, Action string
+			Actor        struct{ Attributes map[string]string }
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("events --format json: a line is not JSON: %q", line)
+		}
+		if e.Action == "create" && strings.HasPrefix(e.Actor.Attributes["name"], "evc") {
+			creates++
+		}
+	}
+	if creates != 4 {
+		t.Errorf("concurrent creates logged %d times, want 4: %s", creates, js)
+	}
+	if tag := s.mustHull(t, "events", "--since", "10m", "--until", "0s", "--filter", "type=image", "--filter", "event=tag"); !strings.Contains(tag, "image tag") || !strings.Contains(tag, "name=docker.io/library/evtag:1") {
+		t.Errorf("image tag event: %q", tag)
+	}
+	plain := s.mustHull(t, "events", "--since", "10m", "--until", "0s", "--filter", "event=die")
+	if !regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\S+ container die [0-9a-f]{64} \(exitCode=0, image=busybox, name=ev1\)$`).MatchString(plain) {
+		t.Errorf("events' default line: %q", plain)
+	}
+	// Following: an event that happens after the command started is shown.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := s.command(ctx, "events", "--filter", "event=start", "--format", "{{.Actor.Attributes.name}}",
+		"--until", fmt.Sprint(time.Now().Add(8*time.Second).Unix()))
+	var buf syncBuffer
+	cmd.Stdout = &buf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	s.mustHull(t, "start", "evc0")
+	if err := cmd.Wait(); err != nil || !strings.Contains(buf.String(), "evc0\n") {
+		t.Errorf("events following: %v, %q", err, buf.String())
+	}
+	if _, errs, code := s.hull(t, "events", "--filter", "bogus=1"); code == 0 || !strings.Contains(errs, "invalid filter 'bogus'") {
+		t.Errorf("events with a bad filter: exit %d, %q", code, errs)
+	}
+}
+
+// search lists the matching repositories of a registry's catalog.
+func TestCLISearch(t *testing.T) {
+	reg := startRegistry(t)
+	s := withBusybox(t)
+	for _, r := range []string{"lib/busybox:1", "other/app:1"} {
+		s.mustHull(t, "tag", "busybox", reg+"/"+r)
+		s.mustHull(t, "push", "-q", reg+"/"+r)
+	}
+	out := s.mustHull(t, "search", reg+"/bus")
+	if !strings.HasPrefix(out, "NAME") || !strings.Contains(out, reg+"/lib/busybox") || strings.Contains(out, "other/app") {
+		t.Errorf("search %s/bus: %q", reg, out)
+	}
+	if out := s.mustHull(t, "search", "--format", "{{.Name}}", reg+"/"); out != reg+"/lib/busybox\n"+reg+"/other/app\n" {
+		t.Errorf("search of the whole catalog: %q", out)
+	}
+	if _, errs, code := s.hull(t, "search", "busybox"); code == 0 || !strings.Contains(errs, "REGISTRY/TERM") {
+		t.Errorf("search without a registry: exit %d, %q", code, errs)
+	}
+}
+
+// completion scripts come from the command tree; aliases and --version
+// exist as in Docker.
+func TestCLICompletionAliases(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	script := filepath.Join(t.TempDir(), "hull.bash")
+	if err := os.WriteFile(script, []byte(s.mustHull(t, "completion", "bash")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("bash", "-c", `source "$1"; COMP_WORDS=(hull image pu); COMP_CWORD=2; _hull; echo "${COMPREPLY[@]}"; COMP_WORDS=(hull sta); COMP_CWORD=1; _hull; echo "${COMPREPLY[@]}"`, "bash", script).Output()
+	if err != nil || string(out) != "pull push\nstart stats\n" {
+		t.Errorf("bash completion: %v, %q", err, out)
+	}
+	if fish := s.mustHull(t, "completion", "fish"); !strings.Contains(fish, "complete -c hull -n '__fish_seen_subcommand_from image' -a pull") {
+		t.Errorf("fish completion lacks image pull: %q", fish[:min(len(fish), 300)])
+	}
+	if zsh := s.mustHull(t, "completion", "zsh"); !strings.Contains(zsh, "bashcompinit") {
+		t.Errorf("zsh completion: %q", zsh[:min(len(zsh), 200)])
+	}
+	for _, args := range [][]string{{"image", "pull", "--help"}, {"image", "push", "--help"}, {"image", "load", "--help"},
+		{"image", "build", "--help"}, {"container", "stats", "--no-stream"}, {"container", "port", "--help"}, {"container", "export", "--help"}} {
+		s.mustHull(t, args...)
+	}
+	saved := filepath.Join(t.TempDir(), "b.tar")
+	os.Chmod(filepath.Dir(saved), 0o777)
+	s.mustHull(t, "image", "save", "-o", saved, "busybox")
+	if out := s.mustHull(t, "image", "load", "-i", saved); !strings.Contains(out, "busybox:latest") {
+		t.Errorf("image load: %q", out)
 	}
 }

@@ -91,7 +91,7 @@ func App() *cli.App {
 			inspectCommand(), versionCommand(), infoCommand(), unshareCommand(), buildCommand(), pluginCommand(),
 			pullCommand(), pushCommand(), loginCommand(), logoutCommand(), saveCommand(), loadCommand(), systemCommand(), networkCommand(),
 			volumeCommand(), podCommand(),
-			pauseCommand(), unpauseCommand(), exportCommand(), statsCommand(), updateCommand(),
+			pauseCommand(), unpauseCommand(), exportCommand(), statsCommand(), updateCommand(), eventsCommand(), searchCommand(), completionCommand(),
 			kubeCommand(), generateCommand(), composeCommand(),
 			builderCommand(), buildxCommand(),
 		},

@@ -7,11 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hull-project/hull/core/events"
 	"github.com/hull-project/hull/core/lockfile"
 )
 
@@ -102,7 +104,11 @@ func (s *Store) create(c *Container) error {
 	if err := assignName(c, all); err != nil {
 		return err
 	}
-	return s.createDir(c)
+	if err := s.createDir(c); err != nil {
+		return err
+	}
+	s.emit(c, "create")
+	return nil
 }
 
 // assignName checks a given name against all records, or picks a free
@@ -255,10 +261,15 @@ func (s *Store) Update(c *Container) error {
 		return err
 	}
 	defer unlock()
-	if _, err := os.Stat(s.Dir(c.ID)); err != nil {
-		return fmt.Errorf("%w: %s", ErrNotFound, c.ID)
+	old, err := s.Get(c.ID)
+	if err != nil {
+		return err
 	}
-	return writeRecord(s.Dir(c.ID), c)
+	if err := writeRecord(s.Dir(c.ID), c); err != nil {
+		return err
+	}
+	s.emitChanges(old, c)
+	return nil
 }
 
 // Modify applies fn to the current record on disk and writes the result,
@@ -274,10 +285,15 @@ func (s *Store) Modify(id string, fn func(c *Container) error) (*Container, erro
 	if err != nil {
 		return nil, err
 	}
+	old := *c
 	if err := fn(c); err != nil {
 		return nil, err
 	}
-	return c, writeRecord(s.Dir(id), c)
+	if err := writeRecord(s.Dir(id), c); err != nil {
+		return c, err
+	}
+	s.emitChanges(&old, c)
+	return c, nil
 }
 
 // Rename gives the container a new, unused name.
@@ -306,8 +322,13 @@ func (s *Store) Rename(id, name string) error {
 	if c == nil {
 		return fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
+	old := c.Name
 	c.Name = name
-	return writeRecord(s.Dir(id), c)
+	if err := writeRecord(s.Dir(id), c); err != nil {
+		return err
+	}
+	s.emit(c, "rename", "oldName", "/"+old)
+	return nil
 }
 
 // Remove deletes a container and its files. A running container is
@@ -352,6 +373,7 @@ func (s *Store) Remove(id string, force bool) error {
 	if err != nil {
 		return fmt.Errorf("remove container %s: %w", ShortID(id), err)
 	}
+	s.emit(c, "destroy")
 	if err := s.rm.RemoveAll(gone); err != nil {
 		return fmt.Errorf("remove container %s: %w", ShortID(id), err)
 	}
@@ -470,4 +492,31 @@ func kill(pid int) error {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return fmt.Errorf("process %d did not exit", pid)
+}
+
+// emit appends a container event to the store's log (hull events). A
+// failure to log does not fail the change it reports.
+func (s *Store) emit(c *Container, action string, kv ...string) {
+	attrs := map[string]string{"name": c.Name, "image": c.Image}
+	for i := 0; i+1 < len(kv); i += 2 {
+		attrs[kv[i]] = kv[i+1]
+	}
+	_ = events.Append(filepath.Dir(s.dir), events.New("container", action, c.ID, attrs))
+}
+
+// emitChanges logs what a record write changed: a start, a death (with
+// its exit code), a pause or an unpause.
+func (s *Store) emitChanges(old, c *Container) {
+	switch {
+	case !old.State.Running && c.State.Running:
+		s.emit(c, "start")
+	case old.State.Running && !c.State.Running:
+		s.emit(c, "die", "exitCode", strconv.Itoa(c.State.ExitCode))
+	}
+	switch {
+	case !old.State.Paused && c.State.Paused:
+		s.emit(c, "pause")
+	case old.State.Paused && !c.State.Paused && c.State.Running:
+		s.emit(c, "unpause")
+	}
 }

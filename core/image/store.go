@@ -7,10 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hull-project/hull/core/events"
 	"github.com/hull-project/hull/core/lockfile"
 )
 
@@ -141,10 +143,55 @@ func (s *Store) update(fn func(ix *index) error) error {
 	if err != nil {
 		return err
 	}
+	before := namesByID(ix)
 	if err := fn(ix); err != nil {
 		return err
 	}
-	return s.writeIndex(ix)
+	if err := s.writeIndex(ix); err != nil {
+		return err
+	}
+	s.emitChanges(before, namesByID(ix))
+	return nil
+}
+
+// namesByID maps each image id of ix to its names.
+func namesByID(ix *index) map[string][]string {
+	out := make(map[string][]string, len(ix.Images))
+	for _, r := range ix.Images {
+		out[r.ID] = slices.Clone(r.Names)
+	}
+	return out
+}
+
+// emitChanges logs, for hull events, the names an index write gave and
+// took ("tag", "untag") and the images it dropped ("delete"), as Docker's
+// image events. A failure to log does not fail the change.
+func (s *Store) emitChanges(before, after map[string][]string) {
+	emit := func(action, id, name string) {
+		attrs := map[string]string{}
+		if name != "" {
+			attrs["name"] = name
+		}
+		_ = events.Append(s.root, events.New("image", action, id, attrs))
+	}
+	for id, now := range after {
+		for _, n := range now {
+			if !slices.Contains(before[id], n) {
+				emit("tag", id, n)
+			}
+		}
+	}
+	for id, was := range before {
+		now, kept := after[id]
+		for _, n := range was {
+			if !slices.Contains(now, n) {
+				emit("untag", id, n)
+			}
+		}
+		if !kept {
+			emit("delete", id, "")
+		}
+	}
 }
 
 // find returns the record with the given id, or nil.
