@@ -52,3 +52,27 @@ func (h *Hull) imageInUse(imageID string) bool {
 	ids, err := h.Containers.ImageUsers(imageID)
 	return err != nil || len(ids) > 0 // unsure means in use: never delete layers a container may need
 }
+
+// imageUser names a container created from the image as Docker's rmi
+// refusal does ("running container 1a2b3c4d5e6f"), a running one first;
+// "" when none is found.
+func (h *Hull) imageUser(imageID string) string {
+	ids, err := h.Containers.ImageUsers(imageID)
+	if err != nil || len(ids) == 0 {
+		return ""
+	}
+	user := ""
+	for _, id := range ids {
+		c, err := h.Containers.Get(id)
+		if err != nil {
+			continue
+		}
+		if c.State.Running {
+			return "running container " + container.ShortID(id)
+		}
+		if user == "" {
+			user = "stopped container " + container.ShortID(id)
+		}
+	}
+	return user
+}

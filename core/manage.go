@@ -30,7 +30,7 @@ func (h *Hull) RemoveContainer(ref string, force bool) (string, error) {
 // container was created from is protected unless force (and even then its
 // layers stay until that container is gone).
 func (h *Hull) RemoveImage(ref string, force bool) ([]image.RemoveResult, error) {
-	return h.Images.Remove(ref, image.RemoveOptions{Force: force, InUse: h.imageInUse})
+	return h.Images.Remove(ref, image.RemoveOptions{Force: force, InUse: h.imageInUse, UsedBy: h.imageUser})
 }
 
 // PruneImages deletes dangling images (all unused ones with all) and

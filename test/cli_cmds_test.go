@@ -568,3 +568,21 @@ func TestCLICompletionAliases(t *testing.T) {
 		t.Errorf("image load: %q", out)
 	}
 }
+
+// rmi of an image a container uses names the container, as Docker.
+func TestCLIRmiNamesContainer(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.mustHull(t, "run", "--name", "user", "busybox", "true")
+	short := strings.TrimSpace(s.mustHull(t, "ps", "-aq"))
+	img := strings.TrimSpace(s.mustHull(t, "images", "-q"))
+	_, errs, code := s.hull(t, "rmi", "busybox")
+	if code == 0 || !strings.Contains(errs, "container "+short+" is using its referenced image "+img) {
+		t.Errorf("rmi busybox: exit %d, %q", code, errs)
+	}
+	_, errs, code = s.hull(t, "rmi", img)
+	if code == 0 || !strings.Contains(errs, "image is being used by stopped container "+short) {
+		t.Errorf("rmi %s: exit %d, %q", img, code, errs)
+	}
+	oneLineError(t, errs)
+}

@@ -14,6 +14,24 @@ type RemoveOptions struct {
 	Force bool
 	// InUse reports whether a container uses the image; nil means none do.
 	InUse func(imageID string) bool
+	// UsedBy names a container that uses the image ("stopped container
+	// 1a2b3c4d5e6f"), for the refusal Docker prints; nil or "": unnamed.
+	UsedBy func(imageID string) string
+}
+
+// inUseError is a refusal naming the container, as Docker's; it is an
+// ErrInUse.
+type inUseError struct{ msg string }
+
+func (e inUseError) Error() string        { return e.msg }
+func (e inUseError) Is(target error) bool { return target == ErrInUse }
+
+// inUseBy is the refusal's tail: the container when known.
+func inUseBy(user, fallback string) error {
+	if user == "" {
+		return inUseError{fallback}
+	}
+	return inUseError{user}
 }
 
 // RemoveResult is one line of `rmi` output: "Untagged: x" or "Deleted: y".
@@ -40,10 +58,14 @@ func (s *Store) Remove(nameOrID string, o RemoveOptions) ([]RemoveResult, error)
 			return err
 		}
 		inUse := o.InUse != nil && o.InUse(r.ID)
+		user := ""
+		if inUse && o.UsedBy != nil {
+			user = o.UsedBy(r.ID)
+		}
 		if byName != "" {
-			res, err = removeName(ix, r, byName, inUse, o.Force)
+			res, err = removeName(ix, r, byName, inUse, user, o.Force)
 		} else {
-			res, err = removeID(ix, r, inUse, o.Force)
+			res, err = removeID(ix, r, inUse, user, o.Force)
 		}
 		return err
 	})
@@ -54,7 +76,7 @@ func (s *Store) Remove(nameOrID string, o RemoveOptions) ([]RemoveResult, error)
 }
 
 // removeName untags name from r and deletes r when nothing else names it.
-func removeName(ix *index, r *record, name string, inUse, force bool) ([]RemoveResult, error) {
+func removeName(ix *index, r *record, name string, inUse bool, user string, force bool) ([]RemoveResult, error) {
 	rest := without(r.Names, name)
 	if onlyDigestsOf(rest, repoOf(name)) {
 		// Docker drops the digest references of a repository with its last tag.
@@ -65,25 +87,29 @@ func removeName(ix *index, r *record, name string, inUse, force bool) ([]RemoveR
 		return []RemoveResult{{Untagged: FamiliarString(name)}}, nil
 	}
 	if inUse && !force {
-		return nil, fmt.Errorf("%w: unable to remove repository reference %q (must force) - %w: %s",
-			ErrConflict, FamiliarString(name), ErrInUse, shortID(r.ID))
+		msg := fmt.Sprintf("image is in use: %s", shortID(r.ID))
+		if _, short, ok := strings.Cut(user, "container "); ok {
+			msg = fmt.Sprintf("container %s is using its referenced image %s", short, shortID(r.ID))
+		}
+		return nil, fmt.Errorf("%w: unable to remove repository reference %q (must force) - %w",
+			ErrConflict, FamiliarString(name), inUseError{msg})
 	}
 	return deleteRecord(ix, r, inUse), nil
 }
 
 // removeID untags every name of r and deletes it.
-func removeID(ix *index, r *record, inUse, force bool) ([]RemoveResult, error) {
+func removeID(ix *index, r *record, inUse bool, user string, force bool) ([]RemoveResult, error) {
 	if !force && !singleRepo(r.Names) {
 		return nil, fmt.Errorf("%w: unable to delete %s (must be forced) - image is referenced in multiple repositories",
 			ErrConflict, shortID(r.ID))
 	}
 	if inUse && !force {
-		return nil, fmt.Errorf("%w: unable to delete %s (must be forced) - %w by a container",
-			ErrConflict, shortID(r.ID), ErrInUse)
+		return nil, fmt.Errorf("%w: unable to delete %s (must be forced) - %w",
+			ErrConflict, shortID(r.ID), inUseBy(usedBy(user), "image is in use by a container"))
 	}
 	if inUse && len(r.Names) == 0 {
-		return nil, fmt.Errorf("%w: unable to delete %s (cannot be forced) - %w by a container",
-			ErrConflict, shortID(r.ID), ErrInUse)
+		return nil, fmt.Errorf("%w: unable to delete %s (cannot be forced) - %w",
+			ErrConflict, shortID(r.ID), inUseBy(usedBy(user), "image is in use by a container"))
 	}
 	return deleteRecord(ix, r, inUse), nil
 }
@@ -234,4 +260,11 @@ func (s *Store) referenced() (map[string]bool, error) {
 		}
 	}
 	return used, nil
+}
+
+func usedBy(user string) string {
+	if user == "" {
+		return ""
+	}
+	return "image is being used by " + user
 }
