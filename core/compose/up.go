@@ -56,9 +56,13 @@ func (x *Project) Up(ctx context.Context, o UpOptions) error {
 			if sig, ok := <-sigs; ok {
 				got <- sig
 				cancel()
-				<-sigs
+				sig := <-sigs
 				fmt.Fprintln(x.Err, "forced stop")
-				os.Exit(130)
+				// A second interrupt ends hull at once: die of the
+				// signal itself (the shell sees 128+n), as a Unix
+				// tool does, rather than exiting from a library.
+				signal.Reset(sig)
+				_ = syscall.Kill(os.Getpid(), sig.(syscall.Signal))
 			}
 		}()
 		interrupted = got
