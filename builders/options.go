@@ -25,6 +25,9 @@ type Options struct {
 	Platform       string            // --platform ("" = the host's)
 	Out            io.Writer         // progress output
 	Progress       string            // auto, plain, quiet
+	// SSH are `--ssh ID=SOCKET`: the agent sockets RUN --mount=type=ssh
+	// binds (the socket is the user's own, given on the command line).
+	SSH map[string]string
 	// NamedContexts are --build-context NAME=VALUE (lower-case names):
 	// docker-image://REF or an absolute directory (namedctx.go).
 	NamedContexts map[string]string

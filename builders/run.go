@@ -108,8 +108,25 @@ func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sd
 		RecordStubs:    true,
 		StateDir:       filepath.Join(b.env.StateDir, b.id, "run"),
 	}
+	sshAuthSock(spec, r.Mounts, b.opts.SSH)
 	emulateRun(spec, ws, r.User)
 	return spec, nil
+}
+
+// sshAuthSock points SSH_AUTH_SOCK at the first ssh agent the step
+// mounts, as BuildKit does, unless the step sets it itself.
+func sshAuthSock(spec *isolation.Spec, mounts []sdk.RunMount, agents map[string]string) {
+	for _, kv := range spec.Env {
+		if strings.HasPrefix(kv, "SSH_AUTH_SOCK=") {
+			return
+		}
+	}
+	for _, m := range mounts {
+		if _, ok := agents[m.ID]; ok && m.Type == "ssh" {
+			spec.Env = append(spec.Env, "SSH_AUTH_SOCK="+m.Target)
+			return
+		}
+	}
 }
 
 // rootEmulation reports whether RUN steps get the root-emulation filter.
@@ -149,6 +166,13 @@ func (b *build) runMounts(ctx context.Context, st *stageState, reqs []sdk.RunMou
 				return nil, err
 			}
 			out = append(out, mnt)
+		case "ssh":
+			sock, ok := b.opts.SSH[m.ID]
+			if !ok {
+				// As BuildKit without the agent: nothing is mounted.
+				continue
+			}
+			out = append(out, isolation.Mount{Type: "bind", Source: sock, Destination: m.Target})
 		case "secret":
 			mnt, ok, err := b.secretMount(m)
 			if err != nil {

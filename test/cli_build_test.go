@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -355,7 +356,7 @@ RUN df -k /dev/shm | tail -1 >/shm
 		{[]string{"--build-context", "extra=" + extra, fctx}, "FROM needs docker-image://"},
 		{[]string{"--build-context", "x=git://example.com/r", ctx}, "--build-context"},
 		{[]string{"--build-context", "x=" + filepath.Join(extra, "missing"), ctx}, "not a directory"},
-		{[]string{"--ssh", "default", ctx}, "--ssh"},
+		{[]string{"--ssh", "default=" + filepath.Join(extra, "data", "f"), ctx}, "not a socket"},
 		{[]string{"--shm-size", "lots", ctx}, "--shm-size"},
 	} {
 		_, errs, code := s.build(t, c.args...)
@@ -400,5 +401,28 @@ func TestBuildTerminalView(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("failed tty build lacks %q:\n%q", want, out)
 		}
+	}
+}
+
+// --ssh ID=SOCKET binds the agent socket into RUN --mount=type=ssh, with
+// SSH_AUTH_SOCK pointing at it; without --ssh the mount is absent.
+func TestBuildSSHAgent(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\n" +
+		"RUN --mount=type=ssh (test -S \"$SSH_AUTH_SOCK\" && echo \"sock $SSH_AUTH_SOCK\" || echo absent) >/ssh\n"})
+	s.mustBuild(t, "--ssh", "default="+sock, "-t", "ssh1", ctx)
+	if got := s.sh(t, "ssh1", "cat /ssh"); got != "sock /run/buildkit/ssh_agent.0\n" {
+		t.Errorf("RUN --mount=type=ssh with --ssh: %q", got)
+	}
+	s.mustBuild(t, "--no-cache", "-t", "ssh2", ctx)
+	if got := s.sh(t, "ssh2", "cat /ssh"); got != "absent\n" {
+		t.Errorf("RUN --mount=type=ssh without --ssh: %q", got)
 	}
 }

@@ -24,8 +24,10 @@
 //     with #!, with that interpreter reading the script from /dev/stdin
 //     (BuildKit mounts a file instead; a script that itself reads stdin
 //     behaves differently); any other heredoc use hands the reconstituted
-//     text to the shell, as BuildKit does. --security=insecure and ssh
-//     mounts are refused.
+//     text to the shell, as BuildKit does. --security=insecure is refused;
+//     an ssh mount (id default, target /run/buildkit/ssh_agent.0) binds
+//     the agent `hull build --ssh` gave, else nothing (required=true is
+//     not enforced).
 //   - COPY and ADD resolve the destination against WORKDIR, write heredoc
 //     sources with Host.WriteFile and pass everything else to Host.Copy.
 //     Shell-form sources are split after expansion (ExpandWords), so a

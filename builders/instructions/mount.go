@@ -121,7 +121,14 @@ func mountDefaults(rm *sdk.RunMount, m map[string]string) error {
 			rm.ID = path.Base(rm.Target)
 		}
 	case "ssh":
-		return fmt.Errorf("mount type ssh is not supported")
+		// BuildKit's defaults. required=true is not checked here: the
+		// engine mounts the agent `hull build --ssh` gave, else nothing.
+		if rm.ID == "" {
+			rm.ID = "default"
+		}
+		if rm.Target == "" {
+			rm.Target = "/run/buildkit/ssh_agent.0"
+		}
 	}
 	return nil
 }

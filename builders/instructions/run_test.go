@@ -176,7 +176,6 @@ func TestRunErrors(t *testing.T) {
 	run := func(flags ...sdk.Flag) sdk.Request { return sdk.Request{Instruction: inst("RUN", "true", flags...)} }
 	wantErr(t, run(flag("mount", "type=nfs,target=/x")), `unsupported mount type "nfs"`)
 	wantErr(t, run(flag("mount", "type=$T,target=/x")), `unsupported mount type ""`)
-	wantErr(t, run(flag("mount", "type=ssh")), "ssh is not supported")
 	wantErr(t, run(flag("mount", "type=secret,id=a,env=A")), "not supported")
 	wantErr(t, run(flag("mount", "type=cache")), "requires a target")
 	wantErr(t, run(flag("security", "insecure")), "--security=insecure is not supported")

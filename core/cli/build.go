@@ -56,7 +56,7 @@ func buildCommand() *cli.Command {
 			&cli.StringFlag{Name: "shm-size", Usage: "size of /dev/shm of the RUN steps (default 64m)"},
 			sliceFlag("cache-from", "", "accepted and ignored, with a warning: hull uses its local build cache"),
 			sliceFlag("cache-to", "", "accepted and ignored, with a warning: hull keeps its build cache in the store"),
-			&cli.StringFlag{Name: "ssh", Usage: "not supported yet: RUN --mount=type=ssh is refused"},
+			sliceFlag("ssh", "", "SSH agent socket for RUN --mount=type=ssh: default (the $SSH_AUTH_SOCK agent), ID=SOCKET or default=SOCKET"),
 			sliceFlag("build-context", "", "additional build context: NAME=DIR or NAME=docker-image://REF (for FROM NAME, COPY --from=NAME, RUN --mount from=NAME)"),
 			&cli.BoolFlag{Name: "pull", Usage: "always pull the images the Dockerfile names, even when stored"},
 			sliceFlag("add-host", "", "add a custom host-to-IP mapping to the RUN steps' /etc/hosts (NAME:IP, IP may be host-gateway)"),
@@ -139,8 +139,8 @@ func buildOptions(c *cli.Context) (core.BuildOptions, error) {
 		}
 		opts.ShmSize = n
 	}
-	if c.IsSet("ssh") {
-		return opts, fmt.Errorf("--ssh is not supported yet: hull's builder has no RUN --mount=type=ssh")
+	if opts.SSH, err = sshAgents(c.StringSlice("ssh")); err != nil {
+		return opts, err
 	}
 	for _, f := range []string{"cache-from", "cache-to"} {
 		if c.IsSet(f) {
@@ -261,6 +261,32 @@ func dockerfileAndContext(c *cli.Context, ctxArg string, opts *core.BuildOptions
 	}
 	opts.Dockerfile = data
 	return nil
+}
+
+// sshAgents parses --ssh default | ID=SOCKET: each must be a socket.
+func sshAgents(vals []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, v := range vals {
+		id, sock, ok := strings.Cut(v, "=")
+		if !ok {
+			sock = os.Getenv("SSH_AUTH_SOCK")
+			if sock == "" {
+				return nil, fmt.Errorf("invalid --ssh %q: SSH_AUTH_SOCK is not set; give ID=SOCKET", v)
+			}
+		}
+		if id == "" || strings.Contains(sock, ",") {
+			return nil, fmt.Errorf("invalid --ssh %q: want default or ID=SOCKET (one socket)", v)
+		}
+		abs, err := filepath.Abs(sock)
+		if err != nil {
+			return nil, err
+		}
+		if st, err := os.Stat(abs); err != nil || st.Mode().Type() != os.ModeSocket {
+			return nil, fmt.Errorf("invalid --ssh %q: %s is not a socket", v, sock)
+		}
+		out[id] = abs
+	}
+	return out, nil
 }
 
 // namedContexts parses --build-context NAME=DIR|docker-image://REF.
