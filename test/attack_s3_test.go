@@ -267,3 +267,46 @@ func TestAttackBuildOutputSymlinks(t *testing.T) {
 	s.mustHull(t, "build", "-o", "type=tar,dest="+tarOut, one)
 	check()
 }
+
+// A persistentVolumeClaim's claimName names a volume: an absolute one
+// must not become a bind mount of a host path outside --host-path-root
+// (here the file makes ROOT/VICTIM with a DirectoryOrCreate hostPath so
+// that a check of the claim inside the root finds something).
+func TestAttackKubeClaimNameHostPath(t *testing.T) {
+	attackFinding(t, "kube play: an absolute claimName is bound as a host path, checked as ROOT+path: any host directory is mounted")
+	s := withBusybox(t)
+	victim, check := attackCanary(t)
+	root := t.TempDir()
+	file := filepath.Join(t.TempDir(), "k.yaml")
+	manifest := fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: claim}
+spec:
+  restartPolicy: Never
+  volumes:
+  - {name: mk, hostPath: {path: %[1]s%[2]s, type: DirectoryOrCreate}}
+  - {name: v, persistentVolumeClaim: {claimName: %[2]q}}
+  containers:
+  - name: a
+    image: busybox
+    command: ["sh", "-c", "echo pwned > /v/canary; touch /v/new; echo done; sleep 60"]
+    volumeMounts: [{name: mk, mountPath: /mk}, {name: v, mountPath: /v}]
+`, root, victim)
+	if err := os.WriteFile(file, []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := s.hull(t, "kube", "play", "--host-path-root", root, file)
+	if code == 0 {
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) {
+			if out, _, _ := s.hull(t, "logs", "claim-a"); strings.Contains(out, "done") {
+				break
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+		s.hull(t, "kube", "down", file)
+	} else {
+		oneLineError(t, errs)
+	}
+	check()
+}
