@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hull-project/hull/core/container"
@@ -27,33 +27,10 @@ func record(t *testing.T, o container.Options, labels map[string]string) *contai
 	return c
 }
 
-// registerInput is the SDK's ecs.RegisterTaskDefinitionInput, field for
-// field (api_op_RegisterTaskDefinition.go of service/ecs v1.105.1), over
-// the SDK's own types for every nested shape. The package itself cannot
-// be imported: go.sum pins only service/ecs/types, and importing
-// service/ecs needs the aws-sdk-go-v2 core module too (go.mod is the
-// lead's).
-type registerInput struct {
-	ContainerDefinitions          []types.ContainerDefinition
-	Family                        *string
-	Cpu                           *string
-	EnableFaultInjection          *bool
-	EphemeralStorage              *types.EphemeralStorage
-	ExecutionRoleArn              *string
-	InferenceAccelerators         []types.InferenceAccelerator
-	IpcMode                       types.IpcMode
-	Memory                        *string
-	NetworkMode                   types.NetworkMode
-	PidMode                       types.PidMode
-	PlacementConstraints          []types.TaskDefinitionPlacementConstraint
-	ProxyConfiguration            *types.ProxyConfiguration
-	RequiresCompatibilities       []types.Compatibility
-	RuntimePlatform               *types.RuntimePlatform
-	Tags                          []types.Tag
-	TaskRoleArn                   *string
-	TrustedExecutionConfiguration *types.TrustedExecutionConfiguration
-	Volumes                       []types.Volume
-}
+// registerInput is the SDK's own input of RegisterTaskDefinition (what
+// `aws ecs register-task-definition --cli-input-json` fills), so a field
+// hull writes that the API lacks fails the strict decode below.
+type registerInput = ecs.RegisterTaskDefinitionInput
 
 // strict decodes a task definition into the SDK's input shape, refusing
 // any field it does not have.
