@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 
@@ -18,10 +20,33 @@ const (
 	otherCategory      = "Commands"
 )
 
-// commonCommands are those Docker lists under "Common Commands".
-var commonCommands = map[string]bool{
-	"run": true, "exec": true, "ps": true, "build": true, "pull": true, "push": true, "images": true,
-	"login": true, "logout": true, "search": true, "version": true, "info": true,
+// commonOrder are the commands Docker lists under "Common Commands", in
+// its order; the other groups are alphabetical.
+var commonOrder = []string{"run", "exec", "ps", "build", "pull", "push", "images", "login", "logout", "search", "version", "info"}
+
+var commonCommands = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range commonOrder {
+		m[n] = true
+	}
+	return m
+}()
+
+// helpOrder sorts the commands as Docker's help lists them.
+func helpOrder(cmds []*cli.Command) {
+	rank := func(c *cli.Command) int {
+		if i := slices.Index(commonOrder, c.Name); i >= 0 {
+			return i
+		}
+		return len(commonOrder)
+	}
+	sort.SliceStable(cmds, func(i, j int) bool {
+		ri, rj := rank(cmds[i]), rank(cmds[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return cmds[i].Name < cmds[j].Name
+	})
 }
 
 // appHelpTemplate is Docker's `docker --help` layout.
@@ -88,6 +113,7 @@ func decorate(app *cli.App) {
 		return cli.ShowAppHelp(c)
 	}
 	addAliases(app)
+	helpOrder(app.Commands)
 	for _, c := range app.Commands {
 		switch {
 		case commonCommands[c.Name]:
