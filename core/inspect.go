@@ -171,6 +171,8 @@ type HostConfigView struct {
 	// at start (NetworkSettings.Ports has the one chosen).
 	PortBindings map[string][]container.PortBinding `json:"PortBindings"`
 	LogConfig    LogConfigView                      `json:"LogConfig"`
+	IpcMode      string                             `json:"IpcMode"`
+	UTSMode      string                             `json:"UTSMode"`
 }
 
 // MountView is one --mount as Docker's HostConfig.Mounts shows it.
@@ -295,6 +297,10 @@ func ContainerInspect(c *container.Container) ContainerView {
 			b.HostPort = strconv.Itoa(p.HostPort)
 		}
 		v.HostConfig.PortBindings[p.Key()] = append(v.HostConfig.PortBindings[p.Key()], b)
+	}
+	v.HostConfig.IpcMode, v.HostConfig.UTSMode = hc.IpcMode, hc.UTSMode
+	if v.HostConfig.IpcMode == "" {
+		v.HostConfig.IpcMode = "private"
 	}
 	v.HostConfig.LogConfig = LogConfigView{Type: hc.LogDriver(), Config: hc.LogOpts}
 	if v.HostConfig.LogConfig.Config == nil {

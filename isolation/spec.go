@@ -103,19 +103,24 @@ type Spec struct {
 	// docs/root-emulation.md).
 	RootEmulation bool     `json:"root_emulation,omitempty"`
 	MaskedPaths   []string `json:"masked_paths,omitempty"`
-	ReadonlyPaths []string `json:"readonly_paths,omitempty"`
-	// Terminal gives the process a new pty as its controlling terminal,
-	// of ConsoleRows x ConsoleCols when they are set.
-	Terminal    bool   `json:"terminal,omitempty"`
-	ConsoleRows uint16 `json:"console_rows,omitempty"`
 	// ShmSize is the size of /dev/shm in bytes; 0 is Docker's 64 MiB.
 	ShmSize int64 `json:"shm_size,omitempty"`
 	// Sysctls are written under /proc/sys (the key's dots as slashes)
 	// before /proc/sys is made read-only: only the namespaced ones, which
 	// core checks (--sysctl).
 	Sysctls map[string]string `json:"sysctls,omitempty"`
+	// HostUTS and HostIPC keep the caller's UTS and IPC namespaces
+	// (--uts host, --ipc host): no new ones are made; the host's /dev/shm
+	// is bound with HostIPC.
+	HostUTS bool `json:"host_uts,omitempty"`
+	HostIPC bool `json:"host_ipc,omitempty"`
 	// SysWritable mounts /sys read-write (--privileged).
-	SysWritable bool   `json:"sys_writable,omitempty"`
+	SysWritable   bool     `json:"sys_writable,omitempty"`
+	ReadonlyPaths []string `json:"readonly_paths,omitempty"`
+	// Terminal gives the process a new pty as its controlling terminal,
+	// of ConsoleRows x ConsoleCols when they are set.
+	Terminal    bool   `json:"terminal,omitempty"`
+	ConsoleRows uint16 `json:"console_rows,omitempty"`
 	ConsoleCols uint16 `json:"console_cols,omitempty"`
 	// Init keeps a minimal hull init as PID 1 that forwards signals and
 	// reaps zombies (docker run --init).

@@ -128,6 +128,12 @@ func initCommand(spec *Spec) (*exec.Cmd, error) {
 	if !spec.HostNetwork {
 		flags |= unix.CLONE_NEWNET
 	}
+	if spec.HostUTS {
+		flags &^= unix.CLONE_NEWUTS
+	}
+	if spec.HostIPC {
+		flags &^= unix.CLONE_NEWIPC
+	}
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
 		Args:       []string{"hull", role.Init},

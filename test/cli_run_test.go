@@ -326,3 +326,47 @@ func TestCLIRunPsFilters(t *testing.T) {
 	}
 	s.mustHull(t, "rm", "-f", "p1", "p2", "p3")
 }
+
+// --uts host and --ipc host: the host's name and the user's own IPC
+// namespace and /dev/shm; container:NAME is refused.
+func TestCLIRunHostNamespaces(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := s.mustHull(t, "run", "--rm", "--uts", "host", "busybox", "hostname"); strings.TrimSpace(out) != host {
+		t.Errorf("--uts host: hostname %q, want %q", out, host)
+	}
+	if out := s.mustHull(t, "run", "--rm", "busybox", "hostname"); strings.TrimSpace(out) == host {
+		t.Errorf("without --uts host the container has the host's name %q", out)
+	}
+	if _, _, code := s.hull(t, "run", "--rm", "--uts", "host", "--hostname", "x", "busybox", "true"); code != 125 {
+		t.Errorf("--uts host --hostname: exit %d, want 125", code)
+	}
+	ipcNS := func(args ...string) string {
+		return strings.TrimSpace(s.mustHull(t, append(append([]string{"run", "--rm"}, args...), "busybox", "readlink", "/proc/self/ns/ipc")...))
+	}
+	self, err := os.Readlink("/proc/self/ns/ipc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ipcNS("--ipc", "host"); got != self {
+		t.Errorf("--ipc host: %s, want the host's %s", got, self)
+	}
+	if got := ipcNS(); got == self {
+		t.Errorf("without --ipc host the container shares the host's IPC namespace %s", got)
+	}
+	name := "/dev/shm/hull-clirun-" + strings.TrimPrefix(filepath.Base(s.root), "s")
+	defer os.Remove(name)
+	s.mustHull(t, "run", "--rm", "--ipc", "host", "busybox", "sh", "-c", "echo shared > "+name)
+	if b, err := os.ReadFile(name); err != nil || string(b) != "shared\n" {
+		t.Errorf("--ipc host: /dev/shm not the host's: %q %v", b, err)
+	}
+	for _, bad := range [][]string{{"--ipc", "container:x"}, {"--uts", "container:x"}, {"--ipc", "bogus"}} {
+		if _, errs, code := s.hull(t, append(append([]string{"run", "--rm"}, bad...), "busybox", "true")...); code != 125 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("%v: exit %d %q", bad, code, errs)
+		}
+	}
+}

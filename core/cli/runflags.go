@@ -30,6 +30,8 @@ func runExtraFlags() []cli.Flag {
 		sliceFlag("volumes-from", "", "mount the volumes and bind mounts of a container: NAME[:ro|rw]"),
 		&cli.StringFlag{Name: "log-driver", Usage: "logging driver: json-file (default) or none"},
 		sliceFlag("log-opt", "", "log driver option: max-size=SIZE, max-file=N"),
+		&cli.StringFlag{Name: "ipc", Usage: "IPC namespace: private (default) or host (the user's own)"},
+		&cli.StringFlag{Name: "uts", Usage: "UTS namespace: private (default) or host (the host's name)"},
 		&cli.BoolFlag{Name: "privileged", Usage: "give the container the user's every right (rootless meaning: all capabilities, no seccomp, nothing masked, writable /sys, the host devices you can open; see docs/security.md)"},
 	}
 }
@@ -39,7 +41,8 @@ func runExtraFlags() []cli.Flag {
 func runExtraOptions(c *cli.Context, h *core.Hull, opts *core.RunOptions) error {
 	f := container.RunFlags{Expose: c.StringSlice("expose"), StopSignal: c.String("stop-signal"),
 		ShmSize: c.String("shm-size"), Sysctls: c.StringSlice("sysctl"), Privileged: c.Bool("privileged"),
-		LogDriver: c.String("log-driver"), LogOpts: c.StringSlice("log-opt"), VolumesFrom: c.StringSlice("volumes-from")}
+		LogDriver: c.String("log-driver"), LogOpts: c.StringSlice("log-opt"), VolumesFrom: c.StringSlice("volumes-from"),
+		IPC: c.String("ipc"), UTS: c.String("uts")}
 	if c.IsSet("stop-timeout") {
 		t := c.Int("stop-timeout")
 		f.StopTimeout = &t

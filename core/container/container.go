@@ -108,6 +108,9 @@ type HostConfig struct {
 	// LogOpts --log-opt (max-size, max-file).
 	LogType string            `json:"LogDriver,omitempty"`
 	LogOpts map[string]string `json:"LogOpts,omitempty"`
+	// IpcMode and UTSMode are --ipc and --uts: "" (private) or "host".
+	IpcMode string `json:"IpcMode,omitempty"`
+	UTSMode string `json:"UTSMode,omitempty"`
 	// Pod is the id of the pod whose network, IPC and UTS namespaces the
 	// container shares (run --pod); "" for none.
 	Pod string `json:"Pod,omitempty"`

@@ -96,7 +96,14 @@ func New(o Options, img ImageRef, lookup LookupEnv, now time.Time) (*Container, 
 		return nil, err
 	}
 	keepIDUser(&c.Config, o)
-	if c.Config.Hostname, err = hostname(o.Hostname, c.HostConfig.NetworkMode, c.ID); err != nil {
+	hostMode := c.HostConfig.NetworkMode
+	if c.HostConfig.UTSMode == "host" {
+		if o.Hostname != "" {
+			return nil, fmt.Errorf("conflicting options: --hostname and --uts host")
+		}
+		hostMode = NetworkHost // the host's name, as with --network host
+	}
+	if c.Config.Hostname, err = hostname(o.Hostname, hostMode, c.ID); err != nil {
 		return nil, err
 	}
 	if err := c.setNamed(o.Named); err != nil {

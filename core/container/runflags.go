@@ -24,6 +24,8 @@ type RunFlags struct {
 	LogDriver   string
 	LogOpts     []string
 	VolumesFrom []string
+	// IPC and UTS are --ipc and --uts: "" (private) or "host".
+	IPC, UTS string
 }
 
 // Log drivers hull writes: json-file (the default; logs reads it) and
@@ -87,7 +89,32 @@ func (c *Container) setRunFlags(f RunFlags, imageExposed map[string]struct{}) er
 	}
 	hc.Privileged = f.Privileged
 	hc.VolumesFrom = f.VolumesFrom
+	if hc.IpcMode, err = namespaceMode("ipc", f.IPC, hc.Pod != ""); err != nil {
+		return err
+	}
+	if hc.UTSMode, err = namespaceMode("uts", f.UTS, hc.Pod != ""); err != nil {
+		return err
+	}
 	return hc.setLogging(f.LogDriver, f.LogOpts)
+}
+
+// namespaceMode checks --ipc or --uts: "" or "private" (a namespace of
+// the container's own, the default; Docker's "shareable" IPC is that too
+// here) or "host" (the caller's: rootless, the user's own namespace, as
+// Podman). Joining another container's is not supported yet.
+func namespaceMode(flag, v string, inPod bool) (string, error) {
+	switch {
+	case v == "" || v == "private" || (flag == "ipc" && v == "shareable"):
+		return "", nil
+	case v == "host":
+		if inPod {
+			return "", fmt.Errorf("--%s host cannot be used with --pod: the pod's namespace is shared", flag)
+		}
+		return v, nil
+	case strings.HasPrefix(v, "container:"):
+		return "", fmt.Errorf("--%s %s is not supported yet: only host and private are", flag, v)
+	}
+	return "", fmt.Errorf("invalid --%s %q: host or private", flag, v)
 }
 
 // mergeExposed adds --expose values (PORT[/PROTO], or a range

@@ -87,6 +87,8 @@ func (c *Container) Spec(in SpecInput) (*isolation.Spec, error) {
 		ShmSize:         c.HostConfig.ShmSize,
 		Sysctls:         c.HostConfig.Sysctls,
 		SysWritable:     c.HostConfig.Privileged,
+		HostUTS:         c.HostConfig.UTSMode == "host",
+		HostIPC:         c.HostConfig.IpcMode == "host",
 		ReadonlyPaths:   readonly,
 		Terminal:        c.Config.Tty,
 		Init:            c.HostConfig.Init,

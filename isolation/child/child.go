@@ -141,7 +141,7 @@ func setupTask(spec *isolation.Spec, tasks map[string]TaskFunc) error {
 }
 
 func setHostname(spec *isolation.Spec) error {
-	if spec.Hostname == "" || joins(spec, "uts") {
+	if spec.Hostname == "" || joins(spec, "uts") || spec.HostUTS {
 		return nil
 	}
 	return unix.Sethostname([]byte(spec.Hostname))

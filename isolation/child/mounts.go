@@ -59,7 +59,12 @@ func mountDev(spec *isolation.Spec) error {
 	if spec.ShmSize > 0 {
 		shm = spec.ShmSize
 	}
-	if err := mountAt(root, "/dev/shm", false, "shm", "tmpfs", noSuidDevExec, fmt.Sprintf("mode=1777,size=%d", shm)); err != nil {
+	if spec.HostIPC {
+		// The host's IPC namespace: its POSIX shared memory too, as Podman.
+		if err := mountAt(root, "/dev/shm", false, "/dev/shm", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return err
+		}
+	} else if err := mountAt(root, "/dev/shm", false, "shm", "tmpfs", noSuidDevExec, fmt.Sprintf("mode=1777,size=%d", shm)); err != nil {
 		return err
 	}
 	// mqueue needs the new ipc namespace; a kernel without it is no reason
