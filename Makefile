@@ -44,7 +44,15 @@ all: build
 ## build: static bin/hull
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o isolation/initbin/hull-init ./isolation/initbin
-	CGO_ENABLED=0 $(GO) build -tags urfave_cli_no_docs,hullinit -trimpath -ldflags "$(LDFLAGS)" -o bin/hull .
+	@# The full hull (tag apps: compose, kube, generate and their libraries),
+	@# compressed into core/appbin, then the default hull around it, which
+	@# links none of those libraries (their package init would cost every
+	@# run and every container's monitor) and execs the full one for those
+	@# commands (core/appbin, docs/speed.md).
+	CGO_ENABLED=0 $(GO) build -tags urfave_cli_no_docs,hullinit,apps -trimpath -ldflags "$(LDFLAGS)" -o core/appbin/hull-apps.full .
+	$(GO) run ./core/appbin/pack core/appbin/hull-apps.full core/appbin/hull-apps
+	rm -f core/appbin/hull-apps.full
+	CGO_ENABLED=0 $(GO) build -tags urfave_cli_no_docs,hullinit,appsbin -trimpath -ldflags "$(LDFLAGS)" -o bin/hull .
 
 ## deps: the Debian packages hull needs at run time (installed when root)
 deps:
@@ -109,13 +117,17 @@ test: unit vet fmt-check tidy-check fuzz integration
 # test of the SDK's word expansion against BuildKit's (which neither hull's
 # module nor the SDK's links).
 REF := builders/dockerfile/reference
+# Both builds: the default one and the full one (tag apps), whose extra
+# files are in core and core/cli.
 unit:
 	$(GO) test -count=1 $$($(GO) list -e ./... | grep -vx '$(MODULE)/test')
+	$(GO) test -count=1 -tags apps ./core ./core/cli
 	cd plugins/sdk && $(GO) test -count=1 ./...
 	cd $(REF) && $(GO) test -count=1 ./...
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags apps ./...
 	cd plugins/sdk && $(GO) vet ./...
 	cd $(REF) && $(GO) vet ./...
 

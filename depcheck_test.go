@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -91,10 +92,11 @@ type listedPackage struct {
 	Error      *struct{ Err string }
 }
 
-// modulePackages lists the packages of the module in dir with go list.
-func modulePackages(t *testing.T, dir string) []listedPackage {
+// modulePackages lists the packages of the module in dir with go list,
+// built with tags (none when empty).
+func modulePackages(t *testing.T, dir, tags string) []listedPackage {
 	t.Helper()
-	cmd := exec.Command("go", "list", "-e", "-json=ImportPath,Imports,Deps,Error", "./...")
+	cmd := exec.Command("go", "list", "-e", "-tags="+tags, "-json=ImportPath,Imports,Deps,Error", "./...")
 	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -119,17 +121,43 @@ func modulePackages(t *testing.T, dir string) []listedPackage {
 	return pkgs
 }
 
-// projectPackages are the packages of hull's module and, when it is a
-// module of its own, of the plugin SDK.
+// projectPackages are the packages of hull's module, in the default
+// build and in the full one (tag apps: its files in core and core/cli
+// have arrows of their own), and, when it is a module of its own, of the
+// plugin SDK.
 func projectPackages(t *testing.T) []listedPackage {
-	pkgs := modulePackages(t, ".")
+	pkgs := modulePackages(t, ".", "")
+	index := map[string]*listedPackage{}
+	for i := range pkgs {
+		index[pkgs[i].ImportPath] = &pkgs[i]
+	}
+	var more []listedPackage
+	for _, p := range modulePackages(t, ".", "apps") {
+		if q, ok := index[p.ImportPath]; ok {
+			q.Imports = union(q.Imports, p.Imports)
+			q.Deps = union(q.Deps, p.Deps)
+			continue
+		}
+		more = append(more, p)
+	}
+	pkgs = append(pkgs, more...)
 	if _, err := os.Stat("plugins/sdk/go.mod"); err == nil {
-		pkgs = append(pkgs, modulePackages(t, "plugins/sdk")...)
+		pkgs = append(pkgs, modulePackages(t, "plugins/sdk", "")...)
 	}
 	if len(pkgs) < 10 {
 		t.Fatalf("go list found %d packages; run the test from the module root", len(pkgs))
 	}
 	return pkgs
+}
+
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // rel is a project import path relative to the module ("" for the root),
@@ -281,5 +309,46 @@ func TestImportRulesCatch(t *testing.T) {
 	sort.Strings(keys)
 	if strings.Join(keys, "; ") != strings.Join(want, "; ") {
 		t.Errorf("wrong arrows:\n %s\nwant\n %s", strings.Join(keys, "\n "), strings.Join(want, "\n "))
+	}
+}
+
+// appOnly are the modules that only the full hull (build tag apps, the
+// app-file commands) may link: the default hull starts every container
+// and is every container's monitor, and their package init (compose-go's
+// JSON-schema compiler, reference and Kubernetes regexps: ~28,000
+// allocations) would cost each of those processes (core/appbin).
+var appOnly = []string{
+	"github.com/compose-spec/compose-go",
+	"k8s.io/",
+	"sigs.k8s.io/",
+	"github.com/santhosh-tekuri/jsonschema",
+	"github.com/distribution/reference",
+	"github.com/aws/aws-sdk-go-v2",
+}
+
+// binaryDeps is what `go list -deps .` says hull's main links with tags.
+func binaryDeps(t *testing.T, tags string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-tags="+tags, "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -tags=%s -deps .: %v", tags, err)
+	}
+	return strings.Fields(string(out))
+}
+
+func TestAppLibrariesOnlyInFullBuild(t *testing.T) {
+	for _, dep := range binaryDeps(t, "") {
+		for _, mod := range appOnly {
+			if strings.HasPrefix(dep, mod) {
+				t.Errorf("the default hull links %s: only the full one (tag apps) may link %s", dep, mod)
+			}
+		}
+	}
+	// The full build does link them, or the check above proves nothing.
+	full := binaryDeps(t, "apps")
+	for _, mod := range []string{"github.com/compose-spec/compose-go/v2/loader", "k8s.io/api/core/v1", module + "/core/compose", module + "/core/kube"} {
+		if !slices.Contains(full, mod) {
+			t.Errorf("the full hull (tag apps) does not link %s: the app-file commands are not in it", mod)
+		}
 	}
 }

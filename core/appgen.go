@@ -1,3 +1,5 @@
+//go:build apps
+
 package core
 
 import (

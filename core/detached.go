@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/hull-project/hull/core/appbin"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/launch"
 	"github.com/hull-project/hull/isolation"
@@ -133,7 +134,7 @@ func (h *Hull) startMonitor(id string, attached *os.File) (int, error) {
 	}
 	defer r.Close()
 	settleOwnCgroup()
-	cmd := exec.Command("/proc/self/exe", role.Monitor, h.Root, id)
+	cmd := exec.Command(appbin.Helper(), role.Monitor, h.Root, id) // the default hull, even from compose/kube
 	cmd.Args[0] = "hull"
 	cmd.ExtraFiles = []*os.File{w}
 	if attached != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/hull-project/hull/core/appbin"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/launch"
 	"github.com/hull-project/hull/core/lockfile"
@@ -64,7 +65,7 @@ func (h *Hull) startInfra(id string) error {
 		return fmt.Errorf("start pod infra: %w", err)
 	}
 	defer r.Close()
-	cmd := exec.Command("/proc/self/exe", role.Pod, h.Root, id)
+	cmd := exec.Command(appbin.Helper(), role.Pod, h.Root, id) // the default hull, even from compose/kube
 	cmd.Args[0] = "hull"
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

@@ -1,3 +1,5 @@
+//go:build apps
+
 package cli
 
 import (
@@ -21,7 +23,7 @@ func composeCommand() *cli.Command {
 	svc := "[SERVICE...]"
 	return &cli.Command{
 		Name:  "compose",
-		Usage: "Run multi-container applications from compose files (compose.yaml)",
+		Usage: composeUsage,
 		Flags: []cli.Flag{
 			sliceFlag("file", "f", "compose configuration files (repeatable, merged in order)"),
 			&cli.StringFlag{Name: "project-name", Aliases: []string{"p"}, Usage: "project name (default: the project directory's name)"},

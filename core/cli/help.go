@@ -118,7 +118,7 @@ func decorate(app *cli.App) {
 		switch {
 		case commonCommands[c.Name]:
 			c.Category = commonCategory
-		case len(c.Subcommands) > 0:
+		case len(c.Subcommands) > 0 || c.Category == managementCategory: // appstub.go's thin commands preset it
 			c.Category = managementCategory
 		default:
 			c.Category = otherCategory

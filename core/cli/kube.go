@@ -1,3 +1,5 @@
+//go:build apps
+
 package cli
 
 import (
@@ -16,7 +18,7 @@ import (
 func kubeCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "kube",
-		Usage: "Run Kubernetes Pods and Deployments locally, and remove them",
+		Usage: kubeUsage,
 		Subcommands: []*cli.Command{
 			{
 				Name: "play", Usage: "Create pods and containers from a Kubernetes YAML file", ArgsUsage: "FILE|-",
@@ -117,7 +119,7 @@ func generateCommand() *cli.Command {
 	}
 	return &cli.Command{
 		Name:  "generate",
-		Usage: "Write Kubernetes manifests or an ECS task definition of containers, pods and compose projects",
+		Usage: generateUsage,
 		Subcommands: []*cli.Command{
 			{
 				Name: "kube", Usage: "Write Kubernetes YAML of containers, pods or compose projects", ArgsUsage: "CONTAINER|POD|COMPOSE-PROJECT...",

@@ -1,0 +1,205 @@
+// Package appbin hands hull's app-file commands (compose, kube, generate)
+// to the full hull. Their libraries (compose-go and its JSON-schema
+// compiler, Kubernetes' API types, the ECS mapping) cost every process
+// that links them ~28,000 allocations of package init and ~45 ms of CPU,
+// and every hull process is one: each `hull run`, and each container's
+// monitor, which stays for the container's life. So the binary that
+// starts containers does not link them: `make build` builds hull with
+// -tags apps (everything), compresses it into this package (build tag
+// appsbin), then builds the default hull around it. Hull stays one file;
+// the app-file commands extract the full binary once per user and
+// version into the user's cache and exec it with the same argv and
+// environment.
+package appbin
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sys/unix"
+)
+
+// ErrNotBuilt is Exec's answer in a hull built without the full binary.
+var ErrNotBuilt = errors.New("this hull was built without app-file support (compose, kube, generate): build it with `make build`")
+
+// Embedded reports whether this hull carries the full binary.
+func Embedded() bool { return len(packed) > 0 && len(sum) == 64 }
+
+var errMismatch = errors.New("content does not match the embedded binary")
+
+// Exec replaces this process with the full hull, running argv (argv[0]
+// included) with env. It returns only on failure.
+func Exec(argv, env []string) error {
+	if !Embedded() {
+		return ErrNotBuilt
+	}
+	dir, err := cacheDir()
+	if err != nil {
+		return err
+	}
+	name := filepath.Join(dir, "hull-apps-"+sum[:16])
+	f, err := openVerified(name)
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, errMismatch) {
+		if err := extract(dir, name); err != nil {
+			return err
+		}
+		f, err = openVerified(name)
+	}
+	if err != nil {
+		return err
+	}
+	// Exec the file that was checked, by its descriptor, not its name:
+	// nothing can swap the name in between. The kernel opens the
+	// executable before it closes close-on-exec descriptors.
+	lfd := leanFD()
+	err = unix.Exec("/proc/self/fd/"+strconv.Itoa(int(f.Fd())), argv, withLean(env, lfd))
+	f.Close()
+	if lfd >= 0 {
+		unix.Close(lfd)
+	}
+	return fmt.Errorf("exec %s: %w", name, err)
+}
+
+// cacheDir is $XDG_CACHE_HOME/hull/bin (or ~/.cache/hull/bin), made
+// 0700, refused when another user owns it or can write to it (or to
+// hull/ above it): whoever can write there chooses what hull executes.
+func cacheDir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("app-file binary cache: %w", err)
+	}
+	hull := filepath.Join(base, "hull")
+	bin := filepath.Join(hull, "bin")
+	if err := os.MkdirAll(bin, 0o700); err != nil {
+		return "", fmt.Errorf("app-file binary cache %s: %w", bin, err)
+	}
+	for _, d := range []string{hull, bin} {
+		var st unix.Stat_t
+		if err := unix.Lstat(d, &st); err != nil {
+			return "", fmt.Errorf("app-file binary cache %s: %w", d, err)
+		}
+		if err := private(d, &st, unix.S_IFDIR); err != nil {
+			return "", err
+		}
+	}
+	return bin, nil
+}
+
+// private refuses what is not of type kind, owned by this user and
+// unwritable by others.
+func private(path string, st *unix.Stat_t, kind uint32) error {
+	switch {
+	case st.Mode&unix.S_IFMT != kind:
+		return fmt.Errorf("app-file binary cache %s: not a plain %s", path, map[uint32]string{unix.S_IFDIR: "directory", unix.S_IFREG: "file"}[kind])
+	case int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("app-file binary cache %s: owned by uid %d, not by this user (%d)", path, st.Uid, os.Geteuid())
+	case st.Mode&0o022 != 0:
+		return fmt.Errorf("app-file binary cache %s: writable by other users (mode %#o)", path, st.Mode&0o777)
+	}
+	return nil
+}
+
+// openVerified opens name (never through a symlink) and checks that it
+// is this user's, private, and the embedded binary byte for byte (by
+// SHA-256). The caller execs the returned file.
+func openVerified(name string) (*os.File, error) {
+	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat %s: %w", name, err)
+	}
+	if err := private(name, &st, unix.S_IFREG); err != nil {
+		f.Close()
+		return nil, err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if hex.EncodeToString(h.Sum(nil)) != sum {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", name, errMismatch)
+	}
+	return f, nil
+}
+
+// extract writes the full binary to name atomically: into a new file
+// (O_EXCL) beside it, checked, then renamed over it. Concurrent
+// extractions each write their own file; the last rename wins, and all
+// are the same bytes. Other versions' copies are removed (a hull that
+// still runs one keeps it open; its next command extracts it again).
+func extract(dir, name string) error {
+	tmp, err := os.CreateTemp(dir, ".hull-apps-*")
+	if err != nil {
+		return fmt.Errorf("extract app-file binary: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	dec, err := zstd.NewReader(bytes.NewReader(packed), zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return fmt.Errorf("extract app-file binary: %w", err)
+	}
+	defer dec.Close()
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tmp, h), dec); err != nil {
+		return fmt.Errorf("extract app-file binary to %s: %w", tmp.Name(), err)
+	}
+	if hex.EncodeToString(h.Sum(nil)) != sum {
+		return fmt.Errorf("extract app-file binary: the embedded copy is corrupt")
+	}
+	if err := tmp.Chmod(0o700); err != nil {
+		return fmt.Errorf("extract app-file binary: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("extract app-file binary to %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), name); err != nil {
+		return fmt.Errorf("extract app-file binary: %w", err)
+	}
+	done = true
+	prune(dir, filepath.Base(name))
+	return nil
+}
+
+// prune removes other versions' copies (best effort: each is ~35 MB).
+func prune(dir, keep string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if e.Name() != keep && versioned(e.Name()) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// versioned reports whether name is a copy's name, hull-apps-<16 hex>
+// (not a regexp: a package-level one is init work in every hull process).
+func versioned(name string) bool {
+	h, ok := strings.CutPrefix(name, "hull-apps-")
+	if !ok || len(h) != 16 {
+		return false
+	}
+	_, err := hex.DecodeString(h)
+	return err == nil && strings.ToLower(h) == h
+}

@@ -1,0 +1,120 @@
+package appbin
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// fake embeds content as the full binary for one test.
+func fake(t *testing.T, content string) {
+	t.Helper()
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldPacked, oldSum := packed, sum
+	h := sha256.Sum256([]byte(content))
+	packed, sum = enc.EncodeAll([]byte(content), nil), hex.EncodeToString(h[:])
+	t.Cleanup(func() { packed, sum = oldPacked, oldSum })
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+}
+
+func TestExtractVerifyAndRepair(t *testing.T) {
+	fake(t, "the full hull")
+	dir, err := cacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("cache dir %s: %v %v, want mode 0700", dir, st.Mode(), err)
+	}
+	old := filepath.Join(dir, "hull-apps-0123456789abcdef")
+	if err := os.WriteFile(old, []byte("another version"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(dir, "hull-apps-"+sum[:16])
+	if _, err := openVerified(name); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("before extraction: %v, want not exist", err)
+	}
+	if err := extract(dir, name); err != nil {
+		t.Fatal(err)
+	}
+	f, err := openVerified(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if b, _ := os.ReadFile(name); string(b) != "the full hull" {
+		t.Fatalf("extracted %q", b)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("another version's copy was kept: %v", err)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("cache holds %d files, want 1 (no temporary left)", len(ents))
+	}
+	// A copy changed after extraction is refused, never run.
+	if err := os.WriteFile(name, []byte("the full hulk"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openVerified(name); !errors.Is(err, errMismatch) {
+		t.Fatalf("changed copy: %v, want a mismatch", err)
+	}
+	// A symlink in its place is not followed.
+	os.Remove(name)
+	if err := os.Symlink("/bin/sh", name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openVerified(name); err == nil {
+		t.Fatal("a symlink was opened")
+	}
+}
+
+func TestCacheDirRefusesWritableByOthers(t *testing.T) {
+	fake(t, "x")
+	dir, err := cacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Dir(dir), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cacheDir(); err == nil || !strings.Contains(err.Error(), "writable by other users") {
+		t.Fatalf("cacheDir under a 0777 dir: %v", err)
+	}
+	os.Chmod(filepath.Dir(dir), 0o700)
+	if err := os.Chmod(dir, 0o770); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cacheDir(); err == nil || !strings.Contains(err.Error(), "writable by other users") {
+		t.Fatalf("cacheDir 0770: %v", err)
+	}
+}
+
+func TestExecWithoutEmbeddedBinary(t *testing.T) {
+	oldPacked, oldSum := packed, sum
+	packed, sum = nil, ""
+	defer func() { packed, sum = oldPacked, oldSum }()
+	if err := Exec([]string{"hull", "compose"}, nil); !errors.Is(err, ErrNotBuilt) {
+		t.Fatalf("Exec: %v, want ErrNotBuilt", err)
+	}
+}
+
+func TestVersioned(t *testing.T) {
+	for name, want := range map[string]bool{
+		"hull-apps-0123456789abcdef": true, "hull-apps-0123456789ABCDEF": false,
+		"hull-apps-0123": false, ".hull-apps-123456": false, "hull-apps-0123456789abcdeg": false,
+	} {
+		if versioned(name) != want {
+			t.Errorf("versioned(%q) = %v", name, !want)
+		}
+	}
+}

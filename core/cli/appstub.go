@@ -1,0 +1,32 @@
+//go:build !apps
+
+package cli
+
+import (
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/hull-project/hull/core/appbin"
+)
+
+func composeCommand() *cli.Command  { return appCommand("compose", composeUsage) }
+func kubeCommand() *cli.Command     { return appCommand("kube", kubeUsage) }
+func generateCommand() *cli.Command { return appCommand("generate", generateUsage) }
+
+// appCommand hands the whole command line, global flags (--root,
+// --debug) included, to the full hull, which parses it itself: so no
+// flag parsing and no help here. Listed among the management commands,
+// where the full hull's (which have subcommands) are.
+func appCommand(name, usage string) *cli.Command {
+	return &cli.Command{
+		Name:            name,
+		Usage:           usage,
+		Category:        managementCategory,
+		SkipFlagParsing: true,
+		HideHelp:        true,
+		Action: func(*cli.Context) error {
+			return appbin.Exec(os.Args, os.Environ())
+		},
+	}
+}
