@@ -180,15 +180,21 @@ func extract(dir, name string) error {
 	return nil
 }
 
-// prune removes other versions' copies (best effort: each is ~35 MB).
+// prune removes other versions' copies (best effort: each is ~35 MB),
+// by name in the directory's descriptor.
 func prune(dir, keep string) {
-	ents, err := os.ReadDir(dir)
+	d, err := os.Open(dir)
 	if err != nil {
 		return
 	}
-	for _, e := range ents {
-		if e.Name() != keep && versioned(e.Name()) {
-			os.Remove(filepath.Join(dir, e.Name()))
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		if n != keep && versioned(n) {
+			unix.Unlinkat(int(d.Fd()), n, 0)
 		}
 	}
 }
