@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sys/unix"
@@ -33,6 +34,9 @@ var ErrNotBuilt = errors.New("this hull was built without app-file support (comp
 
 // Embedded reports whether this hull carries the full binary.
 func Embedded() bool { return len(packed) > 0 && len(sum) == 64 }
+
+// pruneAge is how old another version's copy must be to be removed.
+const pruneAge = 24 * time.Hour
 
 var errMismatch = errors.New("content does not match the embedded binary")
 
@@ -49,10 +53,7 @@ func Exec(argv, env []string) error {
 	name := filepath.Join(dir, "hull-apps-"+sum[:16])
 	f, err := openVerified(name)
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, errMismatch) {
-		if err := extract(dir, name); err != nil {
-			return err
-		}
-		f, err = openVerified(name)
+		f, err = extract(dir, name)
 	}
 	if err != nil {
 		return err
@@ -138,50 +139,48 @@ func openVerified(name string) (*os.File, error) {
 }
 
 // extract writes the full binary to name atomically: into a new file
-// (O_EXCL) beside it, checked, then renamed over it. Concurrent
-// extractions each write their own file; the last rename wins, and all
-// are the same bytes. Other versions' copies are removed (a hull that
-// still runs one keeps it open; its next command extracts it again).
-func extract(dir, name string) error {
+// (O_EXCL) beside it, checked, then renamed over it, and returns it open
+// (checked again as it is on disk), so another hull's pruning cannot take
+// it away before the exec. Concurrent extractions each write their own
+// file; the last rename wins, and all are the same bytes.
+func extract(dir, name string) (*os.File, error) {
 	tmp, err := os.CreateTemp(dir, ".hull-apps-*")
 	if err != nil {
-		return fmt.Errorf("extract app-file binary: %w", err)
+		return nil, fmt.Errorf("extract app-file binary: %w", err)
 	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer os.Remove(tmp.Name()) // once renamed, a no-op
+	defer tmp.Close()
 	dec, err := zstd.NewReader(bytes.NewReader(packed), zstd.WithDecoderConcurrency(1))
 	if err != nil {
-		return fmt.Errorf("extract app-file binary: %w", err)
+		return nil, fmt.Errorf("extract app-file binary: %w", err)
 	}
 	defer dec.Close()
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(tmp, h), dec); err != nil {
-		return fmt.Errorf("extract app-file binary to %s: %w", tmp.Name(), err)
-	}
-	if hex.EncodeToString(h.Sum(nil)) != sum {
-		return fmt.Errorf("extract app-file binary: the embedded copy is corrupt")
+	if _, err := io.Copy(tmp, dec); err != nil {
+		return nil, fmt.Errorf("extract app-file binary to %s: %w", tmp.Name(), err)
 	}
 	if err := tmp.Chmod(0o700); err != nil {
-		return fmt.Errorf("extract app-file binary: %w", err)
+		return nil, fmt.Errorf("extract app-file binary: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("extract app-file binary to %s: %w", tmp.Name(), err)
+		return nil, fmt.Errorf("extract app-file binary to %s: %w", tmp.Name(), err)
+	}
+	f, err := openVerified(tmp.Name())
+	if err != nil {
+		return nil, fmt.Errorf("extract app-file binary: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), name); err != nil {
-		return fmt.Errorf("extract app-file binary: %w", err)
+		f.Close()
+		return nil, fmt.Errorf("extract app-file binary: %w", err)
 	}
-	done = true
 	prune(dir, filepath.Base(name))
-	return nil
+	return f, nil
 }
 
-// prune removes other versions' copies (best effort: each is ~35 MB),
-// by name in the directory's descriptor.
+// prune removes other versions' copies extracted over a day ago (best
+// effort: each is ~35 MB), by name in the directory's descriptor. Not
+// younger ones: two hull versions in use at once would take turns
+// extracting. A hull that still runs a removed copy keeps it open; its
+// next app-file command extracts it again.
 func prune(dir, keep string) {
 	d, err := os.Open(dir)
 	if err != nil {
@@ -193,7 +192,11 @@ func prune(dir, keep string) {
 		return
 	}
 	for _, n := range names {
-		if n != keep && versioned(n) {
+		var st unix.Stat_t
+		if n == keep || !versioned(n) || unix.Fstatat(int(d.Fd()), n, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+			continue
+		}
+		if time.Since(time.Unix(st.Mtim.Unix())) > pruneAge {
 			unix.Unlinkat(int(d.Fd()), n, 0)
 		}
 	}

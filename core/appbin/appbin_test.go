@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -36,18 +37,26 @@ func TestExtractVerifyAndRepair(t *testing.T) {
 		t.Fatalf("cache dir %s: %v %v, want mode 0700", dir, st.Mode(), err)
 	}
 	old := filepath.Join(dir, "hull-apps-0123456789abcdef")
-	if err := os.WriteFile(old, []byte("another version"), 0o700); err != nil {
+	recent := filepath.Join(dir, "hull-apps-fedcba9876543210")
+	for _, f := range []string{old, recent} {
+		if err := os.WriteFile(f, []byte("another version"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := time.Now().Add(-pruneAge - time.Hour)
+	if err := os.Chtimes(old, day, day); err != nil {
 		t.Fatal(err)
 	}
 	name := filepath.Join(dir, "hull-apps-"+sum[:16])
 	if _, err := openVerified(name); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("before extraction: %v, want not exist", err)
 	}
-	if err := extract(dir, name); err != nil {
+	f, err := extract(dir, name)
+	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := openVerified(name)
-	if err != nil {
+	f.Close()
+	if f, err = openVerified(name); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -55,11 +64,14 @@ func TestExtractVerifyAndRepair(t *testing.T) {
 		t.Fatalf("extracted %q", b)
 	}
 	if _, err := os.Stat(old); !os.IsNotExist(err) {
-		t.Errorf("another version's copy was kept: %v", err)
+		t.Errorf("another version's day-old copy was kept: %v", err)
+	}
+	if _, err := os.Stat(recent); err != nil {
+		t.Errorf("another version's recent copy was removed: %v", err)
 	}
 	ents, _ := os.ReadDir(dir)
-	if len(ents) != 1 {
-		t.Errorf("cache holds %d files, want 1 (no temporary left)", len(ents))
+	if len(ents) != 2 {
+		t.Errorf("cache holds %d files, want 2 (no temporary left)", len(ents))
 	}
 	// A copy changed after extraction is refused, never run.
 	if err := os.WriteFile(name, []byte("the full hulk"), 0o700); err != nil {
