@@ -150,7 +150,13 @@ func resolveHostPath(root, p string, typ corev1.HostPathType) error {
 		return fmt.Errorf("open --host-path-root: %w", err)
 	}
 	defer r.Close()
-	rel := strings.TrimPrefix(strings.TrimPrefix(p, strings.TrimSuffix(root, "/")), "/")
+	// A path not under root by its words is refused here too, not looked
+	// up inside root under its own name (ROOT/home/u is not /home/u).
+	rel, ok := strings.CutPrefix(p, strings.TrimSuffix(root, "/"))
+	if !ok || (rel != "" && rel[0] != '/') {
+		return fmt.Errorf("hostPath %s is not under --host-path-root %s", p, root)
+	}
+	rel = strings.TrimPrefix(rel, "/")
 	if rel == "" {
 		rel = "."
 	}
@@ -276,6 +282,11 @@ func (h *Hull) kubeRemovePod(pp *kube.PodPlan) error {
 		}
 	}
 	for _, n := range pp.EmptyDirs {
+		// A volume of that name that play did not make for this pod
+		// (no label naming it) is the user's: it stays.
+		if v, err := h.Volume(n); err != nil || v.Labels[kube.LabelName] != pp.Name {
+			continue
+		}
 		if err := h.RemoveVolume(n, true); err != nil && !errors.Is(err, volume.ErrNotFound) {
 			return fmt.Errorf("kube down: volume %s: %w", n, err)
 		}

@@ -248,7 +248,15 @@ func (x *Project) Down(o DownOptions) error {
 			if v.External {
 				continue
 			}
-			if _, err := x.H.Volume(v.Name); err != nil {
+			vol, err := x.H.Volume(v.Name)
+			if err != nil {
+				continue
+			}
+			// A volume of that name that compose did not make for this
+			// project (the file names someone's existing volume without
+			// external: true) is not the project's to remove.
+			if vol.Labels[LabelProject] != x.P.Name {
+				fmt.Fprintf(x.Err, "WARN: volume %q was not created by this project: left alone\n", v.Name)
 				continue
 			}
 			if err := x.H.RemoveVolume(v.Name, false); err != nil {

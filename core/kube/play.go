@@ -275,7 +275,13 @@ func (m *Manifests) planVolumes(pp *PodPlan, vs []corev1.Volume, o PlayOptions) 
 			pp.EmptyDirs = append(pp.EmptyDirs, n)
 			out[v.Name] = volume{named: n}
 		case s.PersistentVolumeClaim != nil:
-			out[v.Name] = volume{named: s.PersistentVolumeClaim.ClaimName}
+			// A claim names a volume of hull's store. A path here would
+			// be bound as a host path past checkHostPath's root check.
+			n := s.PersistentVolumeClaim.ClaimName
+			if container.ValidateName(n) != nil {
+				return nil, fmt.Errorf("volume %s: claimName %q is not a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)", v.Name, n)
+			}
+			out[v.Name] = volume{named: n}
 		case s.HostPath != nil:
 			p, err := checkHostPath(o.HostPathRoot, s.HostPath)
 			if err != nil {
