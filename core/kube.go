@@ -23,6 +23,10 @@ import (
 // containers (generate reads them back as what they were).
 func (h *Hull) kubeDir(podName string) string { return filepath.Join(h.Root, "kube", podName) }
 
+// claimKind is the kube.LabelKind of a volume kube play made for a
+// PersistentVolumeClaim.
+const claimKind = "PersistentVolumeClaim"
+
 // KubePlayResult is what play made.
 type KubePlayResult struct {
 	Pods       []string // names
@@ -73,7 +77,8 @@ func (h *Hull) KubePlay(plan *kube.Plan, o kube.PlayOptions, warn io.Writer) (*K
 		if _, err := h.Volume(name); err == nil {
 			continue
 		}
-		if _, err := h.CreateVolume(name, volume.CreateOptions{}); err != nil {
+		// The label tells down --volumes which claims' volumes play made.
+		if _, err := h.CreateVolume(name, volume.CreateOptions{Labels: map[string]string{kube.LabelKind: claimKind}}); err != nil {
 			undo()
 			return nil, fmt.Errorf("kube play: volume %s: %w", name, err)
 		}
@@ -265,6 +270,13 @@ func (h *Hull) KubeDown(plan *kube.Plan, volumes bool) ([]string, error) {
 	}
 	if volumes {
 		for _, n := range plan.Claims {
+			// A claim may name a volume that was there before play (the
+			// user's, or a compose project's): that one is not play's to
+			// remove.
+			if v, err := h.Volume(n); err == nil && v.Labels[kube.LabelKind] != claimKind {
+				errs = append(errs, fmt.Errorf("kube down: volume %s was not made by kube play: left alone (hull volume rm removes it)", n))
+				continue
+			}
 			if err := h.RemoveVolume(n, false); err != nil && !errors.Is(err, volume.ErrNotFound) {
 				errs = append(errs, fmt.Errorf("kube down: volume %s: %w", n, err))
 			}

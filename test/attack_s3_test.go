@@ -307,3 +307,45 @@ spec:
 	}
 	check()
 }
+
+// kube down --volumes removes the volumes kube play made for the file's
+// PersistentVolumeClaims; a claim named after a volume the user had
+// before is not play's to remove.
+func TestAttackKubeDownClaimLeavesUserVolume(t *testing.T) {
+	s := withBusybox(t)
+	s.mustHull(t, "volume", "create", "userdata")
+	s.mustHull(t, "run", "--rm", "-v", "userdata:/d", "busybox", "sh", "-c", "echo precious > /d/f")
+	file := filepath.Join(t.TempDir(), "k.yaml")
+	const manifest = `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: userdata}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: ownclaim}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: pvc}
+spec:
+  volumes: [{name: v, persistentVolumeClaim: {claimName: userdata}}, {name: w, persistentVolumeClaim: {claimName: ownclaim}}]
+  containers:
+  - {name: a, image: busybox, command: [sleep, "60"], volumeMounts: [{name: v, mountPath: /v}, {name: w, mountPath: /w}]}
+`
+	if err := os.WriteFile(file, []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.mustHull(t, "kube", "play", file)
+	_, errs, code := s.hull(t, "kube", "down", "--volumes", file)
+	if code == 0 || !strings.Contains(errs, "userdata was not made by kube play") {
+		t.Errorf("kube down --volumes of a claim naming the user's volume: exit %d, want 125 saying so:\n%s", code, errs)
+	}
+	if out, _, code := s.hull(t, "run", "--rm", "-v", "userdata:/d", "busybox", "cat", "/d/f"); code != 0 || out != "precious\n" {
+		t.Errorf("kube down --volumes removed the user's volume userdata: %q (exit %d)", out, code)
+	}
+	if out := s.mustHull(t, "volume", "ls", "-q"); strings.Contains(out, "ownclaim") {
+		t.Errorf("kube down --volumes left the claim volume play made: volume ls:\n%s", out)
+	}
+}
