@@ -16,6 +16,7 @@ import (
 
 	"github.com/hull-project/hull/core/kube"
 	"github.com/hull-project/hull/core/volume"
+	"github.com/hull-project/hull/isolation"
 )
 
 // kubeDir is where kube play keeps a pod's ConfigMap and Secret files:
@@ -134,16 +135,34 @@ func (h *Hull) playPod(pp *kube.PodPlan, warn io.Writer) ([]string, error) {
 
 // checkHostPaths resolves each hostPath inside the --host-path-root (a
 // symlink may not lead out of it) and makes DirectoryOrCreate ones.
+//
+// The check is made once, here, but a container of the play (or one
+// already running) that mounts part of the root could swap a checked
+// directory for a symlink before a later container starts. So each
+// hostPath is bound by its symlink-free path (the root's own links
+// resolved now) with isolation's nofollow option: the container's start
+// opens it with no link allowed on the way and binds that descriptor.
 func (h *Hull) checkHostPaths(pp *kube.PodPlan, root string) error {
+	canon, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return fmt.Errorf("open --host-path-root: %w", err)
+	}
 	for _, cp := range pp.Containers {
-		for _, v := range cp.Options.Volumes {
-			src, _, _ := strings.Cut(v, ":")
+		for i, v := range cp.Options.Volumes {
+			src, rest, _ := strings.Cut(v, ":")
 			if !path.IsAbs(src) {
 				continue // a named volume
 			}
 			if err := resolveHostPath(root, src, cp.HostPathTypes[src]); err != nil {
 				return err
 			}
+			rel := strings.TrimPrefix(strings.TrimPrefix(src, strings.TrimSuffix(root, "/")), "/")
+			if _, _, hasMode := strings.Cut(rest, ":"); hasMode {
+				rest += "," + isolation.MountNoFollow
+			} else {
+				rest += ":" + isolation.MountNoFollow
+			}
+			cp.Options.Volumes[i] = path.Join(canon, rel) + ":" + rest
 		}
 	}
 	return nil

@@ -38,6 +38,13 @@ type Mount struct {
 // modes and xattrs come along.
 const MountCopyUp = "copy-up"
 
+// MountNoFollow, an option of a bind mount, makes the child open the
+// source with no symlink allowed anywhere on its path and bind from that
+// descriptor: for sources inside a tree a container may change (kube
+// play's hostPaths under --host-path-root), where a link swapped in after
+// the check would otherwise be followed out of the tree.
+const MountNoFollow = "nofollow"
+
 // Rootfs says how to build the container's root filesystem.
 type Rootfs struct {
 	// Layers are the image's unpacked layer directories, topmost first.

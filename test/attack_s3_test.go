@@ -56,7 +56,9 @@ func attackCanary(t *testing.T) (dir string, check func()) {
 // read-write must not be able to swap a later hostPath for a symlink
 // that the bind mount then follows out of the root.
 func TestAttackKubeHostPathSwap(t *testing.T) {
-	attackFinding(t, "kube play: hostPath checked once, then bound by path: a container of the play swaps it for a symlink out of --host-path-root")
+	// Found: the hostPath was checked once, then bound by path, so a
+	// container of the play swapped it for a symlink out of the root.
+	// Now each hostPath is bound with the nofollow option (below).
 	s := withBusybox(t)
 	victim, check := attackCanary(t)
 	root := filepath.Join(t.TempDir(), "hp")
@@ -97,6 +99,32 @@ spec:
 		s.hull(t, "kube", "down", file)
 	}
 	check()
+}
+
+// The nofollow bind option that kube play's hostPaths carry: a source
+// with a symlink on its path is refused when the container starts, and a
+// real directory is bound (read-only here, all the way down).
+func TestBindNoFollowRefusesLink(t *testing.T) {
+	s := withBusybox(t)
+	victim, check := attackCanary(t)
+	dir := t.TempDir()
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := s.hull(t, "run", "--rm", "--network", "none", "-v", link+":/x:nofollow", "busybox", "sh", "-c", "echo pwned > /x/canary")
+	if code != 125 || !strings.Contains(errs, "without following links") {
+		t.Errorf("a nofollow bind through a symlink: exit %d, %q; want 125 naming the refusal", code, errs)
+	}
+	check()
+	real := filepath.Join(dir, "real")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := s.hull(t, "run", "--rm", "--network", "none", "-v", real+":/x:ro,nofollow", "busybox", "sh", "-c", "test -d /x && echo there; touch /x/f 2>/dev/null || echo readonly")
+	if code != 0 || out != "there\nreadonly\n" {
+		t.Errorf("a nofollow bind of a real directory: exit %d, %q", code, out)
+	}
 }
 
 // kube down removes a pod's emptyDir volumes (POD-VOLUME); a volume of

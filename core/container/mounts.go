@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,6 +24,9 @@ var bindModes = map[string]bool{
 	"ro": true, "rw": true, "z": true, "Z": true, "nocopy": true,
 	"private": true, "rprivate": true, "shared": true, "rshared": true, "slave": true, "rslave": true,
 	"consistent": true, "cached": true, "delegated": true,
+	// hull's own: no symlink may be on the source's path when the
+	// container starts (isolation.MountNoFollow).
+	isolation.MountNoFollow: true,
 }
 
 // ParseVolume parses one -v: SRC:DST[:MODE] with SRC an existing absolute
@@ -297,7 +301,11 @@ func planMounts(hc HostConfig, vols []MountPoint) (mountPlan, error) {
 			return p, err
 		}
 		if mp.Type == "bind" {
-			p.add(bindMount(mp.Source, mp.Destination, !mp.RW), mp)
+			m := bindMount(mp.Source, mp.Destination, !mp.RW)
+			if slices.Contains(strings.Split(mp.Mode, ","), isolation.MountNoFollow) {
+				m.Options = append(m.Options, isolation.MountNoFollow)
+			}
+			p.add(m, mp)
 		}
 	}
 	for _, m := range hc.Mounts {

@@ -169,7 +169,7 @@ func mountVolumes(spec *isolation.Spec) error {
 }
 
 func mountVolume(root, stateDir string, m isolation.Mount) error {
-	ro, copyUp := false, false
+	ro, copyUp, noFollow := false, false, false
 	var data []string
 	flags := uintptr(0)
 	for _, o := range m.Options {
@@ -178,6 +178,8 @@ func mountVolume(root, stateDir string, m isolation.Mount) error {
 			ro = true
 		case isolation.MountCopyUp:
 			copyUp = true
+		case isolation.MountNoFollow:
+			noFollow = true
 		case "rw":
 		case "nosuid":
 			flags |= unix.MS_NOSUID
@@ -191,16 +193,33 @@ func mountVolume(root, stateDir string, m isolation.Mount) error {
 	}
 	switch m.Type {
 	case "bind":
-		fi, err := os.Stat(m.Source)
+		src := m.Source
+		if noFollow {
+			// The source was checked by a hull command that may have
+			// run a while ago, in a tree a container can change:
+			// open it now with no symlink on its path and bind what
+			// that descriptor holds, so what is mounted is what was
+			// checked, not what a swapped-in link points at.
+			fd, err := unix.Openat2(unix.AT_FDCWD, m.Source, &unix.OpenHow{
+				Flags:   unix.O_PATH | unix.O_CLOEXEC,
+				Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+			})
+			if err != nil {
+				return fmt.Errorf("open bind source %s without following links: %w", m.Source, err)
+			}
+			defer unix.Close(fd)
+			src = fmt.Sprintf("/proc/self/fd/%d", fd)
+		}
+		fi, err := os.Stat(src)
 		if err != nil {
 			return err
 		}
 		if copyUp && fi.IsDir() {
-			if err := seedVolume(root, m.Source, m.Destination); err != nil {
+			if err := seedVolume(root, src, m.Destination); err != nil {
 				return err
 			}
 		}
-		if err := mountAt(root, m.Destination, !fi.IsDir(), m.Source, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		if err := mountAt(root, m.Destination, !fi.IsDir(), src, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 			return err
 		}
 	case "tmpfs":
