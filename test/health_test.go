@@ -175,6 +175,7 @@ func TestRestartAlwaysStop(t *testing.T) {
 	s.runD(t, "--name", "rb", "--restart", "always", "busybox", "sh", "-c", "exit 1")
 	waitFor(t, "four restarts", func() bool { return count("rb") >= 4 })
 	waitFor(t, "restarting", func() bool { return strings.HasPrefix(s.psStatus(t, "rb"), "Restarting (1) ") })
+	before := count("rb")
 	start := time.Now()
 	s.mustHull(t, "stop", "rb")
 	if d := time.Since(start); d > 5*time.Second {
@@ -183,8 +184,13 @@ func TestRestartAlwaysStop(t *testing.T) {
 	// stop returns once the container is recorded as stopped; the monitor
 	// may still be closing its log and socket for a moment after that.
 	s.waitMonitorGone(t)
-	if got := s.inspectField(t, "rb", "{{.State.Status}} {{.State.Restarting}} {{.State.ExitCode}}"); got != "exited false 1" {
-		t.Errorf("after stop in the back-off: %q", got)
+	// The back-off may end between ps and stop (a loaded machine): then
+	// stop met a fresh run and its signal is the exit code, which is
+	// right only if that restart is counted.
+	got := s.inspectField(t, "rb", "{{.State.Status}} {{.State.Restarting}} {{.State.ExitCode}}")
+	raced := (got == "exited false 137" || got == "exited false 143") && count("rb") > before
+	if got != "exited false 1" && !raced {
+		t.Errorf("after stop in the back-off: %q (restarts %d before stop, %d after)", got, before, count("rb"))
 	}
 	s.mustHull(t, "rm", "rb")
 
