@@ -61,7 +61,7 @@ func Tasks[F ~func(string, []string, json.RawMessage) error](others map[string]F
 		if err := json.Unmarshal(args, &a); err != nil {
 			return err
 		}
-		return copyOut(root, a.Path, a.OneFS, os.Stdout)
+		return copyOut(root, a.Path, a.OneFS, os.Stdout, nil) // in the user namespace: ids as they are
 	}
 	out[taskCopyIn] = func(root string, _ []string, args json.RawMessage) error {
 		var a copyArgs
@@ -77,7 +77,7 @@ func Tasks[F ~func(string, []string, json.RawMessage) error](others map[string]F
 // top-level name) to w.
 func (h *Hull) CopyFrom(ref, p string, w io.Writer) error {
 	err := h.inContainerRoot(ref, taskCopyOut, copyArgs{Path: p}, nil, w,
-		func(root string) error { return copyOut(root, p, false, w) })
+		func(root string) error { return copyOut(root, p, false, w, liveIDs(root)) })
 	// A stopped container's copy reports through the task's stderr, as text.
 	if err != nil && strings.Contains(err.Error(), errNoSuchPath.Error()) {
 		return fmt.Errorf("%w %s in container %s", errNoSuchPath, path.Clean("/"+p), ref)
@@ -172,7 +172,11 @@ func openInRoot(root, p string, flags uint64) (int, error) {
 
 // copyOut writes a tar of root/p, its last element resolved without
 // following it.
-func copyOut(root, p string, oneFS bool, w io.Writer) error {
+// copyOut writes p, inside root, as a tar stream to w. ids, when set, turns
+// the owners that stat shows into the container's: a running container's
+// root read from the host through /proc/PID/root shows host (subordinate)
+// ids, which an archive of the container must not carry.
+func copyOut(root, p string, oneFS bool, w io.Writer, ids func(uid, gid int) (int, int)) error {
 	dir, base := path.Split(path.Clean("/" + p))
 	if base == "" {
 		base = "."
@@ -204,7 +208,7 @@ func copyOut(root, p string, oneFS bool, w io.Writer) error {
 		}
 		dev = st.Dev
 	}
-	if err := addEntry(tw, pfd, base, name, dev); err != nil {
+	if err := addEntry(tw, pfd, base, name, dev, ids); err != nil {
 		return err
 	}
 	return tw.Close()
@@ -215,7 +219,7 @@ func copyOut(root, p string, oneFS bool, w io.Writer) error {
 // With dev set, a directory on another device (a mount: a volume, /proc)
 // is kept empty, as the mount point it is. Files are not judged by their
 // device: overlayfs may report a lower layer's for them.
-func addEntry(tw *tar.Writer, dirfd int, base, name string, dev uint64) error {
+func addEntry(tw *tar.Writer, dirfd int, base, name string, dev uint64, ids func(uid, gid int) (int, int)) error {
 	var st unix.Stat_t
 	if err := unix.Fstatat(dirfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return &os.PathError{Op: "stat", Path: name, Err: err}
@@ -223,6 +227,9 @@ func addEntry(tw *tar.Writer, dirfd int, base, name string, dev uint64) error {
 	mounted := dev != 0 && st.Dev != dev
 	hdr := &tar.Header{Name: name, Mode: int64(st.Mode & 0o7777), Uid: int(st.Uid), Gid: int(st.Gid),
 		ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec), Format: tar.FormatPAX}
+	if ids != nil {
+		hdr.Uid, hdr.Gid = ids(hdr.Uid, hdr.Gid)
+	}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
 		return addFile(tw, dirfd, base, hdr, st.Size)
@@ -238,7 +245,7 @@ func addEntry(tw *tar.Writer, dirfd int, base, name string, dev uint64) error {
 			hdr.Typeflag, hdr.Name = tar.TypeDir, strings.TrimSuffix(hdr.Name, "/")+"/"
 			return tw.WriteHeader(hdr)
 		}
-		return addDir(tw, dirfd, base, hdr, dev)
+		return addDir(tw, dirfd, base, hdr, dev, ids)
 	case unix.S_IFIFO:
 		hdr.Typeflag = tar.TypeFifo
 		return tw.WriteHeader(hdr)
@@ -261,7 +268,7 @@ func addFile(tw *tar.Writer, dirfd int, base string, hdr *tar.Header, size int64
 	return err
 }
 
-func addDir(tw *tar.Writer, dirfd int, base string, hdr *tar.Header, dev uint64) error {
+func addDir(tw *tar.Writer, dirfd int, base string, hdr *tar.Header, dev uint64, ids func(uid, gid int) (int, int)) error {
 	fd, err := unix.Openat(dirfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: hdr.Name, Err: err}
@@ -278,7 +285,7 @@ func addDir(tw *tar.Writer, dirfd int, base string, hdr *tar.Header, dev uint64)
 		return &os.PathError{Op: "read dir", Path: hdr.Name, Err: err}
 	}
 	for _, n := range names {
-		if err := addEntry(tw, fd, n, path.Join(hdr.Name, n), dev); err != nil {
+		if err := addEntry(tw, fd, n, path.Join(hdr.Name, n), dev, ids); err != nil {
 			return err
 		}
 	}
@@ -370,7 +377,7 @@ func TarHost(src string, w io.Writer) error {
 	}
 	defer d.Close()
 	tw := tar.NewWriter(w)
-	if err := addEntry(tw, int(d.Fd()), base, base, 0); err != nil {
+	if err := addEntry(tw, int(d.Fd()), base, base, 0, nil); err != nil {
 		return err
 	}
 	return tw.Close()
@@ -383,5 +390,41 @@ func TarHost(src string, w io.Writer) error {
 func (h *Hull) Export(ref string, w io.Writer) error {
 	args := copyArgs{Path: "/", OneFS: true}
 	return h.inContainerRoot(ref, taskCopyOut, args, nil, w,
-		func(root string) error { return copyOut(root, "/", true, w) })
+		func(root string) error { return copyOut(root, "/", true, w, liveIDs(root)) })
+}
+
+// liveIDs maps the host ids that stat shows under a running container's
+// /proc/PID/root back to the container's ids, by that process's own
+// uid_map and gid_map (its user namespace's truth, --userns keep-id
+// included); ids the namespace does not map become 65534, as the kernel
+// shows them inside. nil (ids as they are) when the maps cannot be read.
+func liveIDs(root string) func(uid, gid int) (int, int) {
+	proc := strings.TrimSuffix(root, "/root")
+	uids, err := readIDMap(proc + "/uid_map")
+	if err != nil {
+		return nil
+	}
+	gids, err := readIDMap(proc + "/gid_map")
+	if err != nil {
+		return nil
+	}
+	return isolation.Mapping{UIDs: uids, GIDs: gids}.ContainerIDs
+}
+
+// readIDMap parses a /proc/PID/{uid,gid}_map as seen from the initial
+// user namespace: "inside outside count" per line.
+func readIDMap(file string) ([]isolation.IDMap, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var maps []isolation.IDMap
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var m isolation.IDMap
+		if _, err := fmt.Sscan(line, &m.ContainerID, &m.HostID, &m.Size); err != nil {
+			return nil, fmt.Errorf("parse %s: %w", file, err)
+		}
+		maps = append(maps, m)
+	}
+	return maps, nil
 }

@@ -382,7 +382,7 @@ func TestCLIExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.mustHull(t, "run", "-d", "--name", "ex", "busybox", "sh", "-c",
-		"echo made > /made; ln -s "+canary+" /link; sleep 60")
+		"echo made > /made; chown 1000:1000 /made; ln -s "+canary+" /link; sleep 60")
 	time.Sleep(500 * time.Millisecond)
 	for _, state := range []string{"running", "stopped"} {
 		out := filepath.Join(t.TempDir(), "ex.tar")
@@ -399,6 +399,14 @@ func TestCLIExport(t *testing.T) {
 		list := string(names)
 		if !strings.Contains(list, " made\n") || !strings.Contains(list, "bin/busybox") || !strings.Contains(list, "link -> "+canary) {
 			t.Errorf("export of a %s container lacks its files: %s", state, list)
+		}
+		// Owners are the container's ids, running or not: never the
+		// host's subordinate ids that stat shows through /proc/PID/root.
+		for _, l := range strings.Split(list, "\n") {
+			if strings.HasSuffix(l, " made") && !strings.Contains(l, " 1000/1000 ") ||
+				strings.HasSuffix(l, " bin/busybox") && !strings.Contains(l, " 0/0 ") {
+				t.Errorf("export of a %s container has host ids: %q", state, l)
+			}
 		}
 		if bytes.Contains(data, []byte("HOST-SECRET")) || strings.Contains(list, "proc/self") {
 			t.Errorf("export of a %s container followed a link or read /proc", state)
