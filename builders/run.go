@@ -106,7 +106,7 @@ func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sd
 		MaskedPaths:    isolation.DefaultMaskedPaths,
 		ReadonlyPaths:  isolation.DefaultReadonlyPaths,
 		RecordStubs:    true,
-		StateDir:       filepath.Join(b.env.StateDir, b.id, "run"),
+		StateDir:       ws.stateDir(b, "run"),
 	}
 	sshAuthSock(spec, r.Mounts, b.opts.SSH)
 	emulateRun(spec, ws, r.User)
@@ -268,7 +268,7 @@ func (b *build) runTask(ctx context.Context, st *stageState, ws *workspace, name
 		Rootfs:   isolation.Rootfs{Layers: st.dirs(), UpperDir: ws.upper(), WorkDir: ws.work(), MountDir: ws.rootfs(), Volatile: true},
 		Mapping:  b.env.Mapping,
 		Task:     &isolation.Task{Name: name, Args: data, Sources: sources},
-		StateDir: filepath.Join(b.env.StateDir, b.id, name),
+		StateDir: ws.stateDir(b, name),
 	}
 	return b.startTask(ctx, spec, stdout)
 }
@@ -299,7 +299,7 @@ func (b *build) diffTask(ctx context.Context, ws *workspace, w io.Writer) error 
 	data, _ := json.Marshal(diffArgs{Dir: ws.upper()})
 	spec := &isolation.Spec{ID: b.id, Mapping: b.env.Mapping,
 		Task:     &isolation.Task{Name: "diff", Args: data},
-		StateDir: filepath.Join(b.env.StateDir, b.id, "diff")}
+		StateDir: ws.stateDir(b, "diff")}
 	return b.startTask(ctx, spec, w)
 }
 

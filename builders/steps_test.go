@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -104,5 +105,27 @@ func TestTaskGoesThroughStepRunner(t *testing.T) {
 	f.startErr = errors.New("no user namespace")
 	if err := b.diffTask(context.Background(), &workspace{}, &out); !errors.Is(err, f.startErr) {
 		t.Fatalf("start error %v, want %v", err, f.startErr)
+	}
+}
+
+// Stages run in parallel: each step's start gets its own state dir, so
+// that one step's records (its mount stubs) are never read, or removed,
+// by another's (a CI run once failed on a shared "run" dir).
+func TestStepStateDirsArePrivate(t *testing.T) {
+	f := &fakeSteps{}
+	b := newStepBuild(f, "")
+	b.dir = "/work/b1"
+	for _, n := range []int{0, 1} {
+		if err := b.diffTask(context.Background(), b.newWorkspace(n), &bytes.Buffer{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(f.got) != 2 || f.got[0].Spec.StateDir == f.got[1].Spec.StateDir {
+		t.Fatalf("two steps share a state dir: %+v", f.got)
+	}
+	for _, s := range f.got {
+		if filepath.Dir(filepath.Dir(s.Spec.StateDir)) != "/nonexistent" {
+			t.Fatalf("state dir %s is not in the build's own dir under the state root", s.Spec.StateDir)
+		}
 	}
 }

@@ -35,6 +35,14 @@ func (w *workspace) upper() string  { return filepath.Join(w.dir, "upper") }
 func (w *workspace) work() string   { return filepath.Join(w.dir, "work") }
 func (w *workspace) rootfs() string { return filepath.Join(w.dir, "rootfs") }
 
+// stateDir is the private state dir of one start of the step's kind
+// (run, diff, a task). Stages run in parallel, so it is the workspace's
+// own: a start's records (mount stubs, sync files) must never meet
+// another step's.
+func (w *workspace) stateDir(b *build, kind string) string {
+	return filepath.Join(b.env.StateDir, b.id, kind+"-"+filepath.Base(w.dir))
+}
+
 // ensure creates the dirs on first use. The upper dir is 0755: overlay
 // shows its root's attributes as the container's "/".
 func (w *workspace) ensure() error {
