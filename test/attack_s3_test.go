@@ -241,9 +241,7 @@ func TestAttackBuildStdinContext(t *testing.T) {
 	victim, check := attackCanary(t)
 	target := filepath.Join(victim, "canary")
 	cwd := t.TempDir()
-	if err := os.WriteFile(filepath.Join(cwd, "Dockerfile"), []byte("FROM busybox\nCOPY . /ctx/\nRUN cat /ctx/hl /ctx/lnk/canary 2>/dev/null | grep -c untouched && exit 1 || true\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	df := []byte("FROM busybox\nCOPY . /ctx/\nRUN cat /ctx/hl /ctx/lnk/canary 2>/dev/null | grep -c untouched && exit 1 || true\n")
 	rel := strings.Repeat("../", 12) + strings.TrimPrefix(victim, "/")
 	for i, entries := range [][]tarEntry{
 		{{Name: "../canary", Body: []byte("pwned")}},
@@ -253,12 +251,14 @@ func TestAttackBuildStdinContext(t *testing.T) {
 		{{Name: "hl", Type: tar.TypeLink, Linkname: target}},
 		{{Name: "hl", Type: tar.TypeLink, Linkname: rel + "/canary"}},
 	} {
-		archive := makeTar(t, entries...)
+		// The Dockerfile comes last, in the archive (as Docker reads it),
+		// so the build goes on past the hostile entries to its RUN.
+		archive := makeTar(t, append(entries, tarEntry{Name: "Dockerfile", Body: df})...)
 		f, err := os.Open(archive)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := s.command(t.Context(), "build", "-f", filepath.Join(cwd, "Dockerfile"), "-t", fmt.Sprintf("stdin%d", i), "-")
+		cmd := s.command(t.Context(), "build", "-t", fmt.Sprintf("stdin%d", i), "-")
 		cmd.Stdin, cmd.Dir = f, cwd
 		out, err := cmd.CombinedOutput()
 		f.Close()

@@ -183,6 +183,56 @@ func TestBuildDockerfileOnStdin(t *testing.T) {
 	}
 }
 
+// build - < context.tar: as Docker, the Dockerfile is the archive's (at its
+// root, or at -f's path inside it); a Dockerfile in the caller's working
+// directory is never read.
+func TestBuildContextArchiveOnStdin(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	cwd := t.TempDir()
+	if err := os.WriteFile(filepath.Join(cwd, "Dockerfile"), []byte("FROM busybox\nRUN echo host-dockerfile > /which\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	archive := makeTar(t,
+		tarEntry{Name: "Dockerfile", Body: []byte("FROM busybox\nCOPY f /f\nRUN echo archive-root > /which\n")},
+		tarEntry{Name: "sub/Other.Dockerfile", Body: []byte("FROM busybox\nCOPY f /f\nRUN echo archive-sub > /which\n")},
+		tarEntry{Name: "f", Body: []byte("ctx-file\n")})
+	for _, c := range []struct {
+		tag, want string
+		args      []string
+	}{
+		{"tarctx:root", "archive-root", nil},
+		{"tarctx:sub", "archive-sub", []string{"-f", "sub/Other.Dockerfile"}},
+		{"tarctx:subabs", "archive-sub", []string{"-f", "/sub/Other.Dockerfile"}},
+	} {
+		f, err := os.Open(archive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := s.command(t.Context(), append(append([]string{"build", "-q", "-t", c.tag}, c.args...), "-")...)
+		cmd.Stdin, cmd.Dir = f, cwd
+		out, err := cmd.CombinedOutput()
+		f.Close()
+		if err != nil {
+			t.Fatalf("build %v - < context.tar: %v\n%s", c.args, err, out)
+		}
+		if got := s.sh(t, c.tag, "cat /which /f"); got != c.want+"\nctx-file\n" {
+			t.Errorf("build %v - < context.tar: /which /f = %q, want %s and the archive's f", c.args, got, c.want)
+		}
+	}
+	// A -f the archive lacks is an error naming it, not the host's file.
+	f, err := os.Open(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := s.command(t.Context(), "build", "-q", "-f", "Missing.Dockerfile", "-")
+	cmd.Stdin, cmd.Dir = f, cwd
+	if out, err := cmd.CombinedOutput(); exitCode(err) != 125 || !strings.Contains(string(out), "Missing.Dockerfile") {
+		t.Errorf("build -f Missing.Dockerfile - < context.tar: exit %d, want 125 naming the file:\n%s", exitCode(err), out)
+	}
+}
+
 func TestBuildOutputs(t *testing.T) {
 	t.Parallel()
 	s := withBusybox(t)

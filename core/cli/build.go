@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -202,44 +203,21 @@ func dockerfileAndContext(c *cli.Context, ctxArg string, opts *core.BuildOptions
 		file = "-"
 	}
 	if ctxArg == "-" {
-		if file == "-" {
-			return fmt.Errorf("cannot read both the Dockerfile and the context from stdin")
-		}
-		// As Docker: stdin is a context archive, or else a Dockerfile
-		// alone, with an empty context.
-		in := bufio.NewReaderSize(os.Stdin, 1<<16)
-		if isArchive(in) {
-			opts.ContextTar = in
-		} else {
-			data, err := io.ReadAll(in)
-			if err != nil {
-				return fmt.Errorf("read Dockerfile from stdin: %w", err)
-			}
-			if file != "" {
-				return fmt.Errorf("stdin is not a context archive: -f %s cannot be read from it", file)
-			}
-			opts.ContextTar = emptyTar()
-			opts.Dockerfile, opts.DockerfileName = data, "Dockerfile"
-			return nil
-		}
-	} else {
-		abs, err := filepath.Abs(ctxArg)
-		if err != nil {
-			return err
-		}
-		if st, err := os.Stat(abs); err != nil || !st.IsDir() {
-			return fmt.Errorf("unable to prepare context: path %q not found", ctxArg)
-		}
-		opts.ContextDir = abs
+		return stdinContext(file, opts)
 	}
+	abs, err := filepath.Abs(ctxArg)
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+		return fmt.Errorf("unable to prepare context: path %q not found", ctxArg)
+	}
+	opts.ContextDir = abs
 	var data []byte
-	var err error
 	switch {
 	case file == "-":
 		data, err = io.ReadAll(os.Stdin)
 		opts.DockerfileName = "Dockerfile"
-	case ctxArg == "-" && file == "":
-		return fmt.Errorf("a context on stdin needs -f FILE for the Dockerfile")
 	default:
 		// The context is the Dockerfile's author's: a Dockerfile found
 		// there (the default, or -f naming a path in it) is read by the
@@ -260,6 +238,36 @@ func dockerfileAndContext(c *cli.Context, ctxArg string, opts *core.BuildOptions
 		return fmt.Errorf("read Dockerfile: %w", err)
 	}
 	opts.Dockerfile = data
+	return nil
+}
+
+// stdinContext reads `build -`'s stdin, as Docker: a context archive
+// whose Dockerfile is at -f's path in it (default Dockerfile at its
+// root), read inside the unpacked context and never from the host; or
+// else a Dockerfile alone, with an empty context.
+func stdinContext(file string, opts *core.BuildOptions) error {
+	if file == "-" {
+		return fmt.Errorf("cannot read both the Dockerfile and the context from stdin")
+	}
+	in := bufio.NewReaderSize(os.Stdin, 1<<16)
+	if isArchive(in) {
+		opts.ContextTar = in
+		if file == "" {
+			file = "Dockerfile"
+		}
+		opts.DockerfileInContext = strings.TrimPrefix(path.Clean("/"+filepath.ToSlash(file)), "/")
+		opts.DockerfileName = path.Base(opts.DockerfileInContext)
+		return nil
+	}
+	data, err := io.ReadAll(in)
+	if err != nil {
+		return fmt.Errorf("read Dockerfile from stdin: %w", err)
+	}
+	if file != "" {
+		return fmt.Errorf("stdin is not a context archive: -f %s cannot be read from it", file)
+	}
+	opts.ContextTar = emptyTar()
+	opts.Dockerfile, opts.DockerfileName = data, "Dockerfile"
 	return nil
 }
 
