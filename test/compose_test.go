@@ -337,3 +337,34 @@ func TestComposeForeground(t *testing.T) {
 	}
 	s.mustHull(t, "compose", "-f", file, "-p", "fg", "down")
 }
+
+// File secrets and configs are mounted read-only where docker compose puts
+// them; a write from the container leaves the host file as it was.
+func TestComposeSecrets(t *testing.T) {
+	s := withBusybox(t)
+	dir := t.TempDir()
+	body := `services:
+  app:
+    image: busybox
+    secrets: [pw]
+    configs: [{source: conf, target: /etc/app.conf}]
+secrets:
+  pw: {file: ./pw.txt}
+configs:
+  conf: {file: ./app.conf}
+`
+	for name, data := range map[string]string{"compose.yaml": body, "pw.txt": "s3cret\n", "app.conf": "level=2\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(dir, "compose.yaml")
+	got := s.mustHull(t, "compose", "-f", file, "-p", "sec", "run", "--rm", "-T", "app", "sh", "-c", "cat /run/secrets/pw /etc/app.conf; echo pwned > /run/secrets/pw && echo wrote; true")
+	if got != "s3cret\nlevel=2\n" {
+		t.Errorf("secret and config in the container: %q, want their files' contents and no write", got)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "pw.txt")); err != nil || string(b) != "s3cret\n" {
+		t.Errorf("host secret file after a write from the container: %q, %v", b, err)
+	}
+	s.mustHull(t, "compose", "-f", file, "-p", "sec", "down")
+}

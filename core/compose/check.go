@@ -40,6 +40,10 @@ var serviceKeys = keyTree{
 	"deploy": keyTree{"replicas": leaf, "mode": leaf,
 		"resources": keyTree{"limits": keyTree{"memory": leaf, "cpus": leaf, "pids": leaf}, "reservations": keyTree{"devices": leaf}}},
 	"gpus": leaf,
+	// Secrets and configs are read-only bind mounts of their files;
+	// uid, gid and mode cannot be honoured on a bind (docker compose
+	// ignores them too outside swarm), so they are warnings.
+	"secrets": keyTree{"source": leaf, "target": leaf}, "configs": keyTree{"source": leaf, "target": leaf},
 	"build": keyTree{"context": leaf, "dockerfile": leaf, "dockerfile_inline": leaf, "args": leaf, "target": leaf,
 		"labels": leaf, "no_cache": leaf, "network": leaf, "secrets": keyTree{"source": leaf, "target": leaf}},
 }
@@ -50,7 +54,7 @@ var serviceKeys = keyTree{
 // they stop the command. Every other key hull does not map is a warning.
 var errorKeys = map[string]bool{
 	"pid": true, "ipc": true, "uts": true, "userns_mode": true,
-	"secrets": true, "configs": true, "volumes_from": true, "runtime": true, "cgroup": true, "cgroup_parent": true,
+	"volumes_from": true, "runtime": true, "cgroup": true, "cgroup_parent": true,
 	"models": true, "provider": true, "use_api_socket": true, "device_cgroup_rules": true,
 	"isolation": true, "credential_spec": true, "links": true, "external_links": true,
 	"post_start": true, "pre_stop": true, "pre_start": true,
@@ -109,15 +113,39 @@ func Unsupported(p *types.Project) (warnings, errs []string) {
 			errs = append(errs, fmt.Sprintf("volume %s: driver %q (hull has local volumes only)", name, d))
 		}
 	}
-	for _, kind := range []struct {
-		name string
-		n    int
-	}{{"secrets", len(p.Secrets)}, {"configs", len(p.Configs)}, {"models", len(p.Models)}} {
-		if kind.n > 0 {
-			errs = append(errs, fmt.Sprintf("top-level %s: hull does not support them", kind.name))
+	for _, name := range sortedKeys(p.Secrets) {
+		if err := fileObject(types.FileObjectConfig(p.Secrets[name])); err != "" {
+			errs = append(errs, fmt.Sprintf("secret %s: %s", name, err))
 		}
 	}
+	for _, name := range sortedKeys(p.Configs) {
+		if err := fileObject(types.FileObjectConfig(p.Configs[name])); err != "" {
+			errs = append(errs, fmt.Sprintf("config %s: %s", name, err))
+		}
+	}
+	if len(p.Models) > 0 {
+		errs = append(errs, "top-level models: hull does not support them")
+	}
 	return warnings, errs
+}
+
+// fileObject says what hull cannot do with a top-level secret or config:
+// it mounts files only, as docker compose outside swarm mounts file
+// secrets.
+func fileObject(o types.FileObjectConfig) string {
+	switch {
+	case bool(o.External):
+		return "external secrets and configs are swarm's (hull mounts files)"
+	case o.File == "" && o.Environment != "":
+		return "environment-sourced ones are not supported yet (use file:)"
+	case o.File == "" && o.Content != "":
+		return "inline content is not supported yet (use file:)"
+	case o.File == "":
+		return "no file: given"
+	case o.Driver != "" || o.TemplateDriver != "":
+		return "drivers are swarm's (hull mounts files)"
+	}
+	return ""
 }
 
 func supportedNetworkMode(m string) bool {

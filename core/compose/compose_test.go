@@ -192,3 +192,65 @@ func TestBindOutsideRefusedDockerfile(t *testing.T) {
 		t.Errorf("dockerfile outside the context: %v", err)
 	}
 }
+
+// File secrets and configs are read-only binds at docker compose's paths;
+// uid/gid/mode are warned about (a bind cannot honour them), and kinds
+// hull cannot mount stop the command.
+func TestSecretsAndConfigs(t *testing.T) {
+	x := loadTest(t, `name: s
+services:
+  app:
+    image: busybox
+    secrets:
+      - db_pw
+      - source: api_key
+        target: keys/api
+        mode: 0400
+    configs:
+      - app_conf
+      - source: app_conf
+        target: /etc/app.conf
+secrets:
+  db_pw: {file: ./db_pw.txt}
+  api_key: {file: ./api.txt}
+configs:
+  app_conf: {file: ./app.conf}
+`)
+	dir := x.P.WorkingDir
+	for _, f := range []string{"db_pw.txt", "api.txt", "app.conf"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(f), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o, err := runOptions(x.P, x.P.Services["app"], 1, "h", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"type=bind,source=" + filepath.Join(dir, "db_pw.txt") + ",target=/run/secrets/db_pw,readonly",
+		"type=bind,source=" + filepath.Join(dir, "api.txt") + ",target=/run/secrets/keys/api,readonly",
+		"type=bind,source=" + filepath.Join(dir, "app.conf") + ",target=/app_conf,readonly",
+		"type=bind,source=" + filepath.Join(dir, "app.conf") + ",target=/etc/app.conf,readonly",
+	} {
+		if !slices.Contains(o.Mounts, want) {
+			t.Errorf("mounts %q: want %s", o.Mounts, want)
+		}
+	}
+	warnings, errs := Unsupported(x.P)
+	if len(errs) != 0 || !slices.Contains(warnings, "service app: secrets.mode") {
+		t.Errorf("warnings %q errors %q: want secrets.mode warned, no error", warnings, errs)
+	}
+	os.Remove(filepath.Join(dir, "api.txt"))
+	if _, err := runOptions(x.P, x.P.Services["app"], 1, "h", false); err == nil || !strings.Contains(err.Error(), "secret api_key") {
+		t.Errorf("missing secret file: %v, want an error naming the secret", err)
+	}
+	env := loadTest(t, `name: e
+services:
+  app: {image: busybox, secrets: [tok]}
+secrets:
+  tok: {environment: TOKEN}
+`, "TOKEN=x")
+	if _, errs := Unsupported(env.P); !slices.Contains(errs, "secret tok: environment-sourced ones are not supported yet (use file:)") {
+		t.Errorf("environment secret: errors %q", errs)
+	}
+}

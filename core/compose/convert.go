@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -189,6 +190,11 @@ func runOptions(p *types.Project, s types.ServiceConfig, n int, hash string, one
 		}
 		o.Mounts = append(o.Mounts, m)
 	}
+	files, err := fileMounts(p, s)
+	if err != nil {
+		return o, fmt.Errorf("service %s: %w", s.Name, err)
+	}
+	o.Mounts = append(o.Mounts, files...)
 	if err := deviceRequests(s, &o.DeviceOptions); err != nil {
 		return o, fmt.Errorf("service %s: %w", s.Name, err)
 	}
@@ -261,6 +267,51 @@ func mountSpec(p *types.Project, v types.ServiceVolumeConfig) (string, error) {
 		}
 	}
 	return strings.Join(parts, ","), nil
+}
+
+// fileMounts are a service's secrets and configs as read-only bind mounts
+// of their files, as docker compose mounts file secrets outside swarm: a
+// secret at /run/secrets/NAME (or its target, relative to /run/secrets),
+// a config at /NAME (or its target). Unsupported kinds were refused by
+// Check.
+func fileMounts(p *types.Project, s types.ServiceConfig) ([]string, error) {
+	var out []string
+	add := func(kind, name, file, target string) error {
+		if file == "" {
+			return fmt.Errorf("%s %q is not declared in the top-level %ss, or has no file", kind, name, kind)
+		}
+		if _, err := os.Stat(file); err != nil {
+			return fmt.Errorf("%s %s: %w", kind, name, err)
+		}
+		spec := "type=bind,source=" + file + ",target=" + target + ",readonly"
+		if strings.Count(spec, ",") != 3 {
+			return fmt.Errorf("%s %s: a ',' in a path is not supported", kind, name)
+		}
+		out = append(out, spec)
+		return nil
+	}
+	for _, sec := range s.Secrets {
+		target := sec.Target
+		if target == "" {
+			target = sec.Source
+		}
+		if !path.IsAbs(target) {
+			target = path.Join("/run/secrets", target)
+		}
+		if err := add("secret", sec.Source, p.Secrets[sec.Source].File, target); err != nil {
+			return nil, err
+		}
+	}
+	for _, cfg := range s.Configs {
+		target := cfg.Target
+		if target == "" {
+			target = cfg.Source
+		}
+		if err := add("config", cfg.Source, p.Configs[cfg.Source].File, path.Join("/", target)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // bindSource makes a missing bind source directory when the file asks
