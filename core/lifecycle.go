@@ -60,6 +60,9 @@ type StartOptions struct {
 	Attach      bool
 	Interactive bool
 	DetachKeys  string // with Attach; "" is DefaultDetachKeys
+	// NoSigProxy (--sig-proxy=false), with Attach: signals hull receives
+	// are not passed on; one that would end hull detaches instead.
+	NoSigProxy bool
 }
 
 // AttachOptions are `hull attach`'s flags.
@@ -67,6 +70,10 @@ type AttachOptions struct {
 	DetachKeys string // "" is DefaultDetachKeys
 	// NoStdin leaves the container's stdin alone (attach --no-stdin).
 	NoStdin bool
+	// NoSigProxy is --sig-proxy=false: SIGINT, SIGTERM and the other
+	// signals attach would pass on detach instead, leaving the container
+	// running, as Docker's Ctrl-C does then.
+	NoSigProxy bool
 }
 
 // DefaultDetachKeys end an attach without stopping the container, as
@@ -84,7 +91,7 @@ func (h *Hull) Start(ctx context.Context, ref string, opts StartOptions, stdio S
 	}
 	if c.State.Running {
 		if opts.Attach {
-			return h.Attach(ctx, c.ID, AttachOptions{DetachKeys: opts.DetachKeys}, stdio)
+			return h.Attach(ctx, c.ID, AttachOptions{DetachKeys: opts.DetachKeys, NoSigProxy: opts.NoSigProxy}, stdio)
 		}
 		return 0, nil
 	}
@@ -107,7 +114,7 @@ func (h *Hull) Start(ctx context.Context, ref string, opts StartOptions, stdio S
 		return ExitHullError, fmt.Errorf("attach socket: %w", err)
 	}
 	cl := &attachClient{h: h, id: c.ID, conn: conn, tty: c.Config.Tty, interactive: opts.Interactive && c.Config.OpenStdin,
-		stdio: stdio, detachKeys: keys}
+		stdio: stdio, detachKeys: keys, noSigProxy: opts.NoSigProxy}
 	cl.sendSize()
 	code, err := h.startMonitor(c.ID, theirs)
 	theirs.Close()
@@ -138,7 +145,7 @@ func (h *Hull) Attach(ctx context.Context, ref string, opts AttachOptions, stdio
 		return ExitHullError, fmt.Errorf("attach to %s: %w", container.ShortID(c.ID), err)
 	}
 	cl := &attachClient{h: h, id: c.ID, conn: conn, tty: c.Config.Tty, interactive: c.Config.OpenStdin && !opts.NoStdin,
-		stdio: stdio, detachKeys: keys}
+		stdio: stdio, detachKeys: keys, noSigProxy: opts.NoSigProxy}
 	cl.sendSize()
 	return cl.run(ctx)
 }
@@ -397,6 +404,10 @@ type attachClient struct {
 	// running; detached says they were.
 	detachKeys []byte
 	detached   atomic.Bool
+	// noSigProxy: a signal detaches (signalled holds it) instead of
+	// being passed on.
+	noSigProxy bool
+	signalled  atomic.Int32
 }
 
 func (a *attachClient) send(kind byte, p []byte) error {
@@ -464,6 +475,10 @@ func (a *attachClient) run(ctx context.Context) (int, error) {
 			_, _ = w.Write(p)
 		}
 	}
+	if n := a.signalled.Load(); n != 0 {
+		// As Docker's CLI ended by a signal: 128+n, the container goes on.
+		return 128 + int(n), nil
+	}
 	if a.detached.Load() {
 		return 0, nil
 	}
@@ -514,6 +529,11 @@ func (a *attachClient) relaySignals(sigs chan os.Signal) {
 	for sig := range sigs {
 		if sig == unix.SIGWINCH {
 			a.sendSize()
+			continue
+		}
+		if a.noSigProxy {
+			a.signalled.CompareAndSwap(0, int32(sig.(unix.Signal)))
+			a.conn.Close()
 			continue
 		}
 		if c, err := a.h.Containers.Get(a.id); err == nil && c.State.Running {

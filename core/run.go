@@ -45,6 +45,11 @@ type RunOptions struct {
 	// DetachKeys end a foreground run -it's attach, leaving the container
 	// running ("" is DefaultDetachKeys).
 	DetachKeys string
+	// NoSigProxy is --sig-proxy=false: the container runs under its
+	// monitor and this process attaches to it without passing signals on,
+	// so that a signal ends only hull (exit 128+n) and the container goes
+	// on, as Docker's client does.
+	NoSigProxy bool
 }
 
 // Stdio are the caller's streams. Without -t they are handed to the
@@ -62,7 +67,7 @@ func (h *Hull) Run(ctx context.Context, opts RunOptions, stdio Stdio) (int, erro
 		_, code, err := h.RunDetached(opts)
 		return code, err
 	}
-	if opts.Tty && opts.Interactive && opts.Result == "" && stdio.In != nil && term.IsTerminal(stdio.In.Fd()) {
+	if opts.NoSigProxy || opts.Tty && opts.Interactive && opts.Result == "" && stdio.In != nil && term.IsTerminal(stdio.In.Fd()) {
 		return h.runAttached(ctx, opts, stdio)
 	}
 	if opts.Result != "" {
@@ -81,7 +86,7 @@ func (h *Hull) Run(ctx context.Context, opts RunOptions, stdio Stdio) (int, erro
 	return code, err
 }
 
-// runAttached is run -it on a terminal: the container runs under its
+// runAttached is run -it on a terminal (or --sig-proxy=false): the container runs under its
 // monitor, as a detached one, and this process attaches to it (start -ai),
 // so that the detach keys (Ctrl-P Ctrl-Q, --detach-keys) can leave it
 // running, as Docker's. The monitor sends the exit code before it removes
@@ -92,7 +97,8 @@ func (h *Hull) runAttached(ctx context.Context, opts RunOptions, stdio Stdio) (i
 		return ExitHullError, err
 	}
 	warnLimits(c, opts.Warnings)
-	code, err := h.Start(ctx, c.ID, StartOptions{Attach: true, Interactive: true, DetachKeys: opts.DetachKeys}, stdio)
+	code, err := h.Start(ctx, c.ID, StartOptions{Attach: true, Interactive: opts.Interactive, DetachKeys: opts.DetachKeys,
+		NoSigProxy: opts.NoSigProxy}, stdio)
 	if err != nil && c.HostConfig.AutoRemove {
 		_ = h.Containers.Remove(c.ID, true)
 	}

@@ -133,7 +133,7 @@ var dockerRunFlags = []dockerFlag{
 	{Name: "runtime", Status: flagRefused, Note: "hull is its own runtime"},
 	{Name: "security-opt", Status: flagSupported},
 	{Name: "shm-size", Status: flagSupported},
-	{Name: "sig-proxy", Bool: true, Status: flagSupported, Note: "true only: false is refused"},
+	{Name: "sig-proxy", Bool: true, Status: flagSupported, Note: "false: the container runs under its monitor and a signal to hull detaches (exit 128+signal), as Docker's client"},
 	{Name: "stop-signal", Status: flagSupported},
 	{Name: "stop-timeout", Status: flagSupported},
 	{Name: "storage-opt", Status: flagRefused, Note: "storage options are not supported"},

@@ -224,12 +224,10 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 func attachCommand() *cli.Command {
 	return &cli.Command{Name: "attach", Usage: "Attach to a running container's streams", ArgsUsage: "CONTAINER",
 		Flags: []cli.Flag{detachKeysFlag(), &cli.BoolFlag{Name: "no-stdin", Usage: "do not attach STDIN"},
-			&cli.BoolFlag{Name: "sig-proxy", Value: true, Usage: "proxy all received signals to the process (only true is supported)"}},
+			&cli.BoolFlag{Name: "sig-proxy", Value: true, Usage: "proxy all received signals to the process (false: a signal detaches)"}},
 		Action: hullAction(1, 1, func(c *cli.Context, h *core.Hull) error {
-			if !c.Bool("sig-proxy") {
-				return fmt.Errorf("--sig-proxy=false is not supported: attach always passes signals on")
-			}
-			return codeOrNil(h.Attach(c.Context, c.Args().First(), core.AttachOptions{DetachKeys: c.String("detach-keys"), NoStdin: c.Bool("no-stdin")}, stdio()))
+			return codeOrNil(h.Attach(c.Context, c.Args().First(), core.AttachOptions{DetachKeys: c.String("detach-keys"),
+				NoStdin: c.Bool("no-stdin"), NoSigProxy: !c.Bool("sig-proxy")}, stdio()))
 		})}
 }
 

@@ -25,7 +25,7 @@ func runExtraFlags() []cli.Flag {
 		&cli.StringFlag{Name: "cidfile", Usage: "write the container ID to the file (refused if it exists)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "suppress the pull output"},
 		sliceFlag("attach", "a", "attach to STDIN, STDOUT or STDERR (foreground run)"),
-		&cli.BoolFlag{Name: "sig-proxy", Value: true, Usage: "proxy received signals to the process (only true is supported)"},
+		&cli.BoolFlag{Name: "sig-proxy", Value: true, Usage: "proxy received signals to the process (false: a signal ends hull, not the container)"},
 		&cli.StringFlag{Name: "detach-keys", Usage: "key sequence that detaches a run -it, leaving the container running (default \"" + core.DefaultDetachKeys + "\")"},
 		sliceFlag("volumes-from", "", "mount the volumes and bind mounts of a container: NAME[:ro|rw]"),
 		&cli.StringFlag{Name: "log-driver", Usage: "logging driver: json-file (default) or none"},
@@ -48,8 +48,11 @@ func runExtraOptions(c *cli.Context, h *core.Hull, opts *core.RunOptions) error 
 		f.StopTimeout = &t
 	}
 	opts.RunFlags = f
-	if !c.Bool("sig-proxy") {
-		return exitCode(core.ExitHullError, errors.New("--sig-proxy=false is not supported: a foreground run always passes signals on (use run -d and attach)"))
+	if !c.Bool("sig-proxy") && !c.Bool("detach") {
+		if c.String("result") != "" {
+			return exitCode(core.ExitHullError, errors.New("--sig-proxy=false cannot be used with --result: the result is written by a foreground run that passes signals on"))
+		}
+		opts.NoSigProxy = true
 	}
 	if c.Bool("quiet") {
 		opts.Puller.Progress = newProgress(c.App.ErrWriter, true)
