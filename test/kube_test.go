@@ -240,6 +240,10 @@ func TestKubePlayRefusals(t *testing.T) {
 			"  containers:\n  - {name: a, image: busybox, command: [sleep, '300'], volumeMounts: [{name: e, mountPath: /e}]}\n---\n" +
 			"apiVersion: v1\nkind: Pod\nmetadata: {name: bad2}\nspec:\n  containers:\n  - {name: a, image: nosuch/image, imagePullPolicy: Never}\n",
 			"unable to find image", nil},
+		// busybox runs as root: a manifest that forbids it is refused, as the kubelet refuses it.
+		{"runAsNonRoot", "apiVersion: v1\nkind: Pod\nmetadata: {name: nonroot}\nspec:\n  securityContext: {runAsNonRoot: true}\n" +
+			"  containers:\n  - {name: a, image: busybox, command: [sleep, '300']}\n",
+			"container has runAsNonRoot and image will run as root", nil},
 	} {
 		_, errs, code := s.hullIn(t, strings.NewReader(tc.doc), append(append([]string{"kube", "play"}, tc.args...), "-")...)
 		if code != 125 || !strings.Contains(errs, tc.want) {

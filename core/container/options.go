@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"strconv"
+	"strings"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -53,6 +55,9 @@ type Options struct {
 	// ParseLabels); they go over the image's labels.
 	Labels     []string
 	LabelFiles []string
+	// NonRoot refuses a container whose user is root, or a name that
+	// cannot be checked (Kubernetes' runAsNonRoot).
+	NonRoot bool
 	// Sandboxing (see resources.go): limits, time-out, user namespace.
 	LimitOptions
 	// The flags of runflags.go.
@@ -142,6 +147,11 @@ func newConfig(o Options, img ImageRef, lookup LookupEnv) (Config, error) {
 	if o.User != "" {
 		cfg.User = o.User
 	}
+	if o.NonRoot {
+		if err := nonRoot(cfg.User); err != nil {
+			return cfg, err
+		}
+	}
 	if o.Workdir != "" {
 		if !path.IsAbs(o.Workdir) {
 			return cfg, fmt.Errorf("the working directory '%s' is invalid, it needs to be an absolute path", o.Workdir)
@@ -149,6 +159,21 @@ func newConfig(o Options, img ImageRef, lookup LookupEnv) (Config, error) {
 		cfg.WorkingDir = path.Clean(o.Workdir)
 	}
 	return cfg, nil
+}
+
+// nonRoot checks a user as the kubelet checks runAsNonRoot: the user (the
+// part before ':') must be a number other than 0; a name cannot be
+// checked before the container's passwd is read, so it is refused.
+func nonRoot(user string) error {
+	u, _, _ := strings.Cut(user, ":")
+	id, err := strconv.ParseUint(u, 10, 32)
+	switch {
+	case u == "" || u == "root" || (err == nil && id == 0):
+		return fmt.Errorf("container has runAsNonRoot and image will run as root")
+	case err != nil:
+		return fmt.Errorf("container has runAsNonRoot and image has non-numeric user (%s), cannot verify user is non-root", u)
+	}
+	return nil
 }
 
 // command merges entrypoint and cmd as Docker does: a given --entrypoint,

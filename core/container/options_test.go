@@ -221,3 +221,16 @@ func TestLabels(t *testing.T) {
 		t.Error("MatchLabel")
 	}
 }
+
+// runAsNonRoot, as the kubelet checks it: a numeric non-zero user passes;
+// root, no user, or a name (which cannot be checked) is refused.
+func TestNonRoot(t *testing.T) {
+	for user, ok := range map[string]bool{
+		"1000": true, "1000:0": true, "65534:65534": true,
+		"": false, "0": false, "0:1000": false, "root": false, "nobody": false, "1000x": false,
+	} {
+		if err := nonRoot(user); (err == nil) != ok {
+			t.Errorf("nonRoot(%q) = %v, want ok=%v", user, err, ok)
+		}
+	}
+}

@@ -459,3 +459,40 @@ func TestDNSName(t *testing.T) {
 		}
 	}
 }
+
+// Security restrictions of a manifest are honoured, never only warned
+// about: runAsNonRoot (pod or container) reaches the create check,
+// allowPrivilegeEscalation: false sets no-new-privileges.
+func TestSecurityRestrictionsHonoured(t *testing.T) {
+	doc := `apiVersion: v1
+kind: Pod
+metadata: {name: sec}
+spec:
+  securityContext: {runAsNonRoot: true}
+  containers:
+  - name: a
+    image: busybox
+    securityContext: {allowPrivilegeEscalation: false, runAsUser: 1000}
+  - name: b
+    image: busybox
+    securityContext: {runAsNonRoot: false, privileged: true}
+`
+	m, warnings, err := Decode([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 0 {
+		t.Errorf("security fields warned about: %q", warnings)
+	}
+	plan, _, err := m.Plan(PlayOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := plan.Pods[0].Containers[0].Options, plan.Pods[0].Containers[1].Options
+	if !a.NonRoot || !slices.Contains(a.SecurityOpt, "no-new-privileges") || a.User != "1000" {
+		t.Errorf("container a: NonRoot %v, security-opt %q, user %q", a.NonRoot, a.SecurityOpt, a.User)
+	}
+	if b.NonRoot || !b.Privileged {
+		t.Errorf("container b: NonRoot %v (its own false wins), Privileged %v", b.NonRoot, b.Privileged)
+	}
+}

@@ -563,8 +563,9 @@ func shellQuote(s string) string {
 // context.
 func securityOptions(o *container.Options, psc *corev1.PodSecurityContext, sc *corev1.SecurityContext) error {
 	var uid, gid *int64
+	var nonRoot *bool
 	if psc != nil {
-		uid, gid = psc.RunAsUser, psc.RunAsGroup
+		uid, gid, nonRoot = psc.RunAsUser, psc.RunAsGroup, psc.RunAsNonRoot
 	}
 	if sc != nil {
 		if sc.RunAsUser != nil {
@@ -572,6 +573,17 @@ func securityOptions(o *container.Options, psc *corev1.PodSecurityContext, sc *c
 		}
 		if sc.RunAsGroup != nil {
 			gid = sc.RunAsGroup
+		}
+		if sc.RunAsNonRoot != nil {
+			nonRoot = sc.RunAsNonRoot
+		}
+		// Restrictions are honoured, never dropped with a warning: a
+		// manifest that forbids escalation gets no_new_privs.
+		if sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation {
+			o.SecurityOpt = append(o.SecurityOpt, "no-new-privileges")
+		}
+		if sc.Privileged != nil && *sc.Privileged {
+			o.Privileged = true
 		}
 		if sc.ReadOnlyRootFilesystem != nil {
 			o.ReadOnly = *sc.ReadOnlyRootFilesystem
@@ -585,6 +597,7 @@ func securityOptions(o *container.Options, psc *corev1.PodSecurityContext, sc *c
 			}
 		}
 	}
+	o.NonRoot = nonRoot != nil && *nonRoot
 	switch {
 	case uid != nil && gid != nil:
 		o.User = fmt.Sprintf("%d:%d", *uid, *gid)
