@@ -39,6 +39,8 @@ type build struct {
 	waits   map[int]chan struct{}
 	errs    map[int]error
 	seq     int // step counter for output
+	// exported are the replayable steps, for --cache-to (cacheio.go).
+	exported []exportedStep
 }
 
 // Build runs the Dockerfile in opts against its context and returns the
@@ -95,7 +97,11 @@ func Build(ctx context.Context, env Env, opts Options) (*Result, error) {
 		return nil, err
 	}
 	b.warnUnusedArgs()
-	return b.result(res), nil
+	out := b.result(res)
+	if opts.ExportCache {
+		out.Cache = b.cacheSteps(target.Index)
+	}
+	return out, nil
 }
 
 func newBuild(env Env, opts Options, df *dockerfile.Dockerfile) (*build, error) {

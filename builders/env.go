@@ -87,6 +87,9 @@ type Result struct {
 	// Lost are the owners root emulation gave to root (also in the
 	// lostOwnersLabel label).
 	Lost []string
+	// Cache are the steps for --cache-to (Options.ExportCache), sorted
+	// by key.
+	Cache []CacheStep
 
 	out *progress
 }

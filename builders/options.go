@@ -34,6 +34,9 @@ type Options struct {
 	// RootEmulation is "seccomp", "off", or "" for seccomp with a single-id
 	// mapping and off with a subordinate range.
 	RootEmulation string
+	// ExportCache collects the replayable steps in Result.Cache, for
+	// --cache-to.
+	ExportCache bool
 
 	// DockerfileInContext is the Dockerfile's path inside the context
 	// (the default "Dockerfile", or -f naming a file there). The engine
@@ -98,6 +101,9 @@ type Env struct {
 	// Steps starts the build's containers (RUN steps and tasks) through
 	// hull's one start path, confining RUN steps with the build's limits.
 	Steps StepRunner
+	// CacheFrom are the steps of --cache-from, replayed when the store's
+	// cache has no step of a key (nil: none).
+	CacheFrom ImportedCache
 	// RemoveAll removes a scratch tree that may hold files owned by
 	// subordinate ids (nil: os.RemoveAll).
 	RemoveAll func(dir string) error

@@ -46,9 +46,19 @@ func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerf
 		if rec, ok := b.cache.get(key); ok {
 			if dir, ok := b.layerUsable(rec); ok {
 				st.apply(key, rec, dir)
+				b.keepForExport(st, key, rec)
 				b.out.cached(n)
 				return nil
 			}
+		}
+		if rec, dir, ok := b.importStep(ctx, key); ok {
+			if err := b.cache.put(key, rec); err != nil {
+				b.out.line("WARNING: build cache: %v", err)
+			}
+			st.apply(key, rec, dir)
+			b.keepForExport(st, key, rec)
+			b.out.cached(n)
+			return nil
 		}
 	}
 	start := time.Now()
@@ -82,6 +92,9 @@ func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerf
 	} else {
 		if err := b.cache.put(key, rec); err != nil {
 			b.out.line("WARNING: build cache: %v", err)
+		}
+		if !fresh {
+			b.keepForExport(st, key, rec)
 		}
 		if fresh {
 			// A step that is never replayed: the steps after it are

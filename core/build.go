@@ -18,6 +18,7 @@ import (
 	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/core/layer"
 	"github.com/hull-project/hull/core/registry"
+	"github.com/hull-project/hull/core/remotecache"
 	"github.com/hull-project/hull/plugins"
 )
 
@@ -44,6 +45,9 @@ type BuildOptions struct {
 	// is not kept. Stdout is where a dest of "-" goes.
 	Output *BuildOutput
 	Stdout io.Writer
+	// CacheFrom are --cache-from: their steps replay where the store's
+	// cache has none; CacheTo are --cache-to, written after the build.
+	CacheFrom, CacheTo []remotecache.Spec
 }
 
 // Build runs a Dockerfile build and returns the image.
@@ -106,6 +110,12 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 		RemoveAll:  u.RemoveAll,
 		Steps:      newBuildSteps(opts.Limits, opts.Out).withDevices(devices).withHosts(opts.ExtraHosts, opts.ShmSize),
 	}
+	if len(opts.CacheFrom) > 0 && !opts.NoCache {
+		ic := importCaches(ctx, h.Images, opts.CacheFrom, false, opts.Out)
+		defer ic.close()
+		env.CacheFrom = ic
+	}
+	opts.ExportCache = len(opts.CacheTo) > 0
 	// Those plugins' Info came from discovery: nothing is launched.
 	env.HeredocKeywords, env.PluginKeywords = pluginKeywords(ps.Registry)
 	res, err := builders.Build(ctx, env, opts.Options)
@@ -113,6 +123,10 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 		return nil, context.Cause(ctx) // the build's dirs are gone
 	}
 	if err != nil {
+		return nil, err
+	}
+	// The cache goes out first: a failed export leaves no image.
+	if err := exportCaches(ctx, h.Images, opts.CacheTo, res.Cache, false, opts.Out); err != nil {
 		return nil, err
 	}
 	img, err := commitBuild(h.Images, res, opts.Tags)

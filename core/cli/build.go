@@ -16,6 +16,7 @@ import (
 	"github.com/hull-project/hull/core"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/image"
+	"github.com/hull-project/hull/core/remotecache"
 	"github.com/hull-project/hull/plugins"
 )
 
@@ -55,8 +56,8 @@ func buildCommand() *cli.Command {
 			sliceFlag("ulimit", "", "ulimit options for RUN steps: NAME=SOFT[:HARD]"),
 			&cli.BoolFlag{Name: "strict-limits", Usage: "fail rather than warn when a limit cannot be enforced on this host"},
 			&cli.StringFlag{Name: "shm-size", Usage: "size of /dev/shm of the RUN steps (default 64m)"},
-			sliceFlag("cache-from", "", "accepted and ignored, with a warning: hull uses its local build cache"),
-			sliceFlag("cache-to", "", "accepted and ignored, with a warning: hull keeps its build cache in the store"),
+			sliceFlag("cache-from", "", "replay steps from a cache: type=local,src=DIR, type=registry,ref=REF or REF"),
+			sliceFlag("cache-to", "", "export the build's steps: type=local,dest=DIR or type=registry,ref=REF, with mode=min (the final image's steps) or max (every stage's)"),
 			sliceFlag("ssh", "", "SSH agent socket for RUN --mount=type=ssh: default (the $SSH_AUTH_SOCK agent), ID=SOCKET or default=SOCKET"),
 			sliceFlag("build-context", "", "additional build context: NAME=DIR or NAME=docker-image://REF (for FROM NAME, COPY --from=NAME, RUN --mount from=NAME)"),
 			&cli.BoolFlag{Name: "pull", Usage: "always pull the images the Dockerfile names, even when stored"},
@@ -143,10 +144,19 @@ func buildOptions(c *cli.Context) (core.BuildOptions, error) {
 	if opts.SSH, err = sshAgents(c.StringSlice("ssh")); err != nil {
 		return opts, err
 	}
-	for _, f := range []string{"cache-from", "cache-to"} {
-		if c.IsSet(f) {
-			fmt.Fprintf(c.App.ErrWriter, "WARNING: --%s is ignored: hull builds with its local build cache only\n", f)
+	for _, v := range c.StringSlice("cache-from") {
+		spec, err := remotecache.ParseFrom(v)
+		if err != nil {
+			return opts, err
 		}
+		opts.CacheFrom = append(opts.CacheFrom, spec)
+	}
+	for _, v := range c.StringSlice("cache-to") {
+		spec, err := remotecache.ParseTo(v)
+		if err != nil {
+			return opts, err
+		}
+		opts.CacheTo = append(opts.CacheTo, spec)
 	}
 	opts.ExtraHosts = c.StringSlice("add-host")
 	for _, h := range opts.ExtraHosts {

@@ -163,7 +163,7 @@ var dockerRunFlags = []dockerFlag{
 var dockerBuildFlags = []dockerFlag{
 	{Name: "add-host", Status: flagSupported},
 	{Name: "build-arg", Status: flagSupported},
-	{Name: "cache-from", Status: flagIgnored, Note: "with a warning: only the local step cache is used"},
+	{Name: "cache-from", Status: flagSupported, Note: "type=local,src=DIR, type=registry,ref=REF or REF: hull's own cache format (BuildKit cannot read it, nor hull BuildKit's)"},
 	{Name: "cgroup-parent", Status: flagRefused, Note: "hull places build steps under its own delegated cgroup"},
 	{Name: "compress", Bool: true, Status: flagIgnored, Note: "the context is read in place, never sent"},
 	{Name: "cpu-period", Status: flagRefused, Note: "use --cpus"},
@@ -195,7 +195,7 @@ var dockerBuildFlags = []dockerFlag{
 	// buildx's (the builder of docker build since Docker 23).
 	{Name: "allow", Status: flagSupported, Note: "buildx's entitlements"},
 	{Name: "build-context", Status: flagSupported, Note: "buildx's: NAME=DIR|docker-image://REF"},
-	{Name: "cache-to", Status: flagIgnored, Note: "with a warning: only the local step cache is used"},
+	{Name: "cache-to", Status: flagSupported, Note: "type=local,dest=DIR or type=registry,ref=REF, mode=min|max, ignore-error=true; uncompressed layers, hull's own format"},
 	{Name: "output", Short: "o", Status: flagSupported, Note: "buildx's: type=local|tar|oci|docker"},
 	{Name: "progress", Status: flagSupported, Note: "buildx's"},
 	{Name: "secret", Status: flagSupported, Note: "buildx's"},

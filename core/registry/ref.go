@@ -96,3 +96,15 @@ func Platform(s string) (*v1.Platform, error) {
 	}
 	return p, nil
 }
+
+// Remote parses ref as pulls and pushes do and returns it with the
+// options every request uses (credentials from the Docker config, plain
+// HTTP to localhost, --tls-verify=false), for other kinds of content
+// than images (the build cache, core/remotecache).
+func Remote(ctx context.Context, ref string, insecure bool) (name.Reference, []remote.Option, error) {
+	_, r, err := parseRef(ref, insecure)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, remoteOptions(ctx, insecure), nil
+}
