@@ -53,6 +53,9 @@ func (h *Hull) KubePlay(plan *kube.Plan, o kube.PlayOptions, warn io.Writer) (*K
 			}
 		}
 	}
+	if err := h.checkServiceNames(plan, existing); err != nil {
+		return nil, err
+	}
 	for _, pp := range plan.Pods {
 		for _, n := range pp.EmptyDirs {
 			if _, err := h.Volume(n); err == nil {
@@ -97,6 +100,34 @@ func (h *Hull) KubePlay(plan *kube.Plan, o kube.PlayOptions, warn io.Writer) (*K
 		res.Containers = append(res.Containers, ids...)
 	}
 	return res, nil
+}
+
+// checkServiceNames refuses a Service whose name is already a container's
+// or another pod's: the network's DNS answers every holder of a name, so
+// the Service would take a share of the traffic meant for that container
+// (a kube file must not capture another application's name).
+func (h *Hull) checkServiceNames(plan *kube.Plan, pods map[string]string) error {
+	taken := map[string]string{}
+	for name := range pods {
+		taken[name] = "pod " + name
+	}
+	all, err := h.Containers.List()
+	if err != nil {
+		return err
+	}
+	for _, c := range all {
+		if c.Name != "" {
+			taken[c.Name] = "container " + c.Name
+		}
+	}
+	for _, pp := range plan.Pods {
+		for _, a := range pp.Aliases {
+			if holder, ok := taken[a]; ok {
+				return fmt.Errorf("kube play: service %s: the name is %s's: a Service must not answer for another's name on network %s", a, holder, pp.Network)
+			}
+		}
+	}
+	return nil
 }
 
 func (h *Hull) playPod(pp *kube.PodPlan, warn io.Writer) ([]string, error) {

@@ -413,6 +413,16 @@ spec:
 			t.Errorf("%s:8080 from the other pod gave %q", name, got)
 		}
 	}
+	// A Service must not take an existing container's name on the
+	// network (the DNS would answer with both): the play is refused.
+	hijack := "apiVersion: v1\nkind: Pod\nmetadata: {name: evil, labels: {app: evil}}\nspec:\n  containers:\n  - {name: e, image: busybox, command: [sleep, '300']}\n" +
+		"---\napiVersion: v1\nkind: Service\nmetadata: {name: kcli-c}\nspec:\n  selector: {app: evil}\n  ports: [{port: 80}]\n"
+	if _, errs, code := s.hullIn(t, strings.NewReader(hijack), "kube", "play", "--network", "knet", "-"); code != 125 || !strings.Contains(errs, "container kcli-c's") {
+		t.Errorf("a Service named as a container: exit %d, %q; want 125 naming the container", code, errs)
+	}
+	if out := s.mustHull(t, "pod", "ls", "--format", "{{.Name}}"); strings.Contains(out, "evil") {
+		t.Errorf("a refused play left its pod: %q", out)
+	}
 	s.hullIn(t, strings.NewReader(doc), "kube", "down", "-")
 	if out := s.mustHull(t, "pod", "ls", "-q"); strings.TrimSpace(out) != "" {
 		t.Errorf("kube down left pods: %q", out)
