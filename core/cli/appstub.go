@@ -30,3 +30,16 @@ func appCommand(name, usage string) *cli.Command {
 		},
 	}
 }
+
+// completeInFullHull runs `completion` in the full hull when this one
+// embeds it (returning only on failure), so that the script names the app
+// commands' subcommands and flags (compose up --detach) without linking
+// their libraries here: one exec, and one extraction per version, at the
+// first use. Without it (a plain go build) the script has the app
+// commands' names only.
+func completeInFullHull() error {
+	if !appbin.Embedded() {
+		return nil
+	}
+	return appbin.Exec(os.Args, os.Environ())
+}

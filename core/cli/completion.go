@@ -14,6 +14,13 @@ func completionCommand() *cli.Command {
 		Description: "Load it in the current shell with: source <(hull completion bash)   (zsh: the same with zsh;\n" +
 			"   fish: hull completion fish | source). The script is made from hull's own command tree.",
 		Action: func(c *cli.Context) error {
+			// The default hull knows the app commands (compose, kube,
+			// generate) by name only; the full hull has their
+			// subcommands and flags, and writes the script when it is
+			// embedded.
+			if err := completeInFullHull(); err != nil {
+				return err
+			}
 			if err := needArgs(c, 1, 1); err != nil {
 				return err
 			}
