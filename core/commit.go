@@ -64,7 +64,12 @@ func (h *Hull) Commit(ref, name string, opts CommitOptions) (*image.Image, error
 	if name != "" {
 		names = append(names, name)
 	}
-	return h.Images.AddImageExtras(append(h.Images.ImageLayers(base), l), cfg, base.Extras, names...)
+	img, err := h.Images.AddImageExtras(append(h.Images.ImageLayers(base), l), cfg, base.Extras, names...)
+	if err != nil {
+		return nil, err
+	}
+	h.Containers.Emit(c, "commit", "comment", opts.Message, "imageID", img.ID, "imageRef", name)
+	return img, nil
 }
 
 // applyContainerConfig carries what the container was run with into the

@@ -78,6 +78,9 @@ func Tasks[F ~func(string, []string, json.RawMessage) error](others map[string]F
 func (h *Hull) CopyFrom(ref, p string, w io.Writer) error {
 	err := h.inContainerRoot(ref, taskCopyOut, copyArgs{Path: p}, nil, w,
 		func(root string) error { return copyOut(root, p, false, w, liveIDs(root)) })
+	if err == nil {
+		h.containerEvent(ref, "archive-path", "path", p)
+	}
 	// A stopped container's copy reports through the task's stderr, as text.
 	if err != nil && strings.Contains(err.Error(), errNoSuchPath.Error()) {
 		return fmt.Errorf("%w %s in container %s", errNoSuchPath, path.Clean("/"+p), ref)
@@ -92,8 +95,12 @@ var errNoSuchPath = errors.New("Could not find the file")
 // when it is a directory, else (with name set) as dest itself, its
 // archive's top-level entry renamed.
 func (h *Hull) CopyTo(ref, dest, name string, r io.Reader) error {
-	return h.inContainerRoot(ref, taskCopyIn, copyArgs{Path: dest, Name: name}, r, nil,
+	err := h.inContainerRoot(ref, taskCopyIn, copyArgs{Path: dest, Name: name}, r, nil,
 		func(root string) error { return copyIn(root, dest, name, r) })
+	if err == nil {
+		h.containerEvent(ref, "extract-to-dir", "path", dest)
+	}
+	return err
 }
 
 // inContainerRoot runs live on a running container's /proc/PID/root, or
@@ -389,8 +396,12 @@ func TarHost(src string, w io.Writer) error {
 // RESOLVE_IN_ROOT, O_NOFOLLOW walk as cp.
 func (h *Hull) Export(ref string, w io.Writer) error {
 	args := copyArgs{Path: "/", OneFS: true}
-	return h.inContainerRoot(ref, taskCopyOut, args, nil, w,
+	err := h.inContainerRoot(ref, taskCopyOut, args, nil, w,
 		func(root string) error { return copyOut(root, "/", true, w, liveIDs(root)) })
+	if err == nil {
+		h.containerEvent(ref, "export")
+	}
+	return err
 }
 
 // liveIDs maps the host ids that stat shows under a running container's

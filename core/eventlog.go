@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/hull-project/hull/core/events"
+	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/core/registry"
 )
 
@@ -21,4 +22,31 @@ func (h *Hull) FollowEvents(offset int64, stop <-chan struct{}, fn func(events.E
 // term (hull search).
 func (h *Hull) Search(ctx context.Context, registryHost, term string, insecure bool) ([]string, error) {
 	return registry.Search(ctx, registryHost, term, insecure)
+}
+
+// event appends a Docker event of typ (image, volume, network) about id
+// to the store's log, with attributes as key, value pairs. Container
+// events go through the container store (Emit), which adds the name and
+// image. A failure to log does not fail the change it reports.
+func (h *Hull) event(typ, action, id string, kv ...string) {
+	attrs := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		attrs[kv[i]] = kv[i+1]
+	}
+	_ = events.Append(h.Root, events.New(typ, action, id, attrs))
+}
+
+// imageRefEvent logs pull or push of ref as Docker does: the actor is the
+// familiar reference (busybox:latest), its name the repository.
+func (h *Hull) imageRefEvent(action, ref string) {
+	repo, _ := image.FamiliarName(ref)
+	h.event("image", action, image.FamiliarString(ref), "name", repo)
+}
+
+// containerEvent logs action of the container ref names (Docker's
+// archive-path, extract-to-dir, export: actions that change no record).
+func (h *Hull) containerEvent(ref, action string, kv ...string) {
+	if c, err := h.Containers.Lookup(ref); err == nil {
+		h.Containers.Emit(c, action, kv...)
+	}
 }

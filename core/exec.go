@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"github.com/hull-project/hull/core/cgroup"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hull-project/hull/core/container"
@@ -37,6 +39,14 @@ func (h *Hull) Exec(ctx context.Context, ref string, opts ExecOptions, stdio Std
 	if err != nil {
 		return ExitHullError, err
 	}
+	// Docker's exec events: exec_create and exec_start name the command,
+	// exec_die gives its exit code; execID ties them together.
+	execID, cmd := randomID(), strings.Join(opts.Args, " ")
+	if len(cmd) > 1024 {
+		cmd = cmd[:1024] // an event is one atomic write of under 4 KiB
+	}
+	h.Containers.Emit(c, "exec_create: "+cmd, "execID", execID)
+	h.Containers.Emit(c, "exec_start: "+cmd, "execID", execID)
 	if opts.Detach {
 		proc, err := isolation.ExecWithHooks(c.State.Pid, spec, isolation.Stdio{}, joinContainerCgroups(c))
 		if err != nil {
@@ -45,6 +55,14 @@ func (h *Hull) Exec(ctx context.Context, ref string, opts ExecOptions, stdio Std
 		go func() { _, _ = proc.Wait() }()
 		return 0, nil
 	}
+	code, err := h.execAttached(ctx, c, spec, opts, stdio)
+	h.Containers.Emit(c, "exec_die", "execID", execID, "exitCode", strconv.Itoa(code))
+	return code, err
+}
+
+// execAttached runs the exec'd command with the caller's streams and
+// returns its exit code.
+func (h *Hull) execAttached(ctx context.Context, c *container.Container, spec *isolation.ExecSpec, opts ExecOptions, stdio Stdio) (int, error) {
 	sess, err := newSession(opts.Tty, opts.Interactive, stdio)
 	if err != nil {
 		return ExitHullError, err

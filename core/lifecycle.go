@@ -222,19 +222,28 @@ func (h *Hull) StopWith(ref string, opts StopOptions) error {
 	case c.Config.StopTimeout != nil:
 		timeout = time.Duration(*c.Config.StopTimeout) * time.Second
 	}
-	if err := signalPid(c.State.Pid, sig); err != nil {
+	// Docker's events of a stop: kill (each signal), die (the monitor's),
+	// stop.
+	if err := h.signal(c, sig); err != nil {
 		return err
 	}
-	if timeout >= 0 && h.Containers.WaitMonitor(c.ID, timeout) {
-		return nil
+	if timeout < 0 || !h.Containers.WaitMonitor(c.ID, timeout) {
+		if err := h.signal(c, unix.SIGKILL); err != nil {
+			return err
+		}
+		if !h.Containers.WaitMonitor(c.ID, 30*time.Second) {
+			return fmt.Errorf("stop container %s: it did not exit after SIGKILL", container.ShortID(c.ID))
+		}
 	}
-	if err := signalPid(c.State.Pid, unix.SIGKILL); err != nil {
-		return err
-	}
-	if !h.Containers.WaitMonitor(c.ID, 30*time.Second) {
-		return fmt.Errorf("stop container %s: it did not exit after SIGKILL", container.ShortID(c.ID))
-	}
+	h.Containers.Emit(c, "stop")
 	return nil
+}
+
+// signal sends sig to the container's PID 1 and logs Docker's kill event
+// first, so that it comes before the die it causes.
+func (h *Hull) signal(c *container.Container, sig unix.Signal) error {
+	h.Containers.Emit(c, "kill", "signal", strconv.Itoa(int(sig)))
+	return signalPid(c.State.Pid, sig)
 }
 
 // Restart stops the container (if it runs) and starts it again.
@@ -242,8 +251,13 @@ func (h *Hull) Restart(ref string, timeout time.Duration) error {
 	if err := h.Stop(ref, timeout); err != nil {
 		return err
 	}
-	_, err := h.Start(context.Background(), ref, StartOptions{}, Stdio{})
-	return err
+	if _, err := h.Start(context.Background(), ref, StartOptions{}, Stdio{}); err != nil {
+		return err
+	}
+	if c, err := h.Containers.Lookup(ref); err == nil {
+		h.Containers.Emit(c, "restart")
+	}
+	return nil
 }
 
 // Kill sends sig to the container's PID 1.
@@ -253,7 +267,7 @@ func (h *Hull) Kill(ref string, sig unix.Signal) error {
 		return fmt.Errorf("cannot kill container: %w", err)
 	}
 	h.markStopped(c.ID)
-	return signalPid(c.State.Pid, sig)
+	return h.signal(c, sig)
 }
 
 // markStopped records that the user stopped (or killed) the container, so
@@ -359,6 +373,8 @@ func (h *Hull) PruneContainers() ([]string, error) {
 		}
 		gone = append(gone, c.ID)
 	}
+	// Docker's prune event; hull does not measure what the removal freed.
+	h.event("container", "prune", "")
 	return gone, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/hull-project/hull/core/image"
 )
@@ -42,6 +43,7 @@ func (h *Hull) PruneImages(all bool) ([]image.RemoveResult, int64, error) {
 	if before < after {
 		before = after // another process added blobs meanwhile
 	}
+	h.event("image", "prune", "", "reclaimed", strconv.FormatInt(before-after, 10))
 	return res, before - after, err
 }
 

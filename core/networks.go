@@ -149,7 +149,18 @@ func (h *Hull) NetworkCreate(o NetworkCreateOptions) (netspec.NetworkConfig, err
 		os.Remove(tmp)
 		return netspec.NetworkConfig{}, fmt.Errorf("create network %s: %w", cfg.Name, err)
 	}
+	h.networkEvent("create", cfg)
 	return cfg, nil
+}
+
+// networkEvent logs Docker's network event about cfg; kv adds attributes
+// (container).
+func (h *Hull) networkEvent(action string, cfg netspec.NetworkConfig, kv ...string) {
+	typ := cfg.Driver
+	if builtinDriver(typ) {
+		typ = netspec.Bridge
+	}
+	h.event("network", action, cfg.ID, append([]string{"name", cfg.Name, "type", typ}, kv...)...)
 }
 
 func randomID() string {
@@ -400,6 +411,7 @@ func (h *Hull) NetworkRemove(ref string, force bool) (string, error) {
 	if err := os.Remove(filepath.Join(h.networksDir(), cfg.Name+".json")); err != nil {
 		return "", fmt.Errorf("remove network %s: %w", cfg.Name, err)
 	}
+	h.networkEvent("destroy", cfg)
 	return cfg.Name, nil
 }
 
@@ -427,6 +439,7 @@ func (h *Hull) NetworkPrune() ([]string, error) {
 		}
 		out = append(out, name)
 	}
+	h.event("network", "prune", "")
 	return out, nil
 }
 
@@ -511,6 +524,7 @@ func (h *Hull) NetworkConnect(network, ref string, aliases []string, ip string) 
 		return err
 	}
 	if !c.State.Running || !h.Containers.MonitorAlive(c.ID) {
+		h.networkEvent("connect", cfg, "container", c.ID)
 		return nil
 	}
 	ep := c.NetworkSettings.Networks[cfg.Name]
@@ -522,6 +536,7 @@ func (h *Hull) NetworkConnect(network, ref string, aliases []string, ip string) 
 		_, _ = h.Containers.Modify(c.ID, func(c *container.Container) error { return c.RemoveNetwork(cfg.Name) })
 		return err
 	}
+	h.networkEvent("connect", cfg, "container", c.ID)
 	return nil
 }
 
@@ -544,8 +559,11 @@ func (h *Hull) NetworkDisconnect(network, ref string) error {
 			return err
 		}
 	}
-	_, err = h.Containers.Modify(c.ID, func(c *container.Container) error { return c.RemoveNetwork(cfg.Name) })
-	return err
+	if _, err = h.Containers.Modify(c.ID, func(c *container.Container) error { return c.RemoveNetwork(cfg.Name) }); err != nil {
+		return err
+	}
+	h.networkEvent("disconnect", cfg, "container", c.ID)
+	return nil
 }
 
 // liveEndpoints fills in the addresses a running container has on its

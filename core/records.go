@@ -24,7 +24,15 @@ func (h *Hull) LookupImage(ref string) (*image.Image, error) { return h.Images.L
 // Import turns the root filesystem tarball r into a one-layer image, as
 // `docker import` does.
 func (h *Hull) Import(r io.Reader, opts image.ImportOptions) (*image.Image, error) {
-	return h.Images.Import(r, opts)
+	img, err := h.Images.Import(r, opts)
+	if err == nil {
+		name := img.ID
+		if opts.Ref != "" {
+			name = opts.Ref
+		}
+		h.event("image", "import", img.ID, "name", name)
+	}
+	return img, err
 }
 
 // Tag gives the image src the name dst.

@@ -20,22 +20,46 @@ const (
 
 // Pull downloads ref from its registry into the store (see registry.Pull).
 func (h *Hull) Pull(ctx context.Context, ref string, opts registry.PullOptions) (*image.Image, error) {
-	return registry.Pull(ctx, h.Images, ref, opts)
+	img, err := registry.Pull(ctx, h.Images, ref, opts)
+	if err == nil {
+		h.imageRefEvent("pull", ref)
+	}
+	return img, err
 }
 
 // Push uploads the local image ref to the registry its name points at.
 func (h *Hull) Push(ctx context.Context, ref string, opts registry.PushOptions) (*registry.Pushed, error) {
-	return registry.Push(ctx, h.Images, ref, opts)
+	p, err := registry.Push(ctx, h.Images, ref, opts)
+	if err == nil {
+		h.imageRefEvent("push", ref)
+	}
+	return p, err
 }
 
 // Save writes images to an archive or layout (see archive.Save).
 func (h *Hull) Save(refs []string, opts archive.SaveOptions, w io.Writer) error {
-	return archive.Save(h.Images, refs, opts, w)
+	if err := archive.Save(h.Images, refs, opts, w); err != nil {
+		return err
+	}
+	for _, ref := range refs {
+		if img, err := h.Images.Lookup(ref); err == nil {
+			h.event("image", "save", img.ID, "name", ref)
+		}
+	}
+	return nil
 }
 
 // Load stores the images of an archive or layout (see archive.Load).
 func (h *Hull) Load(path string, r io.Reader, p registry.Progress) ([]archive.Loaded, error) {
-	return archive.Load(h.Images, path, r, p)
+	loaded, err := archive.Load(h.Images, path, r, p)
+	for _, l := range loaded {
+		name := l.ID
+		if len(l.Names) > 0 {
+			name = l.Names[0]
+		}
+		h.event("image", "load", l.ID, "name", name)
+	}
+	return loaded, err
 }
 
 // ImageFor finds ref locally or pulls it, following policy ("" is

@@ -68,5 +68,6 @@ func (h *Hull) Update(ref string, o UpdateOptions) error {
 	if err != nil {
 		return fmt.Errorf("update container %s: %w", c.Name, err)
 	}
+	h.Containers.Emit(c, "update")
 	return nil
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/hull-project/hull/core/container"
@@ -217,6 +218,7 @@ func (h *Hull) PruneVolumes(all bool, filters []string) ([]string, int64, error)
 	for _, n := range names {
 		freed += sizes[n]
 	}
+	h.event("volume", "prune", "", "reclaimed", strconv.FormatInt(freed, 10))
 	return names, freed, err
 }
 

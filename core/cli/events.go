@@ -25,7 +25,7 @@ func eventsCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "since", Usage: "show all events created since timestamp (RFC 3339, Unix seconds or relative: 10m)"},
 			&cli.StringFlag{Name: "until", Usage: "stream events until this timestamp"},
-			sliceFlag("filter", "f", "filter output based on conditions provided: type=, container=, image=, event="),
+			sliceFlag("filter", "f", "filter output based on conditions provided: type=, container=, image=, volume=, network=, event="),
 			&cli.StringFlag{Name: "format", Usage: "format output using a Go template, or json"},
 		},
 		Action: hullAction(0, 0, func(c *cli.Context, h *core.Hull) error {
@@ -110,7 +110,7 @@ func eventFilter(args []string) (func(events.Event) bool, error) {
 		switch {
 		case !ok:
 			return nil, fmt.Errorf("bad format of filter (expected name=value): %s", f)
-		case k != "type" && k != "container" && k != "image" && k != "event":
+		case k != "type" && k != "container" && k != "image" && k != "volume" && k != "network" && k != "event":
 			return nil, fmt.Errorf("invalid filter '%s'", k)
 		}
 		want[k] = append(want[k], v)
@@ -124,6 +124,10 @@ func eventFilter(args []string) (func(events.Event) bool, error) {
 					ok = ok || e.Type == v
 				case "event":
 					ok = ok || e.Action == v
+				case "volume":
+					ok = ok || e.Type == "volume" && e.Actor.ID == v
+				case "network":
+					ok = ok || e.Type == "network" && (strings.HasPrefix(e.Actor.ID, v) || e.Actor.Attributes["name"] == v)
 				case "container":
 					ok = ok || e.Type == "container" && (strings.HasPrefix(e.Actor.ID, v) || e.Actor.Attributes["name"] == v)
 				case "image":

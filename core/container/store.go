@@ -107,7 +107,7 @@ func (s *Store) create(c *Container) error {
 	if err := s.createDir(c); err != nil {
 		return err
 	}
-	s.emit(c, "create")
+	s.Emit(c, "create")
 	return nil
 }
 
@@ -327,7 +327,7 @@ func (s *Store) Rename(id, name string) error {
 	if err := writeRecord(s.Dir(id), c); err != nil {
 		return err
 	}
-	s.emit(c, "rename", "oldName", "/"+old)
+	s.Emit(c, "rename", "oldName", "/"+old)
 	return nil
 }
 
@@ -355,6 +355,7 @@ func (s *Store) Remove(id string, force bool) error {
 		unlock()
 		// No restart policy starts it again.
 		_, _ = s.Modify(id, func(c *Container) error { c.HasBeenManuallyStopped = true; return nil })
+		s.Emit(c, "kill", "signal", strconv.Itoa(int(unix.SIGKILL)))
 		if err := kill(c.State.Pid); err != nil {
 			return fmt.Errorf("kill container %s: %w", ShortID(id), err)
 		}
@@ -373,7 +374,7 @@ func (s *Store) Remove(id string, force bool) error {
 	if err != nil {
 		return fmt.Errorf("remove container %s: %w", ShortID(id), err)
 	}
-	s.emit(c, "destroy")
+	s.Emit(c, "destroy")
 	if err := s.rm.RemoveAll(gone); err != nil {
 		return fmt.Errorf("remove container %s: %w", ShortID(id), err)
 	}
@@ -494,9 +495,9 @@ func kill(pid int) error {
 	return fmt.Errorf("process %d did not exit", pid)
 }
 
-// emit appends a container event to the store's log (hull events). A
+// Emit appends a container event to the store's log (hull events). A
 // failure to log does not fail the change it reports.
-func (s *Store) emit(c *Container, action string, kv ...string) {
+func (s *Store) Emit(c *Container, action string, kv ...string) {
 	attrs := map[string]string{"name": c.Name, "image": c.Image}
 	for i := 0; i+1 < len(kv); i += 2 {
 		attrs[kv[i]] = kv[i+1]
@@ -509,14 +510,14 @@ func (s *Store) emit(c *Container, action string, kv ...string) {
 func (s *Store) emitChanges(old, c *Container) {
 	switch {
 	case !old.State.Running && c.State.Running:
-		s.emit(c, "start")
+		s.Emit(c, "start")
 	case old.State.Running && !c.State.Running:
-		s.emit(c, "die", "exitCode", strconv.Itoa(c.State.ExitCode))
+		s.Emit(c, "die", "exitCode", strconv.Itoa(c.State.ExitCode))
 	}
 	switch {
 	case !old.State.Paused && c.State.Paused:
-		s.emit(c, "pause")
+		s.Emit(c, "pause")
 	case old.State.Paused && !c.State.Paused && c.State.Running:
-		s.emit(c, "unpause")
+		s.Emit(c, "unpause")
 	}
 }

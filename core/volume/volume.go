@@ -31,6 +31,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hull-project/hull/core/events"
 	"github.com/hull-project/hull/core/lockfile"
 )
 
@@ -141,7 +142,14 @@ func (s *Store) CreateLocked(name string, labels map[string]string) (*Volume, er
 	if err := s.assemble(v); err != nil {
 		return nil, fmt.Errorf("create volume %s: %w", name, err)
 	}
+	s.emit("create", name)
 	return v, nil
+}
+
+// emit appends Docker's volume event to the store's log (hull events); a
+// failure to log does not fail the change it reports.
+func (s *Store) emit(action, name string) {
+	_ = events.Append(filepath.Dir(s.dir), events.New("volume", action, name, map[string]string{"driver": "local"}))
 }
 
 // assemble builds the volume's directory under a temporary name and
@@ -235,6 +243,7 @@ func (s *Store) Remove(name string, force bool, inUse InUse) error {
 	if err != nil {
 		return err
 	}
+	s.emit("destroy", name)
 	if err := s.rm(gone); err != nil {
 		return fmt.Errorf("remove volume %s: %w", name, err)
 	}
