@@ -431,10 +431,12 @@ COPY . /ctx/
 		t.Errorf("--progress fancy accepted")
 	}
 
-	// Context as a tar on stdin.
-	ctxTar := tarBytes(t, tarEntry{Name: "in-tar.txt", Body: []byte("from tar\n")})
+	// Context as a tar on stdin, with its Dockerfile in it (-f names a
+	// path inside the archive, as Docker's).
+	ctxTar := tarBytes(t, tarEntry{Name: "in-tar.txt", Body: []byte("from tar\n")},
+		tarEntry{Name: "df/Tar.Dockerfile", Body: []byte("FROM busybox\nCOPY in-tar.txt /\n")})
 	out, errs, code = s.hullIn(t, strings.NewReader(string(ctxTar)), "build", "--progress", "plain", "-t", "tarctx",
-		"-f", writeFile(t, "Dockerfile", []byte("FROM busybox\nCOPY in-tar.txt /\n")), "-")
+		"-f", "df/Tar.Dockerfile", "-")
 	if code != 0 {
 		t.Fatalf("build - (tar on stdin): exit %d\n%s%s", code, out, errs)
 	}
