@@ -97,6 +97,7 @@ func App() *cli.App {
 		},
 	}
 	app.Commands = append(append(app.Commands, lifecycleCommands()...), healthcheckCommand())
+	cacheFlagNames(app.Flags)
 	for _, c := range app.Commands {
 		prepare(c)
 	}
@@ -110,6 +111,7 @@ func App() *cli.App {
 func prepare(c *cli.Command) {
 	c.OnUsageError = usageError
 	addRefusedFlags(c) // dockerflags.go: run, create, build
+	cacheFlagNames(c.Flags)
 	if len(c.Subcommands) == 0 {
 		c.HideHelpCommand = true
 	}
