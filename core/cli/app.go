@@ -110,8 +110,9 @@ func App() *cli.App {
 // swallow an argument named "help" or "h".
 func prepare(c *cli.Command) {
 	c.OnUsageError = usageError
-	addRefusedFlags(c) // dockerflags.go: run, create, build
-	cacheFlagNames(c.Flags)
+	cacheFlagNames(c.Flags) // flagnames.go: before addRefusedFlags, which asks every flag its names
+	addRefusedFlags(c)      // dockerflags.go: run, create, build
+	cacheFlagNames(c.Flags) // the hidden flags it added
 	if len(c.Subcommands) == 0 {
 		c.HideHelpCommand = true
 	}
