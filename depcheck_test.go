@@ -352,3 +352,26 @@ func TestAppLibrariesOnlyInFullBuild(t *testing.T) {
 		}
 	}
 }
+
+// TestInitLinksNoSeccompCompiler keeps the profile compiler out of the
+// embedded init, which every container start executes: hull compiles the
+// filters (seccomp.Programs) and the init only loads them (bpfprog).
+// go-seccomp-bpf's syscall tables alone cost 165 KB of allocations at init.
+func TestInitLinksNoSeccompCompiler(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "./isolation/initbin").Output()
+	if err != nil {
+		t.Fatalf("go list -deps ./isolation/initbin: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	for _, dep := range deps {
+		for _, banned := range []string{module + "/isolation/seccomp", "github.com/elastic/go-seccomp-bpf", "github.com/moby/profiles", "golang.org/x/net/bpf"} {
+			if dep == banned || strings.HasPrefix(dep, banned+"/") && dep != module+"/isolation/seccomp/bpfprog" {
+				t.Errorf("the init links %s: compile seccomp filters in hull (seccomp.Programs), load them in the init (bpfprog)", dep)
+			}
+		}
+	}
+	// The init does load filters, or the check above proves nothing.
+	if !slices.Contains(deps, module+"/isolation/seccomp/bpfprog") {
+		t.Errorf("the init does not link %s: who loads the seccomp filters?", module+"/isolation/seccomp/bpfprog")
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/isolation"
+	"github.com/hull-project/hull/isolation/seccomp"
 )
 
 // ExecOptions are `hull exec`'s flags.
@@ -146,7 +147,12 @@ func (h *Hull) execSpec(c *container.Container, o ExecOptions) (*isolation.ExecS
 	if cwd == "" {
 		cwd = "/"
 	}
+	progs, err := seccomp.Programs(false, sec.Seccomp, sec.SeccompProfile, caps)
+	if err != nil {
+		return nil, err
+	}
 	return &isolation.ExecSpec{
+		SeccompPrograms: progs,
 		Args:            o.Args,
 		Env:             container.ProcessEnv(container.MergeImageEnv(env, c.Config.Env), c.Config.Hostname, o.Tty, user.Home),
 		Cwd:             cwd,

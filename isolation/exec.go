@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hull-project/hull/isolation/role"
+	"github.com/hull-project/hull/isolation/seccomp/bpfprog"
 )
 
 // ExecSpec is a process to start inside a running container (hull exec).
@@ -28,11 +29,13 @@ type ExecSpec struct {
 	Seccomp         bool     `json:"seccomp"`
 	// SeccompProfile and Rlimits are as in Spec.
 	SeccompProfile json.RawMessage `json:"seccomp_profile,omitempty"`
-	Rlimits        []Rlimit        `json:"rlimits,omitempty"`
-	Terminal       bool            `json:"terminal,omitempty"`
-	ConsoleRows    uint16          `json:"console_rows,omitempty"`
-	ConsoleCols    uint16          `json:"console_cols,omitempty"`
-	Mapping        Mapping         `json:"mapping"`
+	// SeccompPrograms are as in Spec: the caller compiles them.
+	SeccompPrograms []bpfprog.Program `json:"seccomp_programs,omitempty"`
+	Rlimits         []Rlimit          `json:"rlimits,omitempty"`
+	Terminal        bool              `json:"terminal,omitempty"`
+	ConsoleRows     uint16            `json:"console_rows,omitempty"`
+	ConsoleCols     uint16            `json:"console_cols,omitempty"`
+	Mapping         Mapping           `json:"mapping"`
 	// ConsoleFd is set by Exec.
 	ConsoleFd int `json:"console_fd,omitempty"`
 }

@@ -3,6 +3,8 @@ package isolation
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/hull-project/hull/isolation/seccomp/bpfprog"
 )
 
 // IDMap is one line of /proc/PID/uid_map or gid_map.
@@ -108,8 +110,13 @@ type Spec struct {
 	// RootEmulation fakes success for chown, setuid-family and device
 	// mknod calls a single-id mapping cannot honour (builds only; see
 	// docs/root-emulation.md).
-	RootEmulation bool     `json:"root_emulation,omitempty"`
-	MaskedPaths   []string `json:"masked_paths,omitempty"`
+	RootEmulation bool `json:"root_emulation,omitempty"`
+	// SeccompPrograms are the filters of the three fields above, compiled
+	// by the caller (seccomp.Programs, in core/launch) and loaded by the init
+	// in this order. The init compiles nothing (package bpfprog), and refuses
+	// to start when a filter asked for above is missing.
+	SeccompPrograms []bpfprog.Program `json:"seccomp_programs,omitempty"`
+	MaskedPaths     []string          `json:"masked_paths,omitempty"`
 	// ShmSize is the size of /dev/shm in bytes; 0 is Docker's 64 MiB.
 	ShmSize int64 `json:"shm_size,omitempty"`
 	// Sysctls are written under /proc/sys (the key's dots as slashes)

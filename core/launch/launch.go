@@ -24,6 +24,7 @@ import (
 
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/isolation"
+	"github.com/hull-project/hull/isolation/seccomp"
 	"github.com/hull-project/hull/plugins/network"
 	"github.com/hull-project/hull/plugins/sdk/netsdk/netspec"
 )
@@ -122,6 +123,13 @@ func Run(ctx context.Context, req Request) (isolation.ExitStatus, error) {
 // network's open, before the container exists.
 func (l *Launcher) Start(ctx context.Context, req Request) (*Handle, error) {
 	h := &Handle{sandbox: req.Sandbox}
+	s := req.Spec
+	progs, err := seccomp.Programs(s.RootEmulation, s.Seccomp, s.SeccompProfile, s.Capabilities)
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	s.SeccompPrograms = progs
 	if req.Spec.Join != nil && req.Network != nil {
 		// A pod member's network is its infra's, already set up.
 		h.Close()

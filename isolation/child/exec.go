@@ -39,7 +39,7 @@ func execStage(errPipe *os.File) error {
 	}
 	spec := &isolation.Spec{Args: es.Args, Env: es.Env, Cwd: es.Cwd, UID: es.UID, GID: es.GID,
 		AdditionalGIDs: es.AdditionalGIDs, KeepGroups: es.KeepGroups, Capabilities: es.Capabilities, NoNewPrivileges: es.NoNewPrivileges,
-		Seccomp: es.Seccomp, SeccompProfile: es.SeccompProfile, Rlimits: es.Rlimits, Mapping: es.Mapping, Terminal: es.Terminal, ConsoleFd: es.ConsoleFd,
+		Seccomp: es.Seccomp, SeccompProfile: es.SeccompProfile, SeccompPrograms: es.SeccompPrograms, Rlimits: es.Rlimits, Mapping: es.Mapping, Terminal: es.Terminal, ConsoleFd: es.ConsoleFd,
 		ConsoleRows: es.ConsoleRows, ConsoleCols: es.ConsoleCols, Rootfs: isolation.Rootfs{MountDir: "/"}}
 	if err := newSession(spec); err != nil {
 		return fmt.Errorf("start a new session: %w", err)

@@ -6,7 +6,6 @@ import (
 	"syscall"
 
 	"github.com/hull-project/hull/isolation"
-	"github.com/hull-project/hull/isolation/seccomp"
 	"github.com/moby/sys/capability"
 	"golang.org/x/sys/unix"
 )
@@ -31,17 +30,6 @@ func dropPrivileges(spec *isolation.Spec) error {
 			return fmt.Errorf("set no_new_privs: %w", err)
 		}
 	}
-	if spec.RootEmulation {
-		// Loaded first, so that a stricter profile loaded after it keeps
-		// its own errno for the same calls (the newest filter wins a tie).
-		f, err := seccomp.RootEmulation()
-		if err != nil {
-			return fmt.Errorf("compile root emulation filter: %w", err)
-		}
-		if err := f.Load(); err != nil {
-			return fmt.Errorf("load root emulation filter: %w", err)
-		}
-	}
 	if err := loadSeccomp(spec); err != nil {
 		return err
 	}
@@ -51,27 +39,26 @@ func dropPrivileges(spec *isolation.Spec) error {
 	return setCapabilities(keep)
 }
 
-// loadSeccomp loads the user's profile when one is given, else the
-// default one unless seccomp=unconfined.
+// loadSeccomp loads the filters hull compiled for this process, in the
+// order given (isolation.seccompPrograms: root emulation's first, then the
+// profile). A confinement that asks for a filter and comes without one is
+// refused rather than run unconfined: only a user's profile that allows
+// everything has none.
 func loadSeccomp(spec *isolation.Spec) error {
-	var f *seccomp.Filter
-	var err error
-	switch {
-	case len(spec.SeccompProfile) > 0:
-		f, err = seccomp.FromProfileJSON(spec.SeccompProfile, spec.Capabilities)
-	case spec.Seccomp:
-		f, err = seccomp.Default(spec.Capabilities)
-	default:
-		return nil
+	want := 0
+	if spec.RootEmulation {
+		want++
 	}
-	if err != nil {
-		return fmt.Errorf("compile seccomp profile: %w", err)
+	if len(spec.SeccompProfile) == 0 && spec.Seccomp {
+		want++
 	}
-	if f == nil { // a profile that allows everything
-		return nil
+	if len(spec.SeccompPrograms) < want {
+		return fmt.Errorf("load seccomp profile: %d filters sent, %d needed", len(spec.SeccompPrograms), want)
 	}
-	if err := f.Load(); err != nil {
-		return fmt.Errorf("load seccomp profile: %w", err)
+	for _, p := range spec.SeccompPrograms {
+		if err := p.Load(); err != nil {
+			return fmt.Errorf("load seccomp profile: %w", err)
+		}
 	}
 	return nil
 }

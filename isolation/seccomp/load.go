@@ -1,44 +1,32 @@
 package seccomp
 
 import (
-	"errors"
-	"fmt"
-	"runtime"
+	"slices"
 	"sync"
 	"unsafe"
 
+	"github.com/hull-project/hull/isolation/seccomp/bpfprog"
 	"golang.org/x/sys/unix"
 )
 
-// Load installs f for the whole process: SECCOMP_FILTER_FLAG_TSYNC puts it
-// on every thread, not only the calling one, because a Go process has
-// several and any of them may run code before the init's execve (or after
-// a failed one). Load does not set no_new_privs: when the container asked
-// for it the caller sets it first, otherwise the kernel requires
-// CAP_SYS_ADMIN in the current user namespace. Loading a nil Filter does
-// nothing (see FromProfileJSON).
+// Load installs f for the whole process (bpfprog.Program.Load: on every
+// thread, without setting no_new_privs). Loading a nil Filter does nothing
+// (see FromProfileJSON).
 func (f *Filter) Load() error {
 	if f == nil {
 		return nil
 	}
-	prog := unix.SockFprog{
-		Len:    uint16(len(f.prog)),
-		Filter: (*unix.SockFilter)(unsafe.Pointer(&f.prog[0])),
+	return f.Program().Load()
+}
+
+// Program is f as the bytes the kernel reads, for a process that loads it
+// without this package (the container init); nil for a nil Filter.
+func (f *Filter) Program() bpfprog.Program {
+	if f == nil || len(f.prog) == 0 {
+		return nil
 	}
-	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
-		unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&prog)))
-	runtime.KeepAlive(f)
-	switch {
-	case errors.Is(errno, unix.EACCES):
-		return fmt.Errorf("load seccomp filter: %w (needs no_new_privs or CAP_SYS_ADMIN)", errno)
-	case errno != 0:
-		return fmt.Errorf("load seccomp filter: %w", errno)
-	case r != 0:
-		// With TSYNC a positive return is a thread that could not be
-		// synchronised (it has an unrelated filter).
-		return fmt.Errorf("load seccomp filter: thread %d cannot be synchronised", r)
-	}
-	return nil
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&f.prog[0])), len(f.prog)*int(unsafe.Sizeof(sockFilter{})))
+	return bpfprog.Program(slices.Clone(b))
 }
 
 // Supported reports whether the kernel can load these filters: seccomp
