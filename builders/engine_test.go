@@ -304,3 +304,26 @@ func TestEngineResultConfig(t *testing.T) {
 		t.Errorf("Committed printed %q", buf.String())
 	}
 }
+
+// RUN --mount=type=ssh,required=true fails the step without the agent
+// (--ssh); without required the mount is left out. The same for a
+// secret.
+func TestEngineRequiredMounts(t *testing.T) {
+	f := newFakeEnv(t)
+	for _, m := range []string{"type=ssh,required=true", "type=ssh,id=gh,required", "type=secret,id=tok,required=true"} {
+		_, err := f.build(t, "FROM base\nRUN --mount="+m+" write /x x\n", Options{})
+		if err == nil || !strings.Contains(err.Error(), "required=true") || !strings.Contains(err.Error(), "was") {
+			t.Errorf("--mount=%s without it: %v", m, err)
+		}
+	}
+	if got := f.runCmds(); len(got) != 0 {
+		t.Errorf("a step without its required mount ran: %q", got)
+	}
+	f.mustBuild(t, "FROM base\nRUN --mount=type=ssh write /x x\n", Options{})
+	f.mustBuild(t, "FROM base\nRUN --mount=type=secret,id=tok,required=false write /y y\n", Options{})
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	f.mustBuild(t, "FROM base\nRUN --mount=type=ssh,id=gh,required=true write /z z\n", Options{SSH: map[string]string{"gh": sock}})
+	if got := f.runCmds(); !slices.Equal(got, []string{"write /x x", "write /y y", "write /z z"}) {
+		t.Errorf("ran %q", got)
+	}
+}

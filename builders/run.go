@@ -168,6 +168,9 @@ func (b *build) runMounts(ctx context.Context, st *stageState, reqs []sdk.RunMou
 			out = append(out, mnt)
 		case "ssh":
 			sock, ok := b.opts.SSH[m.ID]
+			if !ok && m.Required {
+				return nil, fmt.Errorf("--mount=type=ssh,id=%s,required=true: no ssh agent %q was given (hull build --ssh %s[=SOCKET])", m.ID, m.ID, m.ID)
+			}
 			if !ok {
 				// As BuildKit without the agent: nothing is mounted.
 				continue
@@ -245,6 +248,9 @@ func (b *build) secretMount(m sdk.RunMount) (isolation.Mount, bool, error) {
 		id = filepath.Base(m.Target)
 	}
 	src, ok := b.opts.Secrets[id]
+	if !ok && m.Required {
+		return isolation.Mount{}, false, fmt.Errorf("--mount=type=secret,id=%s,required=true: secret %q was not given (hull build --secret id=%s,src=FILE)", id, id, id)
+	}
 	if !ok {
 		// As in BuildKit, a secret that was not given is simply absent.
 		return isolation.Mount{}, false, nil

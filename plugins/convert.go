@@ -87,7 +87,7 @@ func runRequestFromProto(r *proto.RunRequest) sdk.RunRequest {
 		out.Mounts = append(out.Mounts, sdk.RunMount{
 			Type: m.Type, Target: m.Target, Source: m.Source, From: m.From, ID: m.Id,
 			Sharing: m.Sharing, Mode: m.Mode, ReadOnly: m.ReadOnly,
-			UID: int(m.Uid), GID: int(m.Gid), Size: m.Size,
+			UID: int(m.Uid), GID: int(m.Gid), Size: m.Size, Required: m.Required,
 		})
 	}
 	return out

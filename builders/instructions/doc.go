@@ -26,8 +26,9 @@
 //     behaves differently); any other heredoc use hands the reconstituted
 //     text to the shell, as BuildKit does. --security=insecure is refused;
 //     an ssh mount (id default, target /run/buildkit/ssh_agent.0) binds
-//     the agent `hull build --ssh` gave, else nothing (required=true is
-//     not enforced).
+//     the agent `hull build --ssh` gave, else nothing; with required=true
+//     a missing agent (or, for a secret mount, a missing secret) fails
+//     the step, as BuildKit.
 //   - COPY and ADD resolve the destination against WORKDIR, write heredoc
 //     sources with Host.WriteFile and pass everything else to Host.Copy.
 //     Shell-form sources are split after expansion (ExpandWords), so a

@@ -76,6 +76,7 @@ func toRunMount(req sdk.Request, m map[string]string) (sdk.RunMount, error) {
 	rm := sdk.RunMount{
 		Type: m["type"], Target: m["target"], Source: m["source"], From: m["from"],
 		ID: m["id"], Sharing: m["sharing"], Mode: m["mode"], ReadOnly: m["readonly"] == "true",
+		Required: m["required"] == "true", // the parser allows it on secret and ssh only
 	}
 	var err error
 	if rm.UID, err = atoiField(m, "uid"); err != nil {
@@ -121,8 +122,8 @@ func mountDefaults(rm *sdk.RunMount, m map[string]string) error {
 			rm.ID = path.Base(rm.Target)
 		}
 	case "ssh":
-		// BuildKit's defaults. required=true is not checked here: the
-		// engine mounts the agent `hull build --ssh` gave, else nothing.
+		// BuildKit's defaults. The engine mounts the agent `hull build
+		// --ssh` gave, else nothing, or fails the step when required.
 		if rm.ID == "" {
 			rm.ID = "default"
 		}

@@ -158,6 +158,10 @@ func TestRunMounts(t *testing.T) {
 		{"type=tmpfs,target=/tmp,size=64m", sdk.RunMount{Type: "tmpfs", Target: "/tmp", Size: 64 << 20}},
 		{"type=secret,id=token", sdk.RunMount{Type: "secret", Target: "/run/secrets/token", ID: "token"}},
 		{"type=secret,target=/etc/key", sdk.RunMount{Type: "secret", Target: "/etc/key", ID: "key"}},
+		{"type=ssh", sdk.RunMount{Type: "ssh", Target: "/run/buildkit/ssh_agent.0", ID: "default"}},
+		{"type=ssh,id=gh,required=true", sdk.RunMount{Type: "ssh", Target: "/run/buildkit/ssh_agent.0", ID: "gh", Required: true}},
+		{"type=ssh,required=false", sdk.RunMount{Type: "ssh", Target: "/run/buildkit/ssh_agent.0", ID: "default"}},
+		{"type=secret,id=token,required", sdk.RunMount{Type: "secret", Target: "/run/secrets/token", ID: "token", Required: true}},
 		{"type=cache,target=$DIR", sdk.RunMount{Type: "cache", Target: "/var/cache/apt", ID: "/var/cache/apt", Sharing: "shared"}},
 	}
 	for _, tt := range tests {

@@ -199,7 +199,7 @@ var dockerBuildFlags = []dockerFlag{
 	{Name: "output", Short: "o", Status: flagSupported, Note: "buildx's: type=local|tar|oci|docker"},
 	{Name: "progress", Status: flagSupported, Note: "buildx's"},
 	{Name: "secret", Status: flagSupported, Note: "buildx's"},
-	{Name: "ssh", Status: flagRefused, Note: "not supported yet (build refuses it itself)"},
+	{Name: "ssh", Status: flagSupported, Note: "buildx's: default or ID=SOCKET; RUN --mount=type=ssh,required=true fails without it"},
 	// hull's own.
 	{Name: "cpus", Status: flagHullOnly, Note: "CPU limit of RUN steps"},
 	{Name: "pids-limit", Status: flagHullOnly, Note: "process limit of RUN steps"},

@@ -65,7 +65,7 @@ func TestDockerFlagTable(t *testing.T) {
 				}
 			case flagRefused:
 				// Hidden and refusing (dockerflags.go), or the command's
-				// own flag that it refuses itself (build --ssh).
+				// own flag that it refuses itself.
 				if !ok {
 					t.Errorf("%s --%s is refused in the table but hull's %s does not know it", name, r.Name, name)
 				}

@@ -215,6 +215,9 @@ type RunMount struct {
 	ReadOnly bool
 	UID, GID int
 	Size     int64 // tmpfs size in bytes; 0 = unlimited
+	// Required (secret, ssh): the step fails when the build was given no
+	// such secret or agent; without it the mount is left out.
+	Required bool
 }
 
 // RunResult is how a command ended.

@@ -91,7 +91,7 @@ func runRequestToProto(call uint64, r RunRequest) *proto.RunRequest {
 		out.Mounts = append(out.Mounts, &proto.RunMount{
 			Type: m.Type, Target: m.Target, Source: m.Source, From: m.From, Id: m.ID,
 			Sharing: m.Sharing, Mode: m.Mode, ReadOnly: m.ReadOnly,
-			Uid: int64(m.UID), Gid: int64(m.GID), Size: m.Size,
+			Uid: int64(m.UID), Gid: int64(m.GID), Size: m.Size, Required: m.Required,
 		})
 	}
 	return out

@@ -55,3 +55,16 @@ func TestHostErrorKinds(t *testing.T) {
 		t.Errorf("nil is not nil")
 	}
 }
+
+// Every RunMount field reaches the wire (the core's side reads them back
+// in plugins.TestRunMountFromProto).
+func TestRunMountToProto(t *testing.T) {
+	m := RunMount{Type: "ssh", Target: "/a", Source: "s", From: "f", ID: "gh", Sharing: "locked", Mode: "0600",
+		ReadOnly: true, UID: 1, GID: 2, Size: 3, Required: true}
+	p := runRequestToProto(7, RunRequest{Args: []string{"true"}, Mounts: []RunMount{m}}).Mounts[0]
+	got := RunMount{Type: p.Type, Target: p.Target, Source: p.Source, From: p.From, ID: p.Id, Sharing: p.Sharing,
+		Mode: p.Mode, ReadOnly: p.ReadOnly, UID: int(p.Uid), GID: int(p.Gid), Size: p.Size, Required: p.Required}
+	if got != m {
+		t.Errorf("on the wire %+v, want %+v", got, m)
+	}
+}

@@ -875,6 +875,7 @@ type RunMount struct {
 	Uid           int64                  `protobuf:"varint,9,opt,name=uid,proto3" json:"uid,omitempty"`
 	Gid           int64                  `protobuf:"varint,10,opt,name=gid,proto3" json:"gid,omitempty"`
 	Size          int64                  `protobuf:"varint,11,opt,name=size,proto3" json:"size,omitempty"`
+	Required      bool                   `protobuf:"varint,12,opt,name=required,proto3" json:"required,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -984,6 +985,13 @@ func (x *RunMount) GetSize() int64 {
 		return x.Size
 	}
 	return 0
+}
+
+func (x *RunMount) GetRequired() bool {
+	if x != nil {
+		return x.Required
+	}
+	return false
 }
 
 type RunRequest struct {
@@ -2167,7 +2175,7 @@ const file_plugins_sdk_proto_instruction_proto_rawDesc = "" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12\x14\n" +
 	"\x05extra\x18\x03 \x03(\tR\x05extra\x12\x19\n" +
 	"\bno_cache\x18\x04 \x01(\bR\anoCache\x12\x18\n" +
-	"\abuiltin\x18\x05 \x01(\bR\abuiltin\"\xf5\x01\n" +
+	"\abuiltin\x18\x05 \x01(\bR\abuiltin\"\x91\x02\n" +
 	"\bRunMount\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x16\n" +
 	"\x06target\x18\x02 \x01(\tR\x06target\x12\x16\n" +
@@ -2180,7 +2188,8 @@ const file_plugins_sdk_proto_instruction_proto_rawDesc = "" +
 	"\x03uid\x18\t \x01(\x03R\x03uid\x12\x10\n" +
 	"\x03gid\x18\n" +
 	" \x01(\x03R\x03gid\x12\x12\n" +
-	"\x04size\x18\v \x01(\x03R\x04size\"\xa9\x02\n" +
+	"\x04size\x18\v \x01(\x03R\x04size\x12\x1a\n" +
+	"\brequired\x18\f \x01(\bR\brequired\"\xa9\x02\n" +
 	"\n" +
 	"RunRequest\x12\x17\n" +
 	"\acall_id\x18\x01 \x01(\x04R\x06callId\x12\x12\n" +
