@@ -523,8 +523,9 @@ func (h *Hull) NetworkConnect(network, ref string, aliases []string, ip string) 
 	if err != nil {
 		return err
 	}
+	// A stopped container connects when it starts (the container store
+	// logs it then), as Docker's.
 	if !c.State.Running || !h.Containers.MonitorAlive(c.ID) {
-		h.networkEvent("connect", cfg, "container", c.ID)
 		return nil
 	}
 	ep := c.NetworkSettings.Networks[cfg.Name]
@@ -554,7 +555,8 @@ func (h *Hull) NetworkDisconnect(network, ref string) error {
 	if c.NetworkSettings.Networks[cfg.Name] == nil {
 		return fmt.Errorf("container %s is not connected to network %s", c.Name, cfg.Name)
 	}
-	if c.State.Running && h.Containers.MonitorAlive(c.ID) {
+	running := c.State.Running && h.Containers.MonitorAlive(c.ID)
+	if running {
 		if err := h.driverOf(cfg).Detach(context.Background(), cfg, c.ID); err != nil {
 			return err
 		}
@@ -562,7 +564,9 @@ func (h *Hull) NetworkDisconnect(network, ref string) error {
 	if _, err = h.Containers.Modify(c.ID, func(c *container.Container) error { return c.RemoveNetwork(cfg.Name) }); err != nil {
 		return err
 	}
-	h.networkEvent("disconnect", cfg, "container", c.ID)
+	if running { // a stopped one was connected to nothing
+		h.networkEvent("disconnect", cfg, "container", c.ID)
+	}
 	return nil
 }
 

@@ -51,14 +51,18 @@ func TestEventsOfEveryCommand(t *testing.T) {
 	s.mustHull(t, "push", "-q", reg+"/ev/bb:1")
 	s.mustHull(t, "pull", "-q", reg+"/ev/bb:1")
 
-	// Volumes and networks.
+	// Volumes and networks: a start connects and mounts, an exit
+	// disconnects and unmounts; connect and disconnect of a running
+	// container log theirs.
 	s.mustHull(t, "volume", "create", "evv")
+	s.mustHull(t, "network", "create", "evn")
+	s.mustHull(t, "run", "--rm", "--name", "evrun", "--network", "evn", "-v", "evv:/data", "busybox", "true")
 	s.mustHull(t, "volume", "rm", "evv")
 	s.mustHull(t, "volume", "prune", "-f")
-	s.mustHull(t, "create", "--name", "enet", "busybox", "true")
-	s.mustHull(t, "network", "create", "evn")
+	s.mustHull(t, "run", "-d", "--name", "enet", "busybox", "sleep", "300")
 	s.mustHull(t, "network", "connect", "evn", "enet")
 	s.mustHull(t, "network", "disconnect", "evn", "enet")
+	s.mustHull(t, "rm", "-f", "enet")
 	s.mustHull(t, "network", "rm", "evn")
 	s.mustHull(t, "network", "prune", "-f")
 
@@ -75,18 +79,23 @@ func TestEventsOfEveryCommand(t *testing.T) {
 		"container destroy", "container prune",
 		"image tag", "image save", "image untag", "image load", "image import", "image prune",
 		"image tag", "image push", "image pull",
-		"volume create", "volume destroy", "volume prune",
-		"container create", "network create", "network connect", "network disconnect", "network destroy", "network prune",
+		"volume create", "network create",
+		"container create", "network connect", "volume mount", "container start",
+		"network disconnect", "volume unmount", "container die", "container destroy",
+		"volume destroy", "volume prune",
+		"container create", "container start", "network connect", "network disconnect",
+		"container kill", "container die", "container destroy", "network destroy", "network prune",
 	}
 	if i := inOrder(got, want); i < len(want) {
 		t.Errorf("events lack %q (in this order) after %q:\n%s", want[i], want[:i], strings.Join(got, "\n"))
 	}
 	// Once each, as Docker: nothing logged twice (the store's own record
 	// writes and the commands' events do not overlap).
-	for ev, n := range map[string]int{"container kill": 5, "container die": 2, "container stop": 2, "container start": 2,
-		"container exec_die": 1, "container update": 1, "container destroy": 1, "container commit": 1,
+	for ev, n := range map[string]int{"container kill": 6, "container die": 4, "container stop": 2, "container start": 4,
+		"container exec_die": 1, "container update": 1, "container destroy": 3, "container commit": 1,
 		"image push": 1, "image pull": 1, "image save": 1, "image load": 1, "image import": 1,
-		"volume create": 1, "volume destroy": 1, "network create": 1, "network connect": 1, "network destroy": 1} {
+		"volume create": 1, "volume mount": 1, "volume unmount": 1, "volume destroy": 1,
+		"network create": 1, "network connect": 2, "network disconnect": 2, "network destroy": 1} {
 		if c := count(got, ev); c != n {
 			t.Errorf("%q logged %d times, want %d:\n%s", ev, c, n, strings.Join(got, "\n"))
 		}
@@ -95,8 +104,8 @@ func TestEventsOfEveryCommand(t *testing.T) {
 	// network's name and the pulled reference.
 	attrs := s.mustHull(t, "events", "--since", since, "--until", "0s", "--format",
 		`{{.Action}} {{index .Actor.Attributes "signal"}}{{index .Actor.Attributes "exitCode"}}{{index .Actor.Attributes "name"}}`,
-		"--filter", "event=kill", "--filter", "event=exec_die", "--filter", "event=connect", "--filter", "event=pull")
-	for _, l := range []string{"kill 10e1", "kill 15e2", "kill 9e2", "exec_die 0e1", "connect evn", "pull " + reg + "/ev/bb"} {
+		"--filter", "event=kill", "--filter", "event=exec_die", "--filter", "event=connect", "--filter", "event=pull", "--filter", "event=mount")
+	for _, l := range []string{"kill 10e1", "kill 15e2", "kill 9e2", "kill 9enet", "exec_die 0e1", "connect evn", "pull " + reg + "/ev/bb", "mount "} {
 		if !strings.Contains(attrs, l+"\n") {
 			t.Errorf("events' attributes lack %q:\n%s", l, attrs)
 		}

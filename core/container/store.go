@@ -495,6 +495,28 @@ func kill(pid int) error {
 	return fmt.Errorf("process %d did not exit", pid)
 }
 
+// emitAttachments logs network (connect, disconnect) and volume (mount,
+// unmount) events of c's named networks and volumes, with Docker's
+// attributes.
+func (s *Store) emitAttachments(c *Container, netAction, volAction string) {
+	root := filepath.Dir(s.dir)
+	for _, ep := range c.NamedNetworks() {
+		typ := ep.Network.Driver
+		if typ == "" {
+			typ = "bridge"
+		}
+		_ = events.Append(root, events.New("network", netAction, ep.Network.ID,
+			map[string]string{"container": c.ID, "name": ep.Network.Name, "type": typ}))
+	}
+	for _, m := range c.Volumes() {
+		attrs := map[string]string{"container": c.ID, "driver": "local"}
+		if volAction == "mount" {
+			attrs["destination"], attrs["propagation"], attrs["read/write"] = m.Destination, m.Propagation, strconv.FormatBool(m.RW)
+		}
+		_ = events.Append(root, events.New("volume", volAction, m.Name, attrs))
+	}
+}
+
 // Emit appends a container event to the store's log (hull events). A
 // failure to log does not fail the change it reports.
 func (s *Store) Emit(c *Container, action string, kv ...string) {
@@ -506,12 +528,16 @@ func (s *Store) Emit(c *Container, action string, kv ...string) {
 }
 
 // emitChanges logs what a record write changed: a start, a death (with
-// its exit code), a pause or an unpause.
+// its exit code), a pause or an unpause. As Docker's daemon, a start
+// connects the named networks and mounts the volumes before "start", and
+// an exit disconnects and unmounts them before "die".
 func (s *Store) emitChanges(old, c *Container) {
 	switch {
 	case !old.State.Running && c.State.Running:
+		s.emitAttachments(c, "connect", "mount")
 		s.Emit(c, "start")
 	case old.State.Running && !c.State.Running:
+		s.emitAttachments(c, "disconnect", "unmount")
 		s.Emit(c, "die", "exitCode", strconv.Itoa(c.State.ExitCode))
 	}
 	switch {
