@@ -126,7 +126,7 @@ func (h *Hull) PruneBuildCache(o BuildCachePruneOptions) (BuildCachePruneResult,
 		if drop(l.DiffID) {
 			res.Layers = append(res.Layers, l.DiffID)
 			if !l.InImage {
-				res.Freed += l.Size + treeSize(l.Dir)
+				res.Freed += l.Size + dirSizeOf(l.Dir)
 			}
 		}
 	}
@@ -164,7 +164,7 @@ func (h *Hull) buildCacheUsage(du *DiskUsage) error {
 	for _, l := range layers {
 		du.BuildCache++
 		if !l.InImage {
-			du.BuildCacheSize += l.Size + treeSize(l.Dir)
+			du.BuildCacheSize += l.Size + dirSizeOf(l.Dir)
 		}
 	}
 	cu := builders.DirUsage(h.buildCacheDir(), treeSize)

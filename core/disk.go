@@ -26,7 +26,8 @@ type DiskUsage struct {
 	BuildCacheSize, BuildCacheReclaimable int64
 }
 
-// DiskUsage adds up the store: images by their layers (a layer shared by
+// DiskUsage adds up the store: images by what their layers take on disk
+// (blob or tar-split metadata, and unpacked directory; a layer shared by
 // several images counts once), containers by their writable layers.
 func (h *Hull) DiskUsage() (DiskUsage, error) {
 	var du DiskUsage
@@ -50,20 +51,21 @@ func (h *Hull) DiskUsage() (DiskUsage, error) {
 			du.ContainersReclaimable += size
 		}
 	}
-	all, active := map[string]int64{}, map[string]bool{}
+	all, active := map[string]bool{}, map[string]bool{}
 	for _, img := range imgs {
 		du.Images++
 		if used[img.ID] {
 			du.ActiveImages++
 		}
 		for _, l := range img.Manifest.Layers {
-			all[l.Digest.String()] = l.Size
+			all[l.Digest.String()] = true
 			if used[img.ID] {
 				active[l.Digest.String()] = true
 			}
 		}
 	}
-	for d, size := range all {
+	for d := range all {
+		size := h.layerUsage(d)
 		du.ImagesSize += size
 		if !active[d] {
 			du.ImagesReclaimable += size
@@ -73,6 +75,13 @@ func (h *Hull) DiskUsage() (DiskUsage, error) {
 		return du, err
 	}
 	return du, h.volumeUsage(&du, cs)
+}
+
+// layerUsage is what one layer takes on disk: its blob or tar-split
+// metadata, and its unpacked directory.
+func (h *Hull) layerUsage(diffID string) int64 {
+	files, dir := h.Images.LayerUsage(diffID)
+	return files + dirSizeOf(dir)
 }
 
 // volumeUsage adds the volumes to du; cs are all the containers.
@@ -166,4 +175,12 @@ func treeSize(dir string) int64 {
 		return nil
 	})
 	return n
+}
+
+// dirSizeOf is treeSize, 0 for "" (no directory).
+func dirSizeOf(dir string) int64 {
+	if dir == "" {
+		return 0
+	}
+	return treeSize(dir)
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,21 @@ func (u nsUnpacker) Unpack(r io.Reader, dir string) error {
 	}
 	return isolation.RunHelper(u.mapping, r, "unpack", dir)
 }
+
+// Assemble writes a layer's tar again from its directory and tar-split
+// metadata inside a user namespace with the store's mapping, where every
+// file of the layer is readable (a file of mode 0600 owned by a container
+// user is not, to the host user), whatever the mapping.
+func (u nsUnpacker) Assemble(meta io.Reader, dir string, w io.Writer) error {
+	return isolation.RunHelperOutput(u.mapping, meta, w, "assemble", dir)
+}
+
+// Disassemble reads the blob, a file of the user's, in-process.
+func (u nsUnpacker) Disassemble(tar io.Reader, meta io.Writer) error {
+	return layer.Disassemble(tar, meta)
+}
+
+var _ image.Assembler = nsUnpacker{}
 
 // RemoveAll first tries in-process (the common case: everything is the
 // user's) and falls back to the user namespace for subordinate-id files.
@@ -106,7 +122,7 @@ func HelperMain(args []string) error {
 		return unshareExec(args[1:])
 	}
 	if len(args) != 2 {
-		return fmt.Errorf("usage: %s unpack|rm|check DIR", role.Userns)
+		return fmt.Errorf("usage: %s unpack|rm|check|assemble DIR", role.Userns)
 	}
 	var err error
 	switch args[0] {
@@ -116,8 +132,20 @@ func HelperMain(args []string) error {
 		err = removeTree(args[1])
 	case "check":
 		err = checkLayerMain(os.Stdin, args[1], os.Stdout)
+	case "assemble":
+		err = assembleMain(os.Stdin, args[1], os.Stdout)
 	default:
 		err = fmt.Errorf("unknown helper operation %q", args[0])
 	}
 	return err
+}
+
+// assembleMain is the helper's side of Assemble: the tar on w, buffered
+// (a pipe takes 64 KiB a write).
+func assembleMain(meta io.Reader, dir string, w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	if err := layer.Assemble(bufio.NewReader(meta), dir, bw); err != nil {
+		return err
+	}
+	return bw.Flush()
 }

@@ -277,9 +277,18 @@ func TestConcurrentPullsShareStore(t *testing.T) {
 		t.Errorf("concurrent pulls left %d images: %q", len(imgs), imgs)
 	}
 	// 3 layers, a config and a manifest: nothing duplicated or half-written.
+	// A layer is a blob or, kept as its directory, tar-split metadata.
 	blobs, _ := os.ReadDir(filepath.Join(fresh.root, "blobs", "sha256"))
-	if len(blobs) != 5 {
-		t.Errorf("store has %d blobs after concurrent pulls, want 5", len(blobs))
+	metas, _ := os.ReadDir(filepath.Join(fresh.root, "tarsplit"))
+	seen := map[string]bool{}
+	for _, e := range append(blobs, metas...) {
+		if seen[e.Name()] {
+			t.Errorf("layer %s is stored both as a blob and as tar-split metadata", e.Name())
+		}
+		seen[e.Name()] = true
+	}
+	if len(seen) != 5 {
+		t.Errorf("store has %d blobs and metadata files after concurrent pulls, want 5", len(seen))
 	}
 }
 

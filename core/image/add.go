@@ -47,15 +47,11 @@ func (l *Layer) Discard() {
 // already in the store, so that a pull can skip a download and a build can
 // reuse a layer. AddImage checks again that it is still there.
 func (s *Store) ExistingLayer(diffID string) (*Layer, bool) {
-	p, err := s.blobPath(digest.Digest(diffID))
+	size, err := s.BlobSize(diffID)
 	if err != nil {
 		return nil, false
 	}
-	st, err := os.Stat(p)
-	if err != nil {
-		return nil, false
-	}
-	return &Layer{Digest: diffID, Size: st.Size()}, true
+	return &Layer{Digest: diffID, Size: size}, true
 }
 
 // ImageLayers returns the layers of img, bottom first, for building a new
@@ -179,7 +175,7 @@ func (s *Store) publishAll(layers []*Layer, meta ...*tempBlob) error {
 				return err
 			}
 			l.temp = nil
-		} else if !s.hasBlob(digest.Digest(l.Digest)) {
+		} else if !s.hasLayer(digest.Digest(l.Digest)) {
 			return fmt.Errorf("layer %s: blob is missing", l.Digest)
 		}
 	}

@@ -78,6 +78,12 @@ func (s *Store) readBlob(d digest.Digest) ([]byte, error) {
 	return io.ReadAll(r)
 }
 
+// hasLayer reports whether layer d can be read: its blob, or its
+// directory and tar-split metadata (tarsplit.go), is there.
+func (s *Store) hasLayer(d digest.Digest) bool {
+	return s.hasBlob(d) || s.hasMeta(d)
+}
+
 // hasBlob reports whether the blob is present (without verifying it).
 func (s *Store) hasBlob(d digest.Digest) bool {
 	p, err := s.blobPath(d)
@@ -90,27 +96,34 @@ func (s *Store) hasBlob(d digest.Digest) bool {
 
 // openBlob opens a blob for streaming. The reader checks the digest when
 // it reaches the end and returns an ErrCorrupt error naming the blob
-// instead of io.EOF if the content has changed.
+// instead of io.EOF if the content has changed. A layer whose blob was
+// replaced by tar-split metadata is assembled from its directory.
 func (s *Store) openBlob(d digest.Digest) (io.ReadCloser, error) {
 	p, err := s.blobPath(d)
 	if err != nil {
 		return nil, err
 	}
 	f, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) && s.hasMeta(d) {
+		if a, ok := s.u.(Assembler); ok {
+			return s.assemble(a, d)
+		}
+	}
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("blob %s: %w", d, os.ErrNotExist)
 		}
 		return nil, fmt.Errorf("blob %s: %w", d, err)
 	}
-	return &verifier{f: f, h: sha256.New(), want: d}, nil
+	return &verifier{f: f, h: sha256.New(), want: d, what: "blob"}, nil
 }
 
 // verifier hashes what is read through it and checks the digest at EOF.
 type verifier struct {
-	f    *os.File
+	f    io.ReadCloser
 	h    hash.Hash
 	want digest.Digest
+	what string // "blob", or "layer" for one assembled from its directory
 }
 
 func (v *verifier) Read(p []byte) (int, error) {
@@ -118,9 +131,12 @@ func (v *verifier) Read(p []byte) (int, error) {
 	v.h.Write(p[:n])
 	if err == io.EOF {
 		if got := hex.EncodeToString(v.h.Sum(nil)); got != v.want.Encoded() {
+			if v.what == "layer" {
+				return n, fmt.Errorf("layer %s: %w (its unpacked files give sha256:%s)", v.want, ErrCorrupt, got)
+			}
 			return n, fmt.Errorf("blob %s: %w (sha256:%s)", v.want, ErrCorrupt, got)
 		}
-	} else if err != nil {
+	} else if err != nil && v.what != "layer" {
 		err = fmt.Errorf("blob %s: %w", v.want, err)
 	}
 	return n, err

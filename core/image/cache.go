@@ -22,7 +22,7 @@ func (s *Store) PublishLayer(l *Layer) error {
 				return err
 			}
 			l.temp = nil
-		} else if !s.hasBlob(d) {
+		} else if !s.hasLayer(d) {
 			return fmt.Errorf("publish layer %s: blob is missing", l.Digest)
 		}
 		if ix.Pinned == nil {
@@ -52,6 +52,7 @@ func (s *Store) AdoptLayerDir(diffID, dir string) error {
 		}
 		return fmt.Errorf("adopt layer dir %s: %w", diffID, err)
 	}
+	s.compact(d)
 	return nil
 }
 
@@ -64,7 +65,8 @@ func (s *Store) LayerDir(diffID string) (string, error) {
 // CacheLayer is a build-cache (pinned) layer.
 type CacheLayer struct {
 	DiffID string
-	// Size is the blob's; Dir is the unpacked directory (its size is the
+	// Size is what its blob and tar-split metadata take on disk; Dir is
+	// the unpacked directory, "" when there is none (its size is the
 	// caller's to add up).
 	Size int64
 	Dir  string
@@ -96,10 +98,7 @@ func (s *Store) BuildCacheLayers() ([]CacheLayer, error) {
 			continue
 		}
 		cl := CacheLayer{DiffID: d.String(), InImage: inImages[hex]}
-		if n, err := s.BlobSize(d.String()); err == nil {
-			cl.Size = n
-		}
-		cl.Dir = filepath.Join(s.layerRoot(), hex)
+		cl.Size, cl.Dir = s.LayerUsage(d.String())
 		out = append(out, cl)
 	}
 	return out, nil

@@ -108,7 +108,7 @@ func (c *storeCheck) images(ix *index) {
 		}
 		for _, d := range append([]ocispec.Descriptor{m.Config}, m.Layers...) {
 			c.use(d.Digest.String(), name)
-			if !c.s.hasBlob(d.Digest) {
+			if !c.s.hasLayer(d.Digest) {
 				c.add("image "+name, "blob %s is missing; remove the image and pull or load it again", d.Digest)
 			}
 		}
@@ -202,6 +202,11 @@ func (c *storeCheck) layer(check LayerChecker, hexName string) error {
 	case c.corrupt[hexName]:
 		c.add(object, "not checked: its blob is corrupt")
 		return nil
+	case !c.s.hasBlob(d) && c.s.hasMeta(d):
+		if err := c.assembled(d); err != nil {
+			c.add(object, "%v; its tar is kept as its unpacked files and tar-split metadata, so it cannot be re-derived: remove the images that use it and pull or load them again", err)
+			return nil
+		}
 	case !c.s.hasBlob(d):
 		return c.repair(d, c.add(object, "unpacked directory has no blob"), false)
 	}
@@ -225,6 +230,20 @@ func (c *storeCheck) layer(check LayerChecker, hexName string) error {
 	return c.repair(d, first, true)
 }
 
+// assembled checks that layer d, kept without its blob, is assembled from
+// its directory into a tar of its digest.
+func (c *storeCheck) assembled(d digest.Digest) error {
+	a, ok := c.s.u.(Assembler)
+	if !ok {
+		return errors.New("has no blob, and this store cannot assemble it from its directory")
+	}
+	err := c.s.assembleCheck(a, d)
+	if err != nil {
+		err = errors.New(strings.TrimPrefix(err.Error(), "layer "+d.String()+": "))
+	}
+	return err
+}
+
 // repair replaces layer d's directory by a fresh unpack of its blob (or
 // removes it when there is no blob), unless Repair is off or a running
 // container uses it. The problems from index first on are marked
@@ -241,6 +260,17 @@ func (c *storeCheck) repair(d digest.Digest, first int, unpack bool) error {
 		}
 	}
 	final := filepath.Join(c.s.layerRoot(), d.Encoded())
+	if unpack && !c.s.hasBlob(d) {
+		// The directory is the layer's only copy, and its files are
+		// still the layer's (layer checked it): what differs is what
+		// the tar's headers say (modes, owners). Unpack the tar it
+		// gives, and keep it once again (after the lock is released).
+		if err := c.s.restoreBlob(d); err != nil {
+			c.add(object, "not repaired: %v", err)
+			return nil
+		}
+		defer c.s.compact(d)
+	}
 	unlock, err := lockFile(final + ".lock")
 	if err != nil {
 		return err

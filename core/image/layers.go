@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	digest "github.com/opencontainers/go-digest"
 )
@@ -38,10 +39,11 @@ func (s *Store) layerDir(d digest.Digest) (string, error) {
 	}
 	// The per-layer lock makes a second process wait for the first one's
 	// result instead of unpacking the same layer again.
-	unlock, err := lockFile(final + ".lock")
+	unlockOnce, err := lockFile(final + ".lock")
 	if err != nil {
 		return "", err
 	}
+	unlock := sync.OnceFunc(unlockOnce)
 	defer unlock()
 	if exists(final) {
 		return final, nil
@@ -49,6 +51,8 @@ func (s *Store) layerDir(d digest.Digest) (string, error) {
 	if err := s.unpack(d, final); err != nil {
 		return "", fmt.Errorf("unpack layer %s: %w", d, err)
 	}
+	unlock()
+	s.compact(d)
 	return final, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	digest "github.com/opencontainers/go-digest"
 )
@@ -31,10 +32,11 @@ func (s *Store) PutLayer(diffID string, open func() (io.ReadCloser, error)) (l *
 		return l, false, nil
 	}
 	final := filepath.Join(s.layerRoot(), d.Encoded())
-	unlock, err := lockFile(final + ".lock")
+	unlockOnce, err := lockFile(final + ".lock")
 	if err != nil {
 		return nil, false, err
 	}
+	unlock := sync.OnceFunc(unlockOnce)
 	defer unlock()
 	if l, ok := s.ExistingLayer(diffID); ok {
 		return l, false, nil // another process fetched it while we waited
@@ -48,6 +50,8 @@ func (s *Store) PutLayer(diffID string, open func() (io.ReadCloser, error)) (l *
 	if err != nil {
 		return nil, true, fmt.Errorf("layer %s: %w", d, err)
 	}
+	unlock() // compact takes the layer's lock itself
+	s.compact(d)
 	return &Layer{Digest: diffID, Size: t.size}, true, nil
 }
 
@@ -137,13 +141,17 @@ func (s *Store) OpenBlob(d string) (io.ReadCloser, error) {
 	return s.openBlob(digest.Digest(d))
 }
 
-// BlobSize returns the size of the blob with digest d.
+// BlobSize returns the size of the blob with digest d (for a layer kept
+// as tar-split metadata, the size of the tar it gives).
 func (s *Store) BlobSize(d string) (int64, error) {
 	p, err := s.blobPath(digest.Digest(d))
 	if err != nil {
 		return 0, err
 	}
 	st, err := os.Stat(p)
+	if errors.Is(err, os.ErrNotExist) && s.hasMeta(digest.Digest(d)) {
+		return s.metaSize(digest.Digest(d))
+	}
 	if err != nil {
 		return 0, fmt.Errorf("blob %s: %w", d, err)
 	}

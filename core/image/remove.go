@@ -200,7 +200,7 @@ func (s *Store) sweep() error {
 	return nil
 }
 
-// collect deletes unreferenced blobs and moves unreferenced layer
+// collect deletes unreferenced blobs (and tar-split metadata) and moves unreferenced layer
 // directories aside, returning their new paths. The caller holds the lock.
 func (s *Store) collect() ([]string, error) {
 	used, err := s.referenced()
@@ -214,6 +214,17 @@ func (s *Store) collect() ([]string, error) {
 	for _, e := range blobs {
 		if !strings.HasPrefix(e.Name(), tmpPrefix) && !used[e.Name()] {
 			if err := os.Remove(filepath.Join(s.blobDir(), e.Name())); err != nil {
+				return nil, err
+			}
+		}
+	}
+	metas, err := os.ReadDir(s.metaDir())
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range metas {
+		if !strings.HasPrefix(e.Name(), tmpPrefix) && !used[e.Name()] {
+			if err := os.Remove(filepath.Join(s.metaDir(), e.Name())); err != nil {
 				return nil, err
 			}
 		}

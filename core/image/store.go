@@ -78,7 +78,7 @@ type index struct {
 // temporaries left behind by processes that died mid-write.
 func Open(root string, u Unpacker) (*Store, error) {
 	s := &Store{root: root, u: u}
-	for _, d := range []string{root, s.blobDir(), s.layerRoot()} {
+	for _, d := range []string{root, s.blobDir(), s.layerRoot(), s.metaDir()} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("open image store: %w", err)
 		}

@@ -49,7 +49,7 @@ func tmpOwnerAlive(name string) bool {
 // cleanTemps removes abandoned temporaries: half-written blobs and index
 // files, and half-unpacked or half-deleted layer directories.
 func (s *Store) cleanTemps() error {
-	for _, dir := range []string{s.root, s.blobDir(), s.layerRoot()} {
+	for _, dir := range []string{s.root, s.blobDir(), s.layerRoot(), s.metaDir()} {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			return err

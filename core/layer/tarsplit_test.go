@@ -1,0 +1,132 @@
+package layer
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// roundTrip unpacks tarball into a fresh directory, disassembles it and
+// assembles it again from the directory; it returns the directory, the
+// metadata and what Assemble wrote (and its error).
+func roundTrip(t *testing.T, tarball []byte) (dir string, meta, out []byte, err error) {
+	t.Helper()
+	s := newSandbox(t)
+	if err := Unpack(bytes.NewReader(tarball), s.target, Options{}); err != nil {
+		t.Fatalf("unpack: %v", err)
+	}
+	var m bytes.Buffer
+	if err := Disassemble(bytes.NewReader(tarball), &m); err != nil {
+		t.Fatalf("disassemble: %v", err)
+	}
+	var o bytes.Buffer
+	err = Assemble(bytes.NewReader(m.Bytes()), s.target, &o)
+	s.check(t)
+	return s.target, m.Bytes(), o.Bytes(), err
+}
+
+func TestAssembleRoundTrip(t *testing.T) {
+	long := strings.Repeat("long-directory-name/", 12) + "file-with-a-name-past-100-bytes"
+	pax := fileItem(long, "pax name", 0o644)
+	pax.hdr.Format = tar.FormatPAX
+	utf := fileItem("données/ünïcode-ファイル", "utf-8 name", 0o644)
+	sparse := fileItem("var/sparse", string(make([]byte, 3<<20))+"end", 0o644) // mostly zeros
+	owned := fileItem("home/user/secret", "another owner's", 0o600)
+	owned.hdr.Uid, owned.hdr.Gid, owned.hdr.Uname = 1000, 1000, "user"
+	items := append(treeItems(),
+		fileItem("empty", "", 0o644),
+		pax, utf, sparse, owned,
+		fileItem("etc/.wh.removed", "", 0o644),
+		fileItem("var/.wh..wh..opq", "", 0o644),
+		devItem("dev/null", tar.TypeChar, 1, 3),
+		linkItem("var/sparse-link", "var/sparse"),
+	)
+	cases := map[string][]byte{
+		"tree":  tarOf(t, items...),
+		"empty": tarOf(t),
+	}
+	// A tar with extra zero blocks after its end marker, as some tools write.
+	cases["padded"] = append(tarOf(t, fileItem("a", "a", 0o644)), make([]byte, 10240)...)
+	for name, tarball := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, meta, out, err := roundTrip(t, tarball)
+			if err != nil {
+				t.Fatalf("assemble: %v", err)
+			}
+			if !bytes.Equal(out, tarball) {
+				t.Fatalf("assembled tar differs from the original (%d bytes, want %d)", len(out), len(tarball))
+			}
+			if name == "tree" && len(meta) > len(tarball)/10 {
+				t.Errorf("metadata is %d bytes for a %d-byte tar", len(meta), len(tarball))
+			}
+		})
+	}
+}
+
+// TestAssembleDetects: a tree that no longer holds the tar's files fails
+// Assemble with an error naming the file, never a different tar.
+func TestAssembleDetects(t *testing.T) {
+	tarball := tarOf(t, dirItem("etc/", 0o755), fileItem("etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0o644),
+		fileItem("etc/group", "root:x:0:\n", 0o644))
+	change := map[string]func(dir string) error{
+		"content": func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "etc/passwd"), []byte("evil:x:0:0::/root:/bin/sh\n"), 0o644)
+		},
+		"size": func(dir string) error { return os.WriteFile(filepath.Join(dir, "etc/passwd"), []byte("x"), 0o644) },
+		"gone": func(dir string) error { return os.Remove(filepath.Join(dir, "etc/passwd")) },
+		"symlink out": func(dir string) error {
+			p := filepath.Join(dir, "etc/passwd")
+			os.Remove(p)
+			return os.Symlink("/etc/passwd", p)
+		},
+		"parent symlink out": func(dir string) error {
+			makeRemovable(dir)
+			if err := os.RemoveAll(filepath.Join(dir, "etc")); err != nil {
+				return err
+			}
+			return os.Symlink("/etc", filepath.Join(dir, "etc"))
+		},
+	}
+	for name, fn := range change {
+		t.Run(name, func(t *testing.T) {
+			s := newSandbox(t)
+			if err := Unpack(bytes.NewReader(tarball), s.target, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			var meta bytes.Buffer
+			if err := Disassemble(bytes.NewReader(tarball), &meta); err != nil {
+				t.Fatal(err)
+			}
+			if err := fn(s.target); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			err := Assemble(&meta, s.target, &out)
+			if err == nil {
+				t.Fatalf("assembled %d bytes from a changed tree without an error", out.Len())
+			}
+			if !strings.Contains(err.Error(), "etc/passwd") {
+				t.Errorf("error %q does not name the file", err)
+			}
+			if name == "content" && !errors.Is(err, errTreeDiffers) {
+				t.Errorf("error %q is not errTreeDiffers", err)
+			}
+			s.check(t)
+		})
+	}
+}
+
+// TestAssembleRepeatedPath: a tar that writes one path twice cannot be
+// assembled from its tree (the first content is gone): Disassemble
+// refuses it, so the store keeps such a layer's blob.
+func TestAssembleRepeatedPath(t *testing.T) {
+	tarball := tarOf(t, fileItem("f", "first", 0o644), fileItem("./f", "second", 0o644))
+	if err := Disassemble(bytes.NewReader(tarball), io.Discard); err == nil {
+		t.Fatal("disassembled a tar whose first copy of f will not be in the tree")
+	}
+}
