@@ -55,6 +55,7 @@ var hostPathAllowed = map[string]string{
 	"core/pod/store.go:Remove":                  "pod record dir named by hull's pod id",
 	"core/image/remove.go:collect":              "blobs and layer dirs named by digests",
 	"core/image/tmp.go:writeFileAtomic":         "store files named by hull",
+	"core/image/tarsplit.go:writeTarSplit":      "tar-split metadata temporaries named by hull, in the store's own directory",
 	"core/manage.go:RemoveContainer":            "runtime dir named by hull's container id",
 	"core/run.go:runCreated":                    "runtime dir named by hull's container id",
 	"core/networks.go:NetworkCreate":            "network records named by a validated network name (validNetworkName: letters, digits, '-', '_', '.', no leading dot) and temporaries named by hull",

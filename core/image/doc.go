@@ -7,6 +7,9 @@
 //	blobs/sha256/<hex>      content-addressed blobs, verified when read
 //	layers/<hex>/           one unpacked layer, named by its diff_id
 //	layers/<hex>.lock       flock held while that layer is being unpacked
+//	tarsplit/<hex>          a layer kept once: its tar-split metadata; the
+//	                        blob is gone and is assembled from layers/<hex>/
+//	                        when read (tarsplit.go)
 //
 // Layer blobs are stored uncompressed, so a layer's blob digest is also its
 // diff_id. Configs and manifests are OCI JSON blobs; the image id is the

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	digest "github.com/opencontainers/go-digest"
+	"golang.org/x/sys/unix"
 )
 
 // A layer is kept once. Its blob (the uncompressed tar) and its unpacked
@@ -78,6 +79,12 @@ func (s *Store) compact(d digest.Digest) {
 	}
 	if err := s.assembleCheck(a, d); err != nil {
 		os.Remove(s.metaPath(d))
+		return
+	}
+	// Unpacking does not sync what it writes; once the blob is gone the
+	// directory is the only copy, so it must be on disk first (a crash
+	// could otherwise leave the blob's removal without the files).
+	if err := syncFS(s.layerRoot()); err != nil {
 		return
 	}
 	if os.Remove(blob) == nil {
@@ -259,4 +266,14 @@ func (s *Store) restoreBlob(d digest.Digest) error {
 		return err
 	}
 	return syncDir(s.blobDir())
+}
+
+// syncFS flushes the filesystem that holds dir (a directory of ours).
+func syncFS(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return unix.Syncfs(int(f.Fd()))
 }
