@@ -50,13 +50,14 @@ func tune(name string) {
 // roles are the mains of the processes hull re-executes itself as, by
 // argv[1]; each gets argv[2:].
 var roles = map[string]func(args []string) error{
-	role.Init:    func([]string) error { return child.Main(core.Tasks(builders.Tasks())) },
-	role.Exec:    func([]string) error { return child.ExecMain() },
-	role.Limits:  child.LimitsMain,
-	role.Userns:  core.HelperMain,
-	role.Plugin:  func(args []string) error { return plugins.ServeBuiltin(args, core.BuiltinHandlers()) },
-	role.Monitor: monitor.Main,
-	role.Pod:     core.PodMain,
-	role.NetD:    usernet.Main,
-	role.NetTap:  usernet.TapMain,
+	role.Init:        func([]string) error { return child.Main(core.Tasks(builders.Tasks())) },
+	role.Exec:        func([]string) error { return child.ExecMain() },
+	role.Limits:      child.LimitsMain,
+	role.Userns:      core.HelperMain,
+	role.Plugin:      func(args []string) error { return plugins.ServeBuiltin(args, core.BuiltinHandlers()) },
+	role.Monitor:     monitor.Main,
+	role.MonitorCall: core.MonitorCallMain,
+	role.Pod:         core.PodMain,
+	role.NetD:        usernet.Main,
+	role.NetTap:      usernet.TapMain,
 }

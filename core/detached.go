@@ -14,13 +14,14 @@ import (
 	"github.com/hull-project/hull/core/appbin"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/launch"
+	"github.com/hull-project/hull/core/moncall"
 	"github.com/hull-project/hull/isolation"
 	"github.com/hull-project/hull/isolation/role"
 )
 
 // The application side of a detached container's monitor (package
-// core/monitor, role.Monitor): what starts the monitor, and what the
-// monitor asks of core for each start of its container.
+// core/monitor, role.Monitor): what starts the monitor; what the monitor
+// asks of hull is monitorcall.go.
 
 // logName is the container's log file in its directory.
 const logName = "container.log"
@@ -29,16 +30,8 @@ const logName = "container.log"
 func (h *Hull) LogPath(id string) string { return filepath.Join(h.Containers.Dir(id), logName) }
 
 // MonitorReport is what a monitor tells the hull that started it, once,
-// on its report pipe (fd 3): the container's pid once its command runs,
-// or the code and error of a start that failed.
-type MonitorReport struct {
-	Pid   int    `json:"pid,omitempty"`
-	Code  int    `json:"code,omitempty"`
-	Error string `json:"error,omitempty"`
-}
-
-// Record changes the stored state of container id (see record).
-func (h *Hull) Record(id string, fn func(c *container.Container)) { h.record(id, fn) }
+// on its report pipe (fd 3).
+type MonitorReport = moncall.Report
 
 // StartFailed records why c never ran and returns the exit code and err.
 func (h *Hull) StartFailed(c *container.Container, err error) (int, error) {
@@ -50,7 +43,11 @@ func (h *Hull) StartFailed(c *container.Container, err error) (int, error) {
 type DetachedStart struct {
 	// Spec is the container's spec; the monitor sets the console size and
 	// hands the stdio to Launch.
-	Spec     *isolation.Spec
+	Spec *isolation.Spec
+	// Detach starts the container detached from this process where it
+	// can (launch.Request.Detach): a monitor call that exits once the
+	// container runs.
+	Detach   bool
 	h        *Hull
 	c        *container.Container
 	stateDir string
@@ -105,22 +102,7 @@ func (s *DetachedStart) Launch(stdio isolation.Stdio) (*launch.Handle, error) {
 		sb.Close()
 		return nil, err
 	}
-	return launch.Start(context.Background(), launch.Request{Spec: s.Spec, Stdio: stdio, Sandbox: sb, Network: net})
-}
-
-// Context ends at the container's --timeout, if it has one.
-func (s *DetachedStart) Context(ctx context.Context) (context.Context, context.CancelFunc) {
-	return s.sb.context(ctx)
-}
-
-// Finish closes the sandbox once the container ended and returns the exit
-// code and error to record (124 and ErrTimeout when --timeout killed it)
-// and whether the kernel's OOM killer ended a process of it; ctx is the
-// one Context returned.
-func (s *DetachedStart) Finish(ctx context.Context, status isolation.ExitStatus) (code int, oomKilled bool, err error) {
-	s.sb.finish(ctx)
-	code, err = s.sb.exit(status)
-	return code, s.sb.stats.OOMKills > 0, err
+	return launch.Start(context.Background(), launch.Request{Spec: s.Spec, Stdio: stdio, Sandbox: sb, Network: net, Detach: s.Detach})
 }
 
 // startMonitor starts the monitor of a created or exited container and
@@ -134,11 +116,31 @@ func (h *Hull) startMonitor(id string, attached *os.File) (int, error) {
 	}
 	defer r.Close()
 	settleOwnCgroup()
-	cmd := exec.Command(appbin.Helper(), role.Monitor, h.Root, id) // the default hull, even from compose/kube
-	cmd.Args[0] = "hull"
-	cmd.ExtraFiles = []*os.File{w}
-	if attached != nil {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, attached)
+	lock, err := h.Containers.TakeMonitor(id)
+	if err != nil {
+		w.Close()
+		return ExitHullError, err
+	}
+	defer lock.Close()                    // the monitor's copy holds the lock from here on
+	self, err := os.Open(appbin.Helper()) // the default hull, even from compose/kube
+	if err != nil {
+		w.Close()
+		return ExitHullError, fmt.Errorf("start monitor: %w", err)
+	}
+	defer self.Close()
+	path, bin, err := monitorExe(h.RunRoot)
+	if err != nil {
+		w.Close()
+		return ExitHullError, err
+	}
+	cmd := exec.Command(path, h.Root, id)
+	cmd.Args = []string{"hull", role.Monitor, h.Root, id}
+	// role.Monitor's descriptors: 3 report, 4 hull, 5 lock, 6 attach (or
+	// none), 7 the monitor's own binary (none: hull itself).
+	cmd.ExtraFiles = []*os.File{w, self, lock, attached}
+	if bin != nil {
+		defer bin.Close()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, bin)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Dir = "/"

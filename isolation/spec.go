@@ -159,6 +159,14 @@ type Spec struct {
 	// pivot_root) and exits. Builds use it to copy files in with the right
 	// owners; no process of the image runs.
 	Task *Task `json:"task,omitempty"`
+	// Detach makes the init a child of the caller's parent (CLONE_PARENT)
+	// instead of the caller's: the small monitor of a detached container
+	// asks hull for each start (`hull __hull-mon ROOT ID start`) and stays
+	// the init's parent and reaper once that hull exited; the init's
+	// parent-death signal then follows the monitor. Only for a start with
+	// a new pid namespace (no Join, no Task): Start refuses it otherwise.
+	// Process.Wait cannot wait for such an init; its parent does.
+	Detach bool `json:"-"`
 	// StopTimeout is unused by run; kept for the lifecycle commands.
 	StopTimeout time.Duration `json:"stop_timeout,omitempty"`
 }

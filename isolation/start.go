@@ -75,6 +75,11 @@ func StartWithHooks(spec *Spec, stdio Stdio, hooks Hooks) (*Process, error) {
 	}
 	proc.Pid = cmd.Process.Pid
 	proc.wait = func() (ExitStatus, error) { return waitCmd(cmd) }
+	if spec.Detach {
+		proc.wait = func() (ExitStatus, error) {
+			return ExitStatus{Code: 125}, errors.New("wait for container: a detached init is its starter's parent's to wait for")
+		}
+	}
 	if spec.Join != nil {
 		// nsenter forks the init once it is in the pid namespace.
 		if proc.Pid, err = childOf(cmd.Process.Pid); err != nil {
@@ -143,6 +148,16 @@ func initCommand(spec *Spec) (*exec.Cmd, error) {
 			Cloneflags: flags,
 			Pdeathsig:  syscall.SIGKILL,
 		},
+	}
+	if spec.Detach {
+		// Go's check after PR_SET_PDEATHSIG (getppid() against the caller)
+		// fails for a CLONE_PARENT child, and its kill(self) is then
+		// ignored only by the init of a new pid namespace: never detach
+		// anything else.
+		if spec.Join != nil || spec.Task != nil {
+			return nil, fmt.Errorf("a container that joins namespaces, or a task, cannot be detached from its starter")
+		}
+		cmd.SysProcAttr.Cloneflags |= unix.CLONE_PARENT
 	}
 	if spec.Join != nil {
 		return joinCommand(cmd, spec)
@@ -294,6 +309,12 @@ func sealedSelfCopy() (*os.File, error) {
 	return sealedMemfd("hull-init", self)
 }
 
+// SealedMemfd copies data into a memfd named name, sealed against any
+// further change (what to execute when no cached copy can be made).
+func SealedMemfd(name string, data []byte) (*os.File, error) {
+	return sealedMemfd(name, bytes.NewReader(data))
+}
+
 // sealedMemfd copies r into a memfd sealed against any further change.
 func sealedMemfd(name string, r io.Reader) (*os.File, error) {
 	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
@@ -325,13 +346,18 @@ func sealedInit() (f *os.File, small bool, err error) {
 	return f, true, err
 }
 
-// cachedInit returns the embedded init binary from its copy in dir (a
-// private runtime directory), opened read-only, after checking that the
-// copy holds exactly the embedded bytes: a copy changed behind hull's back
-// (by anything that ever reached the directory) is replaced, never run.
-// The caller executes the returned descriptor, not the path, so the file
-// checked is the file run.
-func cachedInit(dir string) (*os.File, error) {
+// cachedInit returns the embedded init binary from its verified copy in
+// dir (CachedCopy).
+func cachedInit(dir string) (*os.File, error) { return CachedCopy(dir, "hull-init", initBinary) }
+
+// CachedCopy returns data, an executable embedded at build time, from its
+// copy named .NAME-… in dir (a private runtime directory), opened
+// read-only, after checking that the copy holds exactly data: a copy
+// changed behind hull's back is replaced, never run. The caller executes
+// the returned descriptor (/proc/self/fd/N in the child), not the path,
+// so the file checked is the file run. Core runs the small monitor
+// binary this way too.
+func CachedCopy(dir, name string, data []byte) (*os.File, error) {
 	// The name only finds the copy of this hull binary's init quickly
 	// (hashing the init on every start would cost more than the copy
 	// saves); the check below is what makes it safe.
@@ -343,17 +369,17 @@ func cachedInit(dir string) (*os.File, error) {
 	if sys == nil {
 		return nil, fmt.Errorf("no stat of own binary")
 	}
-	path := filepath.Join(dir, fmt.Sprintf(".hull-init-%x-%x-%x", sys.Ino, st.Size(), st.ModTime().UnixNano()))
-	if f, err := openVerified(path); err == nil {
+	path := filepath.Join(dir, fmt.Sprintf(".%s-%x-%x-%x", name, sys.Ino, st.Size(), st.ModTime().UnixNano()))
+	if f, err := openVerified(path, data); err == nil {
 		return f, nil
 	}
 	// No fork may happen while the file is open for writing: a child that
 	// inherited the descriptor (until its own exec) would make executing
 	// the file fail with ETXTBSY.
 	syscall.ForkLock.Lock()
-	tmp, err := os.CreateTemp(dir, ".tmp-hull-init-")
+	tmp, err := os.CreateTemp(dir, ".tmp-"+name+"-")
 	if err == nil {
-		_, err = tmp.Write(initBinary)
+		_, err = tmp.Write(data)
 		if cerr := tmp.Close(); err == nil {
 			err = cerr
 		}
@@ -373,24 +399,24 @@ func cachedInit(dir string) (*os.File, error) {
 		os.Remove(tmp.Name())
 		return nil, err
 	}
-	return openVerified(path)
+	return openVerified(path, data)
 }
 
 // openVerified opens path (not following a symlink) and returns it only
-// when it is a regular file holding exactly the embedded init binary. The
+// when it is a regular file holding exactly data. The
 // file is compared through a populated read-only mapping: it costs no
 // heap and no page fault per page, which matters on every start.
-func openVerified(path string) (*os.File, error) {
+func openVerified(path string, data []byte) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
 	fi, err := f.Stat()
-	if err == nil && (!fi.Mode().IsRegular() || fi.Size() != int64(len(initBinary))) {
-		err = fmt.Errorf("%s: not the embedded init", path)
+	if err == nil && (!fi.Mode().IsRegular() || fi.Size() != int64(len(data))) {
+		err = fmt.Errorf("%s: not the embedded binary", path)
 	}
 	if err == nil {
-		err = sameAsInit(f, path)
+		err = sameAs(f, path, data)
 	}
 	if err != nil {
 		f.Close()
@@ -399,14 +425,14 @@ func openVerified(path string) (*os.File, error) {
 	return f, nil
 }
 
-func sameAsInit(f *os.File, path string) error {
-	m, err := unix.Mmap(int(f.Fd()), 0, len(initBinary), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE)
+func sameAs(f *os.File, path string, data []byte) error {
+	m, err := unix.Mmap(int(f.Fd()), 0, len(data), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	defer unix.Munmap(m)
-	if !bytes.Equal(m, initBinary) {
-		return fmt.Errorf("%s: not the embedded init", path)
+	if !bytes.Equal(m, data) {
+		return fmt.Errorf("%s: not the embedded binary", path)
 	}
 	return nil
 }

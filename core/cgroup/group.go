@@ -84,6 +84,27 @@ func Create(l Layout, name string, ctrls []string, r Resources) (*Group, error) 
 	return g, nil
 }
 
+// Open is group name as Create made it under l for ctrls, seen from
+// another process than its creator (the hull that records a detached
+// container's end): Stats, Kill and Remove work on it. Nothing is
+// created; a controller without a Place or a directory is left out.
+func Open(l Layout, name string, ctrls []string) *Group {
+	g := &Group{dirs: map[string]Place{}, made: map[string]bool{}}
+	for _, c := range ctrls {
+		p, ok := l.Places[c]
+		if !ok {
+			continue
+		}
+		dir := filepath.Join(p.Dir, name)
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			continue
+		}
+		g.made[dir] = true
+		g.dirs[c] = Place{Dir: dir, Version: p.Version}
+	}
+	return g
+}
+
 // moveSelf moves this process out of its own v2 cgroup dir into the
 // leaf dir/LeafName, so that dir holds no processes and may enable
 // controllers for its children.

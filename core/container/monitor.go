@@ -31,6 +31,18 @@ const ExitMonitorDied = 255
 // HoldMonitor takes the container's monitor lock for the calling process
 // and returns its release. ErrRunning means another process holds it.
 func (s *Store) HoldMonitor(id string) (func(), error) {
+	f, err := s.TakeMonitor(id)
+	if err != nil {
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}
+
+// TakeMonitor takes the container's monitor lock and returns the locked
+// file: the lock lasts until every copy of the descriptor is closed, so
+// it can be handed to the monitor process (which holds it from then on).
+// ErrRunning means another process holds it.
+func (s *Store) TakeMonitor(id string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(s.Dir(id), monitorLock), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
@@ -45,7 +57,7 @@ func (s *Store) HoldMonitor(id string) (func(), error) {
 		}
 		return nil, fmt.Errorf("lock container %s: %w", ShortID(id), err)
 	}
-	return func() { f.Close() }, nil
+	return f, nil
 }
 
 // MonitorAlive reports whether a process holds the container's monitor

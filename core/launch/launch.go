@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"os"
 	"syscall"
 
 	"github.com/hull-project/hull/core/container"
@@ -74,12 +75,21 @@ type Request struct {
 	// It must be nil when the spec joins another process's namespaces
 	// (Spec.Join, a pod member): the network is that process's.
 	Network *Network
+	// Detach asks for a container that outlives the calling process: its
+	// init becomes a child of the caller's parent (isolation.Spec.Detach),
+	// and what keeps its network up is handed over (Handle.Keep), so the
+	// caller may exit once it started the container. Granted only where
+	// that is possible (Handle.Detached says): a new pid namespace and a
+	// network that needs no process of the caller (none, host,
+	// slirp4netns; no named network).
+	Detach bool
 }
 
 // attachment is the part of network.Attachment a start uses.
 type attachment interface {
 	Setup(ctx context.Context, pid int) (network.Result, error)
 	Close() error
+	Handover() ([]*os.File, bool)
 }
 
 // Launcher starts containers with isolation's start and the network
@@ -143,6 +153,19 @@ func (l *Launcher) Start(ctx context.Context, req Request) (*Handle, error) {
 		}
 		h.att, h.netName = att, n.Mode.Name
 	}
+	if req.Detach && req.Spec.Join == nil && req.Spec.Task == nil && (req.Network == nil || len(req.Network.Named) == 0) {
+		var keep []*os.File
+		var ok bool
+		if h.att == nil {
+			ok = true
+		} else {
+			keep, ok = h.att.Handover()
+		}
+		if ok {
+			h.Detached, h.Keep = true, keep
+		}
+		req.Spec.Detach = ok
+	}
 	proc, err := l.start(req.Spec, req.Stdio, h.hooks(ctx, req))
 	if err != nil {
 		h.Close()
@@ -158,12 +181,20 @@ type Handle struct {
 	// Network is what the network driver reported; nil without a
 	// user-mode network.
 	Network *network.Result
+	// Detached is set when Request.Detach was granted: the init is the
+	// caller's parent's child (Wait cannot wait for it), and Keep holds
+	// the descriptors that keep its network up; closing them is the
+	// network's teardown. The caller then exits without Close; the cgroup
+	// is the sandbox owner's to remove.
+	Detached bool
+	Keep     []*os.File
 
-	sandbox  Sandbox
-	att      attachment
-	attached []NamedAttach
-	netName  string
-	closed   bool
+	sandbox   Sandbox
+	att       attachment
+	attached  []NamedAttach
+	netName   string
+	closed    bool
+	netClosed bool
 }
 
 // hooks composes the start's Created hook: the sandbox first, then the
@@ -239,7 +270,21 @@ func (h *Handle) Close() {
 	if h.closed {
 		return
 	}
+	h.CloseNetwork()
 	h.closed = true
+	if h.sandbox != nil {
+		h.sandbox.Close()
+	}
+}
+
+// CloseNetwork tears down the network only: a detached container's
+// starter that had to stay (Detached false) does it once the container
+// ended, and leaves the sandbox to its owner. A second call does nothing.
+func (h *Handle) CloseNetwork() {
+	if h.closed || h.netClosed {
+		return
+	}
+	h.netClosed = true
 	for _, n := range h.attached {
 		// The network drops a container whose init ended by itself; this
 		// makes it so before a restart can attach it again.
@@ -249,8 +294,5 @@ func (h *Handle) Close() {
 		if err := h.att.Close(); err != nil {
 			slog.Warn("tear down network", "network", h.netName, "err", err)
 		}
-	}
-	if h.sandbox != nil {
-		h.sandbox.Close()
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -42,7 +43,11 @@ type fakeAttachment struct {
 	j        *journal
 	setupErr error
 	closeErr error
+	keep     []*os.File
+	stays    bool // Handover refuses: the network needs its starter
 }
+
+func (a *fakeAttachment) Handover() ([]*os.File, bool) { return a.keep, !a.stays }
 
 func (a *fakeAttachment) Setup(ctx context.Context, pid int) (network.Result, error) {
 	a.j.add("network setup %d", pid)
@@ -59,10 +64,12 @@ type fakes struct {
 	startErr error // returned before the Created hook runs
 	att      *fakeAttachment
 	hooks    isolation.Hooks
+	stays    bool // the attachment cannot be handed over
+	detached bool // the spec the start got asked for CLONE_PARENT
 }
 
 func (f *fakes) launcher() *Launcher {
-	f.att = &fakeAttachment{j: &f.j}
+	f.att = &fakeAttachment{j: &f.j, stays: f.stays, keep: []*os.File{os.Stdin}}
 	return &Launcher{
 		open: func(m network.Mode, o network.OpenOptions) (attachment, error) {
 			f.j.add("network open %s", m.Name)
@@ -73,7 +80,7 @@ func (f *fakes) launcher() *Launcher {
 		},
 		start: func(spec *isolation.Spec, stdio isolation.Stdio, h isolation.Hooks) (*isolation.Process, error) {
 			f.j.add("start")
-			f.hooks = h
+			f.hooks, f.detached = h, spec.Detach
 			if f.startErr != nil {
 				return nil, f.startErr
 			}
@@ -243,5 +250,41 @@ func TestStartRefusesJoinWithNetwork(t *testing.T) {
 	}
 	if want := []string{"start", "sandbox enter 42", "spec sent"}; !slices.Equal(f.j.events, want) {
 		t.Fatalf("events %q, want %q", f.j.events, want)
+	}
+}
+
+// A detached start is granted only where nothing of the caller must stay:
+// the spec asks isolation for CLONE_PARENT and the handle carries what
+// keeps the network up; a network that needs its starter, or a pod
+// member, is started attached, and the caller has to stay.
+func TestStartDetach(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		stays bool
+		noNet bool
+		join  bool
+		want  bool
+		keep  int
+	}{
+		{name: "slirp4netns", want: true, keep: 1},
+		{name: "none", noNet: true, want: true},
+		{name: "pasta", stays: true},
+		{name: "pod member", noNet: true, join: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakes{stays: tc.stays, noNet: tc.noNet}
+			req := request(f)
+			req.Detach = true
+			if tc.join {
+				req.Network, req.Spec.Join = nil, &isolation.Join{Pid: 7}
+			}
+			h, err := f.launcher().Start(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.Detached != tc.want || f.detached != tc.want || len(h.Keep) != tc.keep {
+				t.Fatalf("detached %v (spec %v), keep %d; want %v, %d", h.Detached, f.detached, len(h.Keep), tc.want, tc.keep)
+			}
+		})
 	}
 }

@@ -33,10 +33,17 @@
 //	                plugins.ServeBuiltin): argv[2] its name; go-plugin's
 //	                handshake (magic cookie in the environment, the address
 //	                line on stdout, gRPC on a unix socket).
-//	__hull-monitor  per-container monitor of a detached run (core/monitor.Main):
-//	                argv[2] the store root, argv[3] the container id; fd 3
-//	                report pipe (one JSON report once the command runs or
-//	                failed to), fd 4 optional attach socket (start -a).
+//	__hull-monitor  per-container monitor of a detached run (core/monitor.Main),
+//	                the fallback of the small monitor binary (core/monitor/monbin)
+//	                when hull was built without it: argv[2] the store root,
+//	                argv[3] the container id; fd 3 report pipe (one JSON report
+//	                once the command runs or failed to), fd 4 hull's own
+//	                binary (what the monitor executes for __hull-mon), fd 5
+//	                optional attach socket (start -a).
+//	__hull-mon      a monitor's call into hull (core.MonitorCallMain): argv[2]
+//	                the store root, argv[3] the container id, argv[4] the
+//	                operation and its arguments; fd 3 a SOCK_SEQPACKET socket
+//	                (protocol in core/moncall).
 //	__hull-pod      a pod's infra monitor (core.PodMain): argv[2] the store
 //	                root, argv[3] the pod id; fd 3 report pipe (one JSON
 //	                report once the infra runs or failed to).
@@ -60,6 +67,9 @@ const (
 	Userns  = "__hull-userns"
 	Plugin  = "__hull-plugin"
 	Monitor = "__hull-monitor"
+	// MonitorCall is what a monitor asks of hull (core.MonitorCallMain,
+	// protocol in core/moncall).
+	MonitorCall = "__hull-mon"
 	// Pod is a pod's infra monitor (core.PodMain).
 	Pod = "__hull-pod"
 	// NetD is a named network's process (plugins/network/usernet.Main);
@@ -69,7 +79,7 @@ const (
 )
 
 // All is every role, for the dispatchers' tests.
-var All = []string{Init, Exec, Limits, Userns, Plugin, Monitor, Pod, NetD, NetTap}
+var All = []string{Init, Exec, Limits, Userns, Plugin, Monitor, MonitorCall, Pod, NetD, NetTap}
 
 // Exit ends a role with status Code. Msg, when not empty, is printed on
 // stderr as it is; an empty Msg means the role reported the failure

@@ -124,3 +124,26 @@ func Check(s string, dirs []string) error {
 	_, err = FindExternal(mode.Name, dirs)
 	return err
 }
+
+// Handover returns the descriptors that keep this start's network up
+// once the process that set it up exits (a detached container's monitor
+// keeps them: the network then lives as long as the monitor, or until it
+// closes them), and whether that is enough. None and host need nothing;
+// slirp4netns needs its --exit-fd's write end (closing it is Teardown).
+// pasta and external plugins die with the process that started them
+// (parent-death signal): ok is false, that process has to stay.
+func (a *Attachment) Handover() (keep []*os.File, ok bool) {
+	if a == nil {
+		return nil, true
+	}
+	d, isSlirp := a.driver.(*Slirp4netnsDriver)
+	if !isSlirp || a.stop != nil {
+		return nil, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if sn := d.live[a.opts.ContainerID]; sn != nil {
+		return []*os.File{sn.exitW}, true
+	}
+	return nil, true
+}

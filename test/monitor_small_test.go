@@ -1,0 +1,90 @@
+package test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// The monitor of a detached container is the small embedded binary, not
+// hull: its comm says so, and the program it runs from is a fraction of
+// hull's size. The container's init is the monitor's own child (the start
+// call that launched it exited), so the monitor is what waits for it.
+func TestMonitorIsSmallBinary(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.runD(t, "--name", "small", "--network", "none", "busybox", "sleep", "1000")
+	m := s.monitors()
+	if len(m) != 1 {
+		t.Fatalf("monitors: %v", m)
+	}
+	dir := filepath.Join("/proc", strconv.Itoa(m[0]))
+	comm, err := os.ReadFile(filepath.Join(dir, "comm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(comm)); got != "hull-monitor" {
+		t.Errorf("monitor comm %q, want hull-monitor", got)
+	}
+	exe, err := os.Stat(filepath.Join(dir, "exe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hull, err := os.Stat(hullBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exe.Size() > 8<<20 || exe.Size()*4 > hull.Size() {
+		t.Errorf("monitor runs a %d-byte program, hull is %d bytes: not the small monitor", exe.Size(), hull.Size())
+	}
+	pid := strings.TrimSpace(s.mustHull(t, "inspect", "--format", "{{.State.Pid}}", "small"))
+	if ppid := parentOf(t, pid); ppid != m[0] {
+		t.Errorf("container init %s has parent %d, want the monitor %d", pid, ppid, m[0])
+	}
+	s.mustHull(t, "rm", "-f", "small")
+}
+
+// kill -9 of the small monitor leaves a consistent record (exited, 255,
+// "container monitor died"), and takes the container with it: its init
+// gets the monitor's parent-death signal, nothing runs on unobserved.
+func TestMonitorKilledTakesContainer(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.runD(t, "--name", "k9", "busybox", "sleep", "1000")
+	pid, err := strconv.Atoi(strings.TrimSpace(s.mustHull(t, "inspect", "--format", "{{.State.Pid}}", "k9")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := s.monitors()
+	if len(m) != 1 {
+		t.Fatalf("monitors: %v", m)
+	}
+	if err := syscall.Kill(m[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "monitor gone", func() bool { return len(s.monitors()) == 0 })
+	waitFor(t, "container init gone", func() bool { return syscall.Kill(pid, 0) != nil })
+	st := strings.TrimSpace(s.mustHull(t, "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}} {{.State.Running}}", "k9"))
+	if st != "exited 255 false" {
+		t.Errorf("inspect after monitor kill: %q", st)
+	}
+	s.mustHull(t, "rm", "k9")
+}
+
+// parentOf is the parent pid of pid, from /proc/PID/stat.
+func parentOf(t *testing.T, pid string) int {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	ppid, err := strconv.Atoi(fields[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ppid
+}
