@@ -75,6 +75,12 @@ pids_of() {
 	done
 	return 0
 }
+# netpids: this user's slirp4netns and pasta processes (pgrep matches a
+# name of at most 15 characters: one pattern each).
+netpids() {
+	pgrep -u "$(id -u)" -x slirp4netns || true
+	pgrep -u "$(id -u)" -x pasta || true
+}
 pkib() { { podman unshare du -sk "$1" 2>/dev/null || echo 0; } | awk 'NR == 1 { print $1 + 0 }'; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # kib DIR: its size on disk. Container upper dirs belong to subordinate
@@ -129,7 +135,7 @@ if [ "${PODMAN:-1}" != 0 ] && command -v podman >/dev/null && command -v runc >/
 		base=$(pkib "$work/podman")
 		# Other users of this account may run slirp4netns too: count
 		# only the ones that appear during this round.
-		before=" $(pgrep -u "$(id -u)" -x 'slirp4netns|pasta' | tr '\n' ' ') "
+		before=" $(netpids | tr '\n' ' ') "
 		t0=$(now_ms)
 		for ((i = 0; i < N; i++)); do
 			"${podman[@]}" run -d "${args[@]}" bench-busybox sleep 3600 >/dev/null
@@ -142,7 +148,7 @@ if [ "${PODMAN:-1}" != 0 ] && command -v podman >/dev/null && command -v runc >/
 		done
 		nconmon=${#helpers[@]}
 		if [ "$net" = default ]; then
-			for p in $(pgrep -u "$(id -u)" -x 'slirp4netns|pasta'); do
+			for p in $(netpids); do
 				[[ $before == *" $p "* ]] || helpers+=("$p")
 			done
 		fi

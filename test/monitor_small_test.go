@@ -88,3 +88,38 @@ func parentOf(t *testing.T, pid string) int {
 	}
 	return ppid
 }
+
+// The default network outlives the start call that set it up: the
+// monitor holds slirp4netns's exit fd, and the container keeps its tap0
+// after the call exited.
+func TestMonitorKeepsNetwork(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.runD(t, "--name", "withnet", "busybox", "sleep", "1000")
+	m := s.monitors()
+	if len(m) != 1 {
+		t.Fatalf("monitors: %v", m)
+	}
+	waitFor(t, "the start call gone", func() bool { return len(s.calls()) == 0 })
+	if out := s.mustHull(t, "exec", "withnet", "cat", "/sys/class/net/tap0/operstate"); strings.TrimSpace(out) == "" {
+		t.Errorf("no tap0 in the container once the start call exited")
+	}
+	s.mustHull(t, "rm", "-f", "withnet")
+}
+
+// calls are the pids of this store's monitor calls (hull __hull-mon).
+func (s *store) calls() []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(b), "__hull-mon\x00"+s.root+"\x00") {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}

@@ -154,17 +154,11 @@ func (l *Launcher) Start(ctx context.Context, req Request) (*Handle, error) {
 		h.att, h.netName = att, n.Mode.Name
 	}
 	if req.Detach && req.Spec.Join == nil && req.Spec.Task == nil && (req.Network == nil || len(req.Network.Named) == 0) {
-		var keep []*os.File
-		var ok bool
-		if h.att == nil {
-			ok = true
-		} else {
-			keep, ok = h.att.Handover()
+		ok := true
+		if h.att != nil {
+			_, ok = h.att.Handover() // whether it can: the network is set up during the start
 		}
-		if ok {
-			h.Detached, h.Keep = true, keep
-		}
-		req.Spec.Detach = ok
+		h.Detached, req.Spec.Detach = ok, ok
 	}
 	proc, err := l.start(req.Spec, req.Stdio, h.hooks(ctx, req))
 	if err != nil {
@@ -172,6 +166,9 @@ func (l *Launcher) Start(ctx context.Context, req Request) (*Handle, error) {
 		return nil, err
 	}
 	h.Process = proc
+	if h.Detached && h.att != nil {
+		h.Keep, _ = h.att.Handover()
+	}
 	return h, nil
 }
 

@@ -45,12 +45,21 @@ type fakeAttachment struct {
 	closeErr error
 	keep     []*os.File
 	stays    bool // Handover refuses: the network needs its starter
+	setUp    bool
 }
 
-func (a *fakeAttachment) Handover() ([]*os.File, bool) { return a.keep, !a.stays }
+// Handover has its descriptors once the network is set up, as
+// slirp4netns's exit fd exists only then.
+func (a *fakeAttachment) Handover() ([]*os.File, bool) {
+	if !a.setUp {
+		return nil, !a.stays
+	}
+	return a.keep, !a.stays
+}
 
 func (a *fakeAttachment) Setup(ctx context.Context, pid int) (network.Result, error) {
 	a.j.add("network setup %d", pid)
+	a.setUp = true
 	return network.Result{Address: "10.0.2.100/24", Gateway: "10.0.2.2", DNS: []string{"10.0.2.3"}}, a.setupErr
 }
 
