@@ -79,9 +79,12 @@ func (h *Hull) PrepareStart(c *container.Container, stateDir string) (*DetachedS
 		return nil, err
 	}
 	if c.HostConfig.Pod != "" {
-		if err := h.joinPod(c, spec); err != nil {
-			return nil, err
-		}
+		err = h.joinPod(c, spec)
+	} else {
+		err = h.joinContainer(c, spec)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return &DetachedStart{Spec: spec, h: h, c: c, stateDir: stateDir}, nil
 }
@@ -95,7 +98,7 @@ func (s *DetachedStart) Launch(stdio isolation.Stdio) (*launch.Handle, error) {
 	}
 	s.sb = sb
 	var net *launch.Network // a pod member joins its infra's (PrepareStart)
-	if s.Spec.Join == nil {
+	if !s.Spec.Join.Joins("net") {
 		net, err = s.h.networkOf(s.c, s.stateDir)
 	}
 	if err != nil {

@@ -173,6 +173,7 @@ type HostConfigView struct {
 	LogConfig    LogConfigView                      `json:"LogConfig"`
 	IpcMode      string                             `json:"IpcMode"`
 	UTSMode      string                             `json:"UTSMode"`
+	PidMode      string                             `json:"PidMode"`
 }
 
 // MountView is one --mount as Docker's HostConfig.Mounts shows it.
@@ -298,7 +299,7 @@ func ContainerInspect(c *container.Container) ContainerView {
 		}
 		v.HostConfig.PortBindings[p.Key()] = append(v.HostConfig.PortBindings[p.Key()], b)
 	}
-	v.HostConfig.IpcMode, v.HostConfig.UTSMode = hc.IpcMode, hc.UTSMode
+	v.HostConfig.IpcMode, v.HostConfig.UTSMode, v.HostConfig.PidMode = hc.IpcMode, hc.UTSMode, hc.PidMode
 	if v.HostConfig.IpcMode == "" {
 		v.HostConfig.IpcMode = "private"
 	}
@@ -341,7 +342,8 @@ func networkSettingsView(c *container.Container, ns container.NetworkSettings) N
 		}
 	}
 	switch mode := c.HostConfig.NetworkMode; {
-	case mode == container.NetworkHost || mode == container.NetworkNone || c.HostConfig.Pod != "":
+	case mode == container.NetworkHost || mode == container.NetworkNone || c.HostConfig.Pod != "",
+		strings.HasPrefix(mode, container.ModeContainer): // the joined container's network
 	case len(ns.Networks) > 0:
 		// On named networks, as Docker, only they are listed (their
 		// way out, slirp4netns, is not a network the user chose).

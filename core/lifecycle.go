@@ -32,6 +32,7 @@ var ErrNotRunning = errors.New("is not running")
 // Create creates a container from opts without starting it (hull create)
 // and returns its id.
 func (h *Hull) Create(opts RunOptions) (string, error) {
+	opts.createOnly = true
 	c, _, err := h.create(opts)
 	if err != nil {
 		return "", err

@@ -452,6 +452,10 @@ func (h *Hull) ResolveNetworks(o *container.Options, networks, aliases []string,
 	var named []container.NamedNetwork
 	var others []string
 	for _, s := range networks {
+		if strings.HasPrefix(s, container.ModeContainer) {
+			others = append(others, s) // another container's (joins.go)
+			continue
+		}
 		m, err := netspec.ParseMode(s)
 		if err != nil {
 			return err

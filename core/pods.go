@@ -165,12 +165,19 @@ func (h *Hull) podOptions(o *container.Options) error {
 
 // networkFor is the network of one start of c with its spec: a pod
 // member gets none of its own but joins its pod's infra (started when
-// it does not run).
+// it does not run); a container that joins another's namespaces
+// (joins.go) gets none either when it joins its network.
 func (h *Hull) networkFor(c *container.Container, spec *isolation.Spec, stateDir string) (*launch.Network, error) {
-	if c.HostConfig.Pod == "" {
-		return h.networkOf(c, stateDir)
+	if c.HostConfig.Pod != "" {
+		return nil, h.joinPod(c, spec)
 	}
-	return nil, h.joinPod(c, spec)
+	if err := h.joinContainer(c, spec); err != nil {
+		return nil, err
+	}
+	if spec.Join.Joins("net") {
+		return nil, nil // the joined container's
+	}
+	return h.networkOf(c, stateDir)
 }
 
 // joinPod points spec at the namespaces of c's pod's infra, and gives it

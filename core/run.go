@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/moby/term"
@@ -50,6 +51,9 @@ type RunOptions struct {
 	// so that a signal ends only hull (exit 128+n) and the container goes
 	// on, as Docker's client does.
 	NoSigProxy bool
+	// createOnly: hull create, which starts nothing (a container whose
+	// namespaces it joins need not run yet).
+	createOnly bool
 }
 
 // Stdio are the caller's streams. Without -t they are handed to the
@@ -126,8 +130,14 @@ func (h *Hull) create(opts RunOptions) (*container.Container, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := h.resolveJoin(c, !opts.createOnly); err != nil {
+		return nil, nil, err
+	}
 	// An unknown network is refused before anything is recorded.
-	if err := network.Check(c.HostConfig.NetworkMode, plugins.SearchPath(nil)); err != nil {
+	if _, joins := c.HostConfig.Joins(); !slices.Contains(joins, "net") {
+		err = network.Check(c.HostConfig.NetworkMode, plugins.SearchPath(nil))
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 	if err := checkDevices(c, opts.Warnings); err != nil {

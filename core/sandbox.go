@@ -324,6 +324,9 @@ func warnLimits(c *container.Container, w io.Writer) {
 // MappingFor is the id mapping c runs with: the store's, or the one its
 // --userns asks for.
 func (h *Hull) MappingFor(c *container.Container) (isolation.Mapping, error) {
+	if m, ok, err := h.joinedMapping(c); ok {
+		return m, err
+	}
 	switch c.HostConfig.UsernsMode {
 	case container.UsernsKeepID:
 		return isolation.KeepID(h.Mapping, os.Getuid(), os.Getgid())

@@ -83,10 +83,17 @@ func ExecWithHooks(pid int, spec *ExecSpec, stdio Stdio, hooks Hooks) (*Process,
 		specW.Close()
 		return nil, err
 	}
-	args := []string{nsenter, "--target", strconv.Itoa(pid), "--user", "--mount", "--pid", "--uts", "--ipc", "--cgroup",
+	args := []string{nsenter, "--target", strconv.Itoa(pid), "--user", "--mount", "--cgroup",
 		"--preserve-credentials", "--root"}
-	if !sameNamespace(pid, "net") {
-		args = append(args, "--net")
+	// A container with --network, --ipc, --uts or --pid host shares ours,
+	// which belongs to no user namespace of its own: setns would be
+	// refused, and there is nothing to enter. nsenter forks the stage only
+	// into a pid namespace; else it executes it itself.
+	hostPID := sameNamespace(pid, "pid")
+	for _, ns := range []string{"net", "uts", "ipc", "pid"} {
+		if !sameNamespace(pid, ns) {
+			args = append(args, "--"+ns)
+		}
 	}
 	args = append(args, "--", "/proc/self/fd/3", role.Exec)
 	cmd := &exec.Cmd{Path: nsenter, Args: args, Env: []string{},
@@ -119,7 +126,10 @@ func ExecWithHooks(pid int, spec *ExecSpec, stdio Stdio, hooks Hooks) (*Process,
 	if hooks.Created != nil {
 		// nsenter forks the stage once it has joined the namespaces; the
 		// stage waits for its spec, so it is still doing nothing here.
-		stage, err := childOf(cmd.Process.Pid)
+		stage, err := cmd.Process.Pid, error(nil)
+		if !hostPID {
+			stage, err = childOf(cmd.Process.Pid)
+		}
 		if err == nil {
 			err = hooks.Created(stage)
 		}
@@ -157,17 +167,21 @@ func ExecWithHooks(pid int, spec *ExecSpec, stdio Stdio, hooks Hooks) (*Process,
 
 // nsenterPath finds util-linux's nsenter, which exec and joining a pod
 // need.
-func nsenterPath() (string, error) {
-	nsenter, err := exec.LookPath("nsenter")
+func nsenterPath() (string, error) { return utilLinux("nsenter") }
+
+// utilLinux finds one of util-linux's programs (nsenter, unshare) on PATH
+// or where Debian installs them.
+func utilLinux(name string) (string, error) {
+	p, err := exec.LookPath(name)
 	if err == nil {
-		return nsenter, nil
+		return p, nil
 	}
-	for _, p := range []string{"/usr/bin/nsenter", "/bin/nsenter"} {
+	for _, p := range []string{"/usr/bin/" + name, "/bin/" + name} {
 		if _, serr := os.Stat(p); serr == nil {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("exec and pods need nsenter (util-linux): %w", err)
+	return "", fmt.Errorf("exec, pods and joined namespaces need %s (util-linux): %w", name, err)
 }
 
 // sameNamespace reports whether pid shares our namespace of that kind.

@@ -2,6 +2,7 @@ package isolation
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/hull-project/hull/isolation/seccomp/bpfprog"
@@ -89,11 +90,13 @@ type Spec struct {
 	Mounts     []Mount `json:"mounts,omitempty"`
 	// HostNetwork keeps the caller's network namespace (--network host).
 	HostNetwork bool `json:"host_network,omitempty"`
-	// Join, when set, starts the container inside another process's
-	// namespaces (a pod's infra) instead of new user, pid, network, IPC
-	// and UTS ones; it still gets mount and cgroup namespaces of its own.
+	// Join, when set, starts the container inside another process's user
+	// namespace (a pod's infra, or a container named by --pid, --ipc, --uts
+	// or --network container:NAME) and the pid, network, IPC and UTS
+	// namespaces it lists; it gets new ones of the others (unless Host*
+	// keeps the caller's) and mount and cgroup namespaces of its own.
 	// Mapping must then be the one of that process's user namespace (it
-	// is not written again), and Hostname is that process's.
+	// is not written again); Hostname is ignored when UTS is joined.
 	Join *Join `json:"join,omitempty"`
 	// Capabilities are the names (CAP_…) in the bounding, effective and
 	// permitted sets; inheritable and ambient stay empty.
@@ -128,6 +131,11 @@ type Spec struct {
 	// is bound with HostIPC.
 	HostUTS bool `json:"host_uts,omitempty"`
 	HostIPC bool `json:"host_ipc,omitempty"`
+	// HostPID keeps the caller's pid namespace (--pid host): proc cannot
+	// be mounted for a pid namespace the container's user namespace does
+	// not own, so the host's /proc is bound (recursively) instead, with
+	// the masked and read-only paths over it, as rootless Podman.
+	HostPID bool `json:"host_pid,omitempty"`
 	// SysWritable mounts /sys read-write (--privileged).
 	SysWritable   bool     `json:"sys_writable,omitempty"`
 	ReadonlyPaths []string `json:"readonly_paths,omitempty"`
@@ -171,14 +179,22 @@ type Spec struct {
 	StopTimeout time.Duration `json:"stop_timeout,omitempty"`
 }
 
-// Join names the process whose namespaces a container joins. Its user and
-// pid namespaces are always joined (a process can only enter the network,
-// IPC and UTS namespaces of a user namespace it is root of, and a pid
-// namespace is entered by the fork after it); Namespaces lists the others,
-// as /proc/PID/ns names them: "net", "ipc", "uts".
+// Join names the process whose namespaces a container joins. Its user
+// namespace is always joined (a rootless process can only enter the pid,
+// network, IPC and UTS namespaces a user namespace it is root of owns);
+// Namespaces lists the others, as /proc/PID/ns names them: "pid", "net",
+// "ipc", "uts".
 type Join struct {
 	Pid        int      `json:"pid"`
 	Namespaces []string `json:"namespaces"`
+	// Shm binds the /dev/shm of Pid's mount namespace as the container's
+	// (--ipc container:NAME, as Docker shares it); it needs "ipc".
+	Shm bool `json:"shm,omitempty"`
+}
+
+// Joins reports whether j joins the namespace name ("pid", "net", …).
+func (j *Join) Joins(name string) bool {
+	return j != nil && slices.Contains(j.Namespaces, name)
 }
 
 // Rlimit is one resource limit (setrlimit) of the container's process.

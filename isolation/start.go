@@ -81,8 +81,10 @@ func StartWithHooks(spec *Spec, stdio Stdio, hooks Hooks) (*Process, error) {
 		}
 	}
 	if spec.Join != nil {
-		// nsenter forks the init once it is in the pid namespace.
-		if proc.Pid, err = childOf(cmd.Process.Pid); err != nil {
+		if initForks(spec) {
+			proc.Pid, err = childOf(proc.Pid)
+		}
+		if err != nil {
 			err = fmt.Errorf("join namespaces of %d: %w", spec.Join.Pid, err)
 		}
 	}
@@ -138,6 +140,9 @@ func initCommand(spec *Spec) (*exec.Cmd, error) {
 	}
 	if spec.HostIPC {
 		flags &^= unix.CLONE_NEWIPC
+	}
+	if spec.HostPID {
+		flags &^= unix.CLONE_NEWPID
 	}
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",

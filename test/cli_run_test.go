@@ -328,7 +328,7 @@ func TestCLIRunPsFilters(t *testing.T) {
 }
 
 // --uts host and --ipc host: the host's name and the user's own IPC
-// namespace and /dev/shm; container:NAME is refused.
+// namespace and /dev/shm; container:NAME of no container is refused.
 func TestCLIRunHostNamespaces(t *testing.T) {
 	t.Parallel()
 	s := withBusybox(t)

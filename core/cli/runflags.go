@@ -30,8 +30,9 @@ func runExtraFlags() []cli.Flag {
 		sliceFlag("volumes-from", "", "mount the volumes and bind mounts of a container: NAME[:ro|rw]"),
 		&cli.StringFlag{Name: "log-driver", Usage: "logging driver: json-file (default) or none"},
 		sliceFlag("log-opt", "", "log driver option: max-size=SIZE, max-file=N"),
-		&cli.StringFlag{Name: "ipc", Usage: "IPC namespace: private (default) or host (the user's own)"},
-		&cli.StringFlag{Name: "uts", Usage: "UTS namespace: private (default) or host (the host's name)"},
+		&cli.StringFlag{Name: "ipc", Usage: "IPC namespace: private (default), host (the user's own) or container:NAME (its IPC namespace and /dev/shm)"},
+		&cli.StringFlag{Name: "uts", Usage: "UTS namespace: private (default), host (the host's name) or container:NAME"},
+		&cli.StringFlag{Name: "pid", Usage: "PID namespace: private (default), host (the host's, with its /proc) or container:NAME"},
 		&cli.BoolFlag{Name: "privileged", Usage: "give the container the user's every right (rootless meaning: all capabilities, no seccomp, nothing masked, writable /sys, the host devices you can open; see docs/security.md)"},
 	}
 }
@@ -42,7 +43,7 @@ func runExtraOptions(c *cli.Context, h *core.Hull, opts *core.RunOptions) error 
 	f := container.RunFlags{Expose: c.StringSlice("expose"), StopSignal: c.String("stop-signal"),
 		ShmSize: c.String("shm-size"), Sysctls: c.StringSlice("sysctl"), Privileged: c.Bool("privileged"),
 		LogDriver: c.String("log-driver"), LogOpts: c.StringSlice("log-opt"), VolumesFrom: c.StringSlice("volumes-from"),
-		IPC: c.String("ipc"), UTS: c.String("uts")}
+		IPC: c.String("ipc"), UTS: c.String("uts"), PID: c.String("pid")}
 	if c.IsSet("stop-timeout") {
 		t := c.Int("stop-timeout")
 		f.StopTimeout = &t

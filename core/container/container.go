@@ -108,9 +108,12 @@ type HostConfig struct {
 	// LogOpts --log-opt (max-size, max-file).
 	LogType string            `json:"LogDriver,omitempty"`
 	LogOpts map[string]string `json:"LogOpts,omitempty"`
-	// IpcMode and UTSMode are --ipc and --uts: "" (private) or "host".
+	// IpcMode, UTSMode and PidMode are --ipc, --uts and --pid: ""
+	// (private), "host" or "container:ID" (joins.go); NetworkMode may be
+	// "container:ID" too.
 	IpcMode string `json:"IpcMode,omitempty"`
 	UTSMode string `json:"UTSMode,omitempty"`
+	PidMode string `json:"PidMode,omitempty"`
 	// Pod is the id of the pod whose network, IPC and UTS namespaces the
 	// container shares (run --pod); "" for none.
 	Pod string `json:"Pod,omitempty"`

@@ -16,11 +16,15 @@ type NetworkSettings struct {
 	Ports       Ports  `json:"Ports"`
 	// Networks are the named networks the container joins, by name.
 	Networks map[string]*EndpointSettings `json:"Networks,omitempty"`
+	// DNS are the name servers of the start's own network, which a
+	// container of --network container:ID is given too (not shown by
+	// inspect, as Docker).
+	DNS []string `json:"DNS,omitempty"`
 }
 
 // SetNetwork records what a start's network looks like.
 func (c *Container) SetNetwork(res netspec.Result) {
-	ns := NetworkSettings{Gateway: res.Gateway, Ports: NewPorts(res.Ports), Networks: c.NetworkSettings.Networks}
+	ns := NetworkSettings{Gateway: res.Gateway, Ports: NewPorts(res.Ports), Networks: c.NetworkSettings.Networks, DNS: res.DNS}
 	if ip, ipnet, err := net.ParseCIDR(res.Address); err == nil {
 		ns.IPAddress = ip.String()
 		ns.IPPrefixLen, _ = ipnet.Mask.Size()

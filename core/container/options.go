@@ -101,6 +101,9 @@ func New(o Options, img ImageRef, lookup LookupEnv, now time.Time) (*Container, 
 		return nil, err
 	}
 	keepIDUser(&c.Config, o)
+	if err := c.HostConfig.checkJoins(o); err != nil {
+		return nil, err
+	}
 	hostMode := c.HostConfig.NetworkMode
 	if c.HostConfig.UTSMode == "host" {
 		if o.Hostname != "" {
@@ -199,7 +202,9 @@ func newHostConfig(o Options) (HostConfig, error) {
 	hc := HostConfig{Binds: o.Volumes, AutoRemove: o.AutoRemove, ReadonlyRootfs: o.ReadOnly, Pod: o.Pod,
 		SecurityOpt: o.SecurityOpt, Init: o.Init}
 	var err error
-	if hc.NetworkMode, err = ParseNetwork(o.Network); err != nil {
+	if strings.HasPrefix(o.Network, ModeContainer) {
+		hc.NetworkMode = o.Network // looked up by core (joins.go)
+	} else if hc.NetworkMode, err = ParseNetwork(o.Network); err != nil {
 		return hc, err
 	}
 	for _, v := range o.Volumes {

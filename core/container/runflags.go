@@ -24,8 +24,9 @@ type RunFlags struct {
 	LogDriver   string
 	LogOpts     []string
 	VolumesFrom []string
-	// IPC and UTS are --ipc and --uts: "" (private) or "host".
-	IPC, UTS string
+	// IPC, UTS and PID are --ipc, --uts and --pid: "" (private), "host"
+	// or "container:ID" (core resolves the NAME given to the id).
+	IPC, UTS, PID string
 }
 
 // Log drivers hull writes: json-file (the default; logs reads it) and
@@ -95,26 +96,28 @@ func (c *Container) setRunFlags(f RunFlags, imageExposed map[string]struct{}) er
 	if hc.UTSMode, err = namespaceMode("uts", f.UTS, hc.Pod != ""); err != nil {
 		return err
 	}
+	if hc.PidMode, err = namespaceMode("pid", f.PID, hc.Pod != ""); err != nil {
+		return err
+	}
 	return hc.setLogging(f.LogDriver, f.LogOpts)
 }
 
-// namespaceMode checks --ipc or --uts: "" or "private" (a namespace of
-// the container's own, the default; Docker's "shareable" IPC is that too
-// here) or "host" (the caller's: rootless, the user's own namespace, as
-// Podman). Joining another container's is not supported yet.
+// namespaceMode checks --ipc, --uts or --pid: "" or "private" (a
+// namespace of the container's own, the default; Docker's "shareable" IPC
+// is that too here), "host" (the caller's: rootless, the user's own
+// namespace, as Podman) or "container:ID" (another container's, which
+// core has looked up: joins.go).
 func namespaceMode(flag, v string, inPod bool) (string, error) {
 	switch {
 	case v == "" || v == "private" || (flag == "ipc" && v == "shareable"):
 		return "", nil
-	case v == "host":
+	case v == "host" || strings.HasPrefix(v, ModeContainer) && len(v) > len(ModeContainer):
 		if inPod {
-			return "", fmt.Errorf("--%s host cannot be used with --pod: the pod's namespace is shared", flag)
+			return "", fmt.Errorf("--%s %s cannot be used with --pod: the pod's namespace is shared", flag, v)
 		}
 		return v, nil
-	case strings.HasPrefix(v, "container:"):
-		return "", fmt.Errorf("--%s %s is not supported yet: only host and private are", flag, v)
 	}
-	return "", fmt.Errorf("invalid --%s %q: host or private", flag, v)
+	return "", fmt.Errorf("invalid --%s %q: host, private or container:NAME", flag, v)
 }
 
 // mergeExposed adds --expose values (PORT[/PROTO], or a range

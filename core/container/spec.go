@@ -89,6 +89,7 @@ func (c *Container) Spec(in SpecInput) (*isolation.Spec, error) {
 		SysWritable:     c.HostConfig.Privileged,
 		HostUTS:         c.HostConfig.UTSMode == "host",
 		HostIPC:         c.HostConfig.IpcMode == "host",
+		HostPID:         c.HostConfig.PidMode == "host",
 		ReadonlyPaths:   readonly,
 		Terminal:        c.Config.Tty,
 		Init:            c.HostConfig.Init,

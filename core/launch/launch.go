@@ -72,8 +72,9 @@ type Request struct {
 	Sandbox Sandbox
 	// Network, when set, is attached to the container (none and host need
 	// nothing and cost nothing); nil for a task of hull's own.
-	// It must be nil when the spec joins another process's namespaces
-	// (Spec.Join, a pod member): the network is that process's.
+	// It must be nil when the spec joins another process's network
+	// namespace (Spec.Join: a pod member, --network container:NAME): the
+	// network is that process's.
 	Network *Network
 	// Detach asks for a container that outlives the calling process: its
 	// init becomes a child of the caller's parent (isolation.Spec.Detach),
@@ -140,7 +141,7 @@ func (l *Launcher) Start(ctx context.Context, req Request) (*Handle, error) {
 		return nil, err
 	}
 	s.SeccompPrograms = progs
-	if req.Spec.Join != nil && req.Network != nil {
+	if req.Spec.Join.Joins("net") && req.Network != nil {
 		// A pod member's network is its infra's, already set up.
 		h.Close()
 		return nil, errors.New("a container that joins another's namespaces cannot have a network of its own")

@@ -62,5 +62,5 @@ type Infra struct {
 }
 
 // Namespaces are the namespaces a member shares with its pod's infra
-// (besides the user and pid namespaces it must share to join them).
-var Namespaces = []string{"net", "ipc", "uts"}
+// (besides the user namespace it must share to join them).
+var Namespaces = []string{"pid", "net", "ipc", "uts"}

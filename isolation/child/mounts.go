@@ -14,8 +14,15 @@ import (
 const noSuidDevExec = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 
 // mountProc mounts a new procfs instance. Precondition: this process is
-// PID 1 of the new pid namespace.
+// in the container's pid namespace (PID 1 of a new one, or a joined one),
+// owned by its user namespace. With --pid host that pid namespace belongs
+// to no user namespace of ours, where the kernel refuses a new proc: the
+// host's /proc is bound with what is mounted under it, as rootless
+// Podman does; maskPaths and the read-only paths cover it afterwards.
 func mountProc(spec *isolation.Spec) error {
+	if spec.HostPID {
+		return mountAt(spec.Rootfs.MountDir, "/proc", false, "/proc", "", unix.MS_BIND|unix.MS_REC, "")
+	}
 	return mountAt(spec.Rootfs.MountDir, "/proc", false, "proc", "proc", noSuidDevExec, "")
 }
 
@@ -59,7 +66,11 @@ func mountDev(spec *isolation.Spec) error {
 	if spec.ShmSize > 0 {
 		shm = spec.ShmSize
 	}
-	if spec.HostIPC {
+	if sharedShm >= 0 {
+		if err := mountSharedShm(root); err != nil {
+			return err
+		}
+	} else if spec.HostIPC {
 		// The host's IPC namespace: its POSIX shared memory too, as Podman.
 		if err := mountAt(root, "/dev/shm", false, "/dev/shm", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 			return err
