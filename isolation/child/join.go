@@ -110,7 +110,7 @@ func takeShm(pid int) error {
 		return fmt.Errorf("return to own mount namespace: %w", err)
 	}
 	if cloneErr != nil {
-		return fmt.Errorf("share /dev/shm of %d: %w", pid, cloneErr)
+		return fmt.Errorf("share the joined container's /dev/shm: %w", cloneErr)
 	}
 	sharedShm = fd
 	return nil
