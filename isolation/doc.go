@@ -32,15 +32,19 @@
 // fallback for kernels without ambient capabilities. With a single mapping,
 // Go writes the map before the first execve.
 //
-// A Spec with Join (a pod member) is started differently: no clone flags
-// and no id maps; util-linux's nsenter enters the user and pid namespaces
-// of Join.Pid (the owner's user namespace is the only one from which its
-// network namespace may be entered) and forks the init from its sealed
-// memfd, with the same fds 3-5. The init's first step enters the network,
-// IPC and UTS namespaces and unshares its own mount and cgroup ones.
-// nsenter keeps the error pipe open, so the init writes a StartError with
-// code 0 just before it executes the command (as exec's stage does), and
-// Start reports the init's pid, nsenter's child, as the container's.
+// A Spec with Join (a pod member, or a container of --pid, --ipc, --uts or
+// --network container:NAME) is started differently: no clone flags and no
+// id maps; util-linux's nsenter enters the user namespace of Join.Pid (the
+// owner's user namespace is the only one from which its other namespaces
+// may be entered), util-linux's unshare makes the pid, network, IPC and
+// UTS namespaces the spec neither joins nor keeps the host's of, and a
+// second nsenter enters a joined pid namespace; the init, forked into the
+// pid namespace, runs from its sealed memfd with the same fds 3-5. The
+// init's first step enters the network, IPC and UTS namespaces it joins and
+// unshares its own mount and cgroup ones. The process Start started keeps
+// the error pipe open, so the init writes a StartError with code 0 just
+// before it executes the command (as exec's stage does), and Start reports
+// the init's pid, that process's child, as the container's.
 //
 // role.Userns runs the same dance for short helpers that need the user
 // namespace but no container (unpacking and removing layers owned by
