@@ -1,0 +1,59 @@
+package moncall
+
+import (
+	"errors"
+	"io"
+	"os"
+	"testing"
+)
+
+// A message carries its descriptors: what the monitor reads from the pipe
+// whose write end came over the socket is what was written there.
+func TestSendRecvPassesFiles(t *testing.T) {
+	mine, theirs, err := SocketPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mine.Close()
+	defer theirs.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := Send(theirs, Started{Pid: 42, Detached: true}, w); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	var got Started
+	files, err := Recv(mine, &got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Pid != 42 || !got.Detached || len(files) != 1 {
+		t.Fatalf("got %+v with %d files", got, len(files))
+	}
+	if _, err := files[0].WriteString("through"); err != nil {
+		t.Fatal(err)
+	}
+	files[0].Close()
+	b, err := io.ReadAll(r)
+	if err != nil || string(b) != "through" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+}
+
+// The other side's end, before it sent anything, is ErrClosed, not a
+// message of zero values.
+func TestRecvClosed(t *testing.T) {
+	mine, theirs, err := SocketPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mine.Close()
+	theirs.Close()
+	var p Plan
+	if _, err := Recv(mine, &p); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Recv after close: %v", err)
+	}
+}
