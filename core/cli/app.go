@@ -40,7 +40,7 @@ func exitCode(code int, err error) error { return &exitError{code: code, err: er
 // Main runs the CLI on args (os.Args) and returns the process exit code,
 // having printed any error once to stderr.
 func Main(args []string) int {
-	return run(App(), args)
+	return run(newApp(invokedCommand(args)), args)
 }
 
 func run(app *cli.App, args []string) int {
@@ -61,7 +61,14 @@ func run(app *cli.App, args []string) int {
 }
 
 // App builds the command tree.
-func App() *cli.App {
+func App() *cli.App { return newApp("") }
+
+// newApp builds the command tree; only, when not "", is the top-level
+// command that args invoke, and the hidden refused-flag sets of run, create
+// and build (dockerflags.go: ~80 flags each, a tenth of `hull version`'s
+// time after package init) are then added to that command only: no other
+// can be reached (invokedCommand).
+func newApp(only string) *cli.App {
 	// Docker's -h is --hostname for run; help keeps only its long name.
 	cli.HelpFlag = &cli.BoolFlag{Name: "help", Usage: "show help"}
 	app := &cli.App{
@@ -99,25 +106,52 @@ func App() *cli.App {
 	app.Commands = append(append(app.Commands, lifecycleCommands()...), healthcheckCommand())
 	cacheFlagNames(app.Flags)
 	for _, c := range app.Commands {
-		prepare(c)
+		prepare(c, only == "" || c.HasName(only))
 	}
-	decorate(app)
+	decorate(app, only == "")
 	return app
+}
+
+// invokedCommand is the first command word of args (os.Args) when it is a
+// plain top-level command, or "" when it may lead to any command's flags
+// (a management command such as "container", help, completion, or a
+// command line it cannot follow). The global flags before it are --root
+// VALUE and switches.
+func invokedCommand(args []string) string {
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--root" || a == "-root":
+			i++
+		case a == "--" || a == "-":
+			return ""
+		case strings.HasPrefix(a, "-"):
+		case a == "container" || a == "image" || a == "builder" || a == "buildx" ||
+			a == "completion" || a == "help" || a == "h":
+			return ""
+		default:
+			return a
+		}
+	}
+	return ""
 }
 
 // prepare gives every command hull's usage-error handling and hides the
 // implicit "help" subcommand of leaf commands, which would otherwise
 // swallow an argument named "help" or "h".
-func prepare(c *cli.Command) {
+// With refused false the command gets no refused-flag set (newApp).
+func prepare(c *cli.Command, refused bool) {
 	c.OnUsageError = usageError
 	cacheFlagNames(c.Flags) // flagnames.go: before addRefusedFlags, which asks every flag its names
-	addRefusedFlags(c)      // dockerflags.go: run, create, build
-	cacheFlagNames(c.Flags) // the hidden flags it added
+	if refused {
+		addRefusedFlags(c)      // dockerflags.go: run, create, build
+		cacheFlagNames(c.Flags) // the hidden flags it added
+	}
 	if len(c.Subcommands) == 0 {
 		c.HideHelpCommand = true
 	}
 	for _, s := range c.Subcommands {
-		prepare(s)
+		prepare(s, refused)
 	}
 }
 

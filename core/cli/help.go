@@ -86,8 +86,9 @@ var commandExamples = map[string]string{
 var flagStringerOnce sync.Once
 
 // decorate gives the command tree Docker's help layout, its answers to an
-// unknown command and the global --version flag.
-func decorate(app *cli.App) {
+// unknown command and the global --version flag; refused is prepare's, for
+// the management commands' aliases (container run, image build).
+func decorate(app *cli.App, refused bool) {
 	flagStringerOnce.Do(func() {
 		plain := cli.FlagStringer
 		// A boolean's "(default: false)" says nothing: every switch is off unless given.
@@ -112,7 +113,7 @@ func decorate(app *cli.App) {
 		}
 		return cli.ShowAppHelp(c)
 	}
-	addAliases(app)
+	addAliases(app, refused)
 	helpOrder(app.Commands)
 	for _, c := range app.Commands {
 		switch {
@@ -156,14 +157,14 @@ var aliases = map[string][]func() *cli.Command{
 }
 
 // addAliases adds each alias its management command lacks.
-func addAliases(app *cli.App) {
+func addAliases(app *cli.App, refused bool) {
 	for _, m := range app.Commands {
 		for _, mk := range aliases[m.Name] {
 			sub := mk()
 			if m.Command(sub.Name) != nil {
 				continue
 			}
-			prepare(sub)
+			prepare(sub, refused)
 			m.Subcommands = append(m.Subcommands, sub)
 		}
 	}
