@@ -375,3 +375,34 @@ func TestInitLinksNoSeccompCompiler(t *testing.T) {
 		t.Errorf("the init does not link %s: who loads the seccomp filters?", module+"/isolation/seccomp/bpfprog")
 	}
 }
+
+// The monitor binary stays small: one runs beside every detached
+// container for its whole life, and every package it links costs each of
+// them (docs/speed.md, density). It asks hull for everything else
+// (core/moncall), so it links nothing of core but its three leaves and
+// none of the heavy libraries.
+func TestMonitorLinksLittle(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "./core/monitor/monbin").Output()
+	if err != nil {
+		t.Fatalf("go list -deps ./core/monitor/monbin: %v", err)
+	}
+	allowed := map[string]bool{module + "/core/attach": true, module + "/core/logfile": true,
+		module + "/core/moncall": true, module + "/core/monitor": true, module + "/core/monitor/monbin": true,
+		module + "/isolation/role": true}
+	deps := strings.Fields(string(out))
+	for _, dep := range deps {
+		if strings.HasPrefix(dep, module+"/") && !allowed[dep] {
+			t.Errorf("the monitor links %s: ask hull for it through core/moncall instead", dep)
+		}
+		for _, banned := range []string{"google.golang.org/grpc", "google.golang.org/protobuf", "github.com/hashicorp/go-plugin",
+			"github.com/google/go-containerregistry", "k8s.io", "github.com/opencontainers/image-spec", "github.com/rootless-containers"} {
+			if dep == banned || strings.HasPrefix(dep, banned+"/") {
+				t.Errorf("the monitor links %s", dep)
+			}
+		}
+	}
+	// It does run the monitor, or the checks above prove nothing.
+	if !slices.Contains(deps, module+"/core/monitor") {
+		t.Errorf("the monitor binary does not link %s", module+"/core/monitor")
+	}
+}
