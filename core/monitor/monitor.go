@@ -171,6 +171,7 @@ func (m *containerMonitor) monitor() error {
 			err = fmt.Errorf("stopped")
 		}
 		sendReport(m.report, moncall.Report{Code: code, Error: err.Error()})
+		m.exitCode = code
 		m.end(false)
 		return nil
 	}
