@@ -147,6 +147,7 @@ func (h *Hull) SystemPrune(all, volumes bool) (PruneResult, error) {
 		}
 		res.Containers = append(res.Containers, c.ID)
 	}
+	h.event("container", "prune", "") // as PruneContainers; images and volumes log theirs
 	res.Images, res.Freed, err = h.PruneImages(all)
 	errs = append(errs, err)
 	if volumes {

@@ -65,6 +65,7 @@ func TestEventsOfEveryCommand(t *testing.T) {
 	s.mustHull(t, "rm", "-f", "enet")
 	s.mustHull(t, "network", "rm", "evn")
 	s.mustHull(t, "network", "prune", "-f")
+	s.mustHull(t, "system", "prune", "-f")
 
 	got := lines(s.mustHull(t, "events", "--since", since, "--until", "0s", "--format", "{{.Type}} {{.Action}}"))
 	want := []string{
@@ -85,6 +86,7 @@ func TestEventsOfEveryCommand(t *testing.T) {
 		"volume destroy", "volume prune",
 		"container create", "container start", "network connect", "network disconnect",
 		"container kill", "container die", "container destroy", "network destroy", "network prune",
+		"container prune", "image prune",
 	}
 	if i := inOrder(got, want); i < len(want) {
 		t.Errorf("events lack %q (in this order) after %q:\n%s", want[i], want[:i], strings.Join(got, "\n"))
