@@ -172,7 +172,8 @@ type Spec struct {
 	// asks hull for each start (`hull __hull-mon ROOT ID start`) and stays
 	// the init's parent and reaper once that hull exited; the init's
 	// parent-death signal then follows the monitor. Only for a start with
-	// a new pid namespace (no Join, no Task): Start refuses it otherwise.
+	// a new pid namespace (no Join, no Task, no HostPID): Start refuses it
+	// otherwise.
 	// Process.Wait cannot wait for such an init; its parent does.
 	Detach bool `json:"-"`
 	// StopTimeout is unused by run; kept for the lifecycle commands.

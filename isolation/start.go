@@ -159,8 +159,8 @@ func initCommand(spec *Spec) (*exec.Cmd, error) {
 		// fails for a CLONE_PARENT child, and its kill(self) is then
 		// ignored only by the init of a new pid namespace: never detach
 		// anything else.
-		if spec.Join != nil || spec.Task != nil {
-			return nil, fmt.Errorf("a container that joins namespaces, or a task, cannot be detached from its starter")
+		if spec.Join != nil || spec.Task != nil || spec.HostPID {
+			return nil, fmt.Errorf("a container that joins namespaces, keeps the host's pid namespace or is a task cannot be detached from its starter")
 		}
 		cmd.SysProcAttr.Cloneflags |= unix.CLONE_PARENT
 	}

@@ -80,7 +80,8 @@ type Request struct {
 	// init becomes a child of the caller's parent (isolation.Spec.Detach),
 	// and what keeps its network up is handed over (Handle.Keep), so the
 	// caller may exit once it started the container. Granted only where
-	// that is possible (Handle.Detached says): a new pid namespace and a
+	// that is possible (Handle.Detached says): a new pid namespace (not
+	// --pid host, not a pod member) and a
 	// network that needs no process of the caller (none, host,
 	// slirp4netns; no named network).
 	Detach bool
@@ -154,7 +155,10 @@ func (l *Launcher) Start(ctx context.Context, req Request) (*Handle, error) {
 		}
 		h.att, h.netName = att, n.Mode.Name
 	}
-	if req.Detach && req.Spec.Join == nil && req.Spec.Task == nil && (req.Network == nil || len(req.Network.Named) == 0) {
+	// Only the init of a new pid namespace survives Go's parent-death
+	// check in a CLONE_PARENT child (isolation.Spec.Detach).
+	newPidNS := req.Spec.Join == nil && req.Spec.Task == nil && !req.Spec.HostPID
+	if req.Detach && newPidNS && (req.Network == nil || len(req.Network.Named) == 0) {
 		ok := true
 		if h.att != nil {
 			_, ok = h.att.Handover() // whether it can: the network is set up during the start

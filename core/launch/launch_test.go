@@ -268,17 +268,19 @@ func TestStartRefusesJoinWithNetwork(t *testing.T) {
 // member, is started attached, and the caller has to stay.
 func TestStartDetach(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		stays bool
-		noNet bool
-		join  bool
-		want  bool
-		keep  int
+		name    string
+		stays   bool
+		noNet   bool
+		join    bool
+		hostPID bool
+		want    bool
+		keep    int
 	}{
 		{name: "slirp4netns", want: true, keep: 1},
 		{name: "none", noNet: true, want: true},
 		{name: "pasta", stays: true},
 		{name: "pod member", noNet: true, join: true},
+		{name: "pid host", noNet: true, hostPID: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakes{stays: tc.stays, noNet: tc.noNet}
@@ -287,6 +289,7 @@ func TestStartDetach(t *testing.T) {
 			if tc.join {
 				req.Network, req.Spec.Join = nil, &isolation.Join{Pid: 7}
 			}
+			req.Spec.HostPID = tc.hostPID
 			h, err := f.launcher().Start(context.Background(), req)
 			if err != nil {
 				t.Fatal(err)
