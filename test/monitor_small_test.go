@@ -123,3 +123,23 @@ func (s *store) calls() []int {
 	}
 	return pids
 }
+
+// A container the start call cannot detach from (--pid host: no new pid
+// namespace) runs with the call as its init's parent, for its whole life,
+// and stops as any other.
+func TestMonitorCallStaysForPidHost(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.runD(t, "--name", "ph", "--pid", "host", "--network", "none", "busybox", "sleep", "1000")
+	pid := strings.TrimSpace(s.mustHull(t, "inspect", "--format", "{{.State.Pid}}", "ph"))
+	calls := s.calls()
+	if len(calls) != 1 || parentOf(t, pid) != calls[0] {
+		t.Fatalf("init %s, parent %d; calls %v: want the start call as the parent", pid, parentOf(t, pid), calls)
+	}
+	s.mustHull(t, "stop", "-t", "1", "ph")
+	if st := strings.TrimSpace(s.mustHull(t, "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "ph")); st != "exited 143" && st != "exited 137" {
+		t.Errorf("after stop: %q", st)
+	}
+	waitFor(t, "the start call gone", func() bool { return len(s.calls()) == 0 })
+	s.mustHull(t, "rm", "ph")
+}
