@@ -106,7 +106,24 @@ func (h *Hull) runAttached(ctx context.Context, opts RunOptions, stdio Stdio) (i
 	if err != nil && c.HostConfig.AutoRemove {
 		_ = h.Containers.Remove(c.ID, true)
 	}
+	if err == nil && c.HostConfig.AutoRemove {
+		h.waitRemoved(c.ID, 10*time.Second)
+	}
 	return code, err
+}
+
+// waitRemoved waits, as Docker's CLI does for run --rm, until the monitor
+// has removed the container it recorded as exited: the exit code reaches
+// the caller first, and a script's next command must not find the
+// container. A container still running (detached from, or restarted)
+// is not waited for.
+func (h *Hull) waitRemoved(id string, timeout time.Duration) {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		c, err := h.Containers.Get(id)
+		if err != nil || c.State.Running || c.State.Restarting {
+			return
+		}
+	}
 }
 
 // create resolves the image, builds the record and stores it.
