@@ -368,3 +368,31 @@ configs:
 	}
 	s.mustHull(t, "compose", "-f", file, "-p", "sec", "down")
 }
+
+// A sidecar that joins a service's network and pid namespaces
+// (network_mode/pid: service:NAME) starts after it, reaches its port on
+// localhost and sees its processes.
+func TestComposeNamespaceJoins(t *testing.T) {
+	s := withBusybox(t)
+	dir := t.TempDir()
+	body := `services:
+  side:
+    image: busybox
+    network_mode: service:web
+    pid: service:web
+    command: [sleep, "300"]
+  web:
+    image: busybox
+    command: [sh, -c, "mkdir -p /w && echo hi-web > /w/index.html && exec httpd -f -p 8080 -h /w"]
+`
+	file := filepath.Join(dir, "compose.yaml")
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.mustHull(t, "compose", "-f", file, "-p", "nsj", "up", "-d")
+	defer s.hull(t, "compose", "-f", file, "-p", "nsj", "down")
+	got := s.mustHull(t, "exec", "nsj-side-1", "sh", "-c", "ps -o comm; for i in $(seq 30); do out=$("+fetch("127.0.0.1", 8080)+") && case \"$out\" in *hi-web*) echo \"$out\"; exit 0;; esac; sleep 0.2; done; exit 1")
+	if !strings.Contains(got, "httpd") || !strings.Contains(got, "hi-web") {
+		t.Errorf("the sidecar sees %q: want web's httpd among its processes and its page on localhost:8080", got)
+	}
+}

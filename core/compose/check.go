@@ -34,7 +34,7 @@ var serviceKeys = keyTree{
 	"extra_hosts": leaf, "dns": leaf, "dns_search": leaf, "hostname": leaf, "tty": leaf, "stdin_open": leaf,
 	"container_name": leaf, "mem_limit": leaf, "cpus": leaf, "pids_limit": leaf, "scale": leaf, "profiles": leaf,
 	"pull_policy": leaf, "platform": leaf, "ulimits": leaf, "cpu_shares": leaf, "memswap_limit": leaf,
-	"network_mode": leaf, "shm_size": leaf, "sysctls": leaf, "privileged": leaf, "devices": keyTree{"source": leaf, "target": leaf, "permissions": leaf},
+	"network_mode": leaf, "pid": leaf, "ipc": leaf, "uts": leaf, "shm_size": leaf, "sysctls": leaf, "privileged": leaf, "devices": keyTree{"source": leaf, "target": leaf, "permissions": leaf},
 	"group_add": leaf, "logging": keyTree{"driver": leaf, "options": leaf},
 	"networks": keyTree{"*": keyTree{"aliases": leaf, "ipv4_address": leaf}},
 	"deploy": keyTree{"replicas": leaf, "mode": leaf,
@@ -53,7 +53,7 @@ var serviceKeys = keyTree{
 // namespaces, secrets it reads): running without them would be wrong, so
 // they stop the command. Every other key hull does not map is a warning.
 var errorKeys = map[string]bool{
-	"pid": true, "ipc": true, "uts": true, "userns_mode": true,
+	"userns_mode":  true,
 	"volumes_from": true, "runtime": true, "cgroup": true, "cgroup_parent": true,
 	"models": true, "provider": true, "use_api_socket": true, "device_cgroup_rules": true,
 	"isolation": true, "credential_spec": true, "links": true, "external_links": true,
@@ -92,7 +92,12 @@ func Unsupported(p *types.Project) (warnings, errs []string) {
 			}
 		}
 		if s.NetworkMode != "" && !supportedNetworkMode(s.NetworkMode) {
-			errs = append(errs, fmt.Sprintf("service %s: network_mode %q (hull supports none, host and bridge)", name, s.NetworkMode))
+			errs = append(errs, fmt.Sprintf("service %s: network_mode %q (hull supports none, host, bridge, service:NAME and container:NAME)", name, s.NetworkMode))
+		}
+		for _, ref := range serviceRefs(s) {
+			if _, ok := p.Services[ref]; !ok {
+				errs = append(errs, fmt.Sprintf("service %s: service:%s names no service of the project", name, ref))
+			}
 		}
 	}
 	for _, name := range sortedKeys(p.Networks) {
@@ -149,7 +154,21 @@ func fileObject(o types.FileObjectConfig) string {
 }
 
 func supportedNetworkMode(m string) bool {
-	return m == "none" || m == "host" || m == "bridge"
+	return m == "none" || m == "host" || m == "bridge" ||
+		strings.HasPrefix(m, types.ServicePrefix) || strings.HasPrefix(m, "container:")
+}
+
+// serviceRefs are the services whose namespaces s joins (network_mode,
+// ipc or pid "service:NAME"): they start first, as docker compose orders
+// them.
+func serviceRefs(s types.ServiceConfig) []string {
+	var out []string
+	for _, mode := range []string{s.NetworkMode, s.Ipc, s.Pid} {
+		if name, ok := strings.CutPrefix(mode, types.ServicePrefix); ok {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // toMap is v as JSON sees it: compose-go's types leave unset fields out.

@@ -48,6 +48,7 @@ services:
   api:
     image: busybox
     pid: host
+    userns_mode: host
     shm_size: 64m
     expose: ["9090"]
 volumes:
@@ -76,8 +77,8 @@ func TestUnsupportedKeys(t *testing.T) {
 	if !slices.Contains(warnings, "service web: blkio_config") {
 		t.Errorf("warnings %q: want blkio_config named", warnings)
 	}
-	if !slices.Contains(errs, "service api: pid") {
-		t.Errorf("errors %q: want pid named", errs)
+	if !slices.Contains(errs, "service api: userns_mode") {
+		t.Errorf("errors %q: want userns_mode named", errs)
 	}
 	for _, w := range append(warnings, errs...) {
 		// Keys hull maps (and compose-go's defaults) are never reported.
@@ -252,5 +253,53 @@ secrets:
 `, "TOKEN=x")
 	if _, errs := Unsupported(env.P); !slices.Contains(errs, "secret tok: environment-sourced ones are not supported yet (use file:)") {
 		t.Errorf("environment secret: errors %q", errs)
+	}
+}
+
+// Namespace modes: "service:NAME" joins that service's first container,
+// which starts first; host and container:NAME pass as docker run's.
+func TestNamespaceModes(t *testing.T) {
+	x := loadTest(t, `name: ns
+services:
+  app:
+    image: busybox
+    network_mode: service:vpn
+    ipc: service:vpn
+    pid: host
+    uts: host
+  vpn:
+    image: busybox
+    ipc: shareable
+  side:
+    image: busybox
+    pid: container:other
+`)
+	if _, errs := Unsupported(x.P); len(errs) != 0 {
+		t.Fatalf("errors %q", errs)
+	}
+	o, err := runOptions(x.P, x.P.Services["app"], 1, "h", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Network != "container:ns-vpn-1" || o.IPC != "container:ns-vpn-1" || o.PID != "host" || o.UTS != "host" {
+		t.Errorf("app: network %q ipc %q pid %q uts %q", o.Network, o.IPC, o.PID, o.UTS)
+	}
+	side, _ := runOptions(x.P, x.P.Services["side"], 1, "h", false)
+	if side.PID != "container:other" {
+		t.Errorf("side: pid %q", side.PID)
+	}
+	order, err := serviceOrder(x.P, []string{"app", "side", "vpn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Index(order, "vpn") > slices.Index(order, "app") {
+		t.Errorf("order %q: vpn must start before app, which joins it", order)
+	}
+	// compose-go's loader refuses it first; Check refuses it too.
+	svc := x.P.Services["side"]
+	svc.Pid = "service:nope"
+	x.P.Services["side"] = svc
+	if _, errs := Unsupported(x.P); len(errs) != 1 || !strings.Contains(errs[0], "service:nope") {
+		t.Errorf("a join of a missing service: errors %q", errs)
 	}
 }

@@ -175,8 +175,11 @@ func runOptions(p *types.Project, s types.ServiceConfig, n int, hash string, one
 	}
 	o.GroupAdd = s.GroupAdd
 	if s.NetworkMode != "" {
-		o.Network = s.NetworkMode
+		o.Network = namespaceRef(p, s.NetworkMode)
 	}
+	// The namespace modes: "service:NAME" is that service's first
+	// container (it starts first: serviceOrder); the rest as docker run's.
+	o.PID, o.IPC, o.UTS = namespaceRef(p, s.Pid), namespaceRef(p, s.Ipc), s.Uts
 	for _, port := range s.Ports {
 		o.Publish = append(o.Publish, publishSpec(port))
 	}
@@ -314,6 +317,21 @@ func fileMounts(p *types.Project, s types.ServiceConfig) ([]string, error) {
 	return out, nil
 }
 
+// namespaceRef maps compose's "service:NAME" onto the container of that
+// service (its first replica), as docker compose joins it; other modes
+// pass as they are.
+func namespaceRef(p *types.Project, mode string) string {
+	name, ok := strings.CutPrefix(mode, types.ServicePrefix)
+	if !ok {
+		return mode
+	}
+	svc, ok := p.Services[name]
+	if !ok {
+		return mode // Check refused it
+	}
+	return "container:" + ContainerName(p, svc, 1)
+}
+
 // bindSource makes a missing bind source directory when the file asks
 // for it (the short syntax does, as docker compose): the path is the one
 // the user's file names, nothing else is created.
@@ -424,6 +442,11 @@ func serviceOrder(p *types.Project, names []string) ([]string, error) {
 		}
 		state[n] = 1
 		deps := sortedKeys(s.DependsOn)
+		for _, ref := range serviceRefs(s) {
+			if _, ok := s.DependsOn[ref]; !ok {
+				deps = append(deps, ref)
+			}
+		}
 		for _, d := range deps {
 			if _, ok := p.Services[d]; !ok && !s.DependsOn[d].Required {
 				continue
