@@ -367,6 +367,40 @@ configs:
 		t.Errorf("host secret file after a write from the container: %q, %v", b, err)
 	}
 	s.mustHull(t, "compose", "-f", file, "-p", "sec", "down")
+
+	// Hostile: the secret's file sits in a directory the service mounts
+	// writable; the container swaps it for a symlink to a canary of the
+	// user. Its next start must not bind the canary.
+	canary := filepath.Join(t.TempDir(), "canary")
+	if err := os.WriteFile(canary, []byte("HOST-CANARY\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data", "s.txt"), []byte("orig-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	swap := `services:
+  app:
+    image: busybox
+    volumes: [./data:/data]
+    secrets: [s]
+    command: [sh, -c, "cat /run/secrets/s; rm /data/s.txt; ln -s ` + canary + ` /data/s.txt"]
+secrets:
+  s: {file: ./data/s.txt}
+`
+	if err := os.WriteFile(file, []byte(swap), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.mustHull(t, "compose", "-f", file, "-p", "swap", "up", "-d")
+	s.mustHull(t, "wait", "swap-app-1")
+	s.hull(t, "start", "swap-app-1")
+	s.hull(t, "wait", "swap-app-1")
+	if logs, _, _ := s.hull(t, "logs", "swap-app-1"); strings.Contains(logs, "HOST-CANARY") || !strings.Contains(logs, "orig-secret") {
+		t.Errorf("after the container swapped its secret for a symlink, its logs show %q", logs)
+	}
+	s.hull(t, "compose", "-f", file, "-p", "swap", "down")
 }
 
 // A sidecar that joins a service's network and pid namespaces

@@ -244,6 +244,10 @@ func TestKubePlayRefusals(t *testing.T) {
 		{"runAsNonRoot", "apiVersion: v1\nkind: Pod\nmetadata: {name: nonroot}\nspec:\n  securityContext: {runAsNonRoot: true}\n" +
 			"  containers:\n  - {name: a, image: busybox, command: [sleep, '300']}\n",
 			"container has runAsNonRoot and image will run as root", nil},
+		// A Localhost seccomp profile is refused, not replaced by a weaker default.
+		{"seccompProfile Localhost", "apiVersion: v1\nkind: Pod\nmetadata: {name: sec}\nspec:\n  securityContext: {seccompProfile: {type: Localhost, localhostProfile: p.json}}\n" +
+			"  containers:\n  - {name: a, image: busybox, command: [sleep, '300']}\n",
+			"seccompProfile type Localhost is not supported", nil},
 	} {
 		_, errs, code := s.hullIn(t, strings.NewReader(tc.doc), append(append([]string{"kube", "play"}, tc.args...), "-")...)
 		if code != 125 || !strings.Contains(errs, tc.want) {

@@ -227,14 +227,18 @@ configs:
 	if err != nil {
 		t.Fatal(err)
 	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{
-		"type=bind,source=" + filepath.Join(dir, "db_pw.txt") + ",target=/run/secrets/db_pw,readonly",
-		"type=bind,source=" + filepath.Join(dir, "api.txt") + ",target=/run/secrets/keys/api,readonly",
-		"type=bind,source=" + filepath.Join(dir, "app.conf") + ",target=/app_conf,readonly",
-		"type=bind,source=" + filepath.Join(dir, "app.conf") + ",target=/etc/app.conf,readonly",
+		filepath.Join(real, "db_pw.txt") + ":/run/secrets/db_pw:ro,nofollow",
+		filepath.Join(real, "api.txt") + ":/run/secrets/keys/api:ro,nofollow",
+		filepath.Join(real, "app.conf") + ":/app_conf:ro,nofollow",
+		filepath.Join(real, "app.conf") + ":/etc/app.conf:ro,nofollow",
 	} {
-		if !slices.Contains(o.Mounts, want) {
-			t.Errorf("mounts %q: want %s", o.Mounts, want)
+		if !slices.Contains(o.Volumes, want) {
+			t.Errorf("volumes %q: want %s", o.Volumes, want)
 		}
 	}
 	warnings, errs := Unsupported(x.P)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/hull-project/hull/core"
 	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/isolation"
 )
 
 // Compose's labels (docker compose's names, so tools that read them work).
@@ -197,7 +199,7 @@ func runOptions(p *types.Project, s types.ServiceConfig, n int, hash string, one
 	if err != nil {
 		return o, fmt.Errorf("service %s: %w", s.Name, err)
 	}
-	o.Mounts = append(o.Mounts, files...)
+	o.Volumes = append(o.Volumes, files...)
 	if err := deviceRequests(s, &o.DeviceOptions); err != nil {
 		return o, fmt.Errorf("service %s: %w", s.Name, err)
 	}
@@ -273,24 +275,28 @@ func mountSpec(p *types.Project, v types.ServiceVolumeConfig) (string, error) {
 }
 
 // fileMounts are a service's secrets and configs as read-only bind mounts
-// of their files, as docker compose mounts file secrets outside swarm: a
-// secret at /run/secrets/NAME (or its target, relative to /run/secrets),
-// a config at /NAME (or its target). Unsupported kinds were refused by
-// Check.
+// (-v values) of their files, as docker compose mounts file secrets
+// outside swarm: a secret at /run/secrets/NAME (or its target, relative
+// to /run/secrets), a config at /NAME (or its target). Unsupported kinds
+// were refused by Check. The source is the file's path with its symlinks
+// resolved now, bound with nofollow: such a file often sits in a
+// directory the service also mounts writable, and a container that
+// swapped it for a symlink would otherwise get any of the user's files
+// bound at its next start.
 func fileMounts(p *types.Project, s types.ServiceConfig) ([]string, error) {
 	var out []string
 	add := func(kind, name, file, target string) error {
 		if file == "" {
 			return fmt.Errorf("%s %q is not declared in the top-level %ss, or has no file", kind, name, kind)
 		}
-		if _, err := os.Stat(file); err != nil {
+		real, err := filepath.EvalSymlinks(file)
+		if err != nil {
 			return fmt.Errorf("%s %s: %w", kind, name, err)
 		}
-		spec := "type=bind,source=" + file + ",target=" + target + ",readonly"
-		if strings.Count(spec, ",") != 3 {
-			return fmt.Errorf("%s %s: a ',' in a path is not supported", kind, name)
+		if strings.Contains(real, ":") || strings.Contains(target, ":") {
+			return fmt.Errorf("%s %s: a ':' in a path is not supported", kind, name)
 		}
-		out = append(out, spec)
+		out = append(out, real+":"+target+":ro,"+isolation.MountNoFollow)
 		return nil
 	}
 	for _, sec := range s.Secrets {

@@ -36,7 +36,7 @@ func podFields(prefix string, named bool) []string {
 		f = append(f, prefix+"metadata.name")
 	}
 	s := prefix + "spec."
-	f = append(f, s+"restartPolicy", s+"hostname", s+"securityContext.runAsUser", s+"securityContext.runAsGroup", s+"securityContext.runAsNonRoot",
+	f = append(f, s+"restartPolicy", s+"hostname", s+"securityContext.runAsUser", s+"securityContext.runAsGroup", s+"securityContext.runAsNonRoot", s+"securityContext.seccompProfile.*",
 		s+"volumes[].name", s+"volumes[].emptyDir.*", s+"volumes[].hostPath.*", s+"volumes[].persistentVolumeClaim.*",
 		s+"volumes[].configMap.*", s+"volumes[].secret.*")
 	c := s + "containers[]."
@@ -48,7 +48,7 @@ func podFields(prefix string, named bool) []string {
 		c+"resources.limits.memory", c+"resources.limits.cpu",
 		c+"securityContext.runAsUser", c+"securityContext.runAsGroup", c+"securityContext.readOnlyRootFilesystem",
 		c+"securityContext.capabilities.*", c+"securityContext.runAsNonRoot", c+"securityContext.allowPrivilegeEscalation",
-		c+"securityContext.privileged")
+		c+"securityContext.privileged", c+"securityContext.seccompProfile.*")
 	for _, p := range []string{"livenessProbe", "readinessProbe"} {
 		f = append(f, c+p+".exec.command", c+p+".periodSeconds", c+p+".timeoutSeconds",
 			c+p+".initialDelaySeconds", c+p+".failureThreshold")

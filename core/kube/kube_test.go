@@ -475,7 +475,7 @@ spec:
     securityContext: {allowPrivilegeEscalation: false, runAsUser: 1000}
   - name: b
     image: busybox
-    securityContext: {runAsNonRoot: false, privileged: true}
+    securityContext: {runAsNonRoot: false, privileged: true, seccompProfile: {type: Unconfined}}
 `
 	m, warnings, err := Decode([]byte(doc))
 	if err != nil {
@@ -492,7 +492,7 @@ spec:
 	if !a.NonRoot || !slices.Contains(a.SecurityOpt, "no-new-privileges") || a.User != "1000" {
 		t.Errorf("container a: NonRoot %v, security-opt %q, user %q", a.NonRoot, a.SecurityOpt, a.User)
 	}
-	if b.NonRoot || !b.Privileged {
+	if b.NonRoot || !b.Privileged || !slices.Contains(b.SecurityOpt, "seccomp=unconfined") {
 		t.Errorf("container b: NonRoot %v (its own false wins), Privileged %v", b.NonRoot, b.Privileged)
 	}
 }

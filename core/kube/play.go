@@ -566,6 +566,9 @@ func securityOptions(o *container.Options, psc *corev1.PodSecurityContext, sc *c
 	var nonRoot *bool
 	if psc != nil {
 		uid, gid, nonRoot = psc.RunAsUser, psc.RunAsGroup, psc.RunAsNonRoot
+		if err := seccompProfile(o, psc.SeccompProfile); err != nil {
+			return err
+		}
 	}
 	if sc != nil {
 		if sc.RunAsUser != nil {
@@ -576,6 +579,9 @@ func securityOptions(o *container.Options, psc *corev1.PodSecurityContext, sc *c
 		}
 		if sc.RunAsNonRoot != nil {
 			nonRoot = sc.RunAsNonRoot
+		}
+		if err := seccompProfile(o, sc.SeccompProfile); err != nil {
+			return err
 		}
 		// Restrictions are honoured, never dropped with a warning: a
 		// manifest that forbids escalation gets no_new_privs.
@@ -607,6 +613,24 @@ func securityOptions(o *container.Options, psc *corev1.PodSecurityContext, sc *c
 		return fmt.Errorf("runAsGroup without runAsUser is not supported: give both")
 	}
 	return nil
+}
+
+// seccompProfile honours a seccomp profile the kubelet would: the
+// runtime's default is hull's, Unconfined drops the filter; a Localhost
+// profile names a file on a node that hull cannot read as the kubelet
+// would, so it is refused rather than replaced by a weaker default.
+func seccompProfile(o *container.Options, p *corev1.SeccompProfile) error {
+	if p == nil {
+		return nil
+	}
+	switch p.Type {
+	case corev1.SeccompProfileTypeRuntimeDefault:
+		return nil
+	case corev1.SeccompProfileTypeUnconfined:
+		o.SecurityOpt = append(o.SecurityOpt, "seccomp=unconfined")
+		return nil
+	}
+	return fmt.Errorf("seccompProfile type %s is not supported (RuntimeDefault and Unconfined are): hull will not run it with a weaker filter", p.Type)
 }
 
 // containerEnv is envFrom's variables, then env's (which win, as in a
