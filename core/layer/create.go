@@ -119,7 +119,11 @@ func (u *unpacker) file(pfd int, base string, hdr *tar.Header, r io.Reader) erro
 // that order: a chown drops file capabilities, and user xattrs need a
 // writable mode.
 func (u *unpacker) fillFile(fd, pfd int, base string, hdr *tar.Header, r io.Reader) error {
-	if _, err := io.CopyBuffer(fdWriter(fd), r, u.buf); err != nil {
+	hw := &holeWriter{fd: fd}
+	if _, err := io.CopyBuffer(hw, r, u.buf); err != nil {
+		return fmt.Errorf("write %s: %w", base, err)
+	}
+	if err := hw.finish(); err != nil {
 		return fmt.Errorf("write %s: %w", base, err)
 	}
 	if err := u.chown(pfd, base, hdr); err != nil {
@@ -151,4 +155,60 @@ func (w fdWriter) Write(p []byte) (int, error) {
 		n += m
 	}
 	return n, nil
+}
+
+// holeWriter writes runs of zeros as holes: a tar's sparse entry (PAX
+// sparse maps) reads back as its full size of zeros, so a 10 KB archive
+// could otherwise fill the disk with a file of any size it claims. The
+// file reads back the same; only the blocks it takes differ.
+type holeWriter struct {
+	fd      int
+	pending int64 // zeros not yet written: seeked over
+}
+
+func (w *holeWriter) Write(p []byte) (int, error) {
+	if allZero(p) {
+		w.pending += int64(len(p))
+		return len(p), nil
+	}
+	if err := w.skip(); err != nil {
+		return 0, err
+	}
+	return fdWriter(w.fd).Write(p)
+}
+
+func (w *holeWriter) skip() error {
+	if w.pending == 0 {
+		return nil
+	}
+	if _, err := unix.Seek(w.fd, w.pending, io.SeekCurrent); err != nil {
+		return err
+	}
+	w.pending = 0
+	return nil
+}
+
+// finish gives the file its full size when it ends in a hole.
+func (w *holeWriter) finish() error {
+	if w.pending == 0 {
+		return nil
+	}
+	off, err := unix.Seek(w.fd, 0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	w.pending, off = 0, off+w.pending
+	return unix.Ftruncate(w.fd, off)
+}
+
+func allZero(p []byte) bool {
+	if len(p) == 0 || p[0] != 0 || p[len(p)-1] != 0 {
+		return false
+	}
+	for _, b := range p {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
 }
