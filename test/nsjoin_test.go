@@ -118,6 +118,7 @@ func TestNSJoinPidHost(t *testing.T) {
 	t.Parallel()
 	s := withBusybox(t)
 	sleep := exec.Command("sleep", "1005")
+	sleep.Env = append(os.Environ(), "HULL_CANARY=env-canary-1005")
 	if err := sleep.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +135,15 @@ func TestNSJoinPidHost(t *testing.T) {
 	}
 	if strings.Contains(out, "signalled-init") {
 		t.Errorf("--pid host: the container could signal the host's init: %q", out)
+	}
+	// The user's processes are in another user namespace: their
+	// environment, root, cwd and fds stay closed, --privileged included.
+	for _, extra := range [][]string{nil, {"--privileged"}} {
+		args := append(append([]string{"run", "--rm", "--pid", "host"}, extra...), "busybox", "sh", "-c",
+			"cat /proc/"+pid+"/environ; ls /proc/"+pid+"/root/ /proc/"+pid+"/cwd/ /proc/"+pid+"/fd/; true")
+		if out, _, _ := s.hull(t, args...); strings.Contains(out, "env-canary-1005") || strings.Contains(out, "etc") {
+			t.Errorf("--pid host %v: the user's process's environ or root is open: %q", extra, out)
+		}
 	}
 	if out := s.mustHull(t, "run", "--rm", "busybox", "ls", "/proc"); strings.Contains(" "+strings.Join(strings.Fields(out), " ")+" ", " "+pid+" ") {
 		t.Errorf("without --pid host the container sees host pid %s", pid)
