@@ -248,10 +248,10 @@ func TestComposeChanges(t *testing.T) {
 	if _, _, code := s.hull(t, "inspect", "chg-b-1"); code == 0 {
 		t.Error("chg-b-1 is still there after --remove-orphans")
 	}
-	write("services:\n  p:\n    image: busybox\n    pid: host\n")
+	write("services:\n  p:\n    image: busybox\n    userns_mode: host\n")
 	_, stderr, code = compose("up", "-d")
-	if code != 125 || !strings.Contains(stderr, "service p: pid") {
-		t.Errorf("up with pid: host: exit %d, %q; want 125 naming the key", code, stderr)
+	if code != 125 || !strings.Contains(stderr, "service p: userns_mode") {
+		t.Errorf("up with userns_mode: host: exit %d, %q; want 125 naming the key", code, stderr)
 	}
 	if _, _, code := s.hull(t, "inspect", "chg-p-1"); code == 0 {
 		t.Error("a refused file still created chg-p-1")

@@ -143,3 +143,43 @@ func TestMonitorCallStaysForPidHost(t *testing.T) {
 	waitFor(t, "the start call gone", func() bool { return len(s.calls()) == 0 })
 	s.mustHull(t, "rm", "ph")
 }
+
+// A descriptor the caller of hull left open (a make jobserver's pipe, a CI
+// runner's) reaches neither the container nor the monitor that stays
+// beside it for its whole life.
+func TestCallerDescriptorsStayWithCaller(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(w.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	pipe := "pipe:[" + strconv.FormatUint(st.Ino, 10) + "]"
+	cmd := s.command(t.Context(), "run", "-d", "--name", "fds", "--network", "none", "busybox", "sleep", "1000")
+	cmd.ExtraFiles = []*os.File{w} // fd 3 in hull, without close-on-exec
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("run -d with an extra descriptor: %v\n%s", err, out)
+	}
+	pid := strings.TrimSpace(s.mustHull(t, "inspect", "-f", "{{.State.Pid}}", "fds"))
+	pids := append(s.monitors(), 0)
+	pids[len(pids)-1], _ = strconv.Atoi(pid)
+	for _, p := range pids {
+		dir := filepath.Join("/proc", strconv.Itoa(p), "fd")
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatalf("read %s: %v", dir, err)
+		}
+		for _, e := range ents {
+			if l, _ := os.Readlink(filepath.Join(dir, e.Name())); l == pipe {
+				t.Errorf("process %d holds the caller's pipe as fd %s", p, e.Name())
+			}
+		}
+	}
+	s.mustHull(t, "rm", "-f", "fds")
+}

@@ -197,7 +197,10 @@ func (p *parser) instruction(raw string) (Instruction, bool, error) {
 	start := p.lines.n
 	logical := p.joinContinuations(first)
 	if strings.TrimSpace(logical) == "" {
-		return Instruction{}, false, nil
+		// Only an escape character, continued into blank lines or the
+		// end of the file: BuildKit makes an instruction with no name of
+		// it, which Docker then refuses as unknown.
+		return Instruction{}, false, p.errorf(start, "unknown instruction: %s", strings.TrimSpace(first))
 	}
 	inst, err := parseInstructionWith(logical, p.directives.Escape, p.plugin)
 	if err != nil {
