@@ -2,7 +2,6 @@ package core
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/hull-project/hull/core/container"
@@ -77,15 +76,7 @@ func (h *Hull) joinContainer(c *container.Container, spec *isolation.Spec) error
 	spec.HostNetwork = false
 	in := t.EtcInput()
 	in.IP, in.Gateway, in.DNS = t.NetworkSettings.IPAddress, t.NetworkSettings.Gateway, t.NetworkSettings.DNS
-	files, err := container.NetworkEtcFiles(in)
-	if err != nil {
-		return err
-	}
-	if spec.Files == nil {
-		spec.Files = map[string]string{}
-	}
-	maps.Copy(spec.Files, files)
-	return nil
+	return addEtcFiles(spec, in)
 }
 
 // joinedMapping is the id mapping of the container c joins, whose user

@@ -202,15 +202,7 @@ func (h *Hull) joinPod(c *container.Container, spec *isolation.Spec) error {
 	in := c.EtcInput()
 	in.Hostname, in.Network = p.Hostname, p.Network
 	in.IP, in.Gateway, in.DNS = p.Infra.IP, p.Infra.Gateway, p.Infra.DNS
-	files, err := container.NetworkEtcFiles(in)
-	if err != nil {
-		return err
-	}
-	if spec.Files == nil {
-		spec.Files = map[string]string{}
-	}
-	maps.Copy(spec.Files, files)
-	return nil
+	return addEtcFiles(spec, in)
 }
 
 // Pod returns the pod named by ref with its status and members.
@@ -387,4 +379,18 @@ func (h *Hull) stopInfra(p *pod.Pod) error {
 		slog.Debug("pod infra did not stop", "pod", p.Name, "signal", sig)
 	}
 	return fmt.Errorf("stop pod %s: its infra did not exit after SIGKILL", p.Name)
+}
+
+// addEtcFiles gives spec the /etc files (hosts, hostname, resolv.conf) of
+// a network namespace it joins: a pod's infra's, or another container's.
+func addEtcFiles(spec *isolation.Spec, in container.EtcInput) error {
+	files, err := container.NetworkEtcFiles(in)
+	if err != nil {
+		return err
+	}
+	if spec.Files == nil {
+		spec.Files = map[string]string{}
+	}
+	maps.Copy(spec.Files, files)
+	return nil
 }

@@ -67,7 +67,7 @@ func spool(s *image.Store, r io.Reader) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, err = io.Copy(&reserveWriter{f: f, free: freeBytes}, r)
+	_, err = io.Copy(image.ReserveWriter(f), r)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -76,45 +76,6 @@ func spool(s *image.Store, r io.Reader) (string, error) {
 		return "", fmt.Errorf("read archive: %w", err)
 	}
 	return f.Name(), nil
-}
-
-// spoolReserve is the free space a spool leaves on the store's file
-// system: a small compressed archive can expand without bound (a
-// decompression bomb), and a full disk breaks every other hull process
-// and the user's own work, so the load stops first, with a clear error.
-const spoolReserve = 1 << 30
-
-// spoolCheckEvery is how often (in bytes written) the free space is read.
-const spoolCheckEvery = 64 << 20
-
-// reserveWriter writes to f while its file system keeps spoolReserve
-// free.
-type reserveWriter struct {
-	f       *os.File
-	free    func(*os.File) (uint64, error)
-	written int64
-	checked int64
-}
-
-func (w *reserveWriter) Write(p []byte) (int, error) {
-	if w.written == 0 || w.written-w.checked >= spoolCheckEvery {
-		w.checked = w.written
-		if free, err := w.free(w.f); err == nil && free < spoolReserve+uint64(len(p)) {
-			return 0, fmt.Errorf("the archive expands to more than the store's free space (stopped at %d MiB, keeping 1 GiB free)", w.written>>20)
-		}
-	}
-	n, err := w.f.Write(p)
-	w.written += int64(n)
-	return n, err
-}
-
-// freeBytes is the space left to an unprivileged writer on f's file system.
-func freeBytes(f *os.File) (uint64, error) {
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
-		return 0, err
-	}
-	return st.Bavail * uint64(st.Bsize), nil
 }
 
 // loadFile loads the plain archive at path; errors name it as shown (the

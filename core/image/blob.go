@@ -40,7 +40,7 @@ func (s *Store) writeTemp(r io.Reader) (*tempBlob, error) {
 		return nil, err
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), r)
+	n, err := io.Copy(io.MultiWriter(ReserveWriter(f), h), r)
 	if err == nil {
 		err = f.Sync()
 	}
