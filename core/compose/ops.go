@@ -389,12 +389,9 @@ func (x *Project) Run(ctx context.Context, o RunOptions, stdio core.Stdio) (int,
 // Pull pulls the images of the services that name one (services that only
 // build are skipped, as docker compose pull skips them).
 func (x *Project) Pull(ctx context.Context, services []string, progress registry.Progress) error {
-	if err := x.checkServices(services); err != nil {
+	names, err := x.namedOrAll(services)
+	if err != nil {
 		return err
-	}
-	names := services
-	if len(names) == 0 {
-		names = sortedKeys(x.P.Services)
 	}
 	var errs []error
 	for _, n := range names {
@@ -414,12 +411,9 @@ func (x *Project) Pull(ctx context.Context, services []string, progress registry
 
 // Push pushes the images of the services that build one and name it.
 func (x *Project) Push(ctx context.Context, services []string, progress registry.Progress) error {
-	if err := x.checkServices(services); err != nil {
+	names, err := x.namedOrAll(services)
+	if err != nil {
 		return err
-	}
-	names := services
-	if len(names) == 0 {
-		names = sortedKeys(x.P.Services)
 	}
 	var errs []error
 	for _, n := range names {

@@ -90,6 +90,18 @@ func (x *Project) checkServices(names []string) error {
 	return nil
 }
 
+// namedOrAll is names, checked, or every service of the project, sorted,
+// when none is named.
+func (x *Project) namedOrAll(names []string) ([]string, error) {
+	if err := x.checkServices(names); err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return sortedKeys(x.P.Services), nil
+	}
+	return names, nil
+}
+
 // withDependencies is names and every service they depend on.
 func (x *Project) withDependencies(names []string) ([]string, error) {
 	if len(names) == 0 {

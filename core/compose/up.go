@@ -308,12 +308,9 @@ func (x *Project) Build(ctx context.Context, services []string) error {
 	if err := x.Check(); err != nil {
 		return err
 	}
-	if err := x.checkServices(services); err != nil {
+	names, err := x.namedOrAll(services)
+	if err != nil {
 		return err
-	}
-	names := services
-	if len(names) == 0 {
-		names = sortedKeys(x.P.Services)
 	}
 	for _, n := range names {
 		if s := x.P.Services[n]; s.Build != nil {
