@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -83,17 +82,8 @@ func matchMoreKey(c *container.Container, k, v string) bool {
 // matchPublish: v is PORT[/PROTO] or START-END[/PROTO], the container's
 // side, as Docker's publish= filter.
 func matchPublish(c *container.Container, v string) bool {
-	port, proto, _ := strings.Cut(v, "/")
-	if proto == "" {
-		proto = "tcp"
-	}
-	lo, hi, isRange := strings.Cut(port, "-")
-	if !isRange {
-		hi = lo
-	}
-	a, err1 := strconv.Atoi(lo)
-	b, err2 := strconv.Atoi(hi)
-	if err1 != nil || err2 != nil {
+	a, b, proto, err := container.PortRange(v)
+	if err != nil {
 		return false
 	}
 	for _, p := range c.HostConfig.PortBindings {

@@ -131,17 +131,8 @@ func mergeExposed(image map[string]struct{}, expose []string) (map[string]struct
 		out[k] = struct{}{}
 	}
 	for _, e := range expose {
-		port, proto, _ := strings.Cut(e, "/")
-		if proto == "" {
-			proto = "tcp"
-		}
-		lo, hi, isRange := strings.Cut(port, "-")
-		if !isRange {
-			hi = lo
-		}
-		a, err1 := strconv.Atoi(lo)
-		b, err2 := strconv.Atoi(hi)
-		if err1 != nil || err2 != nil || a < 1 || b > 65535 || a > b || (proto != "tcp" && proto != "udp" && proto != "sctp") {
+		a, b, proto, err := PortRange(e)
+		if err != nil || a < 1 || b > 65535 || a > b || (proto != "tcp" && proto != "udp" && proto != "sctp") {
 			return nil, fmt.Errorf("invalid --expose %q: want PORT[/PROTO] or START-END[/PROTO]", e)
 		}
 		for p := a; p <= b; p++ {
@@ -149,6 +140,26 @@ func mergeExposed(image map[string]struct{}, expose []string) (map[string]struct
 		}
 	}
 	return out, nil
+}
+
+// PortRange parses PORT[/PROTO] or START-END[/PROTO] (--expose, ps's
+// publish= filter); the protocol defaults to tcp.
+func PortRange(s string) (lo, hi int, proto string, err error) {
+	port, proto, _ := strings.Cut(s, "/")
+	if proto == "" {
+		proto = "tcp"
+	}
+	first, last, isRange := strings.Cut(port, "-")
+	if !isRange {
+		last = first
+	}
+	if lo, err = strconv.Atoi(first); err != nil {
+		return 0, 0, "", err
+	}
+	if hi, err = strconv.Atoi(last); err != nil {
+		return 0, 0, "", err
+	}
+	return lo, hi, proto, nil
 }
 
 // checkSignal accepts a signal as STOPSIGNAL and kill -s do: a number, or
