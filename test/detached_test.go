@@ -26,7 +26,11 @@ func (s *store) runD(t *testing.T, args ...string) string {
 
 // monitors are the pids of live hull processes (monitors, containers'
 // inits) that name this store on their command line.
-func (s *store) monitors() []int {
+func (s *store) monitors() []int { return s.roleProcs("__hull-monitor") }
+
+// roleProcs are the pids of live processes of hull's role (argv[1]) for
+// this store (argv[2]).
+func (s *store) roleProcs(role string) []int {
 	var pids []int
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -35,7 +39,7 @@ func (s *store) monitors() []int {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(b), "__hull-monitor\x00"+s.root+"\x00") {
+		if err == nil && strings.Contains(string(b), role+"\x00"+s.root+"\x00") {
 			pids = append(pids, pid)
 		}
 	}

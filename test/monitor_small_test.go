@@ -108,21 +108,7 @@ func TestMonitorKeepsNetwork(t *testing.T) {
 }
 
 // calls are the pids of this store's monitor calls (hull __hull-mon).
-func (s *store) calls() []int {
-	var pids []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(b), "__hull-mon\x00"+s.root+"\x00") {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
+func (s *store) calls() []int { return s.roleProcs("__hull-mon") }
 
 // A container the start call cannot detach from (--pid host: no new pid
 // namespace) runs with the call as its init's parent, for its whole life,
