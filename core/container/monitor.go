@@ -81,8 +81,11 @@ func (s *Store) WaitMonitor(id string, timeout time.Duration) bool {
 	}
 	freed := make(chan struct{})
 	go func() {
-		defer f.Close() // the lock taken here is released with the file
 		_ = lockfile.Flock(f, unix.LOCK_SH)
+		// The shared lock taken here goes before the caller hears the
+		// lock is free: a start right after (restart) takes it
+		// exclusively, and would find this one still held.
+		f.Close()
 		close(freed)
 	}()
 	if timeout < 0 {
