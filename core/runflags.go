@@ -24,7 +24,8 @@ func (h *Hull) OpenLog(c *container.Container) (*logfile.Writer, error) {
 
 // VolumesFrom resolves --volumes-from NAME[:ro|rw]: the bind mounts and
 // volumes of container NAME become -v entries of o (a volume by its name,
-// so an anonymous one is shared, not copied, and stays its owner's), with
+// so an anonymous one is shared, not copied, and stays its owner's; a bind
+// by the path pinned at NAME's create), with
 // their modes, or all read-only or read-write as the suffix says.
 func (h *Hull) VolumesFrom(o *container.Options, refs []string) error {
 	for _, ref := range refs {
@@ -40,7 +41,12 @@ func (h *Hull) VolumesFrom(o *container.Options, refs []string) error {
 			var from string
 			switch m.Type {
 			case "bind":
-				from = m.Source
+				// The path pinned at NAME's create, not its Source
+				// resolved again: NAME may have swapped a link in.
+				from = m.HostPath
+				if from == "" {
+					from = m.Source
+				}
 			case "volume":
 				from = m.Name
 			default:

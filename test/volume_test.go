@@ -324,3 +324,46 @@ func TestHostileVolumeSymlink(t *testing.T) {
 	}
 	c.check(t, outputs...)
 }
+
+// A container that can write in a bind source's parent (-v DIR:/data -v
+// DIR/sub:/sub) swaps DIR/sub for a symlink to the user's canary; its next
+// start must not bind the canary (outside review: the source was resolved
+// again at every start). A source the user gave through a symlink is
+// resolved at create and keeps working across starts.
+func TestHostileBindSourceSwap(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	c := newHomeCanary(t)
+	base := t.TempDir()
+	data := filepath.Join(base, "data")
+	if err := os.MkdirAll(filepath.Join(data, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "sub", "f"), []byte("orig\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(base, "link")
+	if err := os.Symlink(data, link); err != nil {
+		t.Fatal(err)
+	}
+	s.mustHull(t, "create", "--name", "benign", "-v", link+":/d:ro", "busybox", "cat", "/d/sub/f")
+	for i := 0; i < 2; i++ {
+		if out := s.mustHull(t, "start", "-a", "benign"); out != "orig\n" {
+			t.Errorf("start %d through a symlinked source: %q, want orig", i+1, out)
+		}
+	}
+	script := "cat /sub/* /sub/sys/*; rm -rf /data/sub && ln -s " + c.dir + " /data/sub && echo swapped"
+	s.mustHull(t, "create", "--name", "swap", "-v", link+":/data", "--mount", "type=bind,source="+data+"/sub,target=/sub", "busybox", "sh", "-c", script)
+	out1, errs1, code := s.hull(t, "start", "-a", "swap")
+	if code != 0 || out1 != "orig\nswapped\n" {
+		t.Fatalf("first start: exit %d, %q, want the source's file and the swap", code, out1)
+	}
+	if fi, err := os.Lstat(filepath.Join(data, "sub")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the container did not swap its source for a link: %v %v", fi, err)
+	}
+	out2, errs2, code := s.hull(t, "start", "-a", "swap")
+	if code == 0 || !strings.Contains(errs2, "a symlink is on its path") {
+		t.Errorf("start after the swap: exit %d, stderr %q; want a refusal naming the symlink", code, errs2)
+	}
+	c.check(t, out1, errs1, out2, errs2)
+}

@@ -154,6 +154,10 @@ type MountPoint struct {
 	// Anonymous marks a volume made for this container alone (an image
 	// VOLUME, -v /path): rm -v and --rm remove it.
 	Anonymous bool `json:"Anonymous,omitempty"`
+	// HostPath is a bind's Source with its symlinks resolved at create
+	// (pinBindSources): every start binds exactly this path, with no
+	// symlink followed on it.
+	HostPath string `json:"HullHostPath,omitempty"`
 }
 
 // Volumes returns the volume mounts of c.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -389,4 +390,56 @@ func (p *mountPlan) sortAndCheck() error {
 		return strings.Count(p.mounts[i].Destination, "/") < strings.Count(p.mounts[j].Destination, "/")
 	})
 	return nil
+}
+
+// pinBindSources records each bind's source with its symlinks resolved,
+// once, at create: the user's own path may be a link then, as Docker
+// allows. Later starts bind the recorded path (pinBinds). A source given
+// with the nofollow mode is recorded as given: no link may be on it.
+func pinBindSources(points []MountPoint) error {
+	for i, mp := range points {
+		if mp.Type != "bind" {
+			continue
+		}
+		if hasMode(mp.Mode, isolation.MountNoFollow) {
+			points[i].HostPath = mp.Source
+			continue
+		}
+		real, err := filepath.EvalSymlinks(mp.Source)
+		if err != nil {
+			return fmt.Errorf("resolve bind source %s: %w", mp.Source, err)
+		}
+		points[i].HostPath = real
+	}
+	return nil
+}
+
+// pinBinds makes every -v and --mount bind of the plan bind the path
+// recorded at create, opened with no symlink on it
+// (isolation.MountNoFollow). A container that can write in a bind
+// source's parent (-v /d:/d -v /d/sub:/sub) may swap the source for a
+// link between starts; resolving the user's path again would then bind
+// whatever the container pointed it at, at the next start or restart.
+// A record from before HostPath binds its Source the same way: a source
+// reached through a link then fails to start, with the link named.
+func (p *mountPlan) pinBinds(points []MountPoint) {
+	pinned := map[string]string{}
+	for _, mp := range points {
+		if mp.Type == "bind" {
+			pinned[mp.Destination] = mp.HostPath
+			if mp.HostPath == "" {
+				pinned[mp.Destination] = mp.Source
+			}
+		}
+	}
+	for i, m := range p.mounts {
+		src, ok := pinned[m.Destination]
+		if !ok || m.Type != "bind" {
+			continue
+		}
+		p.mounts[i].Source = src
+		if !slices.Contains(m.Options, isolation.MountNoFollow) {
+			p.mounts[i].Options = append(slices.Clip(m.Options), isolation.MountNoFollow)
+		}
+	}
 }

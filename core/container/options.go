@@ -129,6 +129,9 @@ func New(o Options, img ImageRef, lookup LookupEnv, now time.Time) (*Container, 
 		return nil, err
 	}
 	c.Mounts = plan.points
+	if err := pinBindSources(c.Mounts); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -69,7 +69,7 @@ func TestNew(t *testing.T) {
 	if c.HostConfig.NetworkMode != "bridge" || !reflect.DeepEqual(c.HostConfig.CapAdd, []string{"CAP_NET_ADMIN"}) {
 		t.Errorf("host config %+v", c.HostConfig)
 	}
-	want := []MountPoint{{Type: "bind", Source: dir, Destination: "/data", Mode: "ro", RW: false, Propagation: "rprivate"}}
+	want := []MountPoint{{Type: "bind", Source: dir, Destination: "/data", Mode: "ro", RW: false, Propagation: "rprivate", HostPath: dir}}
 	if !reflect.DeepEqual(c.Mounts, want) {
 		t.Errorf("mounts %+v", c.Mounts)
 	}
@@ -231,6 +231,62 @@ func TestNonRoot(t *testing.T) {
 	} {
 		if err := nonRoot(user); (err == nil) != ok {
 			t.Errorf("nonRoot(%q) = %v, want ok=%v", user, err, ok)
+		}
+	}
+}
+
+// A bind source is resolved once, at create (a link the user gave is
+// followed then); every start binds that path, nofollow, even after the
+// source was swapped for a link to elsewhere (outside review: a container
+// writing in a bind source's parent could redirect the next start).
+func TestBindSourcePinnedAtCreate(t *testing.T) {
+	layer := t.TempDir()
+	writeFile(t, layer+"/etc/passwd", passwd)
+	writeFile(t, layer+"/etc/group", group)
+	home := t.TempDir()
+	data, secret := home+"/data", home+"/secret"
+	for _, d := range []string{data + "/sub", secret} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(data, home+"/link"); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{User: "root", Volumes: []string{home + "/link:/data", data + "/sub:/sub:ro"},
+		Mounts: []string{"type=bind,source=" + home + "/link/sub,target=/m"}}
+	c, err := New(o, testImage(), fakeLookup(nil), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The container replaces data/sub with a link to the user's secret.
+	if err := os.Remove(data + "/sub"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(secret, data+"/sub"); err != nil {
+		t.Fatal(err)
+	}
+	single := isolation.Mapping{UIDs: []isolation.IDMap{{ContainerID: 0, HostID: 1000, Size: 1}}, GIDs: []isolation.IDMap{{ContainerID: 0, HostID: 1000, Size: 1}}}
+	s, err := c.Spec(SpecInput{Layers: []string{layer}, Mapping: single})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"/data": data, "/sub": data + "/sub", "/m": data + "/sub"}
+	for _, m := range s.Mounts {
+		if want[m.Destination] == "" {
+			continue
+		}
+		if m.Source != want[m.Destination] || !slices.Contains(m.Options, isolation.MountNoFollow) {
+			t.Errorf("%s: source %s options %q, want %s nofollow", m.Destination, m.Source, m.Options, want[m.Destination])
+		}
+		delete(want, m.Destination)
+	}
+	if len(want) != 0 {
+		t.Errorf("binds missing from the spec: %v", want)
+	}
+	for _, mp := range c.Mounts {
+		if mp.Destination == "/data" && (mp.Source != home+"/link" || mp.HostPath != data) {
+			t.Errorf("/data: Source %s HostPath %s, want the user's path and its resolution", mp.Source, mp.HostPath)
 		}
 	}
 }

@@ -33,6 +33,7 @@ func (c *Container) Spec(in SpecInput) (*isolation.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	plan.pinBinds(c.Mounts)
 	caps, err := Capabilities(isolation.DefaultCapabilities(), c.HostConfig.CapAdd, c.HostConfig.CapDrop)
 	if err != nil {
 		return nil, err

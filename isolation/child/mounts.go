@@ -215,6 +215,9 @@ func mountVolume(root, stateDir string, m isolation.Mount) error {
 				Flags:   unix.O_PATH | unix.O_CLOEXEC,
 				Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
 			})
+			if errors.Is(err, unix.ELOOP) {
+				return fmt.Errorf("open bind source %s without following links: a symlink is on its path now (a container may have swapped it in; recreate the container if the link is yours)", m.Source)
+			}
 			if err != nil {
 				return fmt.Errorf("open bind source %s without following links: %w", m.Source, err)
 			}
