@@ -78,7 +78,7 @@ func (b *build) runSpec(ctx context.Context, st *stageState, ws *workspace, r sd
 	if err != nil {
 		return nil, err
 	}
-	mounts, err := b.runMounts(ctx, st, r.Mounts)
+	mounts, err := b.runMounts(ctx, st, ws, r.Mounts)
 	if err != nil {
 		return nil, err
 	}
@@ -141,9 +141,9 @@ func (b *build) rootEmulation() bool {
 }
 
 // runMounts turns RUN --mount requests into mounts, checking each.
-func (b *build) runMounts(ctx context.Context, st *stageState, reqs []sdk.RunMount) ([]isolation.Mount, error) {
+func (b *build) runMounts(ctx context.Context, st *stageState, ws *workspace, reqs []sdk.RunMount) ([]isolation.Mount, error) {
 	var out []isolation.Mount
-	for _, m := range reqs {
+	for i, m := range reqs {
 		if !filepath.IsAbs(m.Target) {
 			return nil, fmt.Errorf("--mount target %q must be absolute", m.Target)
 		}
@@ -164,6 +164,12 @@ func (b *build) runMounts(ctx context.Context, st *stageState, reqs []sdk.RunMou
 			mnt, err := b.bindMount(ctx, st, m)
 			if err != nil {
 				return nil, err
+			}
+			if !m.ReadOnly {
+				if mnt.Scratch, err = ws.scratch(i); err != nil {
+					return nil, err
+				}
+				mnt.Options = nil
 			}
 			out = append(out, mnt)
 		case "ssh":
@@ -218,7 +224,9 @@ func (b *build) cacheMountDir(m sdk.RunMount) (string, error) {
 }
 
 // bindMount binds a context path (read-only, as BuildKit's default) or a
-// stage's or image's tree.
+// stage's or image's tree. With rw the caller gives it a scratch dir:
+// writable, the writes discarded with the step, as BuildKit's; the
+// context (the user's directory) and the stage are never written.
 func (b *build) bindMount(ctx context.Context, st *stageState, m sdk.RunMount) (isolation.Mount, error) {
 	if dir, ok := b.namedDir(st, m.From); ok && m.From != "" {
 		src, err := resolveInContext(dir, m.Source)

@@ -43,6 +43,21 @@ func (w *workspace) stateDir(b *build, kind string) string {
 	return filepath.Join(b.env.StateDir, b.id, kind+"-"+filepath.Base(w.dir))
 }
 
+// scratch is a new, empty dir for the discarded writes of the step's
+// mount n (RUN --mount=type=bind,rw): the workspace's, on the file
+// system the step's own overlay upper dir is on, and never part of the
+// layer (only upper() is diffed).
+func (w *workspace) scratch(n int) (string, error) {
+	if err := w.ensure(); err != nil {
+		return "", err
+	}
+	d, err := os.MkdirTemp(w.dir, fmt.Sprintf("mount%d-", n))
+	if err != nil {
+		return "", fmt.Errorf("create scratch dir of --mount %d: %w", n, err)
+	}
+	return d, nil
+}
+
 // ensure creates the dirs on first use. The upper dir is 0755: overlay
 // shows its root's attributes as the container's "/".
 func (w *workspace) ensure() error {

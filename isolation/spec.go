@@ -32,6 +32,13 @@ type Mount struct {
 	Layers      []string `json:"layers,omitempty"` // for "layers": image layer dirs, topmost first; Source is then a path inside them
 	Destination string   `json:"destination"`
 	Options     []string `json:"options,omitempty"` // "ro", "rw", "nosuid", "nodev", "noexec", "size=…", "mode=…", MountCopyUp
+	// Scratch, for a "bind" or "layers" mount, makes it writable with
+	// its writes discarded (BuildKit's RUN --mount=type=bind,rw): an
+	// overlay whose only lower layer is the source, its upper and work
+	// dirs made in a new directory under Scratch (which must exist, on a
+	// file system overlay takes as upper). Nothing is ever written to the
+	// source. A file source is copied there instead.
+	Scratch string `json:"scratch,omitempty"`
 }
 
 // MountCopyUp, an option of a bind mount, seeds an empty source directory

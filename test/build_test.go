@@ -333,6 +333,40 @@ RUN --mount=type=bind,from=other,target=/mnt/other cat /mnt/other/o.txt >> /boun
 	}
 }
 
+// RUN --mount=type=bind,rw (of the context, a context file, a stage) is
+// writable, as BuildKit's, and its writes are discarded: the context, the
+// user's directory, stays byte for byte, and the step's layer holds none
+// of them (outside review: rw was silently read-only).
+func TestBuildRunMountReadWriteDiscards(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	files := map[string]string{"Dockerfile": `FROM busybox AS other
+RUN echo other-stage > /o.txt
+FROM busybox
+RUN --mount=type=bind,rw,target=/ctx echo pwned > /ctx/canary.txt && echo new > /ctx/new.txt && rm /ctx/keep.txt && cat /ctx/canary.txt > /saw.txt
+RUN --mount=type=bind,source=f.txt,target=/f.txt,rw echo changed >> /f.txt && cat /f.txt > /saw-file.txt
+RUN --mount=type=bind,from=other,target=/o,readwrite=true echo x > /o/o.txt && cat /o/o.txt > /saw-stage.txt
+RUN --mount=type=bind,from=other,source=o.txt,target=/o.txt,rw echo y >> /o.txt && cat /o.txt >> /saw-stage.txt
+RUN --mount=type=bind,target=/ctx test ! -e /ctx/new.txt && cat /ctx/canary.txt /ctx/keep.txt > /after.txt
+`, "canary.txt": "CONTEXT-CANARY\n", "keep.txt": "keep\n", "f.txt": "orig\n"}
+	ctx := buildContext(t, files)
+	s.mustBuild(t, "-t", "rwmount", ctx)
+	got := s.sh(t, "rwmount", "cat /saw.txt /saw-file.txt /saw-stage.txt /after.txt; "+
+		"for f in /ctx/new.txt /ctx/canary.txt /ctx/keep.txt /o/o.txt /o.txt /f.txt; do test -s $f && echo left $f; done; true")
+	want := "pwned\norig\nchanged\nx\nother-stage\ny\nCONTEXT-CANARY\nkeep\n"
+	if got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	for name, body := range files {
+		if b, err := os.ReadFile(filepath.Join(ctx, name)); err != nil || string(b) != body {
+			t.Errorf("context file %s after rw mounts: %q %v, want %q", name, b, err, body)
+		}
+	}
+	if entries, err := os.ReadDir(ctx); err != nil || len(entries) != len(files) {
+		t.Errorf("the context gained or lost files: %d entries (%v), want %d", len(entries), err, len(files))
+	}
+}
+
 func TestBuildNetwork(t *testing.T) {
 	t.Parallel()
 	s := withBusybox(t)

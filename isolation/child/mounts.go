@@ -202,6 +202,9 @@ func mountVolume(root, stateDir string, m isolation.Mount) error {
 			data = append(data, o)
 		}
 	}
+	if m.Scratch != "" && m.Type != "bind" && m.Type != "layers" {
+		return fmt.Errorf("a %s mount has no scratch dir", m.Type)
+	}
 	switch m.Type {
 	case "bind":
 		src := m.Source
@@ -223,6 +226,9 @@ func mountVolume(root, stateDir string, m isolation.Mount) error {
 			}
 			defer unix.Close(fd)
 			src = fmt.Sprintf("/proc/self/fd/%d", fd)
+		}
+		if m.Scratch != "" {
+			return mountDiscarding(root, m, src)
 		}
 		fi, err := os.Stat(src)
 		if err != nil {
@@ -364,6 +370,9 @@ func mountLayersAt(root, stateDir string, m isolation.Mount) error {
 		return err
 	}
 	rel := strings.Trim(filepath.Clean("/"+m.Source), "/")
+	if rel == "" && m.Scratch != "" {
+		return mountDiscarding(root, m, tmp)
+	}
 	if rel == "" {
 		target, err := inRoot(root, m.Destination, false)
 		if err != nil {
@@ -385,6 +394,9 @@ func mountLayersAt(root, stateDir string, m isolation.Mount) error {
 		return err
 	}
 	defer src.Close()
+	if m.Scratch != "" {
+		return mountDiscarding(root, m, fdPath(src))
+	}
 	var st unix.Stat_t
 	if err := unix.Fstat(int(src.Fd()), &st); err != nil {
 		return err
@@ -398,4 +410,56 @@ func mountLayersAt(root, stateDir string, m isolation.Mount) error {
 		return &os.PathError{Op: "bind from layers", Path: m.Destination, Err: err}
 	}
 	return readonlyTree(root, m.Destination)
+}
+
+// mountDiscarding mounts src at m.Destination writable, with its writes
+// going to an overlay upper dir in a new directory under m.Scratch: src
+// (bound beside as the overlay's only lower layer) is never written. A
+// file is copied there and the copy bound, overlay wanting directories.
+func mountDiscarding(root string, m isolation.Mount, src string) error {
+	fi, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(m.Scratch, "rw-")
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		cp := filepath.Join(dir, "file")
+		if err := copyFile(src, cp, fi.Mode()); err != nil {
+			return err
+		}
+		return mountAt(root, m.Destination, true, cp, "", unix.MS_BIND, "")
+	}
+	for _, d := range []string{"lower", "upper", "work", "merged"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
+			return err
+		}
+	}
+	// The merged root shows the upper dir's mode: the source's.
+	if err := os.Chmod(filepath.Join(dir, "upper"), fi.Mode().Perm()); err != nil {
+		return err
+	}
+	if err := unix.Mount(src, filepath.Join(dir, "lower"), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return &os.PathError{Op: "bind", Path: m.Source, Err: err}
+	}
+	if err := readonlyTree(dir, "/lower"); err != nil {
+		return err
+	}
+	if err := overlayIn(dir); err != nil {
+		return fmt.Errorf("writable mount of %s (writes discarded) needs overlayfs in a user namespace: %w", m.Source, err)
+	}
+	return mountAt(root, m.Destination, false, filepath.Join(dir, "merged"), "", unix.MS_BIND|unix.MS_REC, "")
+}
+
+// overlayIn mounts dir/merged as an overlay of dir/lower with dir/upper,
+// named relative to dir so that no character of its path reaches the
+// mount options.
+func overlayIn(dir string) error {
+	if err := os.Chdir(dir); err != nil {
+		return err
+	}
+	defer os.Chdir("/")
+	return unix.Mount("overlay", "merged", "overlay", 0, "lowerdir=lower,upperdir=upper,workdir=work,userxattr")
 }
