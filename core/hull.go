@@ -43,6 +43,7 @@ func Open(root string) (*Hull, error) {
 	}
 	h := &Hull{Paths: p, Images: images, Containers: containers, Mapping: m}
 	containers.SetVolumeHooks(volumeHooks{h})
+	containers.SetEndHook(endOfKilled)
 	return h, nil
 }
 

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -20,7 +21,7 @@ import (
 
 // MonitorCallMain is role.MonitorCall, `hull __hull-mon ROOT ID OP
 // [ARGS]`: one thing a detached container's monitor asks of hull (start,
-// record the end, probe the health, remove), on the socket at fd 3
+// record the end and remove a --rm container, probe the health), on the socket at fd 3
 // (package moncall has the protocol). The monitor is a small binary of
 // its own that links none of this; every start still goes through
 // core/launch, here.
@@ -39,8 +40,6 @@ func MonitorCallMain(args []string) error {
 			err = h.monitorExited(sock, id, rest)
 		case moncall.OpHealth:
 			err = h.monitorHealth(id, rest)
-		case moncall.OpRemove:
-			err = h.Containers.Remove(id, false)
 		default:
 			err = fmt.Errorf("unknown operation %q", op)
 		}
@@ -185,7 +184,8 @@ func stdioOf(g moncall.Go, files []*os.File) isolation.Stdio {
 // monitorPlan is what c's monitor needs to know of its next start.
 func (h *Hull) monitorPlan(c *container.Container, spec *isolation.Spec, stateDir string) moncall.Plan {
 	p := moncall.Plan{Tty: spec.Terminal, OpenStdin: c.Config.OpenStdin, StateDir: stateDir,
-		Record: filepath.Join(h.Containers.Dir(c.ID), "container.json"), Timeout: c.HostConfig.Timeout}
+		Record: filepath.Join(h.Containers.Dir(c.ID), "container.json"), Timeout: c.HostConfig.Timeout,
+		RemoveLock: h.Containers.RemoveLockPath(c.ID)}
 	if c.HostConfig.LogDriver() == container.LogNone {
 		p.Log.None = true
 	} else {
@@ -201,7 +201,9 @@ func (h *Hull) monitorPlan(c *container.Container, spec *isolation.Spec, stateDi
 // monitorExited records the end of a start (args: the exit code, the
 // signal that ended the init or 0, and "timeout" when --timeout killed
 // it): the cgroup's OOM count, then removed; the exit; whether the restart
-// policy starts it again. It answers Finished.
+// policy starts it again; and removes a --rm container that stays
+// stopped, all before the monitor lets go of it: whoever waits for the
+// monitor (run --rm, stop) finds it removed. It answers Finished.
 func (h *Hull) monitorExited(sock *os.File, id string, args []string) error {
 	if len(args) != 3 {
 		return fmt.Errorf("exited: want CODE SIGNAL TIMEDOUT, got %q", args)
@@ -230,8 +232,26 @@ func (h *Hull) monitorExited(sock *os.File, id string, args []string) error {
 		}
 		fin.Restart = c.State.Restarting
 	})
-	fin.Code, fin.Remove = code, c.HostConfig.AutoRemove && !fin.Restart
-	return moncall.Send(sock, fin)
+	fin.Code = code
+	var rmErr error
+	if c.HostConfig.AutoRemove && !fin.Restart {
+		if rmErr = h.Containers.Remove(id, false); errors.Is(rmErr, container.ErrNotFound) {
+			rmErr = nil
+		}
+	}
+	if err := moncall.Send(sock, fin); err != nil {
+		return err
+	}
+	return rmErr
+}
+
+// endOfKilled is the container store's EndHook: rm -f, which records the
+// end of a container it killed when its monitor did not, releases the
+// cgroup as monitorExited does.
+func endOfKilled(c *container.Container) bool {
+	sb := reopenSandbox(c)
+	sb.Close()
+	return sb.stats.OOMKills > 0
 }
 
 // reopenSandbox is the sandbox a start of c made (its cgroup, when its

@@ -93,8 +93,9 @@ func (h *Hull) Run(ctx context.Context, opts RunOptions, stdio Stdio) (int, erro
 // runAttached is run -it on a terminal (or --sig-proxy=false): the container runs under its
 // monitor, as a detached one, and this process attaches to it (start -ai),
 // so that the detach keys (Ctrl-P Ctrl-Q, --detach-keys) can leave it
-// running, as Docker's. The monitor sends the exit code before it removes
-// a --rm container.
+// running, as Docker's. A --rm container is removed by the call that
+// records its end, before the monitor sends the exit code: as with
+// Docker's CLI, the next command does not find it.
 func (h *Hull) runAttached(ctx context.Context, opts RunOptions, stdio Stdio) (int, error) {
 	c, _, err := h.create(opts)
 	if err != nil {
@@ -106,24 +107,7 @@ func (h *Hull) runAttached(ctx context.Context, opts RunOptions, stdio Stdio) (i
 	if err != nil && c.HostConfig.AutoRemove {
 		_ = h.Containers.Remove(c.ID, true)
 	}
-	if err == nil && c.HostConfig.AutoRemove {
-		h.waitRemoved(c.ID, 10*time.Second)
-	}
 	return code, err
-}
-
-// waitRemoved waits, as Docker's CLI does for run --rm, until the monitor
-// has removed the container it recorded as exited: the exit code reaches
-// the caller first, and a script's next command must not find the
-// container. A container still running (detached from, or restarted)
-// is not waited for.
-func (h *Hull) waitRemoved(id string, timeout time.Duration) {
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		c, err := h.Containers.Get(id)
-		if err != nil || c.State.Running || c.State.Restarting {
-			return
-		}
-	}
 }
 
 // create resolves the image, builds the record and stores it.

@@ -9,9 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/hull-project/hull/core/events"
 	"github.com/hull-project/hull/core/lockfile"
@@ -45,6 +42,8 @@ type Store struct {
 	// volumes, when set, attaches volumes on Create and releases a --rm
 	// container's anonymous volumes on Remove.
 	volumes VolumeHooks
+	// ended, when set, is what rm -f runs when it records an end.
+	ended EndHook
 }
 
 const recordFile = "container.json"
@@ -333,7 +332,7 @@ func (s *Store) Rename(id, name string) error {
 
 // Remove deletes a container and its files. A running container is
 // refused with ErrRunning unless force is set; then its process is killed
-// first. The directory is renamed away under the lock, so the name is free
+// first (removeRunning). The directory is renamed away under the lock, so the name is free
 // at once, and deleted after.
 func (s *Store) Remove(id string, force bool) error {
 	unlock, err := s.lockStore()
@@ -350,23 +349,9 @@ func (s *Store) Remove(id string, force bool) error {
 			unlock()
 			return fmt.Errorf("cannot remove container %q: %w: stop the container before removing or force remove", "/"+c.Name, ErrRunning)
 		}
-		// Killed without the store lock: the monitor takes it to record
-		// the exit, and it is gone when rm returns.
+		// Killed without the store lock: the monitor takes it.
 		unlock()
-		// No restart policy starts it again.
-		_, _ = s.Modify(id, func(c *Container) error { c.HasBeenManuallyStopped = true; return nil })
-		s.Emit(c, "kill", "signal", strconv.Itoa(int(unix.SIGKILL)))
-		if err := kill(c.State.Pid); err != nil {
-			return fmt.Errorf("kill container %s: %w", ShortID(id), err)
-		}
-		if !s.WaitMonitor(id, 10*time.Second) {
-			return fmt.Errorf("remove container %s: its monitor did not exit", ShortID(id))
-		}
-		err := s.Remove(id, false)
-		if c.HostConfig.AutoRemove && errors.Is(err, ErrNotFound) {
-			return nil // --rm: the exiting monitor removed it first, which is what rm -f asked for
-		}
-		return err
+		return s.removeRunning(c)
 	}
 	gone := filepath.Join(s.dir, ".rm-"+id)
 	err = os.Rename(s.Dir(id), gone)
@@ -457,42 +442,6 @@ func writeRecord(dir string, c *Container) error {
 		return fmt.Errorf("write container %s: %w", ShortID(c.ID), err)
 	}
 	return nil
-}
-
-// processAlive reports whether pid is a live process in another user
-// namespace than ours. Containers always run in their own user namespace,
-// so a recycled pid of one of our ordinary processes is not mistaken for
-// the container.
-func processAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	if err := unix.Kill(pid, 0); err != nil && err != unix.EPERM {
-		return false
-	}
-	theirs, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid))
-	if err != nil {
-		return false
-	}
-	ours, err := os.Readlink("/proc/self/ns/user")
-	return err == nil && theirs != ours
-}
-
-// kill sends SIGKILL to pid and waits up to ten seconds for it to go.
-func kill(pid int) error {
-	if pid <= 0 {
-		return nil // never signal our own process group
-	}
-	if err := unix.Kill(pid, unix.SIGKILL); err != nil && err != unix.ESRCH {
-		return err
-	}
-	for i := 0; i < 1000; i++ {
-		if !processAlive(pid) {
-			return nil
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return fmt.Errorf("process %d did not exit", pid)
 }
 
 // emitAttachments logs network (connect, disconnect) and volume (mount,

@@ -14,9 +14,12 @@
 //	                                      descriptors that keep the network up (the rest)
 //	                     not Started.Detached: hull stays the init's parent, sends Exited
 //	                     when it ends, and tears the network down at the monitor's EOF
-//	exited CODE SIGNAL TIMEDOUT  hull -> monitor  Finished (the end recorded; restart or not)
+//	exited CODE SIGNAL TIMEDOUT  hull -> monitor  Finished (the end recorded; restart or not;
+//	                     --rm: the container removed, before the monitor lets go of it)
 //	health PID           one probe of the health check, recorded; SIGTERM cancels it
-//	remove               removes the record (--rm), after the monitor let go of it
+//
+// No exited call is made while rm -f holds the container's remove lock
+// (Plan.RemoveLock): rm records the end itself once the monitor let go.
 //
 // A call that fails before it can answer exits non-zero with one line on
 // stderr, which the monitor logs.
@@ -46,7 +49,6 @@ const (
 	OpStart  = "start"
 	OpExited = "exited"
 	OpHealth = "health"
-	OpRemove = "remove"
 )
 
 // Start kinds: the user's start clears a stop and the restart count; a
@@ -78,6 +80,10 @@ type Plan struct {
 	HealthInterval time.Duration `json:"health_interval,omitempty"`
 	// Timeout is --timeout: the monitor kills the container past it.
 	Timeout time.Duration `json:"timeout,omitempty"`
+	// RemoveLock is the container's remove lock: while a process holds
+	// it (Held), rm -f is removing the container and records its end
+	// itself, so the monitor makes no exited call when PID 1 ends.
+	RemoveLock string `json:"remove_lock,omitempty"`
 }
 
 // Log is the container's log configuration.
@@ -123,8 +129,17 @@ type Finished struct {
 	Restart bool `json:"restart,omitempty"`
 	// Code is the exit code recorded (sent to attach clients).
 	Code int `json:"code"`
-	// Remove: --rm; the monitor calls remove once it let go.
-	Remove bool `json:"remove,omitempty"`
+}
+
+// Held reports whether a process holds a flock on the file at path (one
+// that is gone is not held): the monitor's look at Plan.RemoveLock.
+func Held(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return errors.Is(unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB), unix.EWOULDBLOCK)
 }
 
 // maxMessage bounds one message (its JSON).

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // A message carries its descriptors: what the monitor reads from the pipe
@@ -55,5 +58,31 @@ func TestRecvClosed(t *testing.T) {
 	var p Plan
 	if _, err := Recv(mine, &p); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Recv after close: %v", err)
+	}
+}
+
+// Held sees another open file's flock, and nothing once it is gone or
+// released.
+func TestHeld(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "remove.lock")
+	if Held(path) {
+		t.Fatal("a missing lock file is held")
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Held(path) {
+		t.Fatal("an unlocked file is held")
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	if !Held(path) {
+		t.Fatal("an exclusive flock is not seen")
+	}
+	f.Close()
+	if Held(path) {
+		t.Fatal("a released flock is held")
 	}
 }

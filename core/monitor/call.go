@@ -41,18 +41,6 @@ func (m *containerMonitor) call(args []string, sock *os.File) (int, error) {
 	return pid, nil
 }
 
-// callAndWait runs a call that needs no socket and waits for it.
-func (m *containerMonitor) callAndWait(args ...string) error {
-	pid, err := m.call(args, nil)
-	if err != nil {
-		return err
-	}
-	if ws := m.reaper.wait(pid); ws.ExitStatus() != 0 || ws.Signaled() {
-		return fmt.Errorf("hull %s: %s", args[0], describe(ws))
-	}
-	return nil
-}
-
 // callFor runs a call, reads its one answer into v and waits for it.
 func (m *containerMonitor) callFor(v any, args ...string) error {
 	sock, theirs, err := moncall.SocketPair()

@@ -172,7 +172,7 @@ func (m *containerMonitor) monitor() error {
 		}
 		sendReport(m.report, moncall.Report{Code: code, Error: err.Error()})
 		m.exitCode = code
-		m.end(false)
+		m.end()
 		return nil
 	}
 	sendReport(m.report, moncall.Report{Pid: st.pid})
@@ -184,7 +184,7 @@ func (m *containerMonitor) monitor() error {
 			warn("record the end of %s: %v", m.id, err)
 		}
 		if !fin.Restart {
-			m.end(fin.Remove)
+			m.end()
 			return nil
 		}
 		m.waitRestart(backoff.next(time.Since(started)))
@@ -192,16 +192,16 @@ func (m *containerMonitor) monitor() error {
 			warn("restart %s: %v", m.id, err)
 		}
 		if st == nil {
-			m.end(false)
+			m.end()
 			return nil
 		}
 	}
 }
 
 // end closes the attach connections and the log once the container will
-// not start again, lets go of the container and, for --rm, has hull
-// remove it.
-func (m *containerMonitor) end(remove bool) {
+// not start again and lets go of the container (--rm: the exited call
+// removed it already, so a client that hears the exit finds it gone).
+func (m *containerMonitor) end() {
 	m.hub.CloseWithExit(m.exitCode)
 	if m.log != nil {
 		_ = m.log.Close()
@@ -210,11 +210,6 @@ func (m *containerMonitor) end(remove bool) {
 		os.RemoveAll(m.plan.StateDir)
 	}
 	m.lock.Close()
-	if remove {
-		if err := m.callAndWait(moncall.OpRemove); err != nil {
-			warn("remove %s: %v", m.id, err)
-		}
-	}
 }
 
 // start asks hull for one start of the container (kind: the user's, or
@@ -426,7 +421,9 @@ func (m *containerMonitor) closeIO() {
 
 // run serves one start until the container's PID 1 ends (its health
 // check and --timeout running meanwhile), lets the output drain, tears the
-// network down and has hull record the end.
+// network down and has hull record the end, unless rm -f holds the
+// remove lock: rm records it then, once the monitor let go (with the
+// network down: a call that stayed is waited for).
 func (m *containerMonitor) run(st *start) (moncall.Finished, error) {
 	stopHealth := m.watchHealth(st.pid)
 	timedOut := false
@@ -454,10 +451,19 @@ func (m *containerMonitor) run(st *start) (moncall.Finished, error) {
 	}
 	m.closeIO()
 	moncall.CloseAll(st.keep)
+	removing := moncall.Held(m.plan.RemoveLock)
 	if !st.detached {
 		// The call that stayed tears the network down at this EOF.
 		st.sock.Close()
-		go m.reaper.wait(st.call)
+		if removing {
+			m.reaper.wait(st.call)
+		} else {
+			go m.reaper.wait(st.call)
+		}
+	}
+	m.exitCode = code
+	if removing {
+		return moncall.Finished{Code: code}, nil
 	}
 	timerMu.Lock()
 	how := "exit"
@@ -467,7 +473,6 @@ func (m *containerMonitor) run(st *start) (moncall.Finished, error) {
 	timerMu.Unlock()
 	var fin moncall.Finished
 	err := m.callFor(&fin, moncall.OpExited, strconv.Itoa(code), strconv.Itoa(sig), how)
-	m.exitCode = code
 	if err == nil {
 		m.exitCode = fin.Code
 	}
