@@ -433,3 +433,41 @@ spec:
 	}
 	s.mustHull(t, "network", "rm", "knet")
 }
+
+// What a manifest gives up is honoured as rootless Podman does, never
+// silently: procMount: Unmasked unmasks the kernel paths of that container
+// only (Podman's unmask=ALL), privileged is --privileged; kube play warns
+// about each, naming the container.
+func TestKubePlaySecurityWeakenings(t *testing.T) {
+	s := withBusybox(t)
+	doc := `apiVersion: v1
+kind: Pod
+metadata: {name: weak}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: m, image: busybox, command: [sleep, '300']}
+  - {name: u, image: busybox, command: [sleep, '300'], securityContext: {procMount: Unmasked}}
+  - {name: p, image: busybox, command: [sleep, '300'], securityContext: {privileged: true}}
+`
+	_, errs, code := s.hullIn(t, strings.NewReader(doc), "kube", "play", "-")
+	if code != 0 {
+		t.Fatalf("kube play: exit %d, %q", code, errs)
+	}
+	defer s.hullIn(t, strings.NewReader(doc), "kube", "down", "-")
+	for _, want := range []string{"container u: securityContext.procMount: Unmasked", "container p: securityContext.privileged"} {
+		if !strings.Contains(errs, "hull: warning: pod weak "+want) {
+			t.Errorf("kube play's stderr %q: want a warning %q", errs, want)
+		}
+	}
+	if strings.Contains(errs, "container m:") {
+		t.Errorf("the default container was warned about: %q", errs)
+	}
+	masks := "grep -cE ' /proc/(kcore|sys) ' /proc/mounts; true"
+	for name, masked := range map[string]bool{"weak-m": true, "weak-u": false, "weak-p": false} {
+		got := strings.TrimSpace(s.mustHull(t, "exec", name, "sh", "-c", masks))
+		if (got != "0") != masked {
+			t.Errorf("%s: %s masked or read-only kernel paths, want masked %v", name, got, masked)
+		}
+	}
+}

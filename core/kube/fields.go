@@ -48,7 +48,7 @@ func podFields(prefix string, named bool) []string {
 		c+"resources.limits.memory", c+"resources.limits.cpu",
 		c+"securityContext.runAsUser", c+"securityContext.runAsGroup", c+"securityContext.readOnlyRootFilesystem",
 		c+"securityContext.capabilities.*", c+"securityContext.runAsNonRoot", c+"securityContext.allowPrivilegeEscalation",
-		c+"securityContext.privileged", c+"securityContext.seccompProfile.*")
+		c+"securityContext.privileged", c+"securityContext.seccompProfile.*", c+"securityContext.procMount")
 	for _, p := range []string{"livenessProbe", "readinessProbe"} {
 		f = append(f, c+p+".exec.command", c+p+".periodSeconds", c+p+".timeoutSeconds",
 			c+p+".initialDelaySeconds", c+p+".failureThreshold")

@@ -496,3 +496,53 @@ spec:
 		t.Errorf("container b: NonRoot %v (its own false wins), Privileged %v", b.NonRoot, b.Privileged)
 	}
 }
+
+// What a manifest gives up is honoured as rootless Podman honours it
+// (privileged, procMount: Unmasked as unmask=ALL), each with a warning
+// naming the container; a procMount hull does not know is refused
+// (outside review: privileged was granted silently, procMount ignored).
+func TestSecurityWeakeningsWarned(t *testing.T) {
+	doc := `apiVersion: v1
+kind: Pod
+metadata: {name: weak}
+spec:
+  containers:
+  - name: a
+    image: busybox
+    securityContext: {privileged: true}
+  - name: b
+    image: busybox
+    securityContext: {procMount: Unmasked}
+  - name: c
+    image: busybox
+    securityContext: {procMount: Default}
+`
+	m, warnings, err := Decode([]byte(doc))
+	if err != nil || len(warnings) != 0 {
+		t.Fatalf("decode: %v, warnings %q", err, warnings)
+	}
+	plan, warnings, err := m.Plan(PlayOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := plan.Pods[0].Containers[0].Options, plan.Pods[0].Containers[1].Options, plan.Pods[0].Containers[2].Options
+	if !a.Privileged || !slices.Contains(b.SecurityOpt, "unmask=ALL") || len(c.SecurityOpt) != 0 || c.Privileged {
+		t.Errorf("a privileged %v, b security-opt %q, c %q %v", a.Privileged, b.SecurityOpt, c.SecurityOpt, c.Privileged)
+	}
+	joined := strings.Join(warnings, "\n")
+	for _, want := range []string{"container a: securityContext.privileged", "container b: securityContext.procMount: Unmasked"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("warnings %q: want one with %q", warnings, want)
+		}
+	}
+	if strings.Contains(joined, "container c") {
+		t.Errorf("procMount Default warned about: %q", warnings)
+	}
+	m, _, err = Decode([]byte(strings.Replace(doc, "procMount: Unmasked", "procMount: Odd", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.Plan(PlayOptions{}); err == nil || !strings.Contains(err.Error(), "procMount Odd is not supported") {
+		t.Errorf("an unknown procMount: %v, want refused", err)
+	}
+}

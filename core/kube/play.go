@@ -3,6 +3,7 @@ package kube
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -522,6 +523,7 @@ func (m *Manifests) planContainer(pp *PodPlan, c *corev1.Container, psc *corev1.
 	if err := securityOptions(&o, psc, c.SecurityContext); err != nil {
 		return nil, nil, err
 	}
+	warnings = append(warnings, weakenings(pp.Name, c.Name, o)...)
 	cp.Options = o
 	return cp, warnings, nil
 }
@@ -591,6 +593,9 @@ func securityOptions(o *container.Options, psc *corev1.PodSecurityContext, sc *c
 		if sc.Privileged != nil && *sc.Privileged {
 			o.Privileged = true
 		}
+		if err := procMount(o, sc.ProcMount); err != nil {
+			return err
+		}
 		if sc.ReadOnlyRootFilesystem != nil {
 			o.ReadOnly = *sc.ReadOnlyRootFilesystem
 		}
@@ -613,6 +618,41 @@ func securityOptions(o *container.Options, psc *corev1.PodSecurityContext, sc *c
 		return fmt.Errorf("runAsGroup without runAsUser is not supported: give both")
 	}
 	return nil
+}
+
+// procMount honours securityContext.procMount as rootless Podman does:
+// Unmasked is --security-opt unmask=ALL (no masked and no read-only
+// kernel path), Default changes nothing; any other value is refused
+// rather than guessed at.
+func procMount(o *container.Options, pm *corev1.ProcMountType) error {
+	if pm == nil {
+		return nil
+	}
+	switch *pm {
+	case corev1.DefaultProcMount:
+		return nil
+	case corev1.UnmaskedProcMount:
+		o.SecurityOpt = append(o.SecurityOpt, "unmask=ALL")
+		return nil
+	}
+	return fmt.Errorf("securityContext.procMount %s is not supported (Default and Unmasked are)", *pm)
+}
+
+// weakenings are the warnings for what a manifest's security context
+// gives up: honoured, as rootless Podman honours them, but never
+// silently, since a manifest is often someone else's file.
+func weakenings(pod, ctr string, o container.Options) []string {
+	var w []string
+	if o.Privileged {
+		w = append(w, fmt.Sprintf("pod %s container %s: securityContext.privileged: runs as hull run --privileged does: every capability in its user namespace, no seccomp filter, no masked kernel paths, /sys writable, the host devices you can open", pod, ctr))
+	}
+	if slices.Contains(o.SecurityOpt, "unmask=ALL") {
+		w = append(w, fmt.Sprintf("pod %s container %s: securityContext.procMount: Unmasked: runs with no masked or read-only kernel path in /proc and /sys (--security-opt unmask=ALL)", pod, ctr))
+	}
+	if slices.Contains(o.SecurityOpt, "seccomp=unconfined") {
+		w = append(w, fmt.Sprintf("pod %s container %s: seccompProfile Unconfined: runs with no seccomp filter", pod, ctr))
+	}
+	return w
 }
 
 // seccompProfile honours a seccomp profile the kubelet would: the
