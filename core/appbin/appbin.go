@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -43,18 +44,7 @@ var errMismatch = errors.New("content does not match the embedded binary")
 // Exec replaces this process with the full hull, running argv (argv[0]
 // included) with env. It returns only on failure.
 func Exec(argv, env []string) error {
-	if !Embedded() {
-		return ErrNotBuilt
-	}
-	dir, err := cacheDir()
-	if err != nil {
-		return err
-	}
-	name := filepath.Join(dir, "hull-apps-"+sum[:16])
-	f, err := openVerified(name)
-	if errors.Is(err, os.ErrNotExist) || errors.Is(err, errMismatch) {
-		f, err = extract(dir, name)
-	}
+	f, err := open()
 	if err != nil {
 		return err
 	}
@@ -67,7 +57,43 @@ func Exec(argv, env []string) error {
 	if lfd >= 0 {
 		unix.Close(lfd)
 	}
-	return fmt.Errorf("exec %s: %w", name, err)
+	return fmt.Errorf("exec %s: %w", f.Name(), err)
+}
+
+// Command returns a command that runs the full hull as a child with
+// args (args[0] included), for work the default hull does not link (a
+// network plugin's gRPC): the file checked as Exec checks it, executed by
+// its descriptor. Call done once the command has started (or will not):
+// it closes that descriptor. The command must not set ExtraFiles: the
+// child's descriptors 3 and up are set before the exec, and could cover
+// the checked one's number.
+func Command(args []string) (cmd *exec.Cmd, done func(), err error) {
+	f, err := open()
+	if err != nil {
+		return nil, nil, err
+	}
+	// The child execs /proc/self/fd/N before it closes its close-on-exec
+	// descriptors, so the one checked here is the one it runs.
+	cmd = &exec.Cmd{Path: "/proc/self/fd/" + strconv.Itoa(int(f.Fd())), Args: args}
+	return cmd, func() { f.Close() }, nil
+}
+
+// open returns the checked copy of the full binary, extracting it first
+// when it is missing or does not match.
+func open() (*os.File, error) {
+	if !Embedded() {
+		return nil, ErrNotBuilt
+	}
+	dir, err := cacheDir()
+	if err != nil {
+		return nil, err
+	}
+	name := filepath.Join(dir, "hull-apps-"+sum[:16])
+	f, err := openVerified(name)
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, errMismatch) {
+		f, err = extract(dir, name)
+	}
+	return f, err
 }
 
 // cacheDir is $XDG_CACHE_HOME/hull/bin (or ~/.cache/hull/bin), made

@@ -130,3 +130,39 @@ func TestVersioned(t *testing.T) {
 		}
 	}
 }
+
+// Command runs the checked copy of the full binary as a child, by its
+// descriptor, with the arguments given.
+func TestCommandRunsTheCheckedCopy(t *testing.T) {
+	echo, err := os.ReadFile("/bin/echo")
+	if err != nil {
+		t.Skip(err)
+	}
+	fake(t, string(echo))
+	cmd, done, err := Command([]string{"echo", "from", "the full hull"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.Output()
+	done()
+	if err != nil || string(out) != "from the full hull\n" {
+		t.Fatalf("Command: %q, %v", out, err)
+	}
+	if !strings.HasPrefix(cmd.Path, "/proc/self/fd/") {
+		t.Fatalf("Command path %s: want the checked descriptor", cmd.Path)
+	}
+	// A copy changed behind hull's back is written again before it runs.
+	dir, _ := cacheDir()
+	if err := os.WriteFile(filepath.Join(dir, "hull-apps-"+sum[:16]), []byte("#!/bin/sh\necho evil\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cmd, done, err = Command([]string{"echo", "again"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = cmd.Output()
+	done()
+	if err != nil || string(out) != "again\n" {
+		t.Fatalf("Command after tampering: %q, %v", out, err)
+	}
+}
