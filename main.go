@@ -18,6 +18,7 @@ import (
 	"github.com/hull-project/hull/isolation/child"
 	"github.com/hull-project/hull/isolation/role"
 	"github.com/hull-project/hull/plugins"
+	"github.com/hull-project/hull/plugins/network"
 	"github.com/hull-project/hull/plugins/network/usernet"
 )
 
@@ -60,4 +61,5 @@ var roles = map[string]func(args []string) error{
 	role.Pod:         core.PodMain,
 	role.NetD:        usernet.Main,
 	role.NetTap:      usernet.TapMain,
+	role.NetProxy:    network.ServeProxy,
 }

@@ -76,10 +76,13 @@ const (
 	// NetTap makes a container's tap device for it (usernet.TapMain).
 	NetD   = "__hull-netd"
 	NetTap = "__hull-nettap"
+	// NetProxy carries the default hull's calls to an external network
+	// plugin, in the full hull, which links gRPC (plugins/network.ServeProxy).
+	NetProxy = "__hull-netproxy"
 )
 
 // All is every role, for the dispatchers' tests.
-var All = []string{Init, Exec, Limits, Userns, Plugin, Monitor, MonitorCall, Pod, NetD, NetTap}
+var All = []string{Init, Exec, Limits, Userns, Plugin, Monitor, MonitorCall, Pod, NetD, NetTap, NetProxy}
 
 // Exit ends a role with status Code. Msg, when not empty, is printed on
 // stderr as it is; an empty Msg means the role reported the failure

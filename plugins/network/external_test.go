@@ -26,6 +26,12 @@ func TestMain(m *testing.M) {
 		sdk.Serve(instruction{})
 	case "named":
 		netsdk.ServeNetworks(fakeNamed{})
+	case "proxy":
+		if err := ServeProxy(os.Args[1:]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	default:
 		netsdk.Serve(fakeDriver(mode))
 	}
