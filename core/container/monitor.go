@@ -50,7 +50,7 @@ func (s *Store) TakeMonitor(id string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock container %s: %w", ShortID(id), err)
 	}
-	if err := lockfile.Flock(f, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := takeExclusive(f); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
 			return nil, fmt.Errorf("container %s: %w", ShortID(id), ErrRunning)
@@ -58,6 +58,34 @@ func (s *Store) TakeMonitor(id string) (*os.File, error) {
 		return nil, fmt.Errorf("lock container %s: %w", ShortID(id), err)
 	}
 	return f, nil
+}
+
+// sharedGrace is how long takeExclusive waits out shared holders.
+const sharedGrace = 2 * time.Second
+
+// takeExclusive takes f's lock exclusively without waiting for a monitor.
+// Only a monitor holds the lock exclusively; shared holders are other hull
+// processes looking (MonitorAlive, WaitMonitor), each for an instant. A
+// start right after its container ended (restart, a restart policy, a
+// script's `start`) must not fail because some `ps` or the ended
+// monitor's own last calls looked just then: while the lock can still be
+// had shared, no monitor holds it, so this retries for a moment. EWOULDBLOCK
+// means a monitor holds it.
+func takeExclusive(f *os.File) error {
+	deadline := time.Now().Add(sharedGrace)
+	for {
+		err := lockfile.Flock(f, unix.LOCK_EX|unix.LOCK_NB)
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			return err
+		}
+		// Shared holders only? Then taking it shared works (and is
+		// dropped at once: flock converts, so unlock).
+		if lockfile.Flock(f, unix.LOCK_SH|unix.LOCK_NB) != nil || time.Now().After(deadline) {
+			return err
+		}
+		_ = lockfile.Flock(f, unix.LOCK_UN)
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // MonitorAlive reports whether a process holds the container's monitor

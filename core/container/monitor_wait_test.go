@@ -1,9 +1,15 @@
 package container
 
 import (
+	"errors"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hull-project/hull/core/lockfile"
 )
 
 // Once WaitMonitor says the monitor's lock is free, a start can take it at
@@ -34,4 +40,40 @@ func TestWaitMonitorLeavesLockFree(t *testing.T) {
 		}
 		next.Close()
 	}
+}
+
+// A process that only looks (a shared lock: ps, inspect, WaitMonitor of
+// another hull) does not make a start fail with ErrRunning; a monitor (an
+// exclusive lock) does, at once.
+func TestTakeMonitorWaitsOutLookers(t *testing.T) {
+	s, err := Open(t.TempDir(), plainRemover{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	if err := os.MkdirAll(s.Dir(id), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	lock := filepath.Join(s.Dir(id), monitorLock)
+	looker, err := os.OpenFile(lock, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer looker.Close()
+	if err := lockfile.Flock(looker, unix.LOCK_SH); err != nil {
+		t.Fatal(err)
+	}
+	go func() { time.Sleep(50 * time.Millisecond); lockfile.Flock(looker, unix.LOCK_UN) }()
+	mon, err := s.TakeMonitor(id)
+	if err != nil {
+		t.Fatalf("a shared holder for 50ms made the start fail: %v", err)
+	}
+	start := time.Now()
+	if _, err := s.TakeMonitor(id); !errors.Is(err, ErrRunning) {
+		t.Fatalf("second take while a monitor holds it: %v, want ErrRunning", err)
+	}
+	if d := time.Since(start); d > sharedGrace/2 {
+		t.Errorf("a held monitor lock took %v to report, want at once", d)
+	}
+	mon.Close()
 }
