@@ -24,7 +24,7 @@ func (h *Hull) GenerateECS(ref string, allowLocal bool) ([]byte, []string, error
 	var members []ecs.Member
 	for _, m := range g.Members {
 		members = append(members, ecs.Member{Name: m.Name, Container: m.Container, Image: m.Image,
-			ImageConfig: m.ImageConfig, Ports: g.PortsOf(m.Container)})
+			ImageConfig: m.ImageConfig, Ports: g.PortsOf(m.Container), StoreDir: h.Root})
 	}
 	if g.Kind == "pod" && len(members) > 0 {
 		// A pod's ports are its own, published once: give them to its

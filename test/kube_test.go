@@ -471,3 +471,43 @@ spec:
 		}
 	}
 }
+
+// generate writes no secret value a kube play took from a Secret: a
+// variable becomes a secretKeyRef (kube) or is left out (ECS), a Secret
+// volume refers to its Secret; the ECS task carries no path of hull's
+// store (outside review: both were written out).
+func TestGenerateWritesNoSecrets(t *testing.T) {
+	s := withBusybox(t)
+	doc := `apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+stringData: {password: TOPSECRET-PW}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sec}
+spec:
+  volumes: [{name: pw, secret: {secretName: creds}}]
+  containers:
+  - name: a
+    image: busybox
+    command: [sleep, '300']
+    env: [{name: PW, valueFrom: {secretKeyRef: {name: creds, key: password}}}]
+    volumeMounts: [{name: pw, mountPath: /run/pw}]
+`
+	if _, errs, code := s.hullIn(t, strings.NewReader(doc), "kube", "play", "-"); code != 0 {
+		t.Fatalf("kube play: exit %d, %q", code, errs)
+	}
+	defer s.hullIn(t, strings.NewReader(doc), "kube", "down", "-")
+	if got := s.mustHull(t, "exec", "sec-a", "sh", "-c", "echo $PW; cat /run/pw/password"); got != "TOPSECRET-PW\nTOPSECRET-PW" {
+		t.Errorf("the container's secret: %q", got)
+	}
+	gen, errs, code := s.hull(t, "generate", "kube", "--allow-local", "sec")
+	if code != 0 || strings.Contains(gen, "TOPSECRET") || !strings.Contains(gen, "secretKeyRef") || !strings.Contains(errs, "Secret creds is referred to") {
+		t.Errorf("generate kube: exit %d, stderr %q\n%s", code, errs, gen)
+	}
+	ecs, errs, code := s.hull(t, "generate", "ecs", "--allow-local", "sec")
+	if code != 0 || strings.Contains(ecs, "TOPSECRET") || strings.Contains(ecs, s.root) || !strings.Contains(errs, "variable PW (from Secret creds) is left out") {
+		t.Errorf("generate ecs: exit %d, stderr %q\n%s", code, errs, ecs)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -128,6 +129,10 @@ type Member struct {
 	Image       string
 	ImageConfig ocispec.ImageConfig
 	Ports       []netspec.PortMapping
+	// StoreDir is hull's store: a bind from inside it (kube play's
+	// ConfigMap and Secret files) is hull's own file, not a path of the
+	// container instance, and is left out.
+	StoreDir string
 }
 
 // DependsOnLabel is Compose's record of a service's depends_on:
@@ -156,9 +161,16 @@ func Generate(family string, members []Member) ([]byte, []string, error) {
 		cd, w := definition(m, names)
 		warnings = append(warnings, w...)
 		for _, mp := range m.Container.Mounts {
+			if mp.Type == "bind" && inDir(m.StoreDir, mp.Source) {
+				warnings = append(warnings, fmt.Sprintf("%s: %s is left out: its files are hull's (a kube play ConfigMap or Secret), and ECS has no such volume", m.Container.Name, mp.Destination))
+				continue
+			}
 			v, ok := taskVolume(mp)
 			if !ok {
 				continue
+			}
+			if mp.Type == "bind" {
+				warnings = append(warnings, fmt.Sprintf("%s: bind mount %s becomes a host volume: the container instance needs that path", m.Container.Name, mp.Source))
 			}
 			cd.MountPoints = append(cd.MountPoints, MountPoint{SourceVolume: v.Name, ContainerPath: mp.Destination, ReadOnly: !mp.RW})
 			if !vols[v.Name] {
@@ -194,12 +206,15 @@ func definition(m Member, names map[string]bool) (ContainerDefinition, []string)
 	if rec.Config.User != ic.User {
 		cd.User = rec.Config.User
 	}
-	for _, e := range rec.Config.Env {
-		if slices.Contains(ic.Env, e) {
-			continue
-		}
+	plain, secret := rec.SplitSecretEnv(ic.Env)
+	for _, e := range plain {
 		k, v, _ := strings.Cut(e, "=")
 		cd.Environment = append(cd.Environment, KeyValue{Name: k, Value: v})
+	}
+	refs := rec.SecretEnv()
+	for _, k := range secret {
+		// Never its value: a task definition is no place for one.
+		warnings = append(warnings, fmt.Sprintf("%s: variable %s (from Secret %s) is left out: give it to the task under secrets, from Secrets Manager or SSM Parameter Store", rec.Name, k, refs[k].Secret))
 	}
 	ports := map[string]bool{}
 	for _, p := range m.Ports {
@@ -314,6 +329,15 @@ func taskVolume(mp container.MountPoint) (Volume, bool) {
 		return Volume{Name: volumeName("host" + mp.Source), Host: &HostVolume{SourcePath: mp.Source}}, true
 	}
 	return Volume{}, false
+}
+
+// inDir reports whether p is dir or under it (false for no dir).
+func inDir(dir, p string) bool {
+	if dir == "" {
+		return false
+	}
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 // volumeName: ECS volume names are up to 255 letters, digits, hyphens

@@ -144,3 +144,34 @@ func TestGenerateBindAndAnonymous(t *testing.T) {
 		t.Error("a task without containers was written")
 	}
 }
+
+// A variable kube play took from a Secret is left out with a warning, not
+// written as a plain environment value; a bind of hull's own files (a kube
+// play Secret's directory in the store) is left out instead of leaking the
+// store's host path; a user's bind stays a host volume, with a warning
+// (outside review).
+func TestGenerateLeavesOutSecretsAndStore(t *testing.T) {
+	store, mine := t.TempDir(), t.TempDir()
+	secretDir := store + "/kube/app/secret/pw"
+	c := record(t, container.Options{Name: "app-a", Env: []string{"PLAIN=visible", "PW=TOPSECRET"},
+		Volumes: []string{mine + ":/mine", store + ":/pw:ro"}},
+		map[string]string{container.SecretEnvLabel: `{"PW":{"secret":"creds","key":"password"}}`})
+	c.Mounts[1].Source = secretDir // as kube play binds it
+	out, warnings, err := Generate("app", []Member{{Name: "a", Container: c, Image: "busybox", ImageConfig: busybox, StoreDir: store}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := strict(t, out)
+	if strings.Contains(string(out), "TOPSECRET") || strings.Contains(string(out), store) {
+		t.Errorf("a secret value or the store's path is in the task:\n%s", out)
+	}
+	if !strings.Contains(string(out), `"value": "visible"`) || !strings.Contains(string(out), mine) || len(in.Volumes) != 1 {
+		t.Errorf("the plain variable or the user's bind is missing:\n%s", out)
+	}
+	joined := strings.Join(warnings, "\n")
+	for _, want := range []string{"variable PW (from Secret creds) is left out", "/pw is left out", "bind mount " + mine + " becomes a host volume"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("warnings %q: want %q", warnings, want)
+		}
+	}
+}

@@ -70,7 +70,7 @@ func Generate(ws []Workload, o GenerateOptions) ([]byte, []string, error) {
 	if o.Type != "pod" && o.Type != "deployment" {
 		return nil, nil, fmt.Errorf("generate kube: --type %q: want pod or deployment", o.Type)
 	}
-	g := &generator{claims: map[string]bool{}, files: map[string]*FileVolume{}}
+	g := &generator{claims: map[string]bool{}, files: map[string]*FileVolume{}, secrets: map[string]bool{}}
 	var workloads, services []any
 	for i := range ws {
 		w := &ws[i]
@@ -147,6 +147,7 @@ type generator struct {
 	objects  []any // claims, config maps, secrets
 	claims   map[string]bool
 	files    map[string]*FileVolume
+	secrets  map[string]bool // referred to (and warned about)
 	warnings []string
 }
 
@@ -231,13 +232,7 @@ func (g *generator) container(w *Workload, m *Member, spec *corev1.PodSpec, vols
 	if rec.Config.WorkingDir != ic.WorkingDir {
 		c.WorkingDir = rec.Config.WorkingDir
 	}
-	for _, e := range rec.Config.Env {
-		if slices.Contains(ic.Env, e) {
-			continue
-		}
-		k, v, _ := strings.Cut(e, "=")
-		c.Env = append(c.Env, corev1.EnvVar{Name: k, Value: v})
-	}
+	c.Env = g.env(m)
 	// Ports the image exposes and nothing publishes: the cluster's
 	// containerPorts (a Service reaches them).
 	published := map[string]bool{}
@@ -345,6 +340,37 @@ func (g *generator) volume(w *Workload, m *Member, mp container.MountPoint) (str
 	return "", nil, nil // tmpfs mounts are in HostConfig.Tmpfs
 }
 
+// env is the container's variables that differ from the image's. One
+// that came from a Secret (kube play's secretKeyRef, envFrom secretRef)
+// is written as a secretKeyRef to it, never with its value, as podman
+// generate kube does; the Secret itself is the cluster's to hold.
+func (g *generator) env(m *Member) []corev1.EnvVar {
+	var out []corev1.EnvVar
+	plain, secret := m.Container.SplitSecretEnv(m.ImageConfig.Env)
+	for _, e := range plain {
+		k, v, _ := strings.Cut(e, "=")
+		out = append(out, corev1.EnvVar{Name: k, Value: v})
+	}
+	refs := m.Container.SecretEnv()
+	for _, k := range secret {
+		r := refs[k]
+		out = append(out, corev1.EnvVar{Name: k, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: r.Secret}, Key: r.Key}}})
+		g.referSecret(r.Secret)
+	}
+	return out
+}
+
+// referSecret warns, once per Secret, that the manifest refers to it
+// without its data.
+func (g *generator) referSecret(name string) {
+	if g.secrets[name] {
+		return
+	}
+	g.secrets[name] = true
+	g.warn("Secret %s is referred to, not written (no secret value goes into the file): create it in the cluster first", name)
+}
+
 func (g *generator) fileVolume(w *Workload, fv *FileVolume) (string, *corev1.VolumeSource, error) {
 	name := dnsName(fv.Name)
 	if prev, ok := g.files[name]; ok && !maps.Equal(prev.Data, fv.Data) {
@@ -355,8 +381,9 @@ func (g *generator) fileVolume(w *Workload, fv *FileVolume) (string, *corev1.Vol
 		g.files[name] = fv
 		meta := metav1.ObjectMeta{Name: name}
 		if fv.Secret {
-			s := &corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: meta, StringData: fv.Data}
-			g.objects = append(g.objects, s)
+			// Referred to only, as an env's Secret: its files are
+			// secret values.
+			g.referSecret(name)
 		} else {
 			g.objects = append(g.objects, &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: meta, Data: fv.Data})
 		}

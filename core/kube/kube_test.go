@@ -546,3 +546,60 @@ spec:
 		t.Errorf("an unknown procMount: %v, want refused", err)
 	}
 }
+
+// A variable kube play took from a Secret is generated as a secretKeyRef
+// to it, and a Secret volume refers to its Secret: no secret value is
+// written into the manifest (outside review: generate wrote them in
+// plain text), and each Secret is named in a warning.
+func TestGenerateWritesNoSecretValues(t *testing.T) {
+	doc := `apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+stringData: {password: TOPSECRET-PW, token: TOPSECRET-TOKEN}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: app}
+spec:
+  containers:
+  - name: a
+    image: busybox
+    env:
+    - {name: PLAIN, value: visible}
+    - name: PW
+      valueFrom: {secretKeyRef: {name: creds, key: password}}
+    envFrom:
+    - secretRef: {name: creds}
+      prefix: S_
+`
+	m, _, err := Decode([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, _, err := m.Plan(PlayOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := record(t, plan.Pods[0].Containers[0].Options)
+	ws := []Workload{{Name: "app", Members: []Member{{Name: "a", Container: rec, Image: "docker.io/library/busybox:latest", ImageConfig: busybox,
+		Files: map[string]*FileVolume{"/nowhere": {Name: "pw", Secret: true, Data: map[string]string{"password": "TOPSECRET-FILE"}}}}}}}
+	rec.Mounts = append(rec.Mounts, container.MountPoint{Type: "bind", Source: "/nowhere", Destination: "/run/pw"})
+	out, warnings, err := Generate(ws, GenerateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decodeAll(t, out)
+	if strings.Contains(string(out), "TOPSECRET") {
+		t.Errorf("a secret value is in the manifest:\n%s", out)
+	}
+	for _, want := range []string{"name: PLAIN\n      value: visible", "name: PW\n      valueFrom:\n        secretKeyRef:\n          key: password\n          name: creds",
+		"name: S_token\n      valueFrom:\n        secretKeyRef:\n          key: token\n          name: creds", "secretName: pw"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("manifest lacks %q:\n%s", want, out)
+		}
+	}
+	joined := strings.Join(warnings, "\n")
+	if !strings.Contains(joined, "Secret creds is referred to") || !strings.Contains(joined, "Secret pw is referred to") {
+		t.Errorf("warnings %q: want each Secret named", warnings)
+	}
+}

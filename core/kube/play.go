@@ -446,11 +446,14 @@ func (m *Manifests) planContainer(pp *PodPlan, c *corev1.Container, psc *corev1.
 	} else {
 		o.Cmd = append([]string(nil), c.Args...)
 	}
-	env, err := m.containerEnv(c)
+	env, secrets, err := m.containerEnv(c)
 	if err != nil {
 		return nil, nil, err
 	}
 	o.Env = env
+	if v := container.SecretEnvLabelValue(secrets); v != "" {
+		o.Labels = append(o.Labels, container.SecretEnvLabel+"="+v)
+	}
 	for _, p := range c.Ports {
 		if p.HostPort == 0 {
 			continue // a cluster-internal port: nothing to publish here
@@ -674,9 +677,10 @@ func seccompProfile(o *container.Options, p *corev1.SeccompProfile) error {
 }
 
 // containerEnv is envFrom's variables, then env's (which win, as in a
-// cluster).
-func (m *Manifests) containerEnv(c *corev1.Container) ([]string, error) {
+// cluster), and which of them came from a Secret.
+func (m *Manifests) containerEnv(c *corev1.Container) ([]string, map[string]container.SecretRef, error) {
 	var env []string
+	secrets := map[string]container.SecretRef{}
 	for _, ef := range c.EnvFrom {
 		var data map[string][]byte
 		switch {
@@ -686,7 +690,7 @@ func (m *Manifests) containerEnv(c *corev1.Container) ([]string, error) {
 				if opt(ef.ConfigMapRef.Optional) {
 					continue
 				}
-				return nil, fmt.Errorf("envFrom: configmap %s is not in the file", ef.ConfigMapRef.Name)
+				return nil, nil, fmt.Errorf("envFrom: configmap %s is not in the file", ef.ConfigMapRef.Name)
 			}
 			data = map[string][]byte{}
 			for k, v := range cm.Data {
@@ -698,11 +702,11 @@ func (m *Manifests) containerEnv(c *corev1.Container) ([]string, error) {
 				if opt(ef.SecretRef.Optional) {
 					continue
 				}
-				return nil, fmt.Errorf("envFrom: secret %s is not in the file", ef.SecretRef.Name)
+				return nil, nil, fmt.Errorf("envFrom: secret %s is not in the file", ef.SecretRef.Name)
 			}
 			data = secretData(s)
 		default:
-			return nil, fmt.Errorf("envFrom: needs configMapRef or secretRef")
+			return nil, nil, fmt.Errorf("envFrom: needs configMapRef or secretRef")
 		}
 		keys := make([]string, 0, len(data))
 		for k := range data {
@@ -711,12 +715,17 @@ func (m *Manifests) containerEnv(c *corev1.Container) ([]string, error) {
 		sort.Strings(keys)
 		for _, k := range keys {
 			env = append(env, ef.Prefix+k+"="+string(data[k]))
+			delete(secrets, ef.Prefix+k)
+			if ef.SecretRef != nil {
+				secrets[ef.Prefix+k] = container.SecretRef{Secret: ef.SecretRef.Name, Key: k}
+			}
 		}
 	}
 	for _, e := range c.Env {
 		if e.Name == "" || strings.Contains(e.Name, "=") {
-			return nil, fmt.Errorf("env %q: not a variable name", e.Name)
+			return nil, nil, fmt.Errorf("env %q: not a variable name", e.Name)
 		}
+		delete(secrets, e.Name) // a later definition wins
 		if e.ValueFrom == nil {
 			env = append(env, e.Name+"="+e.Value)
 			continue
@@ -732,7 +741,7 @@ func (m *Manifests) containerEnv(c *corev1.Container) ([]string, error) {
 				if opt(r.ConfigMapKeyRef.Optional) {
 					continue
 				}
-				return nil, fmt.Errorf("env %s: configmap %s key %s is not in the file", e.Name, r.ConfigMapKeyRef.Name, r.ConfigMapKeyRef.Key)
+				return nil, nil, fmt.Errorf("env %s: configmap %s key %s is not in the file", e.Name, r.ConfigMapKeyRef.Name, r.ConfigMapKeyRef.Key)
 			}
 			env = append(env, e.Name+"="+v)
 		case r.SecretKeyRef != nil:
@@ -746,14 +755,15 @@ func (m *Manifests) containerEnv(c *corev1.Container) ([]string, error) {
 				if opt(r.SecretKeyRef.Optional) {
 					continue
 				}
-				return nil, fmt.Errorf("env %s: secret %s key %s is not in the file", e.Name, r.SecretKeyRef.Name, r.SecretKeyRef.Key)
+				return nil, nil, fmt.Errorf("env %s: secret %s key %s is not in the file", e.Name, r.SecretKeyRef.Name, r.SecretKeyRef.Key)
 			}
 			env = append(env, e.Name+"="+string(v))
+			secrets[e.Name] = container.SecretRef{Secret: r.SecretKeyRef.Name, Key: r.SecretKeyRef.Key}
 		default:
-			return nil, fmt.Errorf("env %s: only configMapKeyRef and secretKeyRef are supported in valueFrom", e.Name)
+			return nil, nil, fmt.Errorf("env %s: only configMapKeyRef and secretKeyRef are supported in valueFrom", e.Name)
 		}
 	}
-	return env, nil
+	return env, secrets, nil
 }
 
 func opt(b *bool) bool { return b != nil && *b }
