@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	units "github.com/docker/go-units"
@@ -197,8 +198,9 @@ func rmCommand() *cli.Command {
 	}
 }
 
-// removeContainers removes each container, printing the name as given, and
-// goes on after a failure; the last error decides the exit code.
+// removeContainers removes the containers, several at once, printing each
+// name as given, in order, and goes on after a failure; the last error
+// decides the exit code.
 func removeContainers(c *cli.Context) error {
 	lo, hi := 1, -1
 	if c.Bool("all") {
@@ -217,22 +219,46 @@ func removeContainers(c *cli.Context) error {
 			return err
 		}
 	}
+	remove := h.RemoveContainer
+	if c.Bool("volumes") {
+		remove = h.RemoveContainerVolumes
+	}
+	errs := make([]error, len(refs))
+	inParallel(len(refs), rmParallel, func(i int) {
+		_, errs[i] = remove(refs[i], c.Bool("force"))
+	})
 	var last error
-	for _, ref := range refs {
-		remove := h.RemoveContainer
-		if c.Bool("volumes") {
-			remove = h.RemoveContainerVolumes
-		}
-		if _, err := remove(ref, c.Bool("force")); err != nil {
+	for i, ref := range refs {
+		if errs[i] != nil {
 			if last != nil {
 				printErr(c.App.ErrWriter, last)
 			}
-			last = err
+			last = errs[i]
 			continue
 		}
 		fmt.Fprintln(c.App.Writer, ref)
 	}
 	return last
+}
+
+// rmParallel is how many containers rm removes at once, as Docker's CLI
+// (which runs 50): most of a removal is waiting for the kernel to tear a
+// killed container's namespaces down, which overlaps.
+const rmParallel = 16
+
+// inParallel runs fn(0..n-1), at most limit at a time, and returns once
+// all returned.
+func inParallel(n, limit int, fn func(i int)) {
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			fn(i)
+		})
+	}
+	wg.Wait()
 }
 
 // removable is what rm -a removes (it takes no names): the ids of the
