@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -247,11 +248,22 @@ func (h *Hull) monitorExited(sock *os.File, id string, args []string) error {
 
 // endOfKilled is the container store's EndHook: rm -f, which records the
 // end of a container it killed when its monitor did not, releases the
-// cgroup as monitorExited does.
-func endOfKilled(c *container.Container) bool {
-	sb := reopenSandbox(c)
-	sb.Close()
-	return sb.stats.OOMKills > 0
+// cgroup as monitorExited does. The group is found from the init before
+// the kill, not from this process's layout: rm may run in another cgroup
+// than the one the container was started from (a job's own).
+func endOfKilled(c *container.Container) func() bool {
+	g := cgroup.Member(cgroup.Probe(), c.State.Pid, "hull-"+c.ID)
+	return func() bool {
+		if g == nil {
+			return false
+		}
+		oom := g.Stats().OOMKills > 0
+		g.Kill()
+		if err := g.Remove(); err != nil {
+			slog.Warn("remove cgroup", "id", container.ShortID(c.ID), "err", err)
+		}
+		return oom
+	}
 }
 
 // reopenSandbox is the sandbox a start of c made (its cgroup, when its

@@ -343,6 +343,50 @@ func Join(env Env, member int, name string, pid int) error {
 	return nil
 }
 
+// Member is the group called name (a container's, "hull-ID") that
+// process member is in, found through /proc/MEMBER/cgroup as Join finds
+// it, so that a process in another cgroup than the container's creator
+// (rm -f from outside a job's cgroup) sees the right directories: Stats,
+// Kill and Remove work on it. nil when member is gone or in no group of
+// that name.
+func Member(env Env, member int, name string) *Group {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", member))
+	if err != nil {
+		return nil
+	}
+	return memberGroup(env, string(data), name)
+}
+
+// memberGroup is Member on a /proc/PID/cgroup text: each controller in
+// the v1 group of that name, else in the unified one.
+func memberGroup(env Env, procCgroup, name string) *Group {
+	unified, v1 := parseProcCgroup(procCgroup)
+	g := &Group{dirs: map[string]Place{}, made: map[string]bool{}}
+	for _, c := range Controllers {
+		mnt, ok := env.V1[c]
+		if !ok || path.Base(v1[c]) != name {
+			continue
+		}
+		if rel, ok := env.v1Rel(c, v1[c]); ok {
+			dir := filepath.Join(mnt, rel)
+			g.dirs[c], g.made[dir] = Place{Dir: dir, Version: 1}, true
+		}
+	}
+	if env.Unified != "" && path.Base(unified) == name {
+		dir := filepath.Join(env.Unified, unified)
+		g.made[dir] = true
+		for _, c := range Controllers {
+			if _, v1 := env.V1[c]; !v1 {
+				g.dirs[c] = Place{Dir: dir, Version: 2}
+			}
+		}
+	}
+	if len(g.made) == 0 {
+		return nil
+	}
+	return g
+}
+
 // groupsNamed are the directories, from a /proc/PID/cgroup text, of the
 // groups called name in the hierarchies hull manages (each directory once).
 func groupsNamed(env Env, procCgroup, name string) []Place {

@@ -179,6 +179,28 @@ func TestGroupsNamedFollowTheMember(t *testing.T) {
 	}
 }
 
+// Member's group is the member's own, per controller (a v1 hierarchy's
+// group, else the unified one), whatever cgroup the caller is in.
+func TestMemberGroupFollowsTheMember(t *testing.T) {
+	env := Env{Unified: "/u", V1: map[string]string{Memory: "/m", Pids: "/p"}, V1Root: map[string]string{Pids: "/sub"}}
+	g := memberGroup(env, "8:pids:/sub/job/hull-c1\n4:memory:/ci-job/hull-c1\n0::/job/hull-c1\n", "hull-c1")
+	if g == nil {
+		t.Fatal("no group")
+	}
+	want := map[string]string{Memory: "/m/ci-job/hull-c1", Pids: "/p/job/hull-c1", CPU: "/u/job/hull-c1"}
+	for c, dir := range want {
+		if g.dirs[c].Dir != dir {
+			t.Errorf("%s: %+v, want %s", c, g.dirs[c], dir)
+		}
+	}
+	if len(g.made) != 3 {
+		t.Errorf("directories to remove: %v", g.made)
+	}
+	if g := memberGroup(env, "4:memory:/ci-job/hull-c1\n0::/job/hull-c1\n", "hull-c2"); g != nil {
+		t.Errorf("another container's group: %+v", g)
+	}
+}
+
 func TestSettleMovesItselfSoThatAChildFindsTheOwnCgroupFree(t *testing.T) {
 	me := strconv.Itoa(os.Getpid())
 	root := fakeFS(t, v2Group("job", "memory pids", me))

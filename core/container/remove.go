@@ -23,10 +23,11 @@ const removeLock = "remove.lock"
 // RemoveLockPath is the container's remove lock, for its monitor.
 func (s *Store) RemoveLockPath(id string) string { return filepath.Join(s.Dir(id), removeLock) }
 
-// EndHook releases what a start of c left that its record does not (the
-// cgroup) and reports whether the kernel OOM-killed a process of it. rm -f
-// calls it when it records the end itself.
-type EndHook func(c *Container) (oomKilled bool)
+// EndHook is what rm -f runs on c, still running, before it kills it:
+// it returns what releases what a start left that the record does not
+// (the cgroup, found from the running init) and reports whether the
+// kernel OOM-killed a process of it, run if rm records the end itself.
+type EndHook func(c *Container) (release func() (oomKilled bool))
 
 // SetEndHook sets the hook rm -f runs when it records a container's end.
 func (s *Store) SetEndHook(h EndHook) { s.ended = h }
@@ -51,6 +52,10 @@ func (s *Store) removeRunning(c *Container) error {
 	if _, err := s.Modify(c.ID, func(c *Container) error { c.HasBeenManuallyStopped = true; return nil }); err != nil {
 		return err
 	}
+	var end func() bool
+	if s.ended != nil {
+		end = s.ended(c)
+	}
 	s.Emit(c, "kill", "signal", strconv.Itoa(int(unix.SIGKILL)))
 	if c.State.Pid > 0 { // never our own process group
 		if err := unix.Kill(c.State.Pid, unix.SIGKILL); err != nil && err != unix.ESRCH {
@@ -60,7 +65,7 @@ func (s *Store) removeRunning(c *Container) error {
 	if !s.WaitMonitor(c.ID, 10*time.Second) {
 		return fmt.Errorf("remove container %s: its monitor did not exit", ShortID(c.ID))
 	}
-	err = s.recordKilled(c.ID)
+	err = s.recordKilled(c.ID, end)
 	if err == nil {
 		err = s.Remove(c.ID, false)
 	}
@@ -71,13 +76,14 @@ func (s *Store) removeRunning(c *Container) error {
 }
 
 // recordKilled records the end of a container that rm -f killed, unless
-// it is recorded already. Its monitor is gone.
-func (s *Store) recordKilled(id string) error {
+// it is recorded already (then end is not run: that recorder released it
+// all). Its monitor is gone.
+func (s *Store) recordKilled(id string, end func() bool) error {
 	_, err := s.Modify(id, func(c *Container) error {
 		if !c.State.Running {
 			return nil
 		}
-		oom := s.ended != nil && s.ended(c)
+		oom := end != nil && end()
 		c.SetExited(128+int(unix.SIGKILL), time.Now().UTC(), "")
 		c.State.Restarting, c.State.OOMKilled = false, oom
 		return nil

@@ -47,7 +47,7 @@ func TestRemoveRunningRecordsTheEndOnce(t *testing.T) {
 				mon.Close()
 			}()
 			hooked := false
-			s.SetEndHook(func(*Container) bool { hooked = true; return false })
+			s.SetEndHook(func(*Container) func() bool { return func() bool { hooked = true; return false } })
 			if err := s.Remove(c.ID, true); err != nil {
 				t.Fatal(err)
 			}
