@@ -309,6 +309,14 @@ func (h *Hull) Wait(ref string) (int, error) {
 	if !c.State.Running && !c.State.Restarting {
 		return c.State.ExitCode, nil
 	}
+	if c.HostConfig.AutoRemove {
+		// --rm: the record is gone by the time the monitor lets go (the
+		// call that records the end removes it); the monitor tells the
+		// code to its attach clients.
+		if code, ok := h.monitorExit(c.ID); ok {
+			return code, nil
+		}
+	}
 	// The run in progress (or, while restarting, the next one) ends when
 	// a new exit is recorded: with a restart policy the monitor lives on
 	// and starts the container again, and Docker's wait returns the code
@@ -340,6 +348,33 @@ func (h *Hull) Wait(ref string) (int, error) {
 		// as exited then), or a foreground run, which has none.
 		if !c.State.Running && !c.State.Restarting && (monitorGone || !h.Containers.MonitorAlive(c.ID)) {
 			return c.State.ExitCode, nil
+		}
+	}
+}
+
+// monitorExit connects to the container's monitor as an attach client
+// that sends nothing and returns the exit code it sends when the
+// container's run ends; false when it could not connect or the monitor
+// ended without one (killed).
+func (h *Hull) monitorExit(id string) (int, bool) {
+	var conn net.Conn
+	err := attach.ShortPath(h.runPath(id, attach.Socket), func(p string) error {
+		var err error
+		conn, err = net.Dial("unix", p)
+		return err
+	})
+	if err != nil {
+		return 0, false
+	}
+	defer conn.Close()
+	code, ok := 0, false
+	for {
+		kind, p, err := attach.ReadFrame(conn)
+		if err != nil {
+			return code, ok
+		}
+		if kind == attach.Exit && len(p) == 4 {
+			code, ok = int(binary.BigEndian.Uint32(p)), true
 		}
 	}
 }
