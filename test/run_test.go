@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestVersion(t *testing.T) {
@@ -125,6 +126,22 @@ func TestRunRmLeavesNoContainer(t *testing.T) {
 	s.mustHull(t, "run", "--rm", "busybox", "true")
 	if out := s.mustHull(t, "ps", "-a", "-q"); strings.TrimSpace(out) != "" {
 		t.Fatalf("ps -a -q after run --rm: %q, want nothing", out)
+	}
+	// wait hears a detached --rm container's code, though the record is
+	// gone once its monitor lets go; the one it was killed with by rm -f.
+	s.mustHull(t, "run", "-d", "--rm", "--network", "none", "--name", "rw5", "busybox", "sh", "-c", "sleep 1; exit 5")
+	if got := strings.TrimSpace(s.mustHull(t, "wait", "rw5")); got != "5" {
+		t.Errorf("wait of a --rm container that exits 5: %q", got)
+	}
+	s.mustHull(t, "run", "-d", "--rm", "--network", "none", "--name", "rwk", "busybox", "sleep", "100")
+	removed := make(chan struct{})
+	go func() { defer close(removed); time.Sleep(time.Second); s.hull(t, "rm", "-f", "rwk") }()
+	if got := strings.TrimSpace(s.mustHull(t, "wait", "rwk")); got != "137" {
+		t.Errorf("wait of a --rm container removed with rm -f: %q", got)
+	}
+	<-removed
+	if out := s.mustHull(t, "ps", "-a", "-q"); strings.TrimSpace(out) != "" {
+		t.Errorf("ps -a -q after the --rm containers ended: %q, want nothing", out)
 	}
 }
 
