@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +39,12 @@ func (u nsUnpacker) Unpack(r io.Reader, dir string) error {
 // user is not, to the host user), whatever the mapping.
 func (u nsUnpacker) Assemble(meta io.Reader, dir string, w io.Writer) error {
 	return isolation.RunHelperOutput(u.mapping, meta, w, "assemble", dir)
+}
+
+// FindChanged names the file of a layer's directory that differs from its
+// tar's, inside the user namespace as Assemble reads it.
+func (u nsUnpacker) FindChanged(meta io.Reader, dir string) error {
+	return isolation.RunHelper(u.mapping, meta, "find-changed", dir)
 }
 
 // Disassemble reads the blob, a file of the user's, in-process.
@@ -122,7 +127,7 @@ func HelperMain(args []string) error {
 		return unshareExec(args[1:])
 	}
 	if len(args) != 2 {
-		return fmt.Errorf("usage: %s unpack|rm|check|assemble DIR", role.Userns)
+		return fmt.Errorf("usage: %s unpack|rm|check|assemble|find-changed DIR", role.Userns)
 	}
 	var err error
 	switch args[0] {
@@ -133,19 +138,12 @@ func HelperMain(args []string) error {
 	case "check":
 		err = checkLayerMain(os.Stdin, args[1], os.Stdout)
 	case "assemble":
-		err = assembleMain(os.Stdin, args[1], os.Stdout)
+		// Buffered inside, the large files spliced into the pipe.
+		err = layer.Assemble(os.Stdin, args[1], os.Stdout)
+	case "find-changed":
+		err = layer.FindChanged(os.Stdin, args[1])
 	default:
 		err = fmt.Errorf("unknown helper operation %q", args[0])
 	}
 	return err
-}
-
-// assembleMain is the helper's side of Assemble: the tar on w, buffered
-// (a pipe takes 64 KiB a write).
-func assembleMain(meta io.Reader, dir string, w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 1<<20)
-	if err := layer.Assemble(bufio.NewReader(meta), dir, bw); err != nil {
-		return err
-	}
-	return bw.Flush()
 }

@@ -21,6 +21,7 @@ type Layer struct {
 	Digest string // sha256 of the uncompressed tar; also its diff_id
 	Size   int64  // uncompressed size in bytes
 	temp   *tempBlob
+	once   *onceLayer // a layer kept once, under temporary names
 }
 
 // WriteLayer stores an uncompressed layer tar stream. The blob stays
@@ -40,6 +41,10 @@ func (l *Layer) Discard() {
 	if l.temp != nil {
 		os.Remove(l.temp.path)
 		l.temp = nil
+	}
+	if l.once != nil {
+		os.Remove(l.once.meta) // the directory is the caller's
+		l.once = nil
 	}
 }
 
@@ -175,6 +180,11 @@ func (s *Store) publishAll(layers []*Layer, meta ...*tempBlob) error {
 				return err
 			}
 			l.temp = nil
+		} else if l.once != nil {
+			if err := s.publishOnce(l.once); err != nil {
+				return err
+			}
+			l.once = nil
 		} else if !s.hasLayer(digest.Digest(l.Digest)) {
 			return fmt.Errorf("layer %s: blob is missing", l.Digest)
 		}

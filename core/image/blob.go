@@ -34,6 +34,25 @@ type tempBlob struct {
 // writeTemp copies r into a synced temporary file in the blob directory,
 // hashing it on the way.
 func (s *Store) writeTemp(r io.Reader) (*tempBlob, error) {
+	return s.writeTempFile(r, true)
+}
+
+// syncTemp syncs a temporary written unsynced, before it is published.
+func syncTemp(t *tempBlob) error {
+	f, err := os.Open(t.path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// writeTempFile is writeTemp; unsynced, the temporary must be synced
+// (syncTemp) before it is published.
+func (s *Store) writeTempFile(r io.Reader, sync bool) (*tempBlob, error) {
 	path := filepath.Join(s.blobDir(), tmpName())
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -41,7 +60,7 @@ func (s *Store) writeTemp(r io.Reader) (*tempBlob, error) {
 	}
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(ReserveWriter(f), h), r)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

@@ -55,9 +55,11 @@ func (s *Store) Import(r io.Reader, opts ImportOptions) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The unpacked tree becomes the layer's directory; failing that, the
-	// layer is unpacked again from its blob when first used.
-	_ = s.AdoptLayerDir(l.Digest, dir)
+	if l.once == nil {
+		// The unpacked tree becomes the layer's directory; failing
+		// that, the layer is unpacked again from its blob when used.
+		_ = s.AdoptLayerDir(l.Digest, dir)
+	}
 	return img, nil
 }
 
@@ -71,11 +73,14 @@ func importComment(opts ImportOptions) string {
 	return "Imported from " + opts.Source
 }
 
-// importLayer decompresses r and writes it as a layer blob, checking on
-// the way that it is a tar archive, and unpacks it into a temporary layer
+// importLayer decompresses r and writes it as a layer, checking on the
+// way that it is a tar archive, and unpacks it into a temporary layer
 // directory, as pulls and loads do: an archive the store cannot unpack
 // (".." names, symlinked parents, links out of the tree) fails here and
-// leaves nothing, instead of failing every later run. The caller owns dir.
+// leaves nothing, instead of failing every later run. The layer stays
+// under temporary names until AddImage takes it: kept once (its
+// directory and metadata, synced), or as its synced blob. The caller
+// owns dir.
 func (s *Store) importLayer(r io.Reader) (l *Layer, dir string, err error) {
 	dec, err := decompress(r)
 	if err != nil {
@@ -116,7 +121,17 @@ func (s *Store) importLayer(r io.Reader) (l *Layer, dir string, err error) {
 		s.dropLayerTemp(dir)
 		return nil, "", err
 	}
-	return &Layer{Digest: t.digest.String(), Size: t.size, temp: t}, dir, nil
+	l = &Layer{Digest: t.digest.String(), Size: t.size}
+	if l.once, err = s.prepareOnce(t, dir); err == nil && l.once == nil {
+		err = syncTemp(t)
+		l.temp = t
+	}
+	if err != nil {
+		os.Remove(t.path)
+		s.dropLayerTemp(dir)
+		return nil, "", err
+	}
+	return l, dir, nil
 }
 
 var errWriteStopped = errors.New("layer write stopped")

@@ -46,18 +46,17 @@ func (s *Store) PutLayer(diffID string, open func() (io.ReadCloser, error)) (l *
 		return nil, true, fmt.Errorf("layer %s: %w", d, err)
 	}
 	defer rc.Close()
-	t, err := s.writeAndUnpack(rc, d, final)
+	t, err := s.writeAndUnpack(rc, d)
 	if err != nil {
 		return nil, true, fmt.Errorf("layer %s: %w", d, err)
 	}
-	unlock() // compact takes the layer's lock itself
-	s.compact(d)
 	return &Layer{Digest: diffID, Size: t.size}, true, nil
 }
 
 // writeAndUnpack tees r into a temporary blob and into the unpacker, and
-// publishes both when r's digest is want.
-func (s *Store) writeAndUnpack(r io.Reader, want digest.Digest, final string) (*tempBlob, error) {
+// stores the layer (settle) when r's digest is want. The caller holds
+// the layer's lock.
+func (s *Store) writeAndUnpack(r io.Reader, want digest.Digest) (*tempBlob, error) {
 	tmp, err := s.newLayerTemp()
 	if err != nil {
 		return nil, err
@@ -71,17 +70,8 @@ func (s *Store) writeAndUnpack(r io.Reader, want digest.Digest, final string) (*
 		os.Remove(t.path)
 		return nil, fmt.Errorf("%w: content is %s, the image config says %s", ErrCorrupt, t.digest, want)
 	}
-	if err := s.publish(t); err != nil {
-		os.Remove(t.path)
+	if err := s.settle(t, tmp); err != nil {
 		return nil, err
-	}
-	if err := syncDir(s.blobDir()); err != nil {
-		return nil, err
-	}
-	if !exists(final) {
-		if err := os.Rename(tmp, final); err != nil && !exists(final) {
-			return nil, err
-		}
 	}
 	return t, nil
 }
@@ -102,9 +92,9 @@ func (s *Store) dropLayerTemp(tmp string) {
 	}
 }
 
-// writeUnpacked tees r into a temporary blob and into the unpacker at dir,
-// so that a layer the store could not unpack is never stored. On error
-// the blob is removed; dir is the caller's.
+// writeUnpacked tees r into a temporary blob, not synced, and into the
+// unpacker at dir, so that a layer the store could not unpack is never
+// stored. On error the blob is removed; dir is the caller's.
 func (s *Store) writeUnpacked(r io.Reader, dir string) (*tempBlob, error) {
 	pr, pw := io.Pipe()
 	unpacked := make(chan error, 1)
@@ -116,7 +106,8 @@ func (s *Store) writeUnpacked(r io.Reader, dir string) (*tempBlob, error) {
 		pr.CloseWithError(errors.Join(err, errUnpackStopped))
 		unpacked <- err
 	}()
-	t, err := s.writeTemp(io.TeeReader(r, pw))
+	// Unsynced: settle syncs it only when it is kept.
+	t, err := s.writeTempFile(io.TeeReader(r, pw), false)
 	pw.CloseWithError(err)
 	uerr := <-unpacked
 	if err != nil {

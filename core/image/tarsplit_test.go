@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	digest "github.com/opencontainers/go-digest"
 
@@ -21,6 +22,10 @@ type assemblingUnpacker struct{ fakeUnpacker }
 
 func (assemblingUnpacker) Assemble(meta io.Reader, dir string, w io.Writer) error {
 	return layer.Assemble(meta, dir, w)
+}
+
+func (assemblingUnpacker) FindChanged(meta io.Reader, dir string) error {
+	return layer.FindChanged(meta, dir)
 }
 
 func (assemblingUnpacker) Disassemble(tar io.Reader, meta io.Writer) error {
@@ -89,7 +94,7 @@ func TestCompactTampered(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := s.readBlob(d)
-	if err == nil || !strings.Contains(err.Error(), "layer "+d.String()) || !strings.Contains(err.Error(), "file") {
+	if err == nil || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "layer "+d.String()) || !strings.Contains(err.Error(), "/file: ") {
 		t.Fatalf("reading a tampered layer: %v; want an error naming the layer and the file", err)
 	}
 	got := checkLines(t, s, CheckOptions{Repair: true})
@@ -118,6 +123,29 @@ func TestCompactKeepsBlob(t *testing.T) {
 	}
 }
 
+// TestCompactImportKeepsBlob: an imported tar its directory cannot give
+// back keeps its blob (synced and published by AddImage), and reads back.
+func TestCompactImportKeepsBlob(t *testing.T) {
+	s := openCompactingStore(t)
+	var twice bytes.Buffer
+	twice.Write(makeTar(t, map[string]string{"f": strings.Repeat("1", 5000)})[:512+5120])
+	twice.Write(makeTar(t, map[string]string{"f": strings.Repeat("2", 5000)}))
+	img, err := s.Import(bytes.NewReader(twice.Bytes()), ImportOptions{Ref: "twice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := img.Manifest.Layers[0].Digest
+	if !s.hasBlob(d) || exists(s.metaPath(d)) {
+		t.Fatalf("blob kept %v, metadata %v; want the blob only", s.hasBlob(d), exists(s.metaPath(d)))
+	}
+	if got, err := s.readBlob(d); err != nil || !bytes.Equal(got, twice.Bytes()) {
+		t.Fatalf("read back: %v", err)
+	}
+	if entries, _ := os.ReadDir(s.metaDir()); len(entries) != 0 {
+		t.Errorf("tarsplit/ holds %v after an import that kept its blob", entries)
+	}
+}
+
 // TestCompactSweep: removing the image removes its metadata too.
 func TestCompactSweep(t *testing.T) {
 	s := openCompactingStore(t)
@@ -131,5 +159,33 @@ func TestCompactSweep(t *testing.T) {
 	}
 	if _, err := s.readBlob(d); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("read a removed layer: %v", err)
+	}
+}
+
+// TestCompactCloseEarly: closing a layer's reader before its end stops
+// the assembly (the writer blocked on a full pipe) instead of hanging.
+func TestCompactCloseEarly(t *testing.T) {
+	s := openCompactingStore(t)
+	data := makeTar(t, map[string]string{"big": strings.Repeat("0123456789abcdef", 4<<20/16)})
+	d := putLayer(t, s, data)
+	if s.hasBlob(d) {
+		t.Fatal("the layer's blob is still stored beside its directory")
+	}
+	r, err := s.openBlob(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(r, make([]byte, 4096)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close of a half-read layer did not return")
 	}
 }

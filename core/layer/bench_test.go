@@ -3,6 +3,7 @@ package layer
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -43,5 +44,63 @@ func BenchmarkUnpack(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// assembleTar is a layer shaped like a distribution's base image: 6,000
+// files in 60 directories, most a few KiB, some tens of KiB and a few of
+// a MiB (about 96 MiB in all), with pseudo-random content.
+func assembleTar(b *testing.B) []byte {
+	rnd := make([]byte, 1<<20)
+	for i := range rnd {
+		rnd[i] = byte(i*7 + i>>8*13)
+	}
+	var items []item
+	for d := range 60 {
+		dir := fmt.Sprintf("usr/lib/pkg%02d/", d)
+		items = append(items, dirItem(dir, 0o755))
+		for f := range 100 {
+			size := []int{200, 3000, 6000, 12000, 40000}[f%5]
+			if f == 99 && d%2 == 0 {
+				size = 1 << 20
+			}
+			items = append(items, fileItem(fmt.Sprintf("%sf%03d", dir, f), string(rnd[:size]), 0o644))
+		}
+	}
+	return tarOf(b, items...)
+}
+
+// BenchmarkAssemble writes a layer's tar again from its unpacked
+// directory and tar-split metadata (what save and push do for a layer
+// kept once).
+func BenchmarkAssemble(b *testing.B) {
+	data := assembleTar(b)
+	dir := b.TempDir()
+	if err := Unpack(bytes.NewReader(data), dir, Options{}); err != nil {
+		b.Fatal(err)
+	}
+	var meta bytes.Buffer
+	if err := Disassemble(bytes.NewReader(data), &meta); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Assemble(bytes.NewReader(meta.Bytes()), dir, io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDisassemble writes a layer's tar-split metadata (import, pull,
+// load and build do it once a layer).
+func BenchmarkDisassemble(b *testing.B) {
+	data := assembleTar(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Disassemble(bytes.NewReader(data), io.Discard); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
