@@ -3,7 +3,8 @@
 # tarball (HULL_TEST_DEBIAN_TAR, the suite's debootstrapped Debian, or
 # ARG1), then prints the store's bytes on disk (du: unpacked layers, blobs,
 # tar-split metadata), what `system df` says, and the time of the import
-# and of `save` (which writes each layer's tar again from its directory).
+# and of `save` (which writes each layer's tar again from its directory),
+# each as wall/CPU seconds.
 # HULL_BASE=other-hull measures a second build beside it in the same run.
 # Run as the unprivileged user (runuser -u hulltest --). N: save runs.
 set -euo pipefail
@@ -11,7 +12,13 @@ TARBALL=${1:-${HULL_TEST_DEBIAN_TAR:-/var/cache/hull-test/debian-bookworm.tar}}
 N=${N:-3}
 W=$(mktemp -d /tmp/hull-bench-disk.XXXXXX)
 trap '"${HULL_BIN:-hull}" --root "$W/s0" unshare rm -rf "$W" 2>/dev/null; rm -rf "$W" 2>/dev/null || true' EXIT
-t() { local s=$EPOCHREALTIME; "$@" >/dev/null; awk -v a="$s" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.2f", b-a}'; }
+# t prints a command's wall time / CPU time (user+system, with the
+# helpers it waits for), in seconds.
+t() {
+	local TIMEFORMAT='%R %U %S' out
+	out=$({ time "$@" >/dev/null; } 2>&1 | tail -1)
+	awk -v o="$out" 'BEGIN{split(o, f, " "); printf "%.2f/%.2f", f[1], f[2] + f[3]}'
+}
 kib() { du -sk "$1" 2>/dev/null | cut -f1; }
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg); image: $TARBALL ($(($(stat -c %s "$TARBALL") / 1024)) KiB)"
 i=0
