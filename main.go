@@ -17,8 +17,6 @@ import (
 	"github.com/hull-project/hull/core/monitor"
 	"github.com/hull-project/hull/isolation/child"
 	"github.com/hull-project/hull/isolation/role"
-	"github.com/hull-project/hull/plugins"
-	"github.com/hull-project/hull/plugins/network"
 	"github.com/hull-project/hull/plugins/network/usernet"
 )
 
@@ -50,16 +48,17 @@ func tune(name string) {
 
 // roles are the mains of the processes hull re-executes itself as, by
 // argv[1]; each gets argv[2:].
-var roles = map[string]func(args []string) error{
+// role.Plugin (a built-in instruction plugin) is there only where the
+// plugin machinery is linked (plugin_role.go): not in the default hull of
+// `make build`, whose full hull serves its built-in plugins itself.
+var roles = withPluginRole(map[string]func(args []string) error{
 	role.Init:        func([]string) error { return child.Main(core.Tasks(builders.Tasks())) },
 	role.Exec:        func([]string) error { return child.ExecMain() },
 	role.Limits:      child.LimitsMain,
 	role.Userns:      core.HelperMain,
-	role.Plugin:      func(args []string) error { return plugins.ServeBuiltin(args, core.BuiltinHandlers()) },
 	role.Monitor:     monitor.Main,
 	role.MonitorCall: core.MonitorCallMain,
 	role.Pod:         core.PodMain,
 	role.NetD:        usernet.Main,
 	role.NetTap:      usernet.TapMain,
-	role.NetProxy:    network.ServeProxy,
-}
+})

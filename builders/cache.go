@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 	"golang.org/x/sys/unix"
 )
 

@@ -4,7 +4,7 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 // cloneConfig copies c deeply, as an image config holds it: exposed

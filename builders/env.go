@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 

@@ -18,7 +18,7 @@ import (
 
 	"github.com/hull-project/hull/builders/copier"
 	"github.com/hull-project/hull/plugins/network"
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 // ADD fetches URLs on the host, so the host's own addresses are closed to

@@ -11,7 +11,7 @@ import (
 
 	"github.com/hull-project/hull/builders/copier"
 	"github.com/hull-project/hull/isolation"
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 // stepHost is what a plugin's requests reach during one step. Every

@@ -15,7 +15,7 @@ import (
 
 	"github.com/hull-project/hull/builders/dockerfile"
 	"github.com/hull-project/hull/builders/instructions"
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 	"golang.org/x/sys/unix"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/hull-project/hull/builders/copier"
 	"github.com/hull-project/hull/builders/dockerfile"
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 // A RUN --mount=type=bind shows the step files that are not in its rootfs:

@@ -5,7 +5,7 @@ import (
 	"os"
 
 	"github.com/hull-project/hull/isolation"
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 // Options are one `hull build`'s flags.

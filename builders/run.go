@@ -13,7 +13,7 @@ import (
 
 	"github.com/hull-project/hull/isolation"
 	"github.com/hull-project/hull/plugins/network"
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 // buildHostname is the hostname of build containers.

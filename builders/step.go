@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/hull-project/hull/builders/dockerfile"
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 

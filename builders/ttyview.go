@@ -3,7 +3,6 @@ package builders
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -41,9 +40,10 @@ type ttyStep struct {
 // ttyOutputLines is how many output lines a running step shows.
 const ttyOutputLines = 6
 
-// isTerminal reports whether w is a terminal, and its fd.
+// isTerminal reports whether w is a terminal, and its fd: an *os.File,
+// or a writer that holds output for one and says which (Fd).
 func isTerminal(w io.Writer) (int, bool) {
-	f, ok := w.(*os.File)
+	f, ok := w.(interface{ Fd() uintptr })
 	if !ok {
 		return 0, false
 	}

@@ -48,10 +48,37 @@ type BuildOptions struct {
 	// CacheFrom are --cache-from: their steps replay where the store's
 	// cache has none; CacheTo are --cache-to, written after the build.
 	CacheFrom, CacheTo []remotecache.Spec
+	// ReplayOnly is the default hull's attempt at a build it cannot
+	// finish without starting a plugin (plugins.CanStart is false): it
+	// goes as far as the steps replay from the cache, and anything more
+	// (starting a plugin, a pull, a build that cannot be a replay at all)
+	// fails with plugins.ErrNeedsFullBinary before it has an effect
+	// beyond derived data (unpacked layers, the context cache). The
+	// caller then hands the command to the full hull (core/appbin).
+	ReplayOnly bool
+}
+
+// errNotReplay is the wrapped plugins.ErrNeedsFullBinary of a ReplayOnly
+// build that cannot be a pure replay of cached steps.
+func errNotReplay(why string) error {
+	return fmt.Errorf("build %s: %w", why, plugins.ErrNeedsFullBinary)
 }
 
 // Build runs a Dockerfile build and returns the image.
 func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, error) {
+	if opts.ReplayOnly {
+		switch {
+		case opts.ContextTar != nil:
+			return nil, errNotReplay("with the context on stdin")
+		case opts.NoCache:
+			return nil, errNotReplay("without the cache")
+		case opts.Pull:
+			return nil, errNotReplay("with --pull")
+		case len(opts.CacheFrom) > 0:
+			return nil, errNotReplay("from an imported cache")
+		}
+	}
+	opts.Plugins.NoStart = opts.Plugins.NoStart || opts.ReplayOnly
 	scratch := filepath.Join(h.Root, "builds")
 	if err := os.MkdirAll(scratch, 0o700); err != nil {
 		return nil, fmt.Errorf("create build dir: %w", err)
@@ -96,6 +123,9 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 	set := &pluginSet{reg: ps.Registry, opts: opts.Plugins, live: map[string]*plugins.Client{}}
 	defer set.close()
 	pull := func(ctx context.Context, ref string) (*image.Image, error) {
+		if opts.ReplayOnly {
+			return nil, errNotReplay("pulling " + ref)
+		}
 		return h.Pull(ctx, ref, registry.PullOptions{Platform: opts.Platform})
 	}
 	env := builders.Env{

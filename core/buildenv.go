@@ -12,7 +12,7 @@ import (
 	"github.com/hull-project/hull/builders"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/image"
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 

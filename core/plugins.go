@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,9 +13,10 @@ import (
 
 	"github.com/hull-project/hull/builders"
 	"github.com/hull-project/hull/builders/instructions"
+	"github.com/hull-project/hull/core/appbin"
 	"github.com/hull-project/hull/plugins"
 	"github.com/hull-project/hull/plugins/network"
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 // BuiltinHandlers are the instruction handlers hull serves itself, by
@@ -38,6 +40,9 @@ type PluginOptions struct {
 	// none.
 	CacheFile string
 	Log       io.Writer // plugin stderr and go-plugin warnings
+	// NoStart starts no plugin process, for discovery or a step: doing
+	// so fails with plugins.ErrNeedsFullBinary (BuildOptions.ReplayOnly).
+	NoStart bool
 }
 
 // PluginSet is what Plugins found: the keyword registry and every
@@ -96,7 +101,11 @@ func Plugins(opts PluginOptions) (PluginSet, error) {
 	for name, pin := range opts.Pins {
 		pins[name] = pin
 	}
-	found, err := plugins.Discover(plugins.SearchPath(opts.Dirs), plugins.DiscoverOptions{CacheFile: cacheFile, Pins: pins})
+	found, err := plugins.Discover(plugins.SearchPath(opts.Dirs), plugins.DiscoverOptions{CacheFile: cacheFile, Pins: pins,
+		NoStart: opts.NoStart, Hull: appbin.Helper()})
+	if errors.Is(err, plugins.ErrNeedsFullBinary) {
+		return PluginSet{}, err
+	}
 	if err != nil {
 		// The cache only saves work; discovery went on without it.
 		fmt.Fprintf(logOf(opts.Log), "WARNING: %v\n", err)
@@ -236,6 +245,9 @@ func (p *pluginSet) client(e plugins.Entry) (*plugins.Client, error) {
 	}
 	if p.live == nil {
 		return nil, fmt.Errorf("start plugin %s: the build has ended", e.Info.Name)
+	}
+	if p.opts.NoStart {
+		return nil, errNotReplay("step of plugin " + e.Info.Name)
 	}
 	c, err := plugins.Start(e.Options(plugins.Options{Log: p.opts.Log}))
 	if err != nil {

@@ -1,3 +1,5 @@
+//go:build !appsbin
+
 package plugins
 
 import (
@@ -9,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,12 +24,10 @@ import (
 	"github.com/hull-project/hull/plugins/sdk"
 )
 
-// Default deadlines of a Client.
-const (
-	DefaultStartTimeout   = 10 * time.Second
-	DefaultCallTimeout    = 10 * time.Second // Info, CacheInputs
-	DefaultExecuteTimeout = 10 * time.Minute
-)
+// CanStart reports whether this hull starts plugin processes itself: it
+// does in every build but the default hull of `make build` (tag appsbin,
+// client_lean.go).
+const CanStart = true
 
 // Handshake is the go-plugin handshake of instruction plugins. A network
 // plugin kind will share the cookie and get its own PluginSet name.
@@ -38,30 +37,6 @@ func Handshake() plugin.HandshakeConfig {
 		MagicCookieKey:   sdk.MagicCookieKey,
 		MagicCookieValue: sdk.MagicCookieValue,
 	}
-}
-
-// Options say how to launch one plugin process.
-type Options struct {
-	// Path is the executable; it names the plugin in errors. Required
-	// unless Cmd is set.
-	Path string
-	// Cmd overrides the command line (built-ins: BuiltinCommand). Its
-	// Stdout, Stderr and SysProcAttr are taken over.
-	Cmd *exec.Cmd
-	// Name names the plugin in errors instead of Path ("builtin run").
-	Name string
-	// SHA256 (hex), when set, is checked against the file before launch.
-	SHA256 string
-	// Deadlines; zero means the Default* value.
-	StartTimeout, CallTimeout, ExecuteTimeout time.Duration
-	// Log receives the plugin's stderr live, each line prefixed with
-	// "plugin NAME: ", when Debug is set (default os.Stderr). go-plugin's
-	// own messages go to hull's logger (slog) at debug level.
-	Log io.Writer
-	// Debug shows the plugin's stderr live on Log; withDefaults sets it
-	// when ShowStderr (HULL_PLUGIN_LOG=debug, hull --debug). Without it
-	// the stderr is kept quiet, and its end quoted in crash errors.
-	Debug bool
 }
 
 // Client is one running plugin process. It implements sdk.Handler; Info
@@ -112,43 +87,6 @@ func Start(opts Options) (*Client, error) {
 	}
 	c.info = info
 	return c, nil
-}
-
-func withDefaults(o Options) Options {
-	if o.Cmd == nil {
-		o.Cmd = exec.Command(o.Path)
-	}
-	if o.Path == "" {
-		o.Path = o.Cmd.Path
-	}
-	if o.Name == "" {
-		o.Name = o.Path
-	}
-	if o.StartTimeout == 0 {
-		o.StartTimeout = DefaultStartTimeout
-	}
-	if o.CallTimeout == 0 {
-		o.CallTimeout = DefaultCallTimeout
-	}
-	if o.ExecuteTimeout == 0 {
-		o.ExecuteTimeout = DefaultExecuteTimeout
-	}
-	if o.Log == nil {
-		o.Log = os.Stderr
-	}
-	if !o.Debug {
-		o.Debug = ShowStderr()
-	}
-	return o
-}
-
-// shortName names the plugin in live log lines: "builtin run", or the
-// executable's file name.
-func shortName(o Options) string {
-	if o.Name != o.Path {
-		return o.Name
-	}
-	return filepath.Base(o.Path)
 }
 
 func (c *Client) start() error {
@@ -248,18 +186,6 @@ func (c *Client) stderrNote() string {
 	return c.stderr.note()
 }
 
-func checkInfo(i sdk.Info) error {
-	if i.Name == "" {
-		return fmt.Errorf("%w: no name", ErrInvalidInfo)
-	}
-	for _, k := range i.Keywords {
-		if k == "" || strings.ToUpper(k) != k || strings.ContainsAny(k, " \t\n") {
-			return fmt.Errorf("%w: keyword %q is not one upper-case word", ErrInvalidInfo, k)
-		}
-	}
-	return nil
-}
-
 // Info returns the Info the plugin gave at Start.
 func (c *Client) Info() sdk.Info { return c.info }
 
@@ -284,16 +210,6 @@ func (c *Client) Execute(ctx context.Context, req sdk.Request, host sdk.Host) (s
 		return sdk.Response{}, c.callError(ctx, cctx, "execute", where(req.Instruction), err)
 	}
 	return resp, nil
-}
-
-func where(i sdk.Instruction) string {
-	switch {
-	case i.File != "" && i.Line > 0:
-		return fmt.Sprintf("%s:%d", i.File, i.Line)
-	case i.Line > 0:
-		return fmt.Sprintf("line %d", i.Line)
-	}
-	return ""
 }
 
 // callError classifies a failed call. A hung or crashed plugin is killed;

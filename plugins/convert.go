@@ -1,10 +1,12 @@
+//go:build !appsbin
+
 package plugins
 
 import (
 	"time"
 
-	"github.com/hull-project/hull/plugins/sdk"
 	"github.com/hull-project/hull/plugins/sdk/proto"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 // The core side's conversions: requests out, responses and host calls in.

@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 // Found is one plugin candidate of a plugin directory: an executable
@@ -88,6 +88,14 @@ type DiscoverOptions struct {
 	// Log defaults to nothing (a failure is reported once, as Found.Err),
 	// or to stderr with HULL_PLUGIN_LOG=debug.
 	Launch Options
+	// NoStart launches nothing: a file that would have to be launched
+	// gives ErrNeedsFullBinary, as in a hull that cannot (CanStart).
+	NoStart bool
+	// Hull is the path of the hull whose size and mtime stamp the cache
+	// (infoCache.Hull); "" is this executable. The full hull exec'd by the
+	// default one (core/appbin) names the default one, so that both read
+	// and write one cache.
+	Hull string
 	// Pins are checked before a changed file is launched: one whose path,
 	// or the name it had when last seen, is pinned to another sha256 is
 	// never run (Found.PinErr, with the Info it last had). Pins.Apply
@@ -98,10 +106,11 @@ type DiscoverOptions struct {
 // Discover lists the executable files in dirs (missing dirs are skipped)
 // and learns each one's sha256 and Info, from the cache or by hashing and
 // launching it once. Files are sorted by name within a dir, dirs kept in
-// order. The error is only about the cache file, which Discover still
-// tries to use.
+// order. The error is about the cache file, which Discover still tries
+// to use, or ErrNeedsFullBinary (wrapped) when a file had to be launched
+// and this hull cannot (CanStart): then the cache file is not written.
 func Discover(dirs []string, opts DiscoverOptions) ([]Found, error) {
-	cache := loadInfoCache(opts.CacheFile)
+	cache := loadInfoCache(opts.CacheFile, opts.Hull)
 	if opts.Launch.Log == nil && !ShowStderr() {
 		opts.Launch.Log = io.Discard
 	}
@@ -131,6 +140,12 @@ func Discover(dirs []string, opts DiscoverOptions) ([]Found, error) {
 			}
 		}
 		cache.prune(dir, seen)
+	}
+	for _, f := range out {
+		if errors.Is(f.Err, ErrNeedsFullBinary) {
+			// The cache is left as it was: the full hull learns these.
+			return out, f.Err
+		}
 	}
 	return out, cache.save(opts.CacheFile)
 }
@@ -193,7 +208,18 @@ func inspect(path, dir string, cache *infoCache, opts DiscoverOptions) (Found, b
 		return f, true
 	}
 	launch.Cmd, launch.Path, launch.Name, launch.SHA256 = nil, path, "", f.SHA256
-	c, err := Start(launch)
+	var c *Client
+	if opts.NoStart {
+		err = &Error{Plugin: path, Op: "start", Err: ErrNeedsFullBinary}
+	} else {
+		c, err = Start(launch)
+	}
+	if errors.Is(err, ErrNeedsFullBinary) {
+		// Not the plugin's failure: nothing is cached, and Discover
+		// answers this error so that the full hull discovers it.
+		f.Err, f.Fresh = err, true
+		return f, true
+	}
 	if err != nil {
 		f.Err, f.Fresh = err, true
 		cache.put(path, cachedInfo{identity: id, SHA256: f.SHA256, Err: OneLine(causeOf(err, path))})
@@ -261,12 +287,18 @@ var selfStamp = sync.OnceValue(func() string {
 	if err != nil {
 		return ""
 	}
-	fi, err := os.Stat(exe)
+	return stamp(exe)
+})
+
+// stamp identifies the executable at path by size and mtime ("" when
+// unknown).
+func stamp(path string) string {
+	fi, err := os.Stat(path)
 	if err != nil {
 		return ""
 	}
 	return fmt.Sprintf("%d-%d", fi.Size(), fi.ModTime().UnixNano())
-})
+}
 
 type cachedInfo struct {
 	identity
@@ -276,8 +308,12 @@ type cachedInfo struct {
 }
 
 // loadInfoCache reads the cache; a missing, corrupt or older one is empty.
-func loadInfoCache(file string) *infoCache {
-	c := &infoCache{Version: cacheVersion, Hull: selfStamp(), Plugins: map[string]cachedInfo{}}
+func loadInfoCache(file, hull string) *infoCache {
+	self := selfStamp()
+	if hull != "" {
+		self = stamp(hull)
+	}
+	c := &infoCache{Version: cacheVersion, Hull: self, Plugins: map[string]cachedInfo{}}
 	if file == "" {
 		return c
 	}

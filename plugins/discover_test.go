@@ -1,3 +1,5 @@
+//go:build !appsbin
+
 package plugins
 
 import (
@@ -148,7 +150,7 @@ func TestDiscoverCacheByIdentity(t *testing.T) {
 	must(t, os.Remove(p))
 	_, err = Discover([]string{dir}, opts)
 	must(t, err)
-	if loadInfoCache(cache).Plugins[p].SHA256 != "" {
+	if loadInfoCache(cache, "").Plugins[p].SHA256 != "" {
 		t.Error("the removed plugin is still in the cache")
 	}
 }
@@ -338,14 +340,14 @@ func TestInfoCacheOtherHull(t *testing.T) {
 		b, err := json.Marshal(c)
 		must(t, err)
 		must(t, os.WriteFile(file, b, 0o600))
-		if got := loadInfoCache(file); len(got.Plugins) != 0 || !got.dirty {
+		if got := loadInfoCache(file, ""); len(got.Plugins) != 0 || !got.dirty {
 			t.Errorf("cache of hull %q, version %d: kept %v", c.Hull, c.Version, got.Plugins)
 		}
 	}
 	good := infoCache{Version: cacheVersion, Hull: selfStamp(), Plugins: map[string]cachedInfo{"/p/x": entry}}
 	b, _ := json.Marshal(good)
 	must(t, os.WriteFile(file, b, 0o600))
-	if got := loadInfoCache(file); len(got.Plugins) != 1 || selfStamp() == "" {
+	if got := loadInfoCache(file, ""); len(got.Plugins) != 1 || selfStamp() == "" {
 		t.Errorf("this hull's cache was dropped (stamp %q)", selfStamp())
 	}
 }

@@ -26,6 +26,12 @@ var (
 	ErrChecksum = errors.New("checksum mismatch")
 	// ErrInvalidInfo: the plugin's Info has no name or a bad keyword.
 	ErrInvalidInfo = errors.New("invalid info")
+	// ErrNeedsFullBinary: this hull was built without the plugin client
+	// (the default hull of `make build`, build tag appsbin, which links
+	// no gRPC, protobuf or go-plugin: docs/speed.md); the full hull it
+	// embeds starts plugins. Nothing was started. Callers hand the whole
+	// command to the full hull (core/appbin.Exec) or fail.
+	ErrNeedsFullBinary = errors.New("starting a plugin process needs the full hull")
 )
 
 // Error is a failure of one plugin call. Its text names the Dockerfile

@@ -1,3 +1,5 @@
+//go:build !appsbin
+
 package plugins
 
 import (
@@ -25,42 +27,6 @@ import (
 	"github.com/hull-project/hull/plugins/sdk"
 	"github.com/hull-project/hull/plugins/sdk/proto"
 )
-
-// Check is one step of a plugin's conformance check.
-type Check struct {
-	Name   string
-	OK     bool
-	Detail string
-}
-
-// Report is what Inspect learned about a plugin executable. Its fields
-// are the names of `hull plugin inspect --format` templates.
-type Report struct {
-	Path   string
-	SHA256 string
-	// Kind is "instruction" when the plugin serves the Handler service.
-	Kind string
-	// Handshake is the line the plugin printed on stdout.
-	Handshake string
-	Info      sdk.Info
-	Checks    []Check
-	OK        bool
-}
-
-func (r *Report) add(name string, err error, detail string) bool {
-	c := Check{Name: name, OK: err == nil, Detail: detail}
-	if err != nil {
-		c.Detail = err.Error()
-	}
-	r.Checks = append(r.Checks, c)
-	return c.OK
-}
-
-// InspectOptions tune Inspect; zero values are the defaults.
-type InspectOptions struct {
-	StartTimeout time.Duration // handshake (DefaultStartTimeout)
-	CallTimeout  time.Duration // each call (DefaultCallTimeout)
-}
 
 // Inspect checks that the executable at path speaks hull's instruction
 // plugin protocol the way hull's client relies on, over the wire and
@@ -155,28 +121,6 @@ func probeInfo(call func() (context.Context, context.CancelFunc), h proto.Handle
 		return i, fmt.Errorf("%w: differs between two calls: %+v then %+v", ErrInvalidInfo, i, infos[1])
 	}
 	return i, ValidInfo(i)
-}
-
-// ValidInfo is what an Info must be: a name, a version, and at least one
-// keyword, each one upper-case word, none twice.
-func ValidInfo(i sdk.Info) error {
-	if err := checkInfo(i); err != nil {
-		return err
-	}
-	if i.Version == "" {
-		return fmt.Errorf("%w: no version (it is part of every cache key)", ErrInvalidInfo)
-	}
-	if len(i.Keywords) == 0 {
-		return fmt.Errorf("%w: no keyword", ErrInvalidInfo)
-	}
-	seen := map[string]bool{}
-	for _, k := range i.Keywords {
-		if seen[k] {
-			return fmt.Errorf("%w: keyword %s twice", ErrInvalidInfo, k)
-		}
-		seen[k] = true
-	}
-	return nil
 }
 
 // probeCacheInputs asks for the cache inputs of KEYWORD with no

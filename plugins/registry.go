@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 // Entry is the plugin that handles one keyword.

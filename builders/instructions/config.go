@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/hull-project/hull/builders/dockerfile"
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 	"golang.org/x/sys/unix"
 )
 

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 // copySpec is a COPY or ADD with everything expanded and resolved.

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 func execExpose(_ context.Context, req sdk.Request, _ sdk.Host) (sdk.Response, error) {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 // Version is the built-in plugin's version. It is part of every cache key:

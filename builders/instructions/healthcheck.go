@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 // execHealthcheck sets or disables (NONE) the healthcheck. Its flags are

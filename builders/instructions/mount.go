@@ -11,7 +11,7 @@ import (
 
 	"github.com/docker/go-units"
 	"github.com/hull-project/hull/builders/dockerfile"
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 // runMounts parses every RUN --mount value.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/hull-project/hull/plugins/sdk"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 // execRun runs a command in the build container.

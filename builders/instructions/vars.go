@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/hull-project/hull/builders/dockerfile"
-	"github.com/hull-project/hull/plugins/sdk"
 	"github.com/hull-project/hull/plugins/sdk/shellword"
+	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
 
 // escape is the only escape character the handlers know (see the package

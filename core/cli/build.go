@@ -77,6 +77,9 @@ func buildImage(c *cli.Context) error {
 	if err := needArgs(c, 1, 1); err != nil {
 		return err
 	}
+	if full, err := handOverBuild(c); full {
+		return err
+	}
 	opts, err := buildOptions(c)
 	if err != nil {
 		return err
@@ -85,7 +88,7 @@ func buildImage(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	img, err := h.Build(c.Context, opts)
+	img, err := runBuild(c, h, opts)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func inspectPlugin(c *cli.Context) error {
 	path := c.Args().First()
 	r, err := core.InspectPlugin(c.Context, path)
 	if err != nil {
-		return err
+		return inFullHull(err)
 	}
 	switch format := c.String("format"); format {
 	case "":

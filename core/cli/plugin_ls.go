@@ -51,7 +51,7 @@ func listPlugins(c *cli.Context) error {
 	dirs := c.StringSlice("plugin-dir")
 	set, err := core.Plugins(core.PluginOptions{Dirs: dirs, Log: c.App.ErrWriter})
 	if err != nil {
-		return err
+		return inFullHull(err)
 	}
 	var rows []pluginRow
 	for _, e := range set.Entries() {

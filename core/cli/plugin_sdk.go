@@ -1,12 +1,7 @@
 package cli
 
 import (
-	"fmt"
-	"path/filepath"
-
 	"github.com/urfave/cli/v2"
-
-	"github.com/hull-project/hull/plugins/sdk"
 )
 
 // pluginSDKCommand writes out the plugin SDK module hull was built with, for
@@ -20,17 +15,7 @@ func pluginSDKCommand() *cli.Command {
 			if err := needArgs(c, 1, 1); err != nil {
 				return err
 			}
-			dir := c.Args().First()
-			if err := sdk.WriteSource(dir); err != nil {
-				return err
-			}
-			abs, err := filepath.Abs(dir)
-			if err != nil {
-				abs = dir
-			}
-			fmt.Fprintf(c.App.Writer, "wrote the hull plugin SDK (protocol %d) to %s\nuse it in a plugin's module with:\n  go mod edit -replace %s=%s\n",
-				sdk.ProtocolVersion, dir, sdk.ModulePath, abs)
-			return nil
+			return writeSDK(c, c.Args().First())
 		},
 	}
 }

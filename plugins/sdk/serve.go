@@ -39,10 +39,6 @@ func serveConfig(h Handler) *plugin.ServeConfig {
 	}
 }
 
-// MaxMessage is the largest gRPC message either side accepts: it bounds
-// Host.ReadFile and Host.WriteFile contents. Bigger files go through Copy.
-const MaxMessage = 64 << 20
-
 func newServer(opts []grpc.ServerOption) *grpc.Server {
 	return grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(MaxMessage), grpc.MaxSendMsgSize(MaxMessage),
 		grpc.ChainUnaryInterceptor(unaryInterceptor))...)

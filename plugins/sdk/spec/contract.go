@@ -1,4 +1,4 @@
-package sdk
+package spec
 
 import (
 	"context"
@@ -19,6 +19,10 @@ const (
 	MagicCookieKey   = "HULL_PLUGIN"
 	MagicCookieValue = "7f3c1e9a5b2d48e6a0c4f1b39d7e2a85"
 )
+
+// MaxMessage is the largest gRPC message either side accepts: it bounds
+// Host.ReadFile and Host.WriteFile contents. Bigger files go through Copy.
+const MaxMessage = 64 << 20
 
 // PluginKind is the go-plugin name instruction handlers are dispensed under.
 // Other kinds (network drivers) get their own name and contract.
