@@ -353,6 +353,57 @@ func TestAppLibrariesOnlyInFullBuild(t *testing.T) {
 	}
 }
 
+// pluginMachinery is what only a hull that starts plugin processes
+// links: go-plugin and its net/rpc and gob, gRPC (with x/net/trace),
+// protobuf, and the generated plugin protocol. Their package init is
+// over 2,300 allocations of every process (docs/speed.md), so the
+// default hull of `make build` (tag appsbin) does without them: its
+// builds replay from the cache, or run in the full hull it embeds.
+var pluginMachinery = []string{
+	"google.golang.org/grpc", "google.golang.org/protobuf", "github.com/hashicorp/go-plugin",
+	"net/rpc", "encoding/gob", "golang.org/x/net/trace", "github.com/golang/protobuf",
+	module + "/plugins/sdk/proto",
+}
+
+// leanTags are the default hull's build tags (Makefile, build).
+const leanTags = "urfave_cli_no_docs,hullinit,hullmon,appsbin"
+
+func TestPluginMachineryOnlyInFullBuild(t *testing.T) {
+	for _, dep := range binaryDepsAnyway(t, leanTags) {
+		for _, mod := range pluginMachinery {
+			if dep == mod || strings.HasPrefix(dep, mod+"/") {
+				t.Errorf("the default hull (tags %s) links %s: only a hull that starts plugins may link %s", leanTags, dep, mod)
+			}
+		}
+	}
+	// The full hull and a plain go build do start plugins, or the check
+	// above proves nothing.
+	for _, tags := range []string{"", "apps"} {
+		deps := binaryDeps(t, tags)
+		for _, pkg := range []string{"github.com/hashicorp/go-plugin", "google.golang.org/grpc", module + "/plugins/sdk/proto"} {
+			if !slices.Contains(deps, pkg) {
+				t.Errorf("hull built with tags %q does not link %s: who starts the plugins?", tags, pkg)
+			}
+		}
+	}
+}
+
+// binaryDepsAnyway is binaryDeps for tags whose packages may fail to
+// load here: appsbin embeds the packed full hull, which only `make
+// build` writes; the list of packages does not depend on it.
+func binaryDepsAnyway(t *testing.T, tags string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-e", "-tags="+tags, "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -e -tags=%s -deps .: %v", tags, err)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, module+"/core/cli") {
+		t.Fatalf("go list -tags=%s -deps . lists no %s/core/cli: %v", tags, module, deps)
+	}
+	return deps
+}
+
 // TestInitLinksNoSeccompCompiler keeps the profile compiler out of the
 // embedded init, which every container start executes: hull compiles the
 // filters (seccomp.Programs) and the init only loads them (bpfprog).

@@ -1,7 +1,8 @@
 // Package plugins is the core side of hull's plugin system: it launches
 // plugin processes with go-plugin over gRPC, serves them the Host callbacks,
 // finds external plugins on disk and maps Dockerfile keywords to the plugin
-// that handles them. The contract itself is package plugins/sdk.
+// that handles them. The contract itself is package plugins/sdk/spec
+// (re-exported by plugins/sdk for plugin authors).
 //
 // Every instruction, built-in or not, runs in a plugin process. Built-in
 // handlers are served by the hull binary re-executed as
@@ -33,6 +34,17 @@
 // callbacks, and this package checks each request's shape (absolute clean
 // paths, sane modes, known call) before the caller's Host sees it; the Host
 // implementation resolves paths inside the root.
+//
+// Build tag appsbin (the default hull of `make build`) leaves out
+// everything that starts or serves a plugin process: the go-plugin client
+// (client.go, wire.go, host.go, convert.go), ServeBuiltin and Inspect.
+// Discovery, pins, the registry and the search path stay: they are plain
+// files and JSON. There Start, and Discover for a file it would have to
+// launch, answer ErrNeedsFullBinary (CanStart is false), and the CLI runs
+// the command in the full hull it embeds (core/appbin), which links all
+// of this; so the default hull links no gRPC, protobuf or go-plugin,
+// whose package init every `hull run` and `hull ps` would pay
+// (docs/speed.md).
 //
 // Not here: the built-in handlers (builders/instructions), the build engine
 // that calls them (builders), the CLI (`hull plugin ls`).

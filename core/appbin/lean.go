@@ -41,7 +41,9 @@ func init() {
 // Helper is the executable to start a long-lived helper role (monitor,
 // pod) from: the default hull when this is the full one exec'd by it,
 // else this process's own (/proc/self/exe). The roles are the same in
-// both builds (main.go).
+// both builds (main.go) but the built-in plugin (role.Plugin), which only
+// the full hull has: it starts its plugins from itself
+// (plugins.BuiltinCommand, /proc/self/exe), never from here.
 func Helper() string {
 	if lean != "" {
 		return lean

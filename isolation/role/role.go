@@ -32,7 +32,10 @@
 //	__hull-plugin   a built-in instruction plugin (plugins.StartBuiltin ->
 //	                plugins.ServeBuiltin): argv[2] its name; go-plugin's
 //	                handshake (magic cookie in the environment, the address
-//	                line on stdout, gRPC on a unix socket).
+//	                line on stdout, gRPC on a unix socket). Only in a hull
+//	                that links the plugin machinery: not the default hull
+//	                of `make build` (tag appsbin), whose full hull serves
+//	                it from itself.
 //	__hull-monitor  per-container monitor of a detached run (core/monitor.Main),
 //	                the fallback of the small monitor binary (core/monitor/monbin)
 //	                when hull was built without it: argv[2] the store root,

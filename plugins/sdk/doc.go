@@ -25,6 +25,10 @@
 // through Host.Log for lines the build output should show. A panic in any
 // call becomes that call's error.
 //
+// The contract's types, errors and word expansion are package spec's,
+// re-exported here under the same names (type aliases): they are the
+// very types hull's build engine uses, and spec links no gRPC.
+//
 // The gRPC adapter of the plugin side lives here, unexported; the core side
 // is package plugins. Nothing in this package is needed to implement a
 // Handler except the types.

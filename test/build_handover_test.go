@@ -1,0 +1,86 @@
+package test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// fullCopies lists the full hull's extracted copies under the store's
+// XDG_CACHE_HOME (core/appbin): the default hull of `make build` makes
+// one when it hands a command to the full hull.
+func fullCopies(t *testing.T, cache string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(cache, "hull", "bin", "hull-apps-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// The default hull cannot start plugins (it links no gRPC): a build
+// that must run a step is tried as a replay with its output held, then
+// handed to the full hull. The user sees one build: each step's header and
+// output once, one tag event, the same image as a hull that runs it
+// itself; and a rebuild whose steps all replay stays in the default hull.
+func TestBuildHandOverShowsOneBuild(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	cache := filepath.Join(t.TempDir(), "cache")
+	s.env = append(s.env, "XDG_CACHE_HOME="+cache, "XDG_CONFIG_HOME="+filepath.Join(t.TempDir(), "config"))
+	// A plugin directory with a file that is no plugin: discovery must
+	// launch it, and its warning comes once, from the run that did.
+	dir := filepath.Join(t.TempDir(), "plugins")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notaplugin"), []byte("#!/bin/sh\necho hello\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo handed-over-step\nENV K=v\n"})
+	out := s.mustBuild(t, "--plugin-dir", dir, "-t", "ho:1", ctx)
+	for what, re := range map[string]string{
+		"the RUN step's header": `(?m)^#\d+ \[2/3\] RUN echo handed-over-step$`,
+		"the RUN's output":      `(?m)^#\d+ [0-9.]+ handed-over-step$`,
+		"the ENV step's header": `(?m)^#\d+ \[3/3\] ENV K=v$`,
+		"the plugin's warning":  `(?m)^WARNING: .*notaplugin.*not used until the file changes\)$`,
+	} {
+		if n := len(regexp.MustCompile(re).FindAllString(out, -1)); n != 1 {
+			t.Errorf("%s: %d times in the build output, want once:\n%s", what, n, out)
+		}
+	}
+	tags := s.mustHull(t, "events", "--since", "10m", "--until", "0s", "--filter", "type=image", "--filter", "event=tag")
+	if n := strings.Count(tags, "ho:1"); n != 1 {
+		t.Errorf("tag events of ho:1: %d, want 1:\n%s", n, tags)
+	}
+	id := s.imageID(t, "ho:1")
+	if got := s.sh(t, "ho:1", "echo $K"); strings.TrimSpace(got) != "v" {
+		t.Errorf("the built image's K=%q, want v", got)
+	}
+
+	// The rebuild replays every step, with no warning (the failure was
+	// remembered) and the same image; it needs no full hull.
+	handed := fullCopies(t, cache)
+	for _, f := range handed {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out = s.mustBuild(t, "--plugin-dir", dir, "-t", "ho:1", ctx)
+	if n := len(regexp.MustCompile(`(?m)^#\d+ CACHED$`).FindAllString(out, -1)); n != 2 || strings.Contains(out, "WARNING") || regexp.MustCompile(`(?m)^#\d+ [0-9.]+ handed-over-step$`).MatchString(out) {
+		t.Errorf("rebuild: want 2 steps CACHED, no output of the RUN and no warning:\n%s", out)
+	}
+	if got := s.imageID(t, "ho:1"); got != id {
+		t.Errorf("rebuild: image %s, first build %s", got, id)
+	}
+	if len(handed) > 0 {
+		t.Logf("the first build was handed to the full hull (%v)", handed)
+		// This is the default hull of `make build`: the first build was
+		// handed over; the replay must not be.
+		if again := fullCopies(t, cache); len(again) != 0 {
+			t.Errorf("the rebuild ran the full hull (%v): a replay stays in the default hull", again)
+		}
+	}
+}
