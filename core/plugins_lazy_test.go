@@ -54,3 +54,31 @@ func TestBuiltinCacheInputsStartNoProcess(t *testing.T) {
 		t.Fatal("a closed plugin set started a plugin")
 	}
 }
+
+// A ReplayOnly build (the default hull's attempt) starts no plugin: a
+// built-in still answers its cache inputs in process, but its Execute and
+// any external plugin fail with plugins.ErrNeedsFullBinary, and the set
+// holds no process.
+func TestPluginSetNoStart(t *testing.T) {
+	reg := plugins.NewRegistry(BuiltinHandlers(), []plugins.Found{{Path: "/nonexistent/tpl", SHA256: strings.Repeat("0", 64),
+		Info: sdk.Info{Name: "tpl", Version: "1", Keywords: []string{"TEMPLATE"}}}})
+	set := &pluginSet{reg: reg, opts: PluginOptions{NoStart: true}, live: map[string]*plugins.Client{}}
+	defer set.close()
+	h, ok, err := set.handler("RUN")
+	if err != nil || !ok {
+		t.Fatalf("handler(RUN) = %v, %v", ok, err)
+	}
+	req := sdk.Request{Instruction: sdk.Instruction{Keyword: "RUN", Args: []string{"true"}, Original: "RUN true"}}
+	if _, err := h.CacheInputs(context.Background(), req); err != nil {
+		t.Fatalf("cache inputs of a built-in with NoStart: %v", err)
+	}
+	if _, err := h.Execute(context.Background(), req, sdk.UnimplementedHost{}); !errors.Is(err, plugins.ErrNeedsFullBinary) {
+		t.Fatalf("Execute with NoStart: %v, want ErrNeedsFullBinary", err)
+	}
+	if _, _, err := set.handler("TEMPLATE"); !errors.Is(err, plugins.ErrNeedsFullBinary) {
+		t.Fatalf("an external plugin with NoStart: %v, want ErrNeedsFullBinary", err)
+	}
+	if len(set.live) != 0 {
+		t.Fatalf("NoStart started %d plugin processes", len(set.live))
+	}
+}

@@ -4,6 +4,7 @@ package plugins
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -349,5 +350,37 @@ func TestInfoCacheOtherHull(t *testing.T) {
 	must(t, os.WriteFile(file, b, 0o600))
 	if got := loadInfoCache(file, ""); len(got.Plugins) != 1 || selfStamp() == "" {
 		t.Errorf("this hull's cache was dropped (stamp %q)", selfStamp())
+	}
+}
+
+// A hull that cannot start plugins (NoStart, or the default hull of
+// `make build`) learns nothing by itself: discovery of a file it would
+// have to launch answers ErrNeedsFullBinary, launches nothing and leaves
+// the cache as it was, so that the full hull, which then discovers it,
+// reports a failure as fresh. What the cache holds is used as usual.
+func TestDiscoverNoStart(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "broken")
+	must(t, os.WriteFile(p, []byte("#!/bin/sh\necho launch >> "+p+".launches\nexit 3\n"), 0o755))
+	cache := filepath.Join(t.TempDir(), "plugins.json")
+	opts := DiscoverOptions{CacheFile: cache, Launch: testOptions(nil), NoStart: true}
+	_, err := Discover([]string{dir}, opts)
+	if !errors.Is(err, ErrNeedsFullBinary) || launches(t, p) != 0 {
+		t.Fatalf("NoStart discovery: %v after %d launches; want ErrNeedsFullBinary and none", err, launches(t, p))
+	}
+	if _, err := os.Stat(cache); !os.IsNotExist(err) {
+		t.Fatalf("NoStart discovery wrote the cache: %v", err)
+	}
+	opts.NoStart = false
+	found, err := Discover([]string{dir}, opts)
+	must(t, err)
+	if len(found) != 1 || found[0].Err == nil || !found[0].Fresh || launches(t, p) != 1 {
+		t.Fatalf("full discovery: %+v after %d launches; want one fresh failure", found, launches(t, p))
+	}
+	opts.NoStart = true
+	found, err = Discover([]string{dir}, opts)
+	must(t, err)
+	if len(found) != 1 || found[0].Err == nil || found[0].Fresh || launches(t, p) != 1 {
+		t.Fatalf("NoStart after the full discovery: %+v, %d launches; want the remembered failure", found, launches(t, p))
 	}
 }
