@@ -4,54 +4,59 @@ package network
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/hull-project/hull/plugins"
 	"github.com/hull-project/hull/plugins/sdk/netsdk/netspec"
 )
 
-// ErrNeedsFullHull is what starting an external network plugin answers in
-// the default hull of `make build` (tag appsbin), which links no gRPC or
-// go-plugin (docs/speed.md).
-var ErrNeedsFullHull = errors.New("external network plugins need the full hull")
+// The default hull of `make build` (tag appsbin) links no gRPC or
+// go-plugin (docs/speed.md): it talks to external network plugins through
+// the full hull's proxy (proxy.go), with what external_plugin.go and
+// named_plugin.go do in process elsewhere.
 
-// launchExternal is the seam where the default hull starts the external
-// network plugin for --network name (external_plugin.go in the other
-// builds): it has no plugin client, so it refuses for now.
+// launchExternal starts the plugin for --network name behind a proxy.
 func launchExternal(name string, opts OpenOptions) (Driver, func(), error) {
-	if _, err := FindExternal(name, dirsOf(opts.PluginDirs)); err != nil {
-		return nil, nil, err
-	}
-	return nil, nil, fmt.Errorf("network %s: %w", name, ErrNeedsFullHull)
+	return launchProxied(name, opts)
 }
 
-func (d *ExternalDriver) refuse(op string) error {
-	return fmt.Errorf("network driver %s: %s: %w", d.Name, op, ErrNeedsFullHull)
-}
-
-// The named-network calls of an external driver, refused in this build.
-
+// Create asks the plugin, through a proxy, to check and complete cfg.
 func (d *ExternalDriver) Create(ctx context.Context, cfg netspec.NetworkConfig) (netspec.NetworkConfig, error) {
-	return cfg, d.refuse("create")
-}
-func (d *ExternalDriver) Remove(context.Context, netspec.NetworkConfig) error {
-	return d.refuse("remove")
-}
-func (d *ExternalDriver) Attach(context.Context, netspec.NetworkConfig, netspec.Endpoint) (netspec.Result, error) {
-	return netspec.Result{}, d.refuse("attach")
-}
-func (d *ExternalDriver) Detach(context.Context, netspec.NetworkConfig, string) error {
-	return d.refuse("detach")
-}
-func (d *ExternalDriver) Endpoints(context.Context, netspec.NetworkConfig) ([]netspec.EndpointInfo, error) {
-	return nil, d.refuse("endpoints")
+	r, err := driverCall(ctx, d, proxyCall{Op: "create", Config: wireConfig(cfg)})
+	if err != nil {
+		return cfg, err
+	}
+	if r.Config == nil {
+		return cfg, fmt.Errorf("network proxy: create %s: no config in the answer", cfg.Name)
+	}
+	return r.Config.config(), nil
 }
 
-// dirsOf is dirs, or the search path when nil (as startPinned).
-func dirsOf(dirs []string) []string {
-	if dirs == nil {
-		return plugins.SearchPath(nil)
+// Remove asks the plugin, through a proxy, to release the network.
+func (d *ExternalDriver) Remove(ctx context.Context, cfg netspec.NetworkConfig) error {
+	_, err := driverCall(ctx, d, proxyCall{Op: "remove", Config: wireConfig(cfg)})
+	return err
+}
+
+// Attach asks the plugin, through a proxy, to connect the container.
+func (d *ExternalDriver) Attach(ctx context.Context, cfg netspec.NetworkConfig, ep netspec.Endpoint) (netspec.Result, error) {
+	r, err := driverCall(ctx, d, proxyCall{Op: "attach", Config: wireConfig(cfg), Endpoint: &ep})
+	if err != nil {
+		return netspec.Result{}, err
 	}
-	return dirs
+	if r.Result == nil {
+		return netspec.Result{}, fmt.Errorf("network proxy: attach to %s: no result in the answer", cfg.Name)
+	}
+	return *r.Result, nil
+}
+
+// Detach asks the plugin, through a proxy, to disconnect the container.
+func (d *ExternalDriver) Detach(ctx context.Context, cfg netspec.NetworkConfig, containerID string) error {
+	_, err := driverCall(ctx, d, proxyCall{Op: "detach", Config: wireConfig(cfg), ID: containerID})
+	return err
+}
+
+// Endpoints asks the plugin, through a proxy, which containers are attached.
+func (d *ExternalDriver) Endpoints(ctx context.Context, cfg netspec.NetworkConfig) ([]netspec.EndpointInfo, error) {
+	r, err := driverCall(ctx, d, proxyCall{Op: "endpoints", Config: wireConfig(cfg)})
+	return r.Endpoints, err
 }
