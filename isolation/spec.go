@@ -55,6 +55,15 @@ const MountCopyUp = "copy-up"
 // the check would otherwise be followed out of the tree.
 const MountNoFollow = "nofollow"
 
+// MountSourceDir and MountSourceFile, options of a nofollow bind, say
+// what the source was when the container was created: a directory, or
+// anything else. A start whose opened source is of the other kind is
+// refused (a container swapped it).
+const (
+	MountSourceDir  = "source-dir"
+	MountSourceFile = "source-file"
+)
+
 // Rootfs says how to build the container's root filesystem.
 type Rootfs struct {
 	// Layers are the image's unpacked layer directories, topmost first.

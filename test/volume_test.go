@@ -365,5 +365,17 @@ func TestHostileBindSourceSwap(t *testing.T) {
 	if code == 0 || !strings.Contains(errs2, "a symlink is on its path") {
 		t.Errorf("start after the swap: exit %d, stderr %q; want a refusal naming the symlink", code, errs2)
 	}
-	c.check(t, out1, errs1, out2, errs2)
+	// A source swapped for a file (or a file for a directory) is refused
+	// by name too.
+	if err := os.MkdirAll(filepath.Join(base, "d2", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s.mustHull(t, "create", "--name", "kind", "-v", filepath.Join(base, "d2")+":/d2", "-v", filepath.Join(base, "d2", "sub")+":/sub",
+		"busybox", "sh", "-c", "rm -rf /d2/sub && echo x > /d2/sub")
+	s.mustHull(t, "start", "-a", "kind")
+	out3, errs3, code := s.hull(t, "start", "-a", "kind")
+	if code == 0 || !strings.Contains(errs3, "is a file now, not a directory as when the container was created") {
+		t.Errorf("start after a directory source became a file: exit %d, stderr %q", code, errs3)
+	}
+	c.check(t, out1, errs1, out2, errs2, out3, errs3)
 }

@@ -158,6 +158,9 @@ type MountPoint struct {
 	// (pinBindSources): every start binds exactly this path, with no
 	// symlink followed on it.
 	HostPath string `json:"HullHostPath,omitempty"`
+	// HostPathDir says whether HostPath was a directory at create; a
+	// start refuses a source of the other kind. Nil in older records.
+	HostPathDir *bool `json:"HullHostPathDir,omitempty"`
 }
 
 // Volumes returns the volume mounts of c.

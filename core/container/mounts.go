@@ -401,15 +401,19 @@ func pinBindSources(points []MountPoint) error {
 		if mp.Type != "bind" {
 			continue
 		}
-		if hasMode(mp.Mode, isolation.MountNoFollow) {
-			points[i].HostPath = mp.Source
-			continue
+		real := mp.Source
+		if !hasMode(mp.Mode, isolation.MountNoFollow) {
+			var err error
+			if real, err = filepath.EvalSymlinks(mp.Source); err != nil {
+				return fmt.Errorf("resolve bind source %s: %w", mp.Source, err)
+			}
 		}
-		real, err := filepath.EvalSymlinks(mp.Source)
+		fi, err := os.Stat(real)
 		if err != nil {
-			return fmt.Errorf("resolve bind source %s: %w", mp.Source, err)
+			return fmt.Errorf("bind source %s: %w", mp.Source, err)
 		}
-		points[i].HostPath = real
+		isDir := fi.IsDir()
+		points[i].HostPath, points[i].HostPathDir = real, &isDir
 	}
 	return nil
 }
@@ -419,27 +423,32 @@ func pinBindSources(points []MountPoint) error {
 // (isolation.MountNoFollow). A container that can write in a bind
 // source's parent (-v /d:/d -v /d/sub:/sub) may swap the source for a
 // link between starts; resolving the user's path again would then bind
-// whatever the container pointed it at, at the next start or restart.
+// whatever the container pointed it at, at the next start or restart. A
+// source that is no longer of its kind at create (a directory, or not)
+// is refused too.
 // A record from before HostPath binds its Source the same way: a source
 // reached through a link then fails to start, with the link named.
 func (p *mountPlan) pinBinds(points []MountPoint) {
-	pinned := map[string]string{}
+	pinned := map[string]MountPoint{}
 	for _, mp := range points {
 		if mp.Type == "bind" {
-			pinned[mp.Destination] = mp.HostPath
-			if mp.HostPath == "" {
-				pinned[mp.Destination] = mp.Source
-			}
+			pinned[mp.Destination] = mp
 		}
 	}
 	for i, m := range p.mounts {
-		src, ok := pinned[m.Destination]
+		mp, ok := pinned[m.Destination]
 		if !ok || m.Type != "bind" {
 			continue
 		}
-		p.mounts[i].Source = src
-		if !slices.Contains(m.Options, isolation.MountNoFollow) {
-			p.mounts[i].Options = append(slices.Clip(m.Options), isolation.MountNoFollow)
+		p.mounts[i].Source = mp.HostPath
+		if mp.HostPath == "" {
+			p.mounts[i].Source = mp.Source
 		}
+		opts := slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return o == isolation.MountNoFollow })
+		opts = append(opts, isolation.MountNoFollow)
+		if mp.HostPathDir != nil {
+			opts = append(opts, map[bool]string{true: isolation.MountSourceDir, false: isolation.MountSourceFile}[*mp.HostPathDir])
+		}
+		p.mounts[i].Options = opts
 	}
 }

@@ -69,7 +69,8 @@ func TestNew(t *testing.T) {
 	if c.HostConfig.NetworkMode != "bridge" || !reflect.DeepEqual(c.HostConfig.CapAdd, []string{"CAP_NET_ADMIN"}) {
 		t.Errorf("host config %+v", c.HostConfig)
 	}
-	want := []MountPoint{{Type: "bind", Source: dir, Destination: "/data", Mode: "ro", RW: false, Propagation: "rprivate", HostPath: dir}}
+	isDir := true
+	want := []MountPoint{{Type: "bind", Source: dir, Destination: "/data", Mode: "ro", RW: false, Propagation: "rprivate", HostPath: dir, HostPathDir: &isDir}}
 	if !reflect.DeepEqual(c.Mounts, want) {
 		t.Errorf("mounts %+v", c.Mounts)
 	}
@@ -253,7 +254,8 @@ func TestBindSourcePinnedAtCreate(t *testing.T) {
 	if err := os.Symlink(data, home+"/link"); err != nil {
 		t.Fatal(err)
 	}
-	o := Options{User: "root", Volumes: []string{home + "/link:/data", data + "/sub:/sub:ro"},
+	writeFile(t, home+"/f", "x")
+	o := Options{User: "root", Volumes: []string{home + "/link:/data", data + "/sub:/sub:ro", home + "/f:/f"},
 		Mounts: []string{"type=bind,source=" + home + "/link/sub,target=/m"}}
 	c, err := New(o, testImage(), fakeLookup(nil), time.Now())
 	if err != nil {
@@ -271,13 +273,17 @@ func TestBindSourcePinnedAtCreate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"/data": data, "/sub": data + "/sub", "/m": data + "/sub"}
+	want := map[string]string{"/data": data, "/sub": data + "/sub", "/m": data + "/sub", "/f": home + "/f"}
 	for _, m := range s.Mounts {
 		if want[m.Destination] == "" {
 			continue
 		}
-		if m.Source != want[m.Destination] || !slices.Contains(m.Options, isolation.MountNoFollow) {
-			t.Errorf("%s: source %s options %q, want %s nofollow", m.Destination, m.Source, m.Options, want[m.Destination])
+		kind := isolation.MountSourceDir
+		if m.Destination == "/f" {
+			kind = isolation.MountSourceFile
+		}
+		if m.Source != want[m.Destination] || !slices.Contains(m.Options, isolation.MountNoFollow) || !slices.Contains(m.Options, kind) {
+			t.Errorf("%s: source %s options %q, want %s nofollow %s", m.Destination, m.Source, m.Options, want[m.Destination], kind)
 		}
 		delete(want, m.Destination)
 	}

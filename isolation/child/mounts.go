@@ -181,6 +181,7 @@ func mountVolumes(spec *isolation.Spec) error {
 
 func mountVolume(root, stateDir string, m isolation.Mount) error {
 	ro, copyUp, noFollow := false, false, false
+	wantKind := ""
 	var data []string
 	flags := uintptr(0)
 	for _, o := range m.Options {
@@ -191,6 +192,8 @@ func mountVolume(root, stateDir string, m isolation.Mount) error {
 			copyUp = true
 		case isolation.MountNoFollow:
 			noFollow = true
+		case isolation.MountSourceDir, isolation.MountSourceFile:
+			wantKind = o
 		case "rw":
 		case "nosuid":
 			flags |= unix.MS_NOSUID
@@ -225,6 +228,9 @@ func mountVolume(root, stateDir string, m isolation.Mount) error {
 				return fmt.Errorf("open bind source %s without following links: %w", m.Source, err)
 			}
 			defer unix.Close(fd)
+			if err := checkSourceKind(fd, m.Source, wantKind); err != nil {
+				return err
+			}
 			src = fmt.Sprintf("/proc/self/fd/%d", fd)
 		}
 		if m.Scratch != "" {
@@ -253,6 +259,27 @@ func mountVolume(root, stateDir string, m isolation.Mount) error {
 	}
 	if ro {
 		return readonlyTree(root, m.Destination)
+	}
+	return nil
+}
+
+// checkSourceKind refuses a bind source opened as fd that is no longer
+// of the kind want (MountSourceDir or MountSourceFile; "" checks nothing).
+func checkSourceKind(fd int, src, want string) error {
+	if want == "" {
+		return nil
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return &os.PathError{Op: "stat", Path: src, Err: err}
+	}
+	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+	if isDir != (want == isolation.MountSourceDir) {
+		now, was := "a directory", "a file"
+		if !isDir {
+			now, was = fileKind(st.Mode), "a directory"
+		}
+		return fmt.Errorf("bind source %s is %s now, not %s as when the container was created (a container may have swapped it; recreate the container if the change is yours)", src, now, was)
 	}
 	return nil
 }
