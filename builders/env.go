@@ -25,12 +25,13 @@ type Images interface {
 	// when needed; ok is false when the store no longer has the layer (a
 	// cached step's layer that was pruned).
 	Layer(diffID string) (dir string, ok bool)
-	// CommitLayer stores the layer tar reads as a build-cache layer (kept
-	// by sweeps until the cache is pruned) and makes upper, the tree the
-	// tar was made from, that layer's unpacked directory: upper is moved
-	// (or removed when the layer is unpacked already). When reading tar
-	// fails, the error wraps the reader's and upper is left as it is.
-	CommitLayer(tar io.Reader, upper string) (Layer, error)
+	// CommitLayer stores the layer whose tar diff writes as a build-cache
+	// layer (kept by sweeps until the cache is pruned) and makes upper,
+	// the tree diff reads, that layer's unpacked directory: upper is
+	// moved (or removed when the layer is unpacked already). diff may be
+	// called more than once. When diff fails, its error comes back as it
+	// is and upper is left as it is.
+	CommitLayer(diff func(io.Writer) error, upper string) (Layer, error)
 }
 
 // Containers are the rules of hull's containers that a build applies to

@@ -64,11 +64,12 @@ func (s *fakeStore) Layer(diffID string) (string, bool) {
 	return dir, ok
 }
 
-func (s *fakeStore) CommitLayer(tar io.Reader, upper string) (Layer, error) {
-	data, err := io.ReadAll(tar)
-	if err != nil {
-		return Layer{}, fmt.Errorf("commit layer: %w", err)
+func (s *fakeStore) CommitLayer(diff func(io.Writer) error, upper string) (Layer, error) {
+	var buf bytes.Buffer
+	if err := diff(&buf); err != nil {
+		return Layer{}, err
 	}
+	data := buf.Bytes()
 	sum := sha256.Sum256(data)
 	l := Layer{DiffID: "sha256:" + hex.EncodeToString(sum[:]), Dir: filepath.Join(s.dir, hex.EncodeToString(sum[:]))}
 	s.mu.Lock()

@@ -76,12 +76,12 @@ func (w *workspace) ensure() error {
 	return nil
 }
 
-// commitLayer turns the step's upper dir into a layer: a tar for the blob
-// (diffed in-process with the owners mapped back to the container's ids,
-// or inside the user namespace when the step left files the user cannot
-// read), then the dir itself becomes the layer's unpacked directory: it
-// holds what unpacking the blob would make. rec.DiffID stays empty when
-// nothing changed.
+// commitLayer turns the step's upper dir into a layer: its tar (diffed
+// in-process with the owners mapped back to the container's ids, or
+// inside the user namespace when the step left files the user cannot
+// read) is the layer's content, and the dir itself becomes the layer's
+// unpacked directory: it holds what unpacking the tar would make.
+// rec.DiffID stays empty when nothing changed.
 func (b *build) commitLayer(ctx context.Context, st *stageState, ws *workspace, rec *cacheRecord) (string, error) {
 	if !ws.created {
 		return "", nil
@@ -90,23 +90,13 @@ func (b *build) commitLayer(ctx context.Context, st *stageState, ws *workspace, 
 		return "", err
 	}
 	opts := layer.DiffOptions{IDs: b.env.Mapping.ContainerIDs}
-	l, err := b.writeDiff(ws.upper(), func(w io.Writer) error { return layer.DiffWith(ws.upper(), w, opts) })
+	l, err := b.env.Images.CommitLayer(func(w io.Writer) error { return layer.DiffWith(ws.upper(), w, opts) }, ws.upper())
 	if errors.Is(err, fs.ErrPermission) && b.env.Mapping.IsFull() {
-		l, err = b.writeDiff(ws.upper(), func(w io.Writer) error { return b.diffTask(ctx, ws, w) })
+		l, err = b.env.Images.CommitLayer(func(w io.Writer) error { return b.diffTask(ctx, ws, w) }, ws.upper())
 	}
 	if err != nil {
 		return "", err
 	}
 	rec.DiffID = l.DiffID
 	return l.Dir, nil
-}
-
-// writeDiff streams what diff writes into a new layer whose unpacked
-// directory becomes upper.
-func (b *build) writeDiff(upper string, diff func(io.Writer) error) (Layer, error) {
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(diff(pw)) }()
-	l, err := b.env.Images.CommitLayer(pr, upper)
-	pr.CloseWithError(io.ErrClosedPipe)
-	return l, err
 }

@@ -1,7 +1,10 @@
 package core
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +15,7 @@ import (
 	"github.com/hull-project/hull/builders"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/image"
+	"github.com/hull-project/hull/core/layer"
 	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -63,10 +67,81 @@ func (b *buildImages) Layer(diffID string) (string, bool) {
 	return dir, err == nil
 }
 
-// CommitLayer writes the tar as a layer blob, pins it as a build-cache
-// layer and adopts upper as its unpacked directory.
-func (b *buildImages) CommitLayer(tar io.Reader, upper string) (builders.Layer, error) {
-	l, err := b.store.WriteLayer(tar)
+// CommitLayer stores the layer diff writes as a pinned build-cache layer
+// whose unpacked directory is upper. The tar is not written: it is hashed
+// and disassembled (tar-split metadata) as it streams, and upper, checked
+// to give it back, becomes the layer (image.AddLayerDir); a layer the
+// store has already only gets its pin. A tree the check finds lacking
+// (files this user cannot look at, say) is diffed again into a blob, the
+// store's general path, which keeps the blob where the tree cannot give
+// the tar back.
+func (b *buildImages) CommitLayer(diff func(io.Writer) error, upper string) (builders.Layer, error) {
+	d, size, meta, err := diffMeta(diff)
+	if err != nil {
+		return builders.Layer{}, err
+	}
+	if _, ok := b.store.ExistingLayer(d); ok {
+		if b.store.AddLayerDir(d, size, nil, upper) == nil {
+			return b.layer(d)
+		}
+		// Removed meanwhile: stored again below.
+	}
+	if err := layer.CheckTree(bytes.NewReader(meta), upper); err != nil {
+		return b.commitBlob(diff, upper)
+	}
+	err = b.store.AddLayerDir(d, size, bytes.NewReader(meta), upper)
+	if errors.Is(err, image.ErrCannotAssemble) {
+		return b.commitBlob(diff, upper)
+	}
+	if err != nil {
+		return builders.Layer{}, fmt.Errorf("commit layer: %w", err)
+	}
+	return b.layer(d)
+}
+
+// diffMeta runs diff and returns the tar's digest, size and tar-split
+// metadata; diff's own error comes back as it is.
+func diffMeta(diff func(io.Writer) error) (string, int64, []byte, error) {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := diff(pw)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	h := sha256.New()
+	n := &countWriter{w: h}
+	var meta bytes.Buffer
+	err := layer.DisassembleTo(pr, n, &meta)
+	pr.CloseWithError(io.ErrClosedPipe)
+	if derr := <-done; derr != nil {
+		return "", 0, nil, derr
+	}
+	if err != nil {
+		return "", 0, nil, fmt.Errorf("commit layer: %w", err)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), n.n, meta.Bytes(), nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// commitBlob writes the tar as a layer blob, pins it and adopts upper as
+// its unpacked directory (the store compacts it when the tree gives the
+// tar back).
+func (b *buildImages) commitBlob(diff func(io.Writer) error, upper string) (builders.Layer, error) {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(diff(pw)) }()
+	l, err := b.store.WriteLayer(pr)
+	pr.CloseWithError(io.ErrClosedPipe)
 	if err != nil {
 		return builders.Layer{}, fmt.Errorf("commit layer: %w", err)
 	}
@@ -76,11 +151,15 @@ func (b *buildImages) CommitLayer(tar io.Reader, upper string) (builders.Layer, 
 	if err := b.store.AdoptLayerDir(l.Digest, upper); err != nil {
 		return builders.Layer{}, err
 	}
-	dir, err := b.store.LayerDir(l.Digest)
+	return b.layer(l.Digest)
+}
+
+func (b *buildImages) layer(diffID string) (builders.Layer, error) {
+	dir, err := b.store.LayerDir(diffID)
 	if err != nil {
 		return builders.Layer{}, err
 	}
-	return builders.Layer{DiffID: l.Digest, Dir: dir}, nil
+	return builders.Layer{DiffID: diffID, Dir: dir}, nil
 }
 
 // commitBuild stores a build's result as an image named tags.

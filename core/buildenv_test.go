@@ -1,7 +1,11 @@
 package core
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
@@ -75,9 +79,7 @@ func TestBuildImagesOnStore(t *testing.T) {
 		pulled = ref
 		return nil, errors.New("no registry here")
 	}}
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(layer.Diff(upper, pw)) }()
-	l, err := imgs.CommitLayer(pr, upper)
+	l, err := imgs.CommitLayer(func(w io.Writer) error { return layer.Diff(upper, w) }, upper)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,5 +122,137 @@ func TestBuildImagesOnStore(t *testing.T) {
 	res.Layers = []string{"sha256:" + strings.Repeat("0", 64)}
 	if _, err := commitBuild(store, res, nil); err == nil || !strings.Contains(err.Error(), "is missing from the store") {
 		t.Errorf("commit with a missing layer: %v", err)
+	}
+}
+
+// assemblingUnpacker is testUnpacker with the store's Assembler, in
+// process.
+type assemblingUnpacker struct{ testUnpacker }
+
+func (assemblingUnpacker) Assemble(meta io.Reader, dir string, w io.Writer) error {
+	return layer.Assemble(meta, dir, w)
+}
+
+func (assemblingUnpacker) FindChanged(meta io.Reader, dir string) error {
+	return layer.FindChanged(meta, dir)
+}
+
+func (assemblingUnpacker) Disassemble(tar io.Reader, meta io.Writer) error {
+	return layer.Disassemble(tar, meta)
+}
+
+var _ image.Assembler = assemblingUnpacker{}
+
+// A step's layer is stored without its tar ever being written: the tree
+// and its tar-split metadata, from which the store gives back exactly the
+// tar diffed (what save and push send). The same tree committed again
+// stores nothing new and its upper dir goes. A diff the tree does not
+// match (the check fails) is stored the general way, with its blob.
+func TestCommitLayerWritesNoBlob(t *testing.T) {
+	root := t.TempDir()
+	store, err := image.Open(filepath.Join(root, "store"), assemblingUnpacker{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs := &buildImages{store: store}
+	mtime := time.Unix(1700000000, 0)
+	makeUpper := func(name string) string {
+		upper := filepath.Join(root, name)
+		for p, body := range map[string]string{"ctx/big": strings.Repeat("x", 1<<20), "ctx/small": "small"} {
+			f := filepath.Join(upper, p)
+			if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, p := range []string{"ctx/big", "ctx/small", "ctx", "."} {
+			if err := os.Chtimes(filepath.Join(upper, p), mtime, mtime); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return upper
+	}
+	upper := makeUpper("upper")
+	var want bytes.Buffer
+	if err := layer.Diff(upper, &want); err != nil {
+		t.Fatal(err)
+	}
+	diffs := 0
+	diff := func(dir string) func(io.Writer) error {
+		return func(w io.Writer) error { diffs++; return layer.Diff(dir, w) }
+	}
+	l, err := imgs.CommitLayer(diff(upper), upper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(want.Bytes())
+	hexSum := hex.EncodeToString(sum[:])
+	if l.DiffID != "sha256:"+hexSum || diffs != 1 {
+		t.Fatalf("layer %s after %d diffs, want sha256:%s after 1", l.DiffID, diffs, hexSum)
+	}
+	blob := filepath.Join(root, "store", "blobs", "sha256", hexSum)
+	if _, err := os.Stat(blob); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the layer's blob was written: %v", err)
+	}
+	if _, err := os.Lstat(upper); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("upper dir not adopted: %v", err)
+	}
+	r, err := store.OpenBlob(l.DiffID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("the stored layer gives back %d bytes (%v), want the %d diffed", len(got), err, want.Len())
+	}
+	if n, err := store.BlobSize(l.DiffID); err != nil || n != int64(want.Len()) {
+		t.Errorf("layer size %d, %v; want %d", n, err, want.Len())
+	}
+
+	again := makeUpper("again")
+	if l2, err := imgs.CommitLayer(diff(again), again); err != nil || l2 != l {
+		t.Fatalf("the same tree again: %+v, %v; want %+v", l2, err, l)
+	}
+	if _, err := os.Lstat(again); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the second upper dir stayed: %v", err)
+	}
+	if _, err := os.Stat(blob); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the layer's blob was written by the second commit: %v", err)
+	}
+
+	// A store that cannot assemble (no Assembler) keeps blobs.
+	plain, err := image.Open(filepath.Join(root, "plain"), testUnpacker{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := makeUpper("kept")
+	if _, err := (&buildImages{store: plain}).CommitLayer(diff(kept), kept); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "plain", "blobs", "sha256", hexSum)); err != nil {
+		t.Errorf("a store without an Assembler lost the layer's blob: %v", err)
+	}
+
+	// A diff that names a file the tree lacks: the blob keeps the layer.
+	odd := makeUpper("odd")
+	oddDiff := func(w io.Writer) error {
+		tw := tar.NewWriter(w)
+		if err := tw.WriteHeader(&tar.Header{Name: "ghost", Mode: 0o644, Size: 4, ModTime: mtime}); err != nil {
+			return err
+		}
+		if _, err := tw.Write([]byte("boo\n")); err != nil {
+			return err
+		}
+		return tw.Close()
+	}
+	l3, err := imgs.CommitLayer(oddDiff, odd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "store", "blobs", "sha256", strings.TrimPrefix(l3.DiffID, "sha256:"))); err != nil {
+		t.Errorf("a tree that does not give its tar back lost its blob: %v", err)
 	}
 }

@@ -29,12 +29,18 @@ import (
 // Disassemble reads the uncompressed layer tar r to its end and writes its
 // tar-split metadata, gzip-compressed, to w.
 func Disassemble(r io.Reader, w io.Writer) error {
+	return DisassembleTo(r, io.Discard, w)
+}
+
+// DisassembleTo is Disassemble that also passes every byte of the tar on
+// to out as it reads it: a layer's digest and its metadata in one pass.
+func DisassembleTo(r io.Reader, out, w io.Writer) error {
 	zw := gzip.NewWriter(w)
 	in, err := asm.NewInputTarStream(r, storage.NewJSONPacker(zw), storage.NewDiscardFilePutter())
 	if err != nil {
 		return fmt.Errorf("tar-split: %w", err)
 	}
-	if _, err := io.Copy(io.Discard, in); err != nil {
+	if _, err := io.CopyBuffer(out, in, make([]byte, copyBufSize)); err != nil {
 		return fmt.Errorf("tar-split: %w", err)
 	}
 	if err := zw.Close(); err != nil {
@@ -69,9 +75,24 @@ func FindChanged(meta io.Reader, dir string) error {
 	return a.run(meta, dir)
 }
 
-// assembler is the state of one Assemble or FindChanged call.
+// CheckTree checks that dir holds every file with content that meta (from
+// Disassemble) records where Assemble will look for it: at its name inside
+// dir, reached without a symlink, a regular file of the recorded size. It
+// reads no content and writes nothing. It is what remains to be checked
+// of a tree whose tar's metadata was taken from a diff of that very tree
+// (DisassembleTo), whose digest was taken from the same stream: the
+// contents are the bytes the diff read from these files, so only the way
+// names lead back to files could differ.
+func CheckTree(meta io.Reader, dir string) error {
+	a := assembler{w: io.Discard, dry: true}
+	return a.run(meta, dir)
+}
+
+// assembler is the state of one Assemble, FindChanged or CheckTree (dry)
+// call.
 type assembler struct {
 	root int
+	dry  bool // only find each file: nothing is read or written
 	w    io.Writer
 	bw   *bufio.Writer
 	pipe int // a blocking pipe w writes to, for splice; 0 for none
@@ -119,6 +140,9 @@ func (a *assembler) run(meta io.Reader, dir string) error {
 func (a *assembler) entry(e *storage.Entry) error {
 	switch e.Type {
 	case storage.SegmentType:
+		if a.dry {
+			return nil
+		}
 		_, err := a.bw.Write(e.Payload)
 		return err
 	case storage.FileType:
@@ -137,10 +161,14 @@ func (a *assembler) file(name string, size int64, sum []byte) error {
 	if err != nil {
 		return err
 	}
-	fd, err := unix.Openat2(a.root, rel, &unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	})
+	how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+	if a.dry {
+		// A diff reaches every file without a symlink: so must this.
+		how.Flags = unix.O_PATH | unix.O_NOFOLLOW | unix.O_CLOEXEC
+		how.Resolve |= unix.RESOLVE_NO_SYMLINKS
+	}
+	fd, err := unix.Openat2(a.root, rel, &how)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: "/" + rel, Err: err}
 	}
@@ -151,6 +179,9 @@ func (a *assembler) file(name string, size int64, sum []byte) error {
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size != size {
 		return fmt.Errorf("/%s: %w (the layer has a file of %d bytes here)", rel, errTreeDiffers, size)
+	}
+	if a.dry {
+		return nil
 	}
 	n, err := a.content(fdReader(fd), size)
 	if err != nil {

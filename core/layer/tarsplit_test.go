@@ -174,3 +174,117 @@ func TestAssembleRepeatedPath(t *testing.T) {
 		t.Fatal("disassembled a tar whose first copy of f will not be in the tree")
 	}
 }
+
+// A diff's tar, its digest and its metadata in one pass: DisassembleTo
+// passes the tar on unchanged and writes the metadata Disassemble would;
+// CheckTree accepts the tree the diff read and refuses one whose files
+// are not where the metadata names them (moved, resized, a symlink in a
+// file's place), while a same-size content change is left to the digest
+// and FindChanged's CRC-64, which names it.
+func TestDisassembleToAndCheckTree(t *testing.T) {
+	upper := t.TempDir()
+	long := strings.Repeat("long-directory-name/", 6)
+	for name, body := range map[string]string{"a": "alpha", "dir/b": "bravo", long + "c": "charlie", "empty": ""} {
+		p := filepath.Join(upper, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Link(filepath.Join(upper, "a"), filepath.Join(upper, "hardlink")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("a", filepath.Join(upper, "link")); err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := Diff(upper, &want); err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(Diff(upper, pw)) }()
+	var got, meta, plain bytes.Buffer
+	if err := DisassembleTo(pr, &got, &meta); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Fatalf("DisassembleTo passed on %d bytes, want the diff's %d", got.Len(), want.Len())
+	}
+	if err := Disassemble(bytes.NewReader(want.Bytes()), &plain); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(meta.Bytes(), plain.Bytes()) {
+		t.Fatal("DisassembleTo's metadata differs from Disassemble's")
+	}
+	if err := CheckTree(bytes.NewReader(meta.Bytes()), upper); err != nil {
+		t.Fatalf("check the diffed tree: %v", err)
+	}
+	var out bytes.Buffer
+	if err := Assemble(bytes.NewReader(meta.Bytes()), upper, &out); err != nil || !bytes.Equal(out.Bytes(), want.Bytes()) {
+		t.Fatalf("assemble: %v (%d bytes, want %d)", err, out.Len(), want.Len())
+	}
+
+	change := map[string]func(t *testing.T, dir string){
+		"moved": func(t *testing.T, dir string) {
+			if err := os.Rename(filepath.Join(dir, "dir"), filepath.Join(dir, "dir2")); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"resized": func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, "dir/b"), []byte("bravo!"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"symlink in its place": func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, "other"), []byte("BRAVO"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Remove(filepath.Join(dir, "dir/b")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("/other", filepath.Join(dir, "dir/b")); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"parent a symlink": func(t *testing.T, dir string) {
+			if err := os.Rename(filepath.Join(dir, "dir"), filepath.Join(dir, "dir2")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("dir2", filepath.Join(dir, "dir")); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+	for name, fn := range change {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := Unpack(bytes.NewReader(want.Bytes()), dir, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := CheckTree(bytes.NewReader(meta.Bytes()), dir); err != nil {
+				t.Fatalf("the unpacked tree: %v", err)
+			}
+			fn(t, dir)
+			if err := CheckTree(bytes.NewReader(meta.Bytes()), dir); err == nil {
+				t.Fatal("CheckTree accepted the changed tree")
+			}
+		})
+	}
+	t.Run("same size, other content", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := Unpack(bytes.NewReader(want.Bytes()), dir, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "dir/b"), []byte("BRAVO"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckTree(bytes.NewReader(meta.Bytes()), dir); err != nil {
+			t.Fatalf("CheckTree reads no content, yet: %v", err)
+		}
+		if err := FindChanged(bytes.NewReader(meta.Bytes()), dir); !errors.Is(err, errTreeDiffers) {
+			t.Fatalf("FindChanged on a changed file: %v, want errTreeDiffers", err)
+		}
+	})
+}
