@@ -9,10 +9,15 @@
 #            (ctx-a/last.txt for a and c, ctx-b/files/0000.txt for b)
 #
 # Prints the median of N runs (default 5) in milliseconds per tool and
-# figure, then hull/peer ratios.
+# figure, wall time and CPU (user + system of the build and every process
+# it waited for), then hull/peer ratios (wall).
 #
 #   HULL_BIN=bin/hull bench/build.sh [N]
 #   WORKLOADS=/work/shared/bench-workloads (default: bench/workloads, else that)
+#   ONLY="b"             the workloads to run (default "a b c")
+#   PEERS=0              hull only: podman, buildah and ch-image are not run
+#   HULL_BEFORE=path     also runs that hull binary (its own store), as the
+#                        tool "before", for a before/after in one run
 #
 # As root it re-runs itself as the unprivileged $HULL_USER (default
 # hulltest, created by `make setup`): every tool runs rootless. podman and
@@ -46,15 +51,24 @@ if [ "$(id -u)" = 0 ]; then
 	chmod 0755 "$dir"
 	install -m 0755 "$0" "$here/../test/mkbusybox.sh" "$dir/"
 	install -m 0755 "$HULL_BIN" "$dir/hull"
+	before=
+	if [ -n "${HULL_BEFORE:-}" ]; then
+		install -m 0755 "$HULL_BEFORE" "$dir/hull-before"
+		before=$dir/hull-before
+	fi
 	cp -r "$WORKLOADS" "$dir/workloads"
 	chmod -R a+rX "$dir"
 	runuser -u "$user" -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME="$home" USER="$user" LOGNAME="$user" LANG=C.UTF-8 HULL_BIN="$dir/hull" \
-		MKBUSYBOX="$dir/mkbusybox.sh" WORKLOADS="$dir/workloads" "$dir/build.sh" "$N"
+		MKBUSYBOX="$dir/mkbusybox.sh" WORKLOADS="$dir/workloads" ONLY="${ONLY:-a b c}" PEERS="${PEERS:-1}" \
+		HULL_BEFORE="$before" "$dir/build.sh" "$N"
 	exit
 fi
 
 [ -x "$HULL_BIN" ] || { echo "build.sh: $HULL_BIN not found (make build)" >&2; exit 1; }
+ONLY=${ONLY:-a b c}
+PEERS=${PEERS:-1}
+HULL_BEFORE=${HULL_BEFORE:-}
 
 work=$(mktemp -d /tmp/hull-bench-build-run.XXXXXX)
 store=$work/hull-store
@@ -88,10 +102,21 @@ hull_build() {
 	[ "$1" = cold ] && extra=(--no-cache)
 	"$HULL_BIN" --root "$store" build -q "${extra[@]}" -t "$2" -f "$3" "$4"
 }
+if [ -n "$HULL_BEFORE" ]; then
+	"$HULL_BEFORE" --root "$store-before" import "${changes[@]}" "$work/busybox.tar" busybox >/dev/null
+	tools=(before hull)
+fi
+before_build() {
+	local extra=()
+	[ "$1" = cold ] && extra=(--no-cache)
+	"$HULL_BEFORE" --root "$store-before" build -q "${extra[@]}" -t "$2" -f "$3" "$4"
+}
 
 declare -A status=([podman]="not installed" [buildah]="not installed" [ch-image]="not installed")
 peer_df() { sed 's/^FROM busybox/FROM hull-bench-busybox/' "$1" >"$2"; }
-if command -v podman >/dev/null && command -v buildah >/dev/null; then
+if [ "$PEERS" = 0 ]; then
+	status=()
+elif command -v podman >/dev/null && command -v buildah >/dev/null; then
 	if podman import "${changes[@]}" "$work/busybox.tar" hull-bench-busybox >/dev/null 2>&1; then
 		tools+=(podman buildah)
 		status[podman]=ok status[buildah]=ok
@@ -99,6 +124,7 @@ if command -v podman >/dev/null && command -v buildah >/dev/null; then
 		status[podman]="import failed" status[buildah]="import failed"
 	fi
 elif command -v podman >/dev/null; then
+	status[podman]="import failed"
 	podman import "${changes[@]}" "$work/busybox.tar" hull-bench-busybox >/dev/null && tools+=(podman) && status[podman]=ok
 fi
 podman_build() {
@@ -111,7 +137,7 @@ buildah_build() {
 	[ "$1" = cold ] && extra=(--no-cache)
 	buildah bud -q --layers --isolation chroot "${extra[@]}" -t "$2" -f "$3.podman" "$4"
 }
-if command -v ch-image >/dev/null; then
+if [ "$PEERS" != 0 ] && command -v ch-image >/dev/null; then
 	# ch-image's build cache is a git repository: it needs an identity.
 	export CH_IMAGE_STORAGE=$work/ch GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@localhost \
 		GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@localhost
@@ -136,10 +162,18 @@ edit() {
 	esac
 }
 
-now_us() { echo $(($(date +%s%N) / 1000)); }
-median() { sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.0f\n", m / 1000 }'; }
+median() { sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.0f\n", m }'; }
 
-# measure TOOL WORKLOAD FIGURE: the median build time in ms.
+# timed CMD...: runs CMD and prints "WALL_MS CPU_MS" (CPU: user + system
+# of CMD and the processes it waited for).
+timed() {
+	local TIMEFORMAT='%R %U %S' t rc=0
+	t=$({ time "$@" >/dev/null 2>&1; } 2>&1) || rc=$?
+	[ "$rc" = 0 ] || return "$rc"
+	awk '{ printf "%.0f %.0f\n", $1 * 1000, ($2 + $3) * 1000 }' <<<"$t"
+}
+
+# measure TOOL WORKLOAD FIGURE: the median build time in ms, wall and CPU.
 measure() {
 	local tool=$1 w=$2 fig=$3 df ctx i t0 log=$work/log
 	df=$(ls "$WORKLOADS/$w"-*.Dockerfile)
@@ -150,38 +184,41 @@ measure() {
 	# Warm-up: the cache holds the current context.
 	"${tool}_build" cached "bench-$w" "$work/$w.Dockerfile" "$ctx" >"$log" 2>&1 ||
 		{ echo "build.sh: $tool failed on $w:" >&2; tail -5 "$log" >&2; return 1; }
+	local runs=$work/runs
+	: >"$runs"
 	for ((i = 0; i < N; i++)); do
 		[ "$fig" = edit ] && edit "$w"
 		local mode=cached
 		[ "$fig" = cold ] && mode=cold
-		t0=$(now_us)
-		"${tool}_build" "$mode" "bench-$w" "$work/$w.Dockerfile" "$ctx" >"$log" 2>&1 ||
-			{ echo "build.sh: $tool failed on $w ($fig):" >&2; tail -5 "$log" >&2; return 1; }
-		echo $(($(now_us) - t0))
-	done | median
+		timed "${tool}_build" "$mode" "bench-$w" "$work/$w.Dockerfile" "$ctx" >>"$runs" ||
+			{ echo "build.sh: $tool failed on $w ($fig):" >&2
+				"${tool}_build" "$mode" "bench-$w" "$work/$w.Dockerfile" "$ctx" 2>&1 | tail -5 >&2; return 1; }
+	done
+	echo "$(cut -d' ' -f1 "$runs" | median) $(cut -d' ' -f2 "$runs" | median)"
 }
 
 declare -A ms
-echo "runs: $N each (median, ms); $(nproc) CPUs; $(uname -r)"
-for tool in podman buildah ch-image; do
+echo "runs: $N each (median, ms: wall / CPU); $(nproc) CPUs; $(uname -r); load $(cut -d' ' -f1-3 /proc/loadavg)"
+for tool in "${!status[@]}"; do
 	[ "${status[$tool]}" = ok ] || echo "$tool: ${status[$tool]}"
 done
-printf '%-3s %-9s %8s %8s %8s\n' wl tool cold no-op edit
-for w in a b c; do
+printf '%-3s %-9s %13s %13s %13s\n' wl tool cold no-op edit
+for w in $ONLY; do
 	for tool in "${tools[@]}"; do
 		row=()
 		for fig in cold noop edit; do
-			v=$(measure "$tool" "$w" "$fig") || v=fail
-			ms[$tool,$w,$fig]=$v
-			row+=("$v")
+			v=$(measure "$tool" "$w" "$fig") || v="fail fail"
+			ms[$tool,$w,$fig]=${v% *}
+			row+=("${v/ / / }")
 		done
-		printf '%-3s %-9s %8s %8s %8s\n' "$w" "$tool" "${row[@]}"
+		printf '%-3s %-9s %13s %13s %13s\n' "$w" "$tool" "${row[@]}"
 	done
 done
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 for tool in "${tools[@]}"; do
 	[ "$tool" = hull ] && continue
-	echo "hull/$tool ratios (lower is faster):"
-	for w in a b c; do
+	echo "hull/$tool ratios (wall, lower is faster):"
+	for w in $ONLY; do
 		line=$(printf '  %s ' "$w")
 		for fig in cold noop edit; do
 			h=${ms[hull,$w,$fig]} p=${ms[$tool,$w,$fig]}
