@@ -137,6 +137,9 @@ func (h *stepHost) Copy(ctx context.Context, r sdk.CopyRequest) error {
 			}
 		}
 	}
+	// The copy task mounts the step's overlay on this upper dir: files
+	// are filled there, in place where the file system allows it.
+	op.Upper = h.ws.upper()
 	return h.b.runTask(ctx, h.st, h.ws, "copy", op, sources, nil)
 }
 

@@ -32,6 +32,10 @@ func Copy(srcRoot, dstRoot string, op Op) error {
 		return err
 	}
 	defer c.dest.close()
+	if op.Upper != "" {
+		c.openUpper(op.Upper)
+		defer c.closeUpper()
+	}
 	return c.run()
 }
 
@@ -41,6 +45,11 @@ type copier struct {
 	sel  *selector
 	dest *dest
 	buf  []byte // fallback copy buffer, reused for every file
+	// upper is the destination's overlay upper dir (Op.Upper), -1 when
+	// there is none or it could not be opened; upperDev its device.
+	upper    int
+	upperDev uint64
+	inPlace  int // files filled through upper
 }
 
 func newCopier(src, dst int, op Op) (*copier, error) {
@@ -55,7 +64,7 @@ func newCopier(src, dst int, op Op) (*copier, error) {
 	if op.GID != nil {
 		gid = *op.GID
 	}
-	return &copier{op: op, sel: sel, dest: newDest(dst, uid, gid)}, nil
+	return &copier{op: op, sel: sel, dest: newDest(dst, uid, gid), upper: -1}, nil
 }
 
 func (c *copier) run() error {

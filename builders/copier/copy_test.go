@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestFileToFile(t *testing.T) {
@@ -205,4 +207,69 @@ func TestHardlinksBecomeCopies(t *testing.T) {
 		t.Fatal("hardlinks kept; documented as separate files")
 	}
 	wantFile(t, filepath.Join(d, "h/b"), "A")
+}
+
+// copyCounting is Copy that reports how many files were filled through
+// the upper dir.
+func copyCounting(t *testing.T, srcRoot, dstRoot string, op Op) int {
+	t.Helper()
+	src, err := openRoot(srcRoot)
+	must(t, err)
+	defer unix.Close(src)
+	dst, err := openRoot(dstRoot)
+	must(t, err)
+	defer unix.Close(dst)
+	c, err := newCopier(src, dst, op)
+	must(t, err)
+	defer c.dest.close()
+	c.openUpper(op.Upper)
+	defer c.closeUpper()
+	must(t, c.run())
+	return c.inPlace
+}
+
+// Op.Upper: a file is filled through the upper dir only when the file
+// there is the very inode just created (here the destination is its own
+// "upper", as an overlay whose layers share a file system shows it);
+// another file at the same name, or one behind a symlinked directory of
+// the upper dir, is never written, and the copy still lands.
+func TestCopyFillsThroughUpper(t *testing.T) {
+	src := map[string]string{"big": strings.Repeat("b", 3<<20), "dir/small": "s", "empty": ""}
+	t.Run("same inode", func(t *testing.T) {
+		s, d := roots(t, src)
+		if n := copyCounting(t, s, d, Op{Sources: []string{"."}, Dest: "/ctx/", Upper: d}); n != 3 {
+			t.Errorf("%d files filled in place, want 3", n)
+		}
+		wantFile(t, filepath.Join(d, "ctx/big"), src["big"])
+		wantFile(t, filepath.Join(d, "ctx/dir/small"), "s")
+		wantFile(t, filepath.Join(d, "ctx/empty"), "")
+	})
+	t.Run("another file there", func(t *testing.T) {
+		s, d := roots(t, src)
+		upper := t.TempDir()
+		tree(t, upper, map[string]string{"ctx/big": "", "ctx/dir/small": ""})
+		must(t, os.Truncate(filepath.Join(upper, "ctx/big"), 0))
+		if n := copyCounting(t, s, d, Op{Sources: []string{"."}, Dest: "/ctx/", Upper: upper}); n != 0 {
+			t.Errorf("%d files filled through an unrelated upper dir", n)
+		}
+		wantFile(t, filepath.Join(upper, "ctx/big"), "")
+		wantFile(t, filepath.Join(upper, "ctx/dir/small"), "")
+		wantFile(t, filepath.Join(d, "ctx/big"), src["big"])
+		wantFile(t, filepath.Join(d, "ctx/dir/small"), "s")
+	})
+	t.Run("symlinked dir in the upper dir", func(t *testing.T) {
+		s, d := roots(t, src)
+		// d/ctx is reached in the upper dir only through a symlink.
+		upper := t.TempDir()
+		must(t, os.Symlink(filepath.Join(d, "ctx"), filepath.Join(upper, "ctx")))
+		if n := copyCounting(t, s, d, Op{Sources: []string{"."}, Dest: "/ctx/", Upper: upper}); n != 0 {
+			t.Errorf("%d files filled through a symlink of the upper dir", n)
+		}
+		wantFile(t, filepath.Join(d, "ctx/big"), src["big"])
+	})
+	t.Run("upper dir missing", func(t *testing.T) {
+		s, d := roots(t, src)
+		must(t, Copy(s, d, Op{Sources: []string{"."}, Dest: "/ctx/", Upper: filepath.Join(d, "nowhere")}))
+		wantFile(t, filepath.Join(d, "ctx/big"), src["big"])
+	})
 }

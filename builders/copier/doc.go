@@ -19,6 +19,14 @@
 // CVE-2024-23651/23653 and Buildah CVE-2024-1753 class) can at worst make
 // the copy read or write another place inside the same root.
 //
+// With Op.Upper (the destination is an overlay mount of that upper dir),
+// a copied file's content is written through the upper dir's view of the
+// same file: opened there without following a symlink or crossing a
+// mount, and used only when it is the inode just created through the
+// overlay, empty, with one link. So the kernel can copy in place
+// (copy_file_range within one file system; across the overlay it is
+// EXDEV), and nothing but that new file is ever written.
+//
 // # Docker semantics
 //
 // Sources are cleaned as if rooted ("../x" is "x"), expanded one segment at

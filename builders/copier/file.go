@@ -26,8 +26,66 @@ func (c *copier) regular(e *entry) error {
 		return &pathError{"open", e.src, fmt.Errorf("no longer a regular file")}
 	}
 	return c.create(e.dst, perm(st.Mode, c.op.Mode), &st, func(out int) error {
+		if up, ok := c.upperFile(out, e.dst); ok {
+			defer unix.Close(up)
+			return c.copyData(up, in)
+		}
 		return c.copyData(out, in)
 	})
+}
+
+// openUpper opens the overlay upper dir of the destination (Op.Upper); a
+// failure only leaves every file to be written through the overlay.
+func (c *copier) openUpper(dir string) {
+	fd, err := openRoot(dir)
+	if err != nil {
+		return
+	}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil {
+		unix.Close(fd)
+		return
+	}
+	c.upper, c.upperDev = fd, st.Dev
+}
+
+func (c *copier) closeUpper() {
+	if c.upper >= 0 {
+		unix.Close(c.upper)
+		c.upper = -1
+	}
+}
+
+// upperFile opens for writing, in the overlay upper dir, the file that
+// was just created at rel through the overlay and is open at out: without
+// following a symlink or crossing a mount, and only when it is that very
+// inode (an overlay whose layers share one file system shows a new file's
+// own inode number; the upper dir's device is checked), a regular file,
+// empty, with one link. Anything else, including any doubt, is ok=false:
+// the caller writes through out, as without an upper dir.
+func (c *copier) upperFile(out int, rel string) (int, bool) {
+	if c.upper < 0 {
+		return -1, false
+	}
+	var ost unix.Stat_t
+	if unix.Fstat(out, &ost) != nil {
+		return -1, false
+	}
+	fd, err := unix.Openat2(c.upper, rel, &unix.OpenHow{
+		Flags:   unix.O_WRONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV,
+	})
+	if err != nil {
+		return -1, false
+	}
+	var ust unix.Stat_t
+	if unix.Fstat(fd, &ust) != nil || ust.Dev != c.upperDev || ust.Ino != ost.Ino ||
+		ust.Mode&unix.S_IFMT != unix.S_IFREG || ust.Size != 0 || ust.Nlink != 1 {
+		unix.Close(fd)
+		return -1, false
+	}
+	c.inPlace++
+	return fd, true
 }
 
 // file creates one of op.Files.

@@ -39,6 +39,13 @@ type Op struct {
 	// a downloaded URL: name (relative to Dest when Dest is a directory,
 	// or Dest itself) and content.
 	Files []File `json:"files,omitempty"`
+	// Upper, when set, is the overlay upper directory of the destination
+	// (the destination root is that overlay's mount): each copied file,
+	// once created through the overlay, is filled through the very same
+	// inode there (upperFile checks it is), where the kernel can copy in
+	// place (copy_file_range: a reflink, or a copy inside the file
+	// system) what it refuses to copy across the overlay (EXDEV).
+	Upper string `json:"upper,omitempty"`
 }
 
 // File is a file given by content rather than by source path.
