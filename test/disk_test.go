@@ -13,8 +13,9 @@ import (
 )
 
 // TestDiskLayersKeptOnce: a layer is stored once. After import, load
-// and build, each layer is its unpacked directory plus a little tar-split
-// metadata, without its tar blob; save writes every layer byte for byte
+// and build (a COPY and a RUN, then again with --no-cache), each layer is
+// its unpacked directory plus a little tar-split metadata, without its
+// tar blob; save writes every layer byte for byte
 // (each blob in the archive hashes to its digest); and a file changed in
 // a layer directory fails save and check with a line naming the layer,
 // leaving no archive behind. With a subordinate id range and without one
@@ -36,8 +37,14 @@ func TestDiskLayersKeptOnce(t *testing.T) {
 				tarEntry{Name: "home/app/link", Type: tar.TypeLink, Linkname: "home/app/secret"},
 				tarEntry{Name: "home/app/sym", Type: tar.TypeSymlink, Linkname: "secret"},
 			), "owned")
-			s.mustBuild(t, "-t", "built", buildContext(t, map[string]string{"Dockerfile": "FROM busybox\n" +
-				"RUN mkdir -p /srv && seq 1 20000 > /srv/numbers && chmod 600 /srv/numbers && rm /etc/group\n"}))
+			ctx := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nCOPY data /data/\n" +
+				"RUN mkdir -p /srv && seq 1 20000 > /srv/numbers && chmod 600 /srv/numbers && rm /etc/group\n",
+				"data/big": strings.Repeat("copied\n", 40000), "data/small": "small\n"})
+			s.mustBuild(t, "-t", "built", ctx)
+			// Again without the cache: each step's layer (the COPY's
+			// diffed and stored without its tar ever written) is stored
+			// once too.
+			s.mustBuild(t, "--no-cache", "-t", "built", ctx)
 			archive := filepath.Join(t.TempDir(), "saved.tar")
 			s.mustHull(t, "save", "-o", archive, "busybox", "owned", "built")
 			fresh := newStore(t)
@@ -46,14 +53,14 @@ func TestDiskLayersKeptOnce(t *testing.T) {
 
 			for _, st := range []*store{s, fresh} {
 				layers := storedOnce(t, st)
-				if st == fresh && len(layers) != 3 {
-					t.Errorf("loaded store has layers %q, want 3", layers)
+				if st == fresh && len(layers) != 4 {
+					t.Errorf("loaded store has layers %q, want 4", layers)
 				}
 				again := filepath.Join(t.TempDir(), "again.tar")
 				st.mustHull(t, "save", "-o", again, "busybox", "owned", "built")
 				checkArchiveDigests(t, again, layers)
 			}
-			if got := fresh.mustHull(t, "run", "--rm", "--user", "0", "built", "sh", "-c", "wc -l </srv/numbers; stat -c %a /srv/numbers"); got != "20000\n600\n" {
+			if got := fresh.mustHull(t, "run", "--rm", "--user", "0", "built", "sh", "-c", "wc -l </srv/numbers; stat -c %a /srv/numbers; wc -l </data/big"); got != "20000\n600\n40000\n" {
 				t.Errorf("run the loaded build: %q", got)
 			}
 
