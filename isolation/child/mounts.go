@@ -441,8 +441,10 @@ func mountLayersAt(root, stateDir string, m isolation.Mount) error {
 
 // mountDiscarding mounts src at m.Destination writable, with its writes
 // going to an overlay upper dir in a new directory under m.Scratch: src
-// (bound beside as the overlay's only lower layer) is never written. A
-// file is copied there and the copy bound, overlay wanting directories.
+// (bound beside as the overlay's only lower layer, read-only) is never
+// written. A file is copied there and the copy bound, overlay wanting
+// directories. The work happens inside that directory by relative names,
+// so no character of its path reaches the overlay's options.
 func mountDiscarding(root string, m isolation.Mount, src string) error {
 	fi, err := os.Stat(src)
 	if err != nil {
@@ -452,41 +454,33 @@ func mountDiscarding(root string, m isolation.Mount, src string) error {
 	if err != nil {
 		return err
 	}
+	if err := os.Chdir(dir); err != nil {
+		return err
+	}
+	defer os.Chdir("/")
 	if !fi.IsDir() {
-		cp := filepath.Join(dir, "file")
-		if err := copyFile(src, cp, fi.Mode()); err != nil {
+		if err := copyFile(src, "file", fi.Mode()); err != nil {
 			return err
 		}
-		return mountAt(root, m.Destination, true, cp, "", unix.MS_BIND, "")
+		return mountAt(root, m.Destination, true, "file", "", unix.MS_BIND, "")
 	}
 	for _, d := range []string{"lower", "upper", "work", "merged"} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
+		if err := os.Mkdir(d, 0o700); err != nil {
 			return err
 		}
 	}
 	// The merged root shows the upper dir's mode: the source's.
-	if err := os.Chmod(filepath.Join(dir, "upper"), fi.Mode().Perm()); err != nil {
+	if err := os.Chmod("upper", fi.Mode().Perm()); err != nil {
 		return err
 	}
-	if err := unix.Mount(src, filepath.Join(dir, "lower"), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	if err := unix.Mount(src, "lower", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return &os.PathError{Op: "bind", Path: m.Source, Err: err}
 	}
 	if err := readonlyTree(dir, "/lower"); err != nil {
 		return err
 	}
-	if err := overlayIn(dir); err != nil {
+	if err := unix.Mount("overlay", "merged", "overlay", 0, "lowerdir=lower,upperdir=upper,workdir=work,userxattr"); err != nil {
 		return fmt.Errorf("writable mount of %s (writes discarded) needs overlayfs in a user namespace: %w", m.Source, err)
 	}
-	return mountAt(root, m.Destination, false, filepath.Join(dir, "merged"), "", unix.MS_BIND|unix.MS_REC, "")
-}
-
-// overlayIn mounts dir/merged as an overlay of dir/lower with dir/upper,
-// named relative to dir so that no character of its path reaches the
-// mount options.
-func overlayIn(dir string) error {
-	if err := os.Chdir(dir); err != nil {
-		return err
-	}
-	defer os.Chdir("/")
-	return unix.Mount("overlay", "merged", "overlay", 0, "lowerdir=lower,upperdir=upper,workdir=work,userxattr")
+	return mountAt(root, m.Destination, false, "merged", "", unix.MS_BIND|unix.MS_REC, "")
 }
