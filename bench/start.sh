@@ -2,14 +2,15 @@
 # start.sh: the start of `hull run --rm --network none busybox true` beside
 # bubblewrap on the same busybox root filesystem, and podman (runc,
 # cgroupfs: crun refuses hybrid cgroup hosts) when it works here, in one run:
-#   - median wall time per start (hyperfine when installed, else a loop)
+#   - median wall time per start
 #   - CPU per start: user+sys of the command and all its children (bash's
 #     `times` over a loop), which machine load distorts far less than wall
 #   - P parallel starts (default 20): wall time for all of them, median of R
 #     rounds, and how many failed (store lock, id mapping, cgroups)
+# all in R interleaved rounds, so that load changes reach every peer alike;
 # and the ratios hull/bwrap and hull/podman of each.
 #
-#   HULL_BIN=bin/hull bench/start.sh [N]    (N runs each, default 100; P=20 R=3)
+#   HULL_BIN=bin/hull bench/start.sh [N]    (N runs each, default 100; P=20 R=5)
 #   PODMAN=0 ...                             no podman
 #   HULL_BASE=old/hull ...                   also times another hull build
 #                                            (before/after in the same run)
@@ -20,7 +21,7 @@ set -euo pipefail
 
 N=${1:-${N:-100}}
 P=${P:-20}
-R=${R:-3}
+R=${R:-5}
 here=$(cd "$(dirname "$0")" && pwd)
 HULL_BIN=$(readlink -f "${HULL_BIN:-$here/../bin/hull}")
 HULL_BASE=${HULL_BASE:+$(readlink -f "$HULL_BASE")}
@@ -80,57 +81,73 @@ fi
 "${hull_cmd[@]}" || { echo "start.sh: hull run failed" >&2; exit 1; }
 "${bwrap_cmd[@]}" || { echo "start.sh: bwrap failed" >&2; exit 1; }
 
-# wall_ms CMD...: median wall ms of N runs.
-wall_ms() {
-	if command -v hyperfine >/dev/null; then
-		hyperfine -N --warmup 3 --runs "$N" --export-json "$work/hf.json" "$(printf '%q ' "$@")" >/dev/null
-		grep -m1 '"median"' "$work/hf.json" | sed 's/.*: *//; s/,//' | awk '{ printf "%.2f\n", $1 * 1000 }'
-		return
-	fi
+# The peers are measured in R interleaved rounds (hull, base, bwrap, podman,
+# then again), each round N/R starts of each and one batch of P parallel
+# starts: a change of machine load (other work on a shared VM) then
+# reaches every peer alike, instead of whichever block ran at that time.
+# wall CMD...: appends the wall ms of each of n runs to $work/wall.$t.
+wall() {
 	local i t0 t1
-	for ((i = 0; i < N; i++)); do
+	for ((i = 0; i < n; i++)); do
 		t0=$(date +%s%N)
 		"$@" >/dev/null 2>&1
 		t1=$(date +%s%N)
-		echo $(((t1 - t0) / 1000))
-	done | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f\n", v[int((NR + 1) / 2)] / 1000 }'
-}
-# cpu_ms CMD...: mean user+sys ms per run of N runs, children included.
-cpu_ms() {
-	bash -c 'for ((i = 0; i < '"$N"'; i++)); do "$@" >/dev/null 2>&1; done; times' _ "$@" | tail -1 |
-		awk -v n="$N" '{ split($1, u, /m|s/); split($2, s, /m|s/)
-			printf "%.2f\n", ((u[1] * 60 + u[2]) + (s[1] * 60 + s[2])) * 1000 / n }'
-}
-# parallel CMD...: "ms failures": median over R rounds of the wall time of P
-# starts at once, and the failures summed over the rounds.
-parallel() {
-	local r i t0 t1 pid fails=0 pids
-	for ((r = 0; r < R; r++)); do
-		pids=()
-		t0=$(date +%s%N)
-		for ((i = 0; i < P; i++)); do
-			"$@" >/dev/null 2>>"$work/par.err" &
-			pids+=($!)
-		done
-		for pid in "${pids[@]}"; do
-			wait "$pid" || fails=$((fails + 1))
-		done
-		t1=$(date +%s%N)
-		echo $(((t1 - t0) / 1000)) >>"$work/par.ms"
+		echo $(((t1 - t0) / 1000)) >>"$work/wall.$t"
 	done
-	sort -n "$work/par.ms" | awk -v f="$fails" '{ v[NR] = $1 } END { printf "%.1f %d\n", v[int((NR + 1) / 2)] / 1000, f }'
-	rm -f "$work/par.ms"
 }
+# cpu CMD...: appends the user+sys ms of n runs, children included, to
+# $work/cpu.$t.
+cpu() {
+	bash -c 'for ((i = 0; i < '"$n"'; i++)); do "$@" >/dev/null 2>&1; done; times' _ "$@" | tail -1 |
+		awk '{ split($1, u, /m|s/); split($2, s, /m|s/)
+			printf "%.3f\n", ((u[1] * 60 + u[2]) + (s[1] * 60 + s[2])) * 1000 }' >>"$work/cpu.$t"
+}
+# parallel CMD...: appends the wall ms of P starts at once to
+# $work/par.$t, and the failures to $work/fail.$t.
+parallel() {
+	local i t0 t1 pid fails=0 pids=()
+	t0=$(date +%s%N)
+	for ((i = 0; i < P; i++)); do
+		"$@" >/dev/null 2>>"$work/par.err" &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || fails=$((fails + 1))
+	done
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000)) >>"$work/par.$t"
+	echo "$fails" >>"$work/fail.$t"
+}
+median_ms() { sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%.2f\n", v[int((NR + 1) / 2)] / 1000 }'; }
 
-echo "runs: $N each, $P parallel x $R rounds; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-declare -A W C PW PF
+echo "runs: $N each in $R interleaved rounds, $P parallel per round; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+n=$(((N + R - 1) / R))
+peers=()
 for t in hull base bwrap podman; do
 	declare -n cmd=${t}_cmd
-	[ ${#cmd[@]} -gt 0 ] || continue
-	W[$t]=$(wall_ms "${cmd[@]}")
-	C[$t]=$(cpu_ms "${cmd[@]}")
-	read -r PW[$t] PF[$t] <<<"$(parallel "${cmd[@]}")"
+	[ ${#cmd[@]} -eq 0 ] || peers+=("$t")
 	unset -n cmd
+done
+for t in "${peers[@]}"; do # warm-up
+	declare -n cmd=${t}_cmd
+	"${cmd[@]}" >/dev/null 2>&1 || true
+	unset -n cmd
+done
+for ((r = 0; r < R; r++)); do
+	for t in "${peers[@]}"; do
+		declare -n cmd=${t}_cmd
+		wall "${cmd[@]}"
+		cpu "${cmd[@]}"
+		parallel "${cmd[@]}"
+		unset -n cmd
+	done
+done
+declare -A W C PW PF
+for t in "${peers[@]}"; do
+	W[$t]=$(median_ms "$work/wall.$t")
+	C[$t]=$(awk -v n=$((n * R)) '{ s += $1 } END { printf "%.2f\n", s / n }' "$work/cpu.$t")
+	PW[$t]=$(awk '{ print $1 }' "$work/par.$t" | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f\n", v[int((NR + 1) / 2)] / 1000 }')
+	PF[$t]=$(awk '{ s += $1 } END { print s + 0 }' "$work/fail.$t")
 done
 printf '%-7s %12s %12s %16s %9s\n' peer wall_ms cpu_ms "${P}x_parallel_ms" failures
 for t in hull base bwrap podman; do
