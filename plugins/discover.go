@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 	"sync"
 	"syscall"
 	"time"
@@ -246,6 +247,19 @@ func causeOf(err error, path string) string {
 // to one line of at most 400 characters.
 func OneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
+	// What is left of the control characters (a terminal's escapes, say)
+	// is shown, not sent: the text comes from a plugin.
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		var b strings.Builder
+		for _, r := range s {
+			if unicode.IsControl(r) {
+				fmt.Fprintf(&b, "\\x%02x", r)
+				continue
+			}
+			b.WriteRune(r)
+		}
+		s = b.String()
+	}
 	if r := []rune(s); len(r) > 400 {
 		s = string(r[:399]) + "…"
 	}

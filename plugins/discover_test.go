@@ -384,3 +384,11 @@ func TestDiscoverNoStart(t *testing.T) {
 		t.Fatalf("NoStart after the full discovery: %+v, %d launches; want the remembered failure", found, launches(t, p))
 	}
 }
+
+// A plugin's text is shown on one line, its control characters escaped.
+func TestOneLineEscapesControls(t *testing.T) {
+	got := OneLine("bad\nline2 \x1b[31mred\x1b[0m\x00")
+	if got != `bad line2 \x1b[31mred\x1b[0m\x00` {
+		t.Errorf("OneLine = %q", got)
+	}
+}

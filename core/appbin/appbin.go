@@ -90,7 +90,9 @@ func open() (*os.File, error) {
 	}
 	name := filepath.Join(dir, "hull-apps-"+sum[:16])
 	f, err := openVerified(name)
-	if errors.Is(err, os.ErrNotExist) || errors.Is(err, errMismatch) {
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, errMismatch) || errors.Is(err, unix.ELOOP) {
+		// Missing, or not the embedded binary (a symlink there is never
+		// followed): written again, renamed over whatever is there.
 		f, err = extract(dir, name)
 	}
 	return f, err
@@ -139,9 +141,9 @@ func private(path string, st *unix.Stat_t, kind uint32) error {
 // is this user's, private, and the embedded binary byte for byte (by
 // SHA-256). The caller execs the returned file.
 func openVerified(name string) (*os.File, error) {
-	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0) // a FIFO there does not block
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", name, err)
+		return nil, err // names the file
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {

@@ -166,3 +166,39 @@ func TestCommandRunsTheCheckedCopy(t *testing.T) {
 		t.Fatalf("Command after tampering: %q, %v", out, err)
 	}
 }
+
+// A symlink at the copy's name is replaced by the binary, never followed.
+func TestSymlinkedCopyReplaced(t *testing.T) {
+	echo, err := os.ReadFile("/bin/echo")
+	if err != nil {
+		t.Skip(err)
+	}
+	fake(t, string(echo))
+	dir, err := cacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := filepath.Join(t.TempDir(), "evil")
+	if err := os.WriteFile(evil, []byte("#!/bin/sh\necho evil\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(dir, "hull-apps-"+sum[:16])
+	if err := os.Symlink(evil, name); err != nil {
+		t.Fatal(err)
+	}
+	cmd, done, err := Command([]string{"echo", "ok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.Output()
+	done()
+	if err != nil || string(out) != "ok\n" {
+		t.Fatalf("Command with a symlink at the copy's name: %q, %v", out, err)
+	}
+	if fi, err := os.Lstat(name); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("the symlink was not replaced: %v %v", fi, err)
+	}
+	if b, _ := os.ReadFile(evil); string(b) != "#!/bin/sh\necho evil\n" {
+		t.Errorf("the link's target was written: %q", b)
+	}
+}

@@ -122,7 +122,7 @@ func (p *externalPlugin) callError(parent, cctx context.Context, op, service str
 		p.kill()
 		e.Err = fmt.Errorf("%w: no answer within its deadline; killed%s", plugins.ErrHung, p.stderrNote())
 	case st.Code() == codes.Unknown:
-		e.Err, e.Handler = errors.New(st.Message()), true
+		e.Err, e.Handler = errors.New(plugins.OneLine(st.Message())), true
 	case st.Code() == codes.Unimplemented:
 		p.kill()
 		e.Err = fmt.Errorf("%w: it does not serve the %s service (%s)", plugins.ErrNotPlugin, service, serviceHint[service])
@@ -135,7 +135,7 @@ func (p *externalPlugin) callError(parent, cctx context.Context, op, service str
 		p.kill()
 		e.Err = fmt.Errorf("%w (%s)%s", plugins.ErrCrashed, state, p.stderrNote())
 	default:
-		e.Err = errors.New(st.Message())
+		e.Err = errors.New(plugins.OneLine(st.Message()))
 	}
 	return e
 }

@@ -1,6 +1,9 @@
 package netspec
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParseMode(t *testing.T) {
 	m, err := ParseMode("bridge:allow_host_loopback=true,mtu=1500")
@@ -36,5 +39,24 @@ func TestPortMappingNames(t *testing.T) {
 	p.HostIP = "::1"
 	if p.String() != "[::1]:8080" {
 		t.Errorf("IPv6 host side %q", p.String())
+	}
+}
+
+// A plugin's answer is bounded, and an address it sends is quoted in the
+// error, never repeated raw (a newline would start a second line).
+func TestValidateBoundsAndQuotes(t *testing.T) {
+	dns := make([]string, MaxDNS+1)
+	for i := range dns {
+		dns[i] = "192.0.2.1"
+	}
+	if err := (Result{DNS: dns}).Validate(); err == nil {
+		t.Error("too many DNS servers accepted")
+	}
+	if err := (Result{DNS: dns[:MaxDNS]}).Validate(); err != nil {
+		t.Errorf("%d DNS servers: %v", MaxDNS, err)
+	}
+	err := (Result{Address: "10.9.0.5/24\n6.6.6.6 evil.host"}).Validate()
+	if err == nil || strings.Contains(err.Error(), "\n") {
+		t.Errorf("bad address: %q, want one line", err)
 	}
 }

@@ -49,13 +49,28 @@ func (r Result) IP() string {
 	return ip.String()
 }
 
+// The most DNS servers and published ports a Result may carry.
+const (
+	MaxDNS   = 64
+	MaxPorts = 4096
+)
+
 // Validate refuses a Result that cannot be written into /etc files as it
 // is: a plugin is not trusted to send well-formed text.
 func (r Result) Validate() error {
 	if r.Address != "" {
+		// Not net's error: it repeats the text as it is.
 		if _, _, err := net.ParseCIDR(r.Address); err != nil {
-			return fmt.Errorf("address %q: %w", r.Address, err)
+			return fmt.Errorf("address %q: not an IP address with a prefix length", r.Address)
 		}
+	}
+	// Bounds well above any real network: a plugin's answer is written
+	// into the container's /etc files and its record.
+	if len(r.DNS) > MaxDNS {
+		return fmt.Errorf("%d DNS servers: at most %d", len(r.DNS), MaxDNS)
+	}
+	if len(r.Ports) > MaxPorts {
+		return fmt.Errorf("%d published ports: at most %d", len(r.Ports), MaxPorts)
 	}
 	for _, s := range append([]string{r.Gateway}, r.DNS...) {
 		if s != "" && net.ParseIP(s) == nil {
