@@ -10,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"unicode"
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
 
 	sdk "github.com/hull-project/hull/plugins/sdk/spec"
 )
