@@ -50,7 +50,7 @@ func DiffWith(upperDir string, w io.Writer, opts DiffOptions) error {
 	root := os.NewFile(uintptr(fd), upperDir)
 	defer root.Close()
 	d := &differ{tw: tar.NewWriter(w), links: map[fileID]string{}, buf: make([]byte, copyBufSize), ids: opts.IDs}
-	if err := d.walk(root, ""); err != nil {
+	if err := d.walk(root, "", false); err != nil {
 		return fmt.Errorf("diff %s: %w", upperDir, err)
 	}
 	if err := d.tw.Close(); err != nil {
@@ -75,8 +75,12 @@ type differ struct {
 var errChanged = errors.New("changed while being read")
 
 // walk writes the entries of the open directory dir, whose name in the
-// archive is rel ("" for the root), in lexical order.
-func (d *differ) walk(dir *os.File, rel string) error {
+// archive is rel ("" for the root), in lexical order. An opaque marker
+// file (see opaqueMarker) is written only while opaqueDone is false, and
+// then once: fuse-overlayfs marks a directory opaque by an xattr, a
+// ".wh..wh..opq" file and a whiteout ".wh..opq" at once, and a tar with
+// the same path twice is refused (tar-split) or ambiguous.
+func (d *differ) walk(dir *os.File, rel string, opaqueDone bool) error {
 	names, err := dir.Readdirnames(-1)
 	if err != nil {
 		return &os.PathError{Op: "read dir", Path: path.Join(".", rel), Err: err}
@@ -84,11 +88,40 @@ func (d *differ) walk(dir *os.File, rel string) error {
 	sort.Strings(names)
 	dirfd := int(dir.Fd())
 	for _, name := range names {
+		if opaqueMarker(dirfd, name) {
+			if opaqueDone {
+				continue
+			}
+			opaqueDone = true
+		}
 		if err := d.visit(dirfd, name, path.Join(rel, name)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// opaqueMarker reports whether dirfd's child name is written to the
+// archive as the opaque whiteout ".wh..wh..opq": a file of that name (of
+// any type), or a whiteout (character device 0/0) of ".wh..opq".
+func opaqueMarker(dirfd int, name string) bool {
+	if name == whiteoutOpaque {
+		return true
+	}
+	if whiteoutPrefix+name != whiteoutOpaque {
+		return false
+	}
+	var st unix.Stat_t
+	err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	return err == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0
+}
+
+// hasOpaqueMarker reports whether the open directory dirfd holds an
+// opaque marker file.
+func hasOpaqueMarker(dirfd int) bool {
+	var st unix.Stat_t
+	return unix.Fstatat(dirfd, whiteoutOpaque, &st, unix.AT_SYMLINK_NOFOLLOW) == nil ||
+		opaqueMarker(dirfd, strings.TrimPrefix(whiteoutOpaque, whiteoutPrefix))
 }
 
 // visit writes the entries of dirfd's child name, looking again when it
@@ -217,8 +250,9 @@ func openChild(dirfd int, name, rel string, flags int, typ uint32) (*os.File, *u
 	return f, &st, nil
 }
 
-// dirEntry writes a directory and, if overlayfs marked it opaque, its
-// opaque whiteout right after it, then its contents.
+// dirEntry writes a directory and, if overlayfs marked it opaque (by an
+// xattr or a marker file, see walk), its opaque whiteout right after it,
+// once, then its contents.
 func (d *differ) dirEntry(dirfd int, name, rel string) error {
 	f, st, err := openChild(dirfd, name, rel, unix.O_RDONLY|unix.O_DIRECTORY, unix.S_IFDIR)
 	if err != nil {
@@ -233,12 +267,13 @@ func (d *differ) dirEntry(dirfd int, name, rel string) error {
 	if err := d.tw.WriteHeader(hdr); err != nil {
 		return err
 	}
-	if isOpaque(int(f.Fd())) {
+	opaque := isOpaque(int(f.Fd())) || hasOpaqueMarker(int(f.Fd()))
+	if opaque {
 		if err := d.whiteoutEntry(path.Join(rel, whiteoutOpaque), hdr); err != nil {
 			return err
 		}
 	}
-	return d.walk(f, rel)
+	return d.walk(f, rel, opaque)
 }
 
 // fileEntry writes a regular file, or a hardlink to the first name seen of

@@ -176,3 +176,55 @@ func TestDiffSymlinkSwapRace(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffOpaqueOnce: fuse-overlayfs marks a directory it made opaque
+// three ways at once (its xattr, a ".wh..wh..opq" file and a whiteout of
+// ".wh..opq"); the diff holds the opaque whiteout once, right after its
+// directory, and tar-split takes it (it refuses a path twice).
+func TestDiffOpaqueOnce(t *testing.T) {
+	up := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, dir := range []string{"q", "m"} {
+		must(os.Mkdir(filepath.Join(up, dir), 0o755))
+		must(os.WriteFile(filepath.Join(up, dir, whiteoutOpaque), nil, 0o700))
+		must(unix.Mknod(filepath.Join(up, dir, ".wh..opq"), unix.S_IFCHR, 0))
+		must(os.WriteFile(filepath.Join(up, dir, "+a"), []byte("a"), 0o644)) // sorts before the markers
+		must(os.WriteFile(filepath.Join(up, dir, "z"), []byte("z"), 0o644))
+	}
+	// m has only the marker files; q has fuse-overlayfs' xattr too.
+	if err := unix.Setxattr(filepath.Join(up, "q"), fuseOpaque, []byte("y"), 0); errors.Is(err, unix.EOPNOTSUPP) {
+		t.Log("filesystem without user xattrs: marker files only")
+	} else {
+		must(err)
+	}
+	// At the root (no directory entry of its own) the first marker stands.
+	must(os.WriteFile(filepath.Join(up, whiteoutOpaque), nil, 0o700))
+	must(unix.Mknod(filepath.Join(up, ".wh..opq"), unix.S_IFCHR, 0))
+	data := diffBytes(t, up)
+
+	want := []string{".wh..wh..opq",
+		"m/", "m/.wh..wh..opq", "m/+a", "m/z",
+		"q/", "q/.wh..wh..opq", "q/+a", "q/z"}
+	var got []string
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		must(err)
+		got = append(got, hdr.Name)
+	}
+	if !equalStrings(got, want) {
+		t.Errorf("entries = %q\nwant      %q", got, want)
+	}
+	var meta bytes.Buffer
+	if err := DisassembleTo(bytes.NewReader(data), io.Discard, &meta); err != nil {
+		t.Errorf("tar-split: %v", err)
+	}
+}
