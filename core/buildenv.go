@@ -100,7 +100,9 @@ func (b *buildImages) CommitLayer(diff func(io.Writer) error, upper string) (bui
 }
 
 // diffMeta runs diff and returns the tar's digest, size and tar-split
-// metadata; diff's own error comes back as it is.
+// metadata; diff's own error comes back as it is, except where it is only
+// the closed pipe of a disassembler that gave up on the tar (a path twice,
+// say): then the disassembler's error, which says why.
 func diffMeta(diff func(io.Writer) error) (string, int64, []byte, error) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
@@ -114,7 +116,8 @@ func diffMeta(diff func(io.Writer) error) (string, int64, []byte, error) {
 	var meta bytes.Buffer
 	err := layer.DisassembleTo(pr, n, &meta)
 	pr.CloseWithError(io.ErrClosedPipe)
-	if derr := <-done; derr != nil {
+	derr := <-done
+	if derr != nil && (err == nil || !errors.Is(derr, io.ErrClosedPipe)) {
 		return "", 0, nil, derr
 	}
 	if err != nil {

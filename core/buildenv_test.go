@@ -256,3 +256,33 @@ func TestCommitLayerWritesNoBlob(t *testing.T) {
 		t.Errorf("a tree that does not give its tar back lost its blob: %v", err)
 	}
 }
+
+// TestDiffMetaDisassemblerError: a diff tar the disassembler refuses (a
+// path twice) fails the commit with the disassembler's reason, not with
+// the closed pipe the diff then writes into; a diff's own error comes
+// back as it is.
+func TestDiffMetaDisassemblerError(t *testing.T) {
+	dup := func(w io.Writer) error {
+		tw := tar.NewWriter(w)
+		for range 2 {
+			if err := tw.WriteHeader(&tar.Header{Name: "q/.wh..wh..opq", Typeflag: tar.TypeReg, Mode: 0o644}); err != nil {
+				return err
+			}
+		}
+		// Enough more that a write meets the closed pipe.
+		for i := range 64 {
+			if err := tw.WriteHeader(&tar.Header{Name: "f" + string(rune('a'+i%26)) + strings.Repeat("x", i), Typeflag: tar.TypeReg, Mode: 0o644}); err != nil {
+				return err
+			}
+		}
+		return tw.Close()
+	}
+	_, _, _, err := diffMeta(dup)
+	if err == nil || !strings.Contains(err.Error(), "duplicates of file paths") || errors.Is(err, io.ErrClosedPipe) {
+		t.Errorf("diffMeta of a tar with a path twice: %v, want the disassembler's duplicate-path error", err)
+	}
+	own := errors.New("stat q: permission denied")
+	if _, _, _, err := diffMeta(func(io.Writer) error { return own }); !errors.Is(err, own) {
+		t.Errorf("diffMeta of a failing diff: %v, want %v", err, own)
+	}
+}
