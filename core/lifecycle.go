@@ -90,6 +90,9 @@ func (h *Hull) Start(ctx context.Context, ref string, opts StartOptions, stdio S
 	if err != nil {
 		return ExitHullError, err
 	}
+	if h.Containers.Removing(c.ID) {
+		return ExitHullError, container.RemovingError(c.ID)
+	}
 	if c.State.Running {
 		if opts.Attach {
 			return h.Attach(ctx, c.ID, AttachOptions{DetachKeys: opts.DetachKeys, NoSigProxy: opts.NoSigProxy}, stdio)
@@ -199,6 +202,10 @@ func (h *Hull) StopWith(ref string, opts StopOptions) error {
 	if err != nil {
 		return err
 	}
+	if h.Containers.Removing(c.ID) {
+		// rm -f kills it and records the end; its pid may be stale.
+		return container.RemovingError(c.ID)
+	}
 	if !c.State.Running {
 		if c.State.Restarting && h.markStopped(c.ID) {
 			// Waiting out the restart back-off: the monitor ends instead.
@@ -267,6 +274,9 @@ func (h *Hull) Kill(ref string, sig unix.Signal) error {
 	if err != nil {
 		return fmt.Errorf("cannot kill container: %w", err)
 	}
+	if h.Containers.Removing(c.ID) {
+		return fmt.Errorf("cannot kill container: %w", container.RemovingError(c.ID))
+	}
 	h.markStopped(c.ID)
 	return h.signal(c, sig)
 }
@@ -326,6 +336,10 @@ func (h *Hull) Wait(ref string) (int, error) {
 	if c.LastExit != nil {
 		last = c.LastExit.At
 	}
+	// rm -f kills it and records the end (137) after its monitor let go;
+	// it may have removed the record by the time this looks.
+	rm := h.Containers.WatchRemoval(c.ID)
+	defer rm.Close()
 	gone := make(chan struct{})
 	go func() {
 		h.Containers.WaitMonitor(c.ID, -1)
@@ -338,11 +352,21 @@ func (h *Hull) Wait(ref string) (int, error) {
 			monitorGone, gone = true, nil
 		case <-time.After(waitPoll):
 		}
-		if c, err = h.Containers.Lookup(c.ID); err != nil {
+		id := c.ID
+		if c, err = h.Containers.Lookup(id); err != nil {
+			if code, ok := rm.Code(); ok && errors.Is(err, container.ErrNotFound) {
+				return code, nil
+			}
 			return 0, err
 		}
 		if e := c.LastExit; e != nil && !e.At.Equal(last) {
 			return e.Code, nil
+		}
+		if c.State.Running && monitorGone && rm.InProgress() {
+			if code, ok := rm.Code(); ok {
+				return code, nil
+			}
+			continue // rm -f failed: the record says what is left
 		}
 		// A monitor killed before it recorded the exit (the record reads
 		// as exited then), or a foreground run, which has none.

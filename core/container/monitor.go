@@ -41,7 +41,8 @@ func (s *Store) HoldMonitor(id string) (func(), error) {
 // TakeMonitor takes the container's monitor lock and returns the locked
 // file: the lock lasts until every copy of the descriptor is closed, so
 // it can be handed to the monitor process (which holds it from then on).
-// ErrRunning means another process holds it.
+// ErrRunning means another process holds it; ErrRemoving that rm -f is
+// removing the container.
 func (s *Store) TakeMonitor(id string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(s.Dir(id), monitorLock), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
 	if errors.Is(err, os.ErrNotExist) {
@@ -56,6 +57,12 @@ func (s *Store) TakeMonitor(id string) (*os.File, error) {
 			return nil, fmt.Errorf("container %s: %w", ShortID(id), ErrRunning)
 		}
 		return nil, fmt.Errorf("lock container %s: %w", ShortID(id), err)
+	}
+	// rm -f takes the remove lock, then looks for a monitor: one of the
+	// two sees the other.
+	if s.Removing(id) {
+		f.Close()
+		return nil, RemovingError(id)
 	}
 	return f, nil
 }
@@ -90,8 +97,12 @@ func takeExclusive(f *os.File) error {
 
 // MonitorAlive reports whether a process holds the container's monitor
 // lock.
-func (s *Store) MonitorAlive(id string) bool {
-	f, err := os.OpenFile(filepath.Join(s.Dir(id), monitorLock), os.O_RDONLY|unix.O_CLOEXEC, 0)
+func (s *Store) MonitorAlive(id string) bool { return lockHeld(filepath.Join(s.Dir(id), monitorLock)) }
+
+// lockHeld reports whether a process holds a flock on the file at path
+// (one that is gone is not held).
+func lockHeld(path string) bool {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return false
 	}
@@ -128,9 +139,11 @@ func (s *Store) WaitMonitor(id string, timeout time.Duration) bool {
 	}
 }
 
-// refresh shows a running record whose monitor is gone as exited.
+// refresh shows a running record whose monitor is gone as exited, unless
+// rm -f holds its remove lock: then the monitor let go because rm records
+// the end (the SIGKILL's), and until it has, the record is shown as it is.
 func (s *Store) refresh(c *Container) {
-	if (c.State.Running || c.State.Restarting) && !s.MonitorAlive(c.ID) {
+	if (c.State.Running || c.State.Restarting) && !s.MonitorAlive(c.ID) && !s.Removing(c.ID) {
 		c.SetExited(ExitMonitorDied, c.State.StartedAt, ReasonMonitorDied)
 		c.State.Restarting = false
 	}

@@ -332,7 +332,8 @@ func (s *Store) Rename(id, name string) error {
 
 // Remove deletes a container and its files. A running container is
 // refused with ErrRunning unless force is set; then its process is killed
-// first (removeRunning). The directory is renamed away under the lock, so the name is free
+// first (removeRunning), as is one being started or removed by another
+// rm -f. The directory is renamed away under the lock, so the name is free
 // at once, and deleted after.
 func (s *Store) Remove(id string, force bool) error {
 	unlock, err := s.lockStore()
@@ -344,17 +345,39 @@ func (s *Store) Remove(id string, force bool) error {
 		unlock()
 		return err
 	}
-	if c.State.Running && s.MonitorAlive(id) {
-		if !force {
-			unlock()
-			return fmt.Errorf("cannot remove container %q: %w: stop the container before removing or force remove", "/"+c.Name, ErrRunning)
-		}
-		// Killed without the store lock: the monitor takes it.
+	alive := s.MonitorAlive(id)
+	if c.State.Running && alive && !force {
 		unlock()
-		return s.removeRunning(c)
+		return fmt.Errorf("cannot remove container %q: %w: stop the container before removing or force remove", "/"+c.Name, ErrRunning)
 	}
+	if force && (alive || s.Removing(id)) {
+		// Running, being started, or being removed by another rm -f:
+		// killed without the store lock (the monitor takes it).
+		unlock()
+		return s.removeRunning(id, c.HostConfig.AutoRemove)
+	}
+	return s.removeLocked(c, unlock)
+}
+
+// remove deletes a container whose monitor is gone and its files.
+func (s *Store) remove(id string) error {
+	unlock, err := s.lockStore()
+	if err != nil {
+		return err
+	}
+	c, err := s.Get(id)
+	if err != nil {
+		unlock()
+		return err
+	}
+	return s.removeLocked(c, unlock)
+}
+
+// removeLocked is remove with the store lock held; it calls unlock.
+func (s *Store) removeLocked(c *Container, unlock func()) error {
+	id := c.ID
 	gone := filepath.Join(s.dir, ".rm-"+id)
-	err = os.Rename(s.Dir(id), gone)
+	err := os.Rename(s.Dir(id), gone)
 	unlock()
 	if err != nil {
 		return fmt.Errorf("remove container %s: %w", ShortID(id), err)
