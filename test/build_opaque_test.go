@@ -12,9 +12,11 @@ import (
 )
 
 // TestBuildOpaqueDirAfterRWMounts: after two RUN steps with rw bind
-// mounts a step's root is fuse-overlayfs, which marks a directory it makes
-// opaque three ways at once (xattr, .wh..wh..opq file, whiteout of
-// .wh..opq). The step commits (it failed with "read/write on closed pipe":
+// mounts a step's root is fuse-overlayfs; when those two steps made the
+// same layer (here always: /etc's time is fixed; by chance when they ran
+// in the same second) it gets that layer twice as a lower and marks a
+// directory it makes opaque three ways at once (xattr, .wh..wh..opq file,
+// whiteout of .wh..opq). The step commits (it failed with "read/write on closed pipe":
 // its tar held the opaque whiteout three times), the replaced directory
 // hides what was below it, and every saved layer has each path once and
 // the sha256 its diff id names.
@@ -22,8 +24,8 @@ func TestBuildOpaqueDirAfterRWMounts(t *testing.T) {
 	t.Parallel()
 	s := withBusybox(t)
 	ctx := buildContext(t, map[string]string{"Dockerfile": `FROM busybox
-RUN --mount=type=bind,source=sub,target=/m,rw true
-RUN --mount=type=bind,source=file1,target=/f,rw true
+RUN --mount=type=bind,source=sub,target=/m,rw touch -t 200001010000 /etc
+RUN --mount=type=bind,source=file1,target=/f,rw touch -t 200001010000 /etc
 RUN mkdir /q && rm -rf /home && mkdir -p /home/n && touch /home/x /home/n/y
 `, "sub/a": "a\n", "file1": "1\n"})
 	s.mustBuild(t, "-t", "opq", ctx)
