@@ -142,9 +142,20 @@ func (s *Store) WaitMonitor(id string, timeout time.Duration) bool {
 // refresh shows a running record whose monitor is gone as exited, unless
 // rm -f holds its remove lock: then the monitor let go because rm records
 // the end (the SIGKILL's), and until it has, the record is shown as it is.
+// rm may have recorded the end, or removed the container, and let go since
+// c was read: the record is read again before it is called a death.
 func (s *Store) refresh(c *Container) {
-	if (c.State.Running || c.State.Restarting) && !s.MonitorAlive(c.ID) && !s.Removing(c.ID) {
-		c.SetExited(ExitMonitorDied, c.State.StartedAt, ReasonMonitorDied)
-		c.State.Restarting = false
+	if !(c.State.Running || c.State.Restarting) || s.MonitorAlive(c.ID) || s.Removing(c.ID) {
+		return
 	}
+	now, err := readRecord(s.Dir(c.ID))
+	if errors.Is(err, os.ErrNotExist) {
+		return // removed since: shown as it was
+	}
+	if err == nil && !now.State.Running && !now.State.Restarting {
+		*c = *now
+		return
+	}
+	c.SetExited(ExitMonitorDied, c.State.StartedAt, ReasonMonitorDied)
+	c.State.Restarting = false
 }

@@ -213,3 +213,32 @@ func TestRemovalWindowIsNotAMonitorDeath(t *testing.T) {
 		t.Errorf("code read by the watch: %d, %v, want 137", code, ok)
 	}
 }
+
+// A record read while rm -f was recording the end, looked at after rm let
+// go (the monitor gone, the remove lock free), is read again: it shows the
+// end rm recorded (137), or, removed since, the run as it was, never a
+// monitor death (255, which wait printed).
+func TestRefreshRereadsAfterARemoval(t *testing.T) {
+	s, _ := openStore(t)
+	c := runningRecord(t, s, "late", 1<<22, time.Now())
+	read, err := s.Get(c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Modify(c.ID, func(c *Container) error { c.SetExited(137, time.Now(), ""); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	recorded := *read
+	s.refresh(&recorded)
+	if recorded.State.Running || recorded.State.ExitCode != 137 {
+		t.Errorf("read before rm recorded the end: shows %+v, want exited 137", recorded.State)
+	}
+	if err := s.Remove(c.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	removed := *read
+	s.refresh(&removed)
+	if removed.State.ExitCode == ExitMonitorDied || removed.State.Error == ReasonMonitorDied {
+		t.Errorf("read before rm removed it: shows %+v, not as it was", removed.State)
+	}
+}
