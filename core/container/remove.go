@@ -21,8 +21,9 @@ import (
 // and lets go at once: the end is rm's to record (moncall.Plan.RemoveLock,
 // moncall.Held). A start that finds it held fails (ErrRemoving), and
 // ps and wait read a running record without a monitor as one whose end
-// rm is recording. Before it lets go, rm writes the exit code it found
-// or recorded into the file, for a wait that holds the file open.
+// rm is recording. Every removal of a container that has run writes the
+// last run's exit code into the file first, for a wait that holds the
+// file open (Removal, tellRemoved).
 const removeLock = "remove.lock"
 
 // ErrRemoving: rm -f is removing the container, so it cannot be started
@@ -110,13 +111,9 @@ func (s *Store) removeRunning(id string, autoRemove bool) error {
 		}
 		s.WaitMonitor(id, time.Until(deadline))
 	}
-	code, err := s.recordKilled(id, end)
+	err = s.recordKilled(id, end)
 	if err == nil {
-		err = s.remove(id)
-	}
-	if err == nil {
-		// For a wait that holds this file open (Removal): the run's code.
-		_, _ = lock.WriteAt([]byte(strconv.Itoa(code)), 0)
+		err = s.remove(id) // which tells a wait the code (tellRemoved)
 	}
 	return removed(err, autoRemove)
 }
@@ -206,9 +203,9 @@ func startedBy(pid int, at time.Time) bool {
 
 // recordKilled records the end of a container that rm -f killed, unless
 // it is recorded already (then end is not run: that recorder released it
-// all), and returns the run's exit code. Its monitor is gone.
-func (s *Store) recordKilled(id string, end func() bool) (int, error) {
-	c, err := s.Modify(id, func(c *Container) error {
+// all). Its monitor is gone.
+func (s *Store) recordKilled(id string, end func() bool) error {
+	_, err := s.Modify(id, func(c *Container) error {
 		if !c.State.Running {
 			return nil
 		}
@@ -217,15 +214,24 @@ func (s *Store) recordKilled(id string, end func() bool) (int, error) {
 		c.State.Restarting, c.State.OOMKilled = false, oom
 		return nil
 	})
+	return err
+}
+
+// tellRemoved writes the exit code of c's last run into its remove lock
+// before c is removed, for a wait that holds the file open (Removal) and
+// finds the record gone: it looked too late to read it.
+func (s *Store) tellRemoved(c *Container) {
+	f, err := os.OpenFile(s.RemoveLockPath(c.ID), os.O_WRONLY|os.O_CREATE|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return 0, err
+		return
 	}
-	return c.State.ExitCode, nil
+	_, _ = f.WriteAt([]byte(strconv.Itoa(c.LastExit.Code)), 0)
+	f.Close()
 }
 
 // Removal is a wait's look at a container's remove lock, open from before
-// rm -f could remove the container, so that the code rm wrote into it can
-// be read once the container is gone.
+// the container could be removed, so that the code its removal wrote
+// into it can be read once the container is gone.
 type Removal struct{ f *os.File }
 
 // WatchRemoval opens the container's remove lock; nil when it cannot.
@@ -250,8 +256,8 @@ func (r *Removal) InProgress() bool {
 }
 
 // Code waits until no rm -f holds the lock and returns the exit code of
-// the run rm -f ended, as it wrote it; false when it wrote none (no rm -f
-// removed the container, or it failed).
+// the last run, as the container's removal wrote it; false when none
+// wrote it (not removed, or rm -f failed).
 func (r *Removal) Code() (int, bool) {
 	if r == nil || lockfile.Flock(r.f, unix.LOCK_SH) != nil {
 		return 0, false

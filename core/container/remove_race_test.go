@@ -242,3 +242,26 @@ func TestRefreshRereadsAfterARemoval(t *testing.T) {
 		t.Errorf("read before rm removed it: shows %+v, not as it was", removed.State)
 	}
 }
+
+// A wait that looks only after the container's run ended and a removal
+// took the record away (restart's stop recorded 137, then rm -f found no
+// monitor and removed it at once) reads the last run's code from the
+// remove lock it holds open: it printed "no such container".
+func TestRemovalTellsAWaitTheLastCode(t *testing.T) {
+	s, _ := openStore(t)
+	c := newRecord("told", time.Now())
+	if err := s.Create(c); err != nil {
+		t.Fatal(err)
+	}
+	w := s.WatchRemoval(c.ID)
+	defer w.Close()
+	if _, err := s.Modify(c.ID, func(c *Container) error { c.SetExited(137, time.Now(), ""); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove(c.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if code, ok := w.Code(); !ok || code != 137 {
+		t.Errorf("code read by the watch: %d, %v, want 137", code, ok)
+	}
+}

@@ -376,6 +376,9 @@ func (s *Store) remove(id string) error {
 // removeLocked is remove with the store lock held; it calls unlock.
 func (s *Store) removeLocked(c *Container, unlock func()) error {
 	id := c.ID
+	if c.LastExit != nil && !c.State.Running {
+		s.tellRemoved(c)
+	}
 	gone := filepath.Join(s.dir, ".rm-"+id)
 	err := os.Rename(s.Dir(id), gone)
 	unlock()
