@@ -301,10 +301,18 @@ func (d *differ) fileEntry(dirfd int, name, rel string) error {
 		return err
 	}
 	// A file that shrinks meanwhile fails the copy (the header promised
-	// Size bytes); one that grows is cut at Size.
-	_, err = io.CopyBuffer(d.tw, io.LimitReader(f, st.Size), d.buf)
+	// Size bytes), naming the file; one that grows is cut at Size. Not
+	// errChanged: with the header written, visit cannot look again.
+	n, err := io.CopyBuffer(d.tw, io.LimitReader(f, st.Size), d.buf)
+	if err == nil && n < st.Size {
+		err = &os.PathError{Op: "diff", Path: rel, Err: errShrank}
+	}
 	return err
 }
+
+// errShrank: a file was cut short while its content was copied (a commit
+// --pause=false of a container writing it).
+var errShrank = errors.New("changed while being read: it shrank while its content was copied")
 
 // isOpaque reports whether overlayfs (or fuse-overlayfs) marked directory
 // fd opaque.
