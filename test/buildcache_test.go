@@ -11,7 +11,7 @@ import (
 
 // The Dockerfile of the cache tests: its first RUN leaves a stamp of
 // when it ran, so a replayed step is told from one that ran again.
-const cacheDockerfile = "FROM busybox\nRUN date +%s%N > /stamp\nCOPY f /f\nRUN echo two > /two\nENV X=1\n"
+const cacheDockerfile = "FROM busybox\nRUN cat /proc/sys/kernel/random/uuid > /stamp\nCOPY f /f\nRUN echo two > /two\nENV X=1\n"
 
 // cacheStores returns a store with busybox and a second, empty, store
 // that holds the same busybox image (saved and loaded: the same image
