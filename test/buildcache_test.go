@@ -10,7 +10,8 @@ import (
 )
 
 // The Dockerfile of the cache tests: its first RUN leaves a stamp of
-// when it ran, so a replayed step is told from one that ran again.
+// its own (a random uuid), so a replayed step is told from one that ran
+// again.
 const cacheDockerfile = "FROM busybox\nRUN cat /proc/sys/kernel/random/uuid > /stamp\nCOPY f /f\nRUN echo two > /two\nENV X=1\n"
 
 // cacheStores returns a store with busybox and a second, empty, store
