@@ -213,7 +213,6 @@ func (h *Hull) StopWith(ref string, opts StopOptions) error {
 		}
 		return nil
 	}
-	h.markStopped(c.ID)
 	sig, name := unix.SIGTERM, c.Config.StopSignal
 	if opts.Signal != "" {
 		name = opts.Signal
@@ -230,17 +229,24 @@ func (h *Hull) StopWith(ref string, opts StopOptions) error {
 	case c.Config.StopTimeout != nil:
 		timeout = time.Duration(*c.Config.StopTimeout) * time.Second
 	}
-	// Docker's events of a stop: kill (each signal), die (the monitor's),
-	// stop.
-	if err := h.signal(c, sig); err != nil {
+	c, p, err := h.Containers.Target(c.ID)
+	if err != nil {
 		return err
 	}
-	if timeout < 0 || !h.Containers.WaitMonitor(c.ID, timeout) {
-		if err := h.signal(c, unix.SIGKILL); err != nil {
+	if p != nil {
+		defer p.Close()
+		// Docker's events of a stop: kill (each signal), die (the
+		// monitor's), stop.
+		if err := h.signal(c, p, sig); err != nil {
 			return err
 		}
-		if !h.Containers.WaitMonitor(c.ID, 30*time.Second) {
-			return fmt.Errorf("stop container %s: it did not exit after SIGKILL", container.ShortID(c.ID))
+		if timeout < 0 || !h.Containers.WaitMonitor(c.ID, timeout) {
+			if err := h.signal(c, p, unix.SIGKILL); err != nil {
+				return err
+			}
+			if !h.Containers.WaitMonitor(c.ID, 30*time.Second) {
+				return fmt.Errorf("stop container %s: it did not exit after SIGKILL", container.ShortID(c.ID))
+			}
 		}
 	}
 	h.Containers.Emit(c, "stop")
@@ -249,9 +255,9 @@ func (h *Hull) StopWith(ref string, opts StopOptions) error {
 
 // signal sends sig to the container's PID 1 and logs Docker's kill event
 // first, so that it comes before the die it causes.
-func (h *Hull) signal(c *container.Container, sig unix.Signal) error {
+func (h *Hull) signal(c *container.Container, p *container.Process, sig unix.Signal) error {
 	h.Containers.Emit(c, "kill", "signal", strconv.Itoa(int(sig)))
-	return signalPid(c.State.Pid, sig)
+	return p.Signal(sig)
 }
 
 // Restart stops the container (if it runs) and starts it again.
@@ -277,8 +283,15 @@ func (h *Hull) Kill(ref string, sig unix.Signal) error {
 	if h.Containers.Removing(c.ID) {
 		return fmt.Errorf("cannot kill container: %w", container.RemovingError(c.ID))
 	}
-	h.markStopped(c.ID)
-	return h.signal(c, sig)
+	c, p, err := h.Containers.Target(c.ID)
+	if err != nil {
+		return fmt.Errorf("cannot kill container: %w", err)
+	}
+	if p == nil {
+		return nil // it ended since: as a signal to a process gone
+	}
+	defer p.Close()
+	return h.signal(c, p, sig)
 }
 
 // markStopped records that the user stopped (or killed) the container, so
@@ -612,8 +625,9 @@ func (a *attachClient) relaySignals(sigs chan os.Signal) {
 			a.conn.Close()
 			continue
 		}
-		if c, err := a.h.Containers.Get(a.id); err == nil && c.State.Running {
-			_ = signalPid(c.State.Pid, sig.(unix.Signal))
+		if p, err := a.h.Containers.Process(a.id); err == nil && p != nil {
+			_ = p.Signal(sig.(unix.Signal))
+			p.Close()
 		}
 	}
 }

@@ -133,9 +133,17 @@ func removed(err error, autoRemove bool) error {
 // monitor records a start or an end under it, so the record is the
 // current one while the pidfd is opened and checked.
 func (s *Store) stopTarget(id string) (*Container, int, error) {
+	return s.pid1(id, true)
+}
+
+// pid1 is stopTarget, marking the container stopped by the user only
+// when stopped is true.
+func (s *Store) pid1(id string, stopped bool) (*Container, int, error) {
 	var pidfd = -1
 	c, err := s.Modify(id, func(c *Container) error {
-		c.HasBeenManuallyStopped = true
+		if stopped {
+			c.HasBeenManuallyStopped = true
+		}
 		if !c.State.Running || c.State.Pid <= 0 || !s.MonitorAlive(id) {
 			return nil
 		}
