@@ -60,3 +60,14 @@ if command -v runc >/dev/null; then
 else
 	echo "runc: not installed (apt-get install runc), no peer figure"
 fi
+# The floor of any Go command: a static Go program that links only os and
+# exits (built here when a Go toolchain is at hand): runtime start, sysmon
+# and the exec and exit of a small binary, no package init to speak of.
+if command -v go >/dev/null; then
+	mkdir -p "$work/empty"
+	printf 'package main\n\nimport "os"\n\nfunc main() { os.Exit(0) }\n' >"$work/empty/main.go"
+	printf 'module empty\n' >"$work/empty/go.mod"
+	if (cd "$work/empty" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o empty . 2>/dev/null); then
+		row "empty Go program (floor)" "$work/empty/empty"
+	fi
+fi

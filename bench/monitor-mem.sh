@@ -31,9 +31,17 @@ if [ "$(id -u)" = 0 ]; then
 	chmod 0755 "$dir"
 	install -m 0755 "$0" "$here/../test/mkbusybox.sh" "$dir/"
 	install -m 0755 "$HULL_BIN" "$dir/hull"
+	# The floor of any Go monitor: a static Go program that only sleeps.
+	floor=
+	if command -v go >/dev/null; then
+		mkdir -p "$dir/floor"
+		printf 'package main\n\nimport "time"\n\nfunc main() { time.Sleep(time.Hour) }\n' >"$dir/floor/main.go"
+		printf 'module floor\n' >"$dir/floor/go.mod"
+		(cd "$dir/floor" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/go-sleep" .) && floor=$dir/go-sleep
+	fi
 	runuser -u "$user" -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME="$home" USER="$user" LANG=C.UTF-8 HULL_BIN="$dir/hull" MKBUSYBOX="$dir/mkbusybox.sh" \
-		XDG_RUNTIME_DIR= "$dir/monitor-mem.sh" "$N"
+		XDG_RUNTIME_DIR= GO_FLOOR="$floor" "$dir/monitor-mem.sh" "$N"
 	exit
 fi
 
@@ -69,7 +77,7 @@ mem() {
 pids_of() {
 	local p
 	for p in /proc/[0-9]*; do
-		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$1" && echo "${p#/proc/}"
+		{ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -- "$1" && echo "${p#/proc/}"
 	done
 	return 0
 }
@@ -99,6 +107,19 @@ for net in none default; do
 	fi
 	"${hull[@]}" rm -af >/dev/null
 done
+
+if [ -n "${GO_FLOOR:-}" ]; then
+	floors=()
+	for ((i = 0; i < N; i++)); do
+		"$GO_FLOOR" &
+		floors+=($!)
+	done
+	sleep 2
+	read -r r p u <<<"$(mem "${floors[@]}")"
+	row "Go floor (a program that sleeps)" "${#floors[@]}" "$r" "$p" "$u"
+	kill "${floors[@]}" 2>/dev/null || true
+	wait 2>/dev/null || true
+fi
 
 if command -v podman >/dev/null && "${podman[@]}" import "$work/busybox.tar" bench-busybox >/dev/null 2>&1; then
 	started=0
