@@ -39,6 +39,28 @@ func TestCLIRmForceAutoRemove(t *testing.T) {
 	}
 }
 
+// Flags after a command's arguments parse as Docker's do (rm c1 -f, save
+// IMAGE -o FILE), except after run's image, which starts the container's
+// own command line.
+func TestCLIFlagsAfterArguments(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.mustHull(t, "run", "-d", "--name", "late", "busybox", "sleep", "30")
+	if out, errs, code := s.hull(t, "rm", "late", "-f"); code != 0 || out != "late\n" {
+		t.Fatalf("rm late -f: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o777)
+	archive := filepath.Join(dir, "bb.tar")
+	s.mustHull(t, "save", "busybox", "-o", archive)
+	if st, err := os.Stat(archive); err != nil || st.Size() == 0 {
+		t.Fatalf("save busybox -o %s wrote nothing: %v", archive, err)
+	}
+	if out := s.mustHull(t, "run", "--rm", "busybox", "echo", "x", "-f"); out != "x -f\n" {
+		t.Errorf("run's command line took a flag: %q", out)
+	}
+}
+
 // container prune asks, on a terminal as in a pipe; -f does not ask.
 func TestCLIContainerPruneAsks(t *testing.T) {
 	t.Parallel()

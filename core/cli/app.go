@@ -40,7 +40,8 @@ func exitCode(code int, err error) error { return &exitError{code: code, err: er
 // Main runs the CLI on args (os.Args) and returns the process exit code,
 // having printed any error once to stderr.
 func Main(args []string) int {
-	return run(newApp(invokedCommand(args)), args)
+	app := newApp(invokedCommand(args))
+	return run(app, intersperse(app, args))
 }
 
 func run(app *cli.App, args []string) int {
