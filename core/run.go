@@ -81,8 +81,8 @@ func (h *Hull) Run(ctx context.Context, opts RunOptions, stdio Stdio) (int, erro
 	if err != nil {
 		return ExitHullError, h.resultFailed(opts.Result, err)
 	}
-	code, err := h.runCreated(ctx, c, layers, stdio, opts.Result)
-	if c.HostConfig.AutoRemove {
+	code, gone, err := h.runCreated(ctx, c, layers, stdio, opts.Result)
+	if c.HostConfig.AutoRemove && !gone {
 		if rmErr := h.Containers.Remove(c.ID, true); rmErr != nil && err == nil {
 			return ExitHullError, rmErr
 		}
@@ -156,26 +156,27 @@ func (h *Hull) create(opts RunOptions) (*container.Container, []string, error) {
 }
 
 // runCreated starts a created container, waits for it and records how it
-// ended.
-func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []string, stdio Stdio, resultFile string) (code int, err error) {
+// ended. A --rm container whose end it recorded is removed with that
+// record (gone); after a failure it is left for the caller to remove.
+func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []string, stdio Stdio, resultFile string) (code int, gone bool, err error) {
 	if resultFile != "" {
 		defer func() { err = h.resultFailed(resultFile, err) }()
 	}
 	stateDir := filepath.Join(h.RunRoot, c.ID)
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
-		return h.startFailed(c, fmt.Errorf("create state dir: %w", err))
+		return h.runFailed(c, fmt.Errorf("create state dir: %w", err))
 	}
 	defer os.RemoveAll(stateDir)
 	// hull run is the monitor of a foreground container: ps and rm see it
 	// as running exactly while this lock is held.
 	release, err := h.Containers.HoldMonitor(c.ID)
 	if err != nil {
-		return h.startFailed(c, err)
+		return h.runFailed(c, err)
 	}
 	defer release()
 	mapping, err := h.MappingFor(c)
 	if err != nil {
-		return h.startFailed(c, err)
+		return h.runFailed(c, err)
 	}
 	spec, err := c.Spec(container.SpecInput{Layers: layers, Mapping: mapping,
 		UpperDir: h.Containers.UpperDir(c.ID), WorkDir: h.Containers.WorkDir(c.ID),
@@ -184,18 +185,18 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 		err = c.ApplyDevices(spec, layers)
 	}
 	if err != nil {
-		return h.startFailed(c, err)
+		return h.runFailed(c, err)
 	}
 	sess, err := newSession(c.Config.Tty, c.Config.OpenStdin, stdio)
 	if err != nil {
-		return h.startFailed(c, err)
+		return h.runFailed(c, err)
 	}
 	defer sess.close()
 	if !c.HostConfig.AutoRemove {
 		// Logged as a detached container is; --rm keeps the direct path.
 		lw, err := h.OpenLog(c)
 		if err != nil {
-			return h.startFailed(c, err)
+			return h.runFailed(c, err)
 		}
 		defer lw.Close()
 		sess.logTo(lw)
@@ -205,21 +206,21 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 	}
 	stdioFiles, err := sess.isolationStdio()
 	if err != nil {
-		return h.startFailed(c, err)
+		return h.runFailed(c, err)
 	}
 	sb, err := newSandbox(c, spec, stdio.Err, resultFile != "")
 	if err != nil {
-		return h.startFailed(c, err)
+		return h.runFailed(c, err)
 	}
 	net, err := h.networkFor(c, spec, stateDir)
 	if err != nil {
 		sb.Close()
-		return h.startFailed(c, err)
+		return h.runFailed(c, err)
 	}
 	run, err := launch.Start(ctx, launch.Request{Spec: spec, Stdio: stdioFiles, Sandbox: sb, Network: net})
 	sess.started()
 	if err != nil {
-		return h.startFailed(c, err)
+		return h.runFailed(c, err)
 	}
 	defer run.Close()
 	slog.Debug("container started", "id", c.ID, "pid", run.Pid)
@@ -240,19 +241,38 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 	status, err := sess.serve(sctx, run.Process)
 	sb.finish(sctx)
 	if err != nil {
-		return ExitHullError, err
+		return ExitHullError, false, err
 	}
 	code, err = sb.exit(status)
-	h.record(c.ID, func(c *container.Container) {
+	end := func(c *container.Container) {
 		c.SetExited(code, time.Now().UTC(), errString(err))
 		c.State.OOMKilled = sb.stats.OOMKills > 0
-	})
+	}
+	if c.HostConfig.AutoRemove {
+		// The end is logged and told to a wait as it goes: the exited
+		// record is not written, since the container goes at once.
+		if rmErr := h.Containers.EndAndRemove(c.ID, end); rmErr != nil && !errors.Is(rmErr, container.ErrNotFound) {
+			h.record(c.ID, end) // still there if its removal failed first
+			if err == nil {
+				code, err = ExitHullError, rmErr
+			}
+		}
+		gone = true
+	} else {
+		h.record(c.ID, end)
+	}
 	if resultFile != "" {
 		if err := h.writeRunResult(resultFile, c, sb.result(status)); err != nil {
-			return code, err
+			return code, gone, err
 		}
 	}
-	return code, err
+	return code, gone, err
+}
+
+// runFailed is startFailed for runCreated: the container is left.
+func (h *Hull) runFailed(c *container.Container, err error) (int, bool, error) {
+	code, err := h.startFailed(c, err)
+	return code, false, err
 }
 
 // startFailed records why the container never ran, leaving it "created"

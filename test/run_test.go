@@ -2,9 +2,12 @@ package test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -132,6 +135,27 @@ func TestRunRmLeavesNoContainer(t *testing.T) {
 	s.mustHull(t, "run", "-d", "--rm", "--network", "none", "--name", "rw5", "busybox", "sh", "-c", "sleep 1; exit 5")
 	if got := strings.TrimSpace(s.mustHull(t, "wait", "rw5")); got != "5" {
 		t.Errorf("wait of a --rm container that exits 5: %q", got)
+	}
+	// A foreground --rm run removes its container as it records the end;
+	// a wait that began while it ran reads the code all the same, and
+	// events has its die (with the code) before its destroy.
+	fg := s.command(context.Background(), "run", "--rm", "--network", "none", "--name", "rwf", "busybox", "sh", "-c", "sleep 1; exit 6")
+	if err := fg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100 && !strings.Contains(s.mustHull(t, "ps", "--format", "{{.Names}}"), "rwf"); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := strings.TrimSpace(s.mustHull(t, "wait", "rwf")); got != "6" {
+		t.Errorf("wait of a foreground --rm container that exits 6: %q", got)
+	}
+	var ee *exec.ExitError
+	if err := fg.Wait(); !errors.As(err, &ee) || ee.ExitCode() != 6 {
+		t.Errorf("foreground run --rm: %v, want exit 6", err)
+	}
+	evs := s.mustHull(t, "events", "--since", "10m", "--until", "0s", "--filter", "container=rwf", "--format", "{{.Action}} {{.Actor.Attributes.exitCode}}")
+	if die, destroy := strings.Index(evs, "die 6"), strings.Index(evs, "destroy"); die < 0 || destroy < die {
+		t.Errorf("events of the foreground --rm run:\n%s\nwant die 6, then destroy", evs)
 	}
 	s.mustHull(t, "run", "-d", "--rm", "--network", "none", "--name", "rwk", "busybox", "sleep", "100")
 	removed := make(chan struct{})

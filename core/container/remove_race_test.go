@@ -1,16 +1,19 @@
 package container
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hull-project/hull/core/events"
 	"github.com/hull-project/hull/core/lockfile"
 	"github.com/hull-project/hull/core/moncall"
 )
@@ -265,3 +268,62 @@ func TestRemovalTellsAWaitTheLastCode(t *testing.T) {
 		t.Errorf("code read by the watch: %d, %v, want 137", code, ok)
 	}
 }
+
+// A --rm run's end is recorded and the container removed in one step:
+// die (with its code) and destroy are logged in that order, a wait that
+// held the remove lock open reads the code, the container is gone, and
+// the record the removal found is still the running one (no exited
+// record is written for a container that goes at once).
+func TestEndAndRemove(t *testing.T) {
+	root := t.TempDir()
+	var last Container
+	s, err := Open(root, removerFunc(func(dir string) error {
+		if b, err := os.ReadFile(filepath.Join(dir, recordFile)); err == nil {
+			_ = json.Unmarshal(b, &last)
+		}
+		return os.RemoveAll(dir)
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newRecord("rm", time.Now())
+	c.HostConfig.AutoRemove = true
+	if err := s.Create(c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Modify(c.ID, func(c *Container) error { c.SetRunning(1, time.Now()); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	w := s.WatchRemoval(c.ID)
+	defer w.Close()
+	if err := s.EndAndRemove(c.ID, func(c *Container) { c.SetExited(3, time.Now(), "") }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(c.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get after EndAndRemove: %v, want ErrNotFound", err)
+	}
+	if code, ok := w.Code(); !ok || code != 3 {
+		t.Errorf("code read by the watch: %d, %v, want 3", code, ok)
+	}
+	if last.ID != c.ID || !last.State.Running {
+		t.Errorf("record found by the removal: %q running %v, want %q running", last.ID, last.State.Running, c.ID)
+	}
+	evs, _, err := events.Read(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.Action+" "+e.Actor.Attributes["exitCode"])
+	}
+	if want := []string{"create ", "start ", "die 3", "destroy "}; !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
+	}
+	if err := s.EndAndRemove(c.ID, func(*Container) {}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("EndAndRemove of a removed container: %v, want ErrNotFound", err)
+	}
+}
+
+type removerFunc func(dir string) error
+
+func (f removerFunc) RemoveAll(dir string) error { return f(dir) }

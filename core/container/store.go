@@ -359,6 +359,28 @@ func (s *Store) Remove(id string, force bool) error {
 	return s.removeLocked(c, unlock)
 }
 
+// EndAndRemove records the end of a --rm container's run and removes it,
+// in one hold of the store lock, by the process that still holds its
+// monitor lock (so no one sees it running without a monitor): fn sets the
+// end on the current record, which is logged (die) and told to a wait
+// (tellRemoved, from removeLocked) but never written: no one could read it
+// before it goes.
+func (s *Store) EndAndRemove(id string, fn func(c *Container)) error {
+	unlock, err := s.lockStore()
+	if err != nil {
+		return err
+	}
+	c, err := s.Get(id)
+	if err != nil {
+		unlock()
+		return err
+	}
+	old := *c
+	fn(c)
+	s.emitChanges(&old, c)
+	return s.removeLocked(c, unlock)
+}
+
 // remove deletes a container whose monitor is gone and its files.
 func (s *Store) remove(id string) error {
 	unlock, err := s.lockStore()
