@@ -46,14 +46,17 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o isolation/initbin/hull-init ./isolation/initbin
 	@# The monitor beside each detached container, small (core/monitor/monbin).
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o core/monitor/monbin/hull-monitor ./core/monitor/monbin
-	@# The full hull (tag apps: compose, kube, generate and their libraries),
-	@# compressed into core/appbin, then the default hull around it, which
+	@# The full hull (plugin machinery, registries, archives) and the app
+	@# hull (that and compose, kube, generate and their libraries), both
+	@# compressed into core/appbin, then the default hull around them, which
 	@# links none of those libraries (their package init would cost every
-	@# run and every container's monitor) and execs the full one for those
-	@# commands (core/appbin, docs/speed.md).
+	@# run and every container's monitor) and execs the full or the app
+	@# hull for the commands that need them (core/appbin, docs/speed.md).
+	CGO_ENABLED=0 $(GO) build -tags urfave_cli_no_docs,hullinit,hullmon -trimpath -ldflags "$(LDFLAGS)" -o core/appbin/hull-full.full .
 	CGO_ENABLED=0 $(GO) build -tags urfave_cli_no_docs,hullinit,hullmon,apps -trimpath -ldflags "$(LDFLAGS)" -o core/appbin/hull-apps.full .
+	$(GO) run ./core/appbin/pack core/appbin/hull-full.full core/appbin/hull-full
 	$(GO) run ./core/appbin/pack core/appbin/hull-apps.full core/appbin/hull-apps
-	rm -f core/appbin/hull-apps.full
+	rm -f core/appbin/hull-full.full core/appbin/hull-apps.full
 	CGO_ENABLED=0 $(GO) build -tags urfave_cli_no_docs,hullinit,hullmon,appsbin -trimpath -ldflags "$(LDFLAGS)" -o bin/hull .
 
 ## deps: the Debian packages hull needs at run time (installed when root)

@@ -13,7 +13,7 @@ import (
 // one when it hands a command to the full hull.
 func fullCopies(t *testing.T, cache string) []string {
 	t.Helper()
-	m, err := filepath.Glob(filepath.Join(cache, "hull", "bin", "hull-apps-*"))
+	m, err := filepath.Glob(filepath.Join(cache, "hull", "bin", "hull-full-*"))
 	if err != nil {
 		t.Fatal(err)
 	}

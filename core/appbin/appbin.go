@@ -1,15 +1,22 @@
-// Package appbin hands hull's app-file commands (compose, kube, generate)
-// to the full hull. Their libraries (compose-go and its JSON-schema
-// compiler, Kubernetes' API types, the ECS mapping) cost every process
-// that links them ~28,000 allocations of package init and ~45 ms of CPU,
-// and every hull process is one: each `hull run`, and each container's
-// monitor, which stays for the container's life. So the binary that
-// starts containers does not link them: `make build` builds hull with
-// -tags apps (everything), compresses it into this package (build tag
-// appsbin), then builds the default hull around it. Hull stays one file;
-// the app-file commands extract the full binary once per user and
-// version into the user's cache and exec it with the same argv and
-// environment.
+// Package appbin hands to a fuller hull what the default one does not
+// link. Every linked package's init runs in every process, and every hull
+// process pays it: each `hull run`, and each container's monitor, which
+// stays for the container's life. So `make build` builds two more hulls
+// and compresses them into this package (build tag appsbin) before
+// building the default hull around them:
+//
+//   - the full hull (hull-full: plugin machinery, gRPC and go-plugin,
+//     registries, archives), which builds that must run a step, network
+//     plugins and registry and archive commands are handed to (Exec,
+//     Command);
+//   - the app hull (hull-apps: all of that, plus compose-go and its
+//     JSON-schema compiler, Kubernetes' API types and the ECS mapping,
+//     ~28,000 allocations and ~45 ms of CPU of package init more), for the
+//     app-file commands, compose, kube and generate (ExecApps).
+//
+// Hull stays one file; each is extracted once per user and version into
+// the user's cache, checked by SHA-256 at every use, and exec'd with the
+// same argv and environment.
 package appbin
 
 import (
@@ -33,8 +40,32 @@ import (
 // ErrNotBuilt is Exec's answer in a hull built without the full binary.
 var ErrNotBuilt = errors.New("this hull was built without app-file support (compose, kube, generate): build it with `make build`")
 
-// Embedded reports whether this hull carries the full binary.
-func Embedded() bool { return len(packed) > 0 && len(sum) == 64 }
+// binary is one embedded hull: its zstd-compressed bytes, the hex SHA-256
+// of the uncompressed ones and the name its cached copies start with.
+type binary struct {
+	prefix string
+	packed []byte
+	sum    string
+}
+
+func (b binary) embedded() bool { return len(b.packed) > 0 && len(b.sum) == 64 }
+
+// name is the cached copy's name, the prefix and the sum's first 16 digits.
+func (b binary) name() string { return b.prefix + "-" + b.sum[:16] }
+
+// appsBin is the app hull; fullBin the full one, or the app hull where
+// only that is embedded (it has everything the full one has).
+func appsBin() binary { return binary{"hull-apps", packed, sum} }
+
+func fullBin() binary {
+	if b := (binary{"hull-full", packedFull, sumFull}); b.embedded() {
+		return b
+	}
+	return appsBin()
+}
+
+// Embedded reports whether this hull carries a fuller one to hand over to.
+func Embedded() bool { return fullBin().embedded() }
 
 // pruneAge is how old another version's copy must be to be removed.
 const pruneAge = 24 * time.Hour
@@ -43,8 +74,13 @@ var errMismatch = errors.New("content does not match the embedded binary")
 
 // Exec replaces this process with the full hull, running argv (argv[0]
 // included) with env. It returns only on failure.
-func Exec(argv, env []string) error {
-	f, err := open()
+func Exec(argv, env []string) error { return execBinary(fullBin(), argv, env) }
+
+// ExecApps is Exec with the app hull, for compose, kube and generate.
+func ExecApps(argv, env []string) error { return execBinary(appsBin(), argv, env) }
+
+func execBinary(b binary, argv, env []string) error {
+	f, err := open(b)
 	if err != nil {
 		return err
 	}
@@ -68,7 +104,7 @@ func Exec(argv, env []string) error {
 // child's descriptors 3 and up are set before the exec, and could cover
 // the checked one's number.
 func Command(args []string) (cmd *exec.Cmd, done func(), err error) {
-	f, err := open()
+	f, err := open(fullBin())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -78,22 +114,22 @@ func Command(args []string) (cmd *exec.Cmd, done func(), err error) {
 	return cmd, func() { f.Close() }, nil
 }
 
-// open returns the checked copy of the full binary, extracting it first
-// when it is missing or does not match.
-func open() (*os.File, error) {
-	if !Embedded() {
+// open returns the checked copy of b, extracting it first when it is
+// missing or does not match.
+func open(b binary) (*os.File, error) {
+	if !b.embedded() {
 		return nil, ErrNotBuilt
 	}
 	dir, err := cacheDir()
 	if err != nil {
 		return nil, err
 	}
-	name := filepath.Join(dir, "hull-apps-"+sum[:16])
-	f, err := openVerified(name)
+	name := filepath.Join(dir, b.name())
+	f, err := openVerified(name, b.sum)
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, errMismatch) || errors.Is(err, unix.ELOOP) {
 		// Missing, or not the embedded binary (a symlink there is never
 		// followed): written again, renamed over whatever is there.
-		f, err = extract(dir, name)
+		f, err = extract(dir, name, b)
 	}
 	return f, err
 }
@@ -139,8 +175,8 @@ func private(path string, st *unix.Stat_t, kind uint32) error {
 
 // openVerified opens name (never through a symlink) and checks that it
 // is this user's, private, and the embedded binary byte for byte (by
-// SHA-256). The caller execs the returned file.
-func openVerified(name string) (*os.File, error) {
+// SHA-256, sum). The caller execs the returned file.
+func openVerified(name, sum string) (*os.File, error) {
 	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0) // a FIFO there does not block
 	if err != nil {
 		return nil, err // names the file
@@ -171,14 +207,14 @@ func openVerified(name string) (*os.File, error) {
 // (checked again as it is on disk), so another hull's pruning cannot take
 // it away before the exec. Concurrent extractions each write their own
 // file; the last rename wins, and all are the same bytes.
-func extract(dir, name string) (*os.File, error) {
-	tmp, err := os.CreateTemp(dir, ".hull-apps-*")
+func extract(dir, name string, b binary) (*os.File, error) {
+	tmp, err := os.CreateTemp(dir, "."+b.prefix+"-*")
 	if err != nil {
 		return nil, fmt.Errorf("extract app-file binary: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // once renamed, a no-op
 	defer tmp.Close()
-	dec, err := zstd.NewReader(bytes.NewReader(packed), zstd.WithDecoderConcurrency(1))
+	dec, err := zstd.NewReader(bytes.NewReader(b.packed), zstd.WithDecoderConcurrency(1))
 	if err != nil {
 		return nil, fmt.Errorf("extract app-file binary: %w", err)
 	}
@@ -192,7 +228,7 @@ func extract(dir, name string) (*os.File, error) {
 	if err := tmp.Close(); err != nil {
 		return nil, fmt.Errorf("extract app-file binary to %s: %w", tmp.Name(), err)
 	}
-	f, err := openVerified(tmp.Name())
+	f, err := openVerified(tmp.Name(), b.sum)
 	if err != nil {
 		return nil, fmt.Errorf("extract app-file binary: %w", err)
 	}
@@ -200,16 +236,23 @@ func extract(dir, name string) (*os.File, error) {
 		f.Close()
 		return nil, fmt.Errorf("extract app-file binary: %w", err)
 	}
-	prune(dir, filepath.Base(name))
+	prune(dir)
 	return f, nil
 }
 
 // prune removes other versions' copies extracted over a day ago (best
-// effort: each is ~35 MB), by name in the directory's descriptor. Not
+// effort: each is 25-35 MB), by name in the directory's descriptor. Not
 // younger ones: two hull versions in use at once would take turns
-// extracting. A hull that still runs a removed copy keeps it open; its
-// next app-file command extracts it again.
-func prune(dir, keep string) {
+// extracting. This version's copies are kept, whatever their age. A hull
+// that still runs a removed copy keeps it open; its next use extracts it
+// again.
+func prune(dir string) {
+	keep := map[string]bool{}
+	for _, b := range []binary{fullBin(), appsBin()} {
+		if b.embedded() {
+			keep[b.name()] = true
+		}
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return
@@ -221,7 +264,7 @@ func prune(dir, keep string) {
 	}
 	for _, n := range names {
 		var st unix.Stat_t
-		if n == keep || !versioned(n) || unix.Fstatat(int(d.Fd()), n, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+		if keep[n] || !versioned(n) || unix.Fstatat(int(d.Fd()), n, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
 			continue
 		}
 		if time.Since(time.Unix(st.Mtim.Unix())) > pruneAge {
@@ -230,10 +273,14 @@ func prune(dir, keep string) {
 	}
 }
 
-// versioned reports whether name is a copy's name, hull-apps-<16 hex>
-// (not a regexp: a package-level one is init work in every hull process).
+// versioned reports whether name is a copy's name, hull-apps-<16 hex> or
+// hull-full-<16 hex> (not a regexp: a package-level one is init work in
+// every hull process).
 func versioned(name string) bool {
 	h, ok := strings.CutPrefix(name, "hull-apps-")
+	if !ok {
+		h, ok = strings.CutPrefix(name, "hull-full-")
+	}
 	if !ok || len(h) != 16 {
 		return false
 	}

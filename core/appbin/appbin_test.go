@@ -48,15 +48,15 @@ func TestExtractVerifyAndRepair(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := filepath.Join(dir, "hull-apps-"+sum[:16])
-	if _, err := openVerified(name); !errors.Is(err, os.ErrNotExist) {
+	if _, err := openVerified(name, sum); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("before extraction: %v, want not exist", err)
 	}
-	f, err := extract(dir, name)
+	f, err := extract(dir, name, appsBin())
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
-	if f, err = openVerified(name); err != nil {
+	if f, err = openVerified(name, sum); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -77,7 +77,7 @@ func TestExtractVerifyAndRepair(t *testing.T) {
 	if err := os.WriteFile(name, []byte("the full hulk"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := openVerified(name); !errors.Is(err, errMismatch) {
+	if _, err := openVerified(name, sum); !errors.Is(err, errMismatch) {
 		t.Fatalf("changed copy: %v, want a mismatch", err)
 	}
 	// A symlink in its place is not followed.
@@ -85,7 +85,7 @@ func TestExtractVerifyAndRepair(t *testing.T) {
 	if err := os.Symlink("/bin/sh", name); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := openVerified(name); err == nil {
+	if _, err := openVerified(name, sum); err == nil {
 		t.Fatal("a symlink was opened")
 	}
 }
@@ -123,6 +123,7 @@ func TestExecWithoutEmbeddedBinary(t *testing.T) {
 func TestVersioned(t *testing.T) {
 	for name, want := range map[string]bool{
 		"hull-apps-0123456789abcdef": true, "hull-apps-0123456789ABCDEF": false,
+		"hull-full-0123456789abcdef": true, "hull-fulls-0123456789abcde": false,
 		"hull-apps-0123": false, ".hull-apps-123456": false, "hull-apps-0123456789abcdeg": false,
 	} {
 		if versioned(name) != want {
@@ -200,5 +201,56 @@ func TestSymlinkedCopyReplaced(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(evil); string(b) != "#!/bin/sh\necho evil\n" {
 		t.Errorf("the link's target was written: %q", b)
+	}
+}
+
+// Exec, Command and builds go to the full hull; the app-file commands to
+// the app hull; each is its own checked copy, and extracting one keeps
+// this version's other one, however old.
+func TestFullAndAppHulls(t *testing.T) {
+	echo, err := os.ReadFile("/bin/echo")
+	if err != nil {
+		t.Skip(err)
+	}
+	fake(t, string(echo)+"apps")
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldPacked, oldSum := packedFull, sumFull
+	h := sha256.Sum256(echo)
+	packedFull, sumFull = enc.EncodeAll(echo, nil), hex.EncodeToString(h[:])
+	t.Cleanup(func() { packedFull, sumFull = oldPacked, oldSum })
+	if fullBin().prefix != "hull-full" || appsBin().prefix != "hull-apps" {
+		t.Fatalf("binaries %q %q", fullBin().prefix, appsBin().prefix)
+	}
+	dir, err := cacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps, err := open(appsBin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps.Close()
+	appsName := filepath.Join(dir, appsBin().name())
+	day := time.Now().Add(-pruneAge - time.Hour)
+	if err := os.Chtimes(appsName, day, day); err != nil {
+		t.Fatal(err)
+	}
+	cmd, done, err := Command([]string{"echo", "full"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.Output()
+	done()
+	if err != nil || string(out) != "full\n" {
+		t.Fatalf("Command: %q, %v", out, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, fullBin().name())); err != nil || string(b) != string(echo) {
+		t.Fatalf("the full hull's copy: %v", err)
+	}
+	if b, err := os.ReadFile(appsName); err != nil || string(b) != string(echo)+"apps" {
+		t.Fatalf("this version's app hull, a day old, was pruned or changed: %v", err)
 	}
 }

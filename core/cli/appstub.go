@@ -26,7 +26,7 @@ func appCommand(name, usage string) *cli.Command {
 		SkipFlagParsing: true,
 		HideHelp:        true,
 		Action: func(*cli.Context) error {
-			return appbin.Exec(os.Args, os.Environ())
+			return appbin.ExecApps(os.Args, os.Environ())
 		},
 	}
 }
@@ -41,5 +41,5 @@ func completeInFullHull() error {
 	if !appbin.Embedded() {
 		return nil
 	}
-	return appbin.Exec(os.Args, os.Environ())
+	return appbin.ExecApps(os.Args, os.Environ())
 }
