@@ -8,6 +8,7 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // DetectMapping returns the full mapping (the user as container root, the
@@ -22,10 +23,10 @@ func DetectMapping() (Mapping, error) {
 	if os.Getenv("HULL_SINGLE_MAPPING") == "1" {
 		return single, nil
 	}
-	if _, err := exec.LookPath("newuidmap"); err != nil {
+	if _, err := idMapTool("newuidmap"); err != nil {
 		return single, nil
 	}
-	if _, err := exec.LookPath("newgidmap"); err != nil {
+	if _, err := idMapTool("newgidmap"); err != nil {
 		return single, nil
 	}
 	name := strconv.Itoa(uid)
@@ -96,12 +97,42 @@ func writeMaps(pid int, m Mapping) error {
 	return err
 }
 
+// idMapTools are newuidmap's and newgidmap's places on PATH, looked up
+// once per process: DetectMapping and every start's writeMaps need them,
+// and each look-up stats every PATH entry.
+var idMapTools = struct{ uid, gid lookedUp }{}
+
+type lookedUp struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// idMapTool returns the path of tool, newuidmap or newgidmap.
+func idMapTool(tool string) (string, error) {
+	var l *lookedUp
+	switch tool {
+	case "newuidmap":
+		l = &idMapTools.uid
+	case "newgidmap":
+		l = &idMapTools.gid
+	default:
+		return "", fmt.Errorf("%s: not an id map tool", tool)
+	}
+	l.once.Do(func() { l.path, l.err = exec.LookPath(tool) })
+	return l.path, l.err
+}
+
 func runIDMapTool(tool string, pid int, maps []IDMap) error {
 	args := []string{strconv.Itoa(pid)}
 	for _, e := range maps {
 		args = append(args, strconv.Itoa(e.ContainerID), strconv.Itoa(e.HostID), strconv.Itoa(e.Size))
 	}
-	out, err := exec.Command(tool, args...).CombinedOutput()
+	path, err := idMapTool(tool)
+	if err != nil {
+		return fmt.Errorf("%s: %w", tool, err)
+	}
+	out, err := exec.Command(path, args...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("%s %s: %v: %s", tool, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}

@@ -3,6 +3,7 @@ package isolation
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -180,5 +181,20 @@ func TestContainerIDs(t *testing.T) {
 		if u, g := m.ContainerIDs(c.uid, c.gid); u != c.wantU || g != c.wantG {
 			t.Errorf("ContainerIDs(%d, %d) = %d, %d, want %d, %d", c.uid, c.gid, u, g, c.wantU, c.wantG)
 		}
+	}
+}
+
+// The id map tools are found once per process, each as exec.LookPath
+// finds it (a mix-up of the two would map gids with newuidmap).
+func TestIDMapToolIsLookPath(t *testing.T) {
+	for _, tool := range []string{"newuidmap", "newgidmap", "newgidmap", "newuidmap"} {
+		want, wantErr := exec.LookPath(tool)
+		got, err := idMapTool(tool)
+		if got != want || (err == nil) != (wantErr == nil) {
+			t.Errorf("idMapTool(%s) = %q, %v; exec.LookPath: %q, %v", tool, got, err, want, wantErr)
+		}
+	}
+	if _, err := idMapTool("sh"); err == nil {
+		t.Errorf("idMapTool(sh) found a path")
 	}
 }
