@@ -2,7 +2,6 @@ package isolation
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -235,11 +234,11 @@ func sendSpec(w *os.File, pid int, spec *Spec, hooks Hooks) error {
 			return err
 		}
 	}
-	data, err := json.Marshal(spec)
+	data, err := appendSpec(append(make([]byte, 0, 32<<10), 'm'), spec)
 	if err != nil {
 		return fmt.Errorf("encode spec: %w", err)
 	}
-	if _, err := w.Write(append([]byte{'m'}, data...)); err != nil {
+	if _, err := w.Write(data); err != nil {
 		return fmt.Errorf("send spec to container init: %w", err)
 	}
 	return nil
