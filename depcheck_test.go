@@ -427,6 +427,41 @@ func TestInitLinksNoSeccompCompiler(t *testing.T) {
 	}
 }
 
+// TestNoBinaryLinksGoSeccompBPF: no hull binary links go-seccomp-bpf,
+// whose arch package builds syscall maps for five ABIs at init (4.4 % of
+// hull version's CPU). isolation/seccomp compiles with generated tables
+// (zsyscalls.go) and its own BPF; go-seccomp-bpf is only the reference of
+// its tests.
+func TestNoBinaryLinksGoSeccompBPF(t *testing.T) {
+	const banned = "github.com/elastic/go-seccomp-bpf"
+	builds := map[string][]string{
+		"the default hull (tags " + leanTags + ")":           binaryDepsAnyway(t, leanTags),
+		"the full hull (tags " + leanTags + ",apps)":         binaryDepsAnyway(t, leanTags+",apps"),
+		"hull built with tags apps (the one appsbin embeds)": binaryDeps(t, "apps"),
+		"hull built without tags":                            binaryDeps(t, ""),
+	}
+	for _, pkg := range []string{"./isolation/initbin", "./core/monitor/monbin"} {
+		out, err := exec.Command("go", "list", "-deps", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		builds[pkg] = strings.Fields(string(out))
+	}
+	for build, deps := range builds {
+		for _, dep := range deps {
+			if dep == banned || strings.HasPrefix(dep, banned+"/") {
+				t.Errorf("%s links %s", build, dep)
+			}
+		}
+	}
+	// hull does compile seccomp profiles, or the check proves nothing.
+	for _, build := range []string{"the default hull (tags " + leanTags + ")", "hull built with tags apps (the one appsbin embeds)"} {
+		if !slices.Contains(builds[build], module+"/isolation/seccomp") {
+			t.Errorf("%s does not link %s: who compiles the seccomp profiles?", build, module+"/isolation/seccomp")
+		}
+	}
+}
+
 // The monitor binary stays small: one runs beside every detached
 // container for its whole life, and every package it links costs each of
 // them (docs/speed.md, density). It asks hull for everything else

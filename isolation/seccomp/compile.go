@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 
-	gs "github.com/elastic/go-seccomp-bpf"
-	"github.com/elastic/go-seccomp-bpf/arch"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
@@ -14,13 +12,12 @@ import (
 const (
 	// x32Bit marks x32 syscall numbers, which share x86_64's audit arch.
 	x32Bit = 0x40000000
-	// chunkCost bounds the instructions of one assembled chunk, so that every
-	// conditional jump inside it is short and go-seccomp-bpf never has to
-	// patch in long jumps.
+	// chunkCost bounds the instructions of one chunk, so that every
+	// conditional jump inside it is short.
 	chunkCost = 200
 	// badArch is what a syscall from an ABI the profile does not name gets.
-	badArch   = uint32(gs.ActionKillProcess)
-	retENOSYS = uint32(gs.ActionErrno) | uint32(unix.ENOSYS)
+	badArch   = unix.SECCOMP_RET_KILL_PROCESS
+	retENOSYS = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
 )
 
 // Loads of struct seccomp_data's nr and arch fields.
@@ -29,18 +26,9 @@ var (
 	loadArch = load(4)
 )
 
-// abiInfos are the OCI architectures go-seccomp-bpf has syscall tables for.
-var abiInfos = map[specs.Arch]*arch.Info{
-	specs.ArchX86_64:  arch.X86_64,
-	specs.ArchX86:     arch.I386,
-	specs.ArchX32:     arch.X32,
-	specs.ArchAARCH64: arch.AARCH64,
-	specs.ArchARM:     arch.ARM,
-}
-
 // section is the code for one audit architecture.
 type section struct {
-	id   arch.AuditArch
+	id   uint32
 	body []bpf.RawInstruction
 }
 
@@ -72,15 +60,15 @@ func compile(p *specs.LinuxSeccomp) (*Filter, error) {
 // abisOf lists the ABIs to filter: the native one first (libseccomp always
 // includes it), then the profile's others that have syscall tables.
 // Architectures without a table fall to the bad-arch action.
-func abisOf(archs []specs.Arch) ([]*arch.Info, error) {
-	native, err := arch.GetInfo("")
+func abisOf(archs []specs.Arch) ([]*abi, error) {
+	native, err := nativeABI()
 	if err != nil {
 		return nil, fmt.Errorf("seccomp on this architecture: %w", err)
 	}
-	abis := []*arch.Info{native}
+	abis := []*abi{native}
 	for _, a := range archs {
-		info, ok := abiInfos[a]
-		if ok && !slices.Contains(abis, info) {
+		info := abiOf(a)
+		if info != nil && !slices.Contains(abis, info) {
 			abis = append(abis, info)
 		}
 	}
@@ -89,8 +77,8 @@ func abisOf(archs []specs.Arch) ([]*arch.Info, error) {
 
 // sectionsOf compiles every ABI. x32 has no audit arch of its own: its code
 // goes inside the x86_64 section, behind the x32 bit test.
-func sectionsOf(abis []*arch.Info, rules []rule, def gs.Action) ([]section, error) {
-	blocks := make(map[*arch.Info][]bpf.RawInstruction, len(abis))
+func sectionsOf(abis []*abi, rules []rule, def action) ([]section, error) {
+	blocks := make(map[*abi][]bpf.RawInstruction, len(abis))
 	for _, abi := range abis {
 		b, err := block(abi, rules, def)
 		if err != nil {
@@ -101,12 +89,12 @@ func sectionsOf(abis []*arch.Info, rules []rule, def gs.Action) ([]section, erro
 	var secs []section
 	for _, abi := range abis {
 		switch abi {
-		case arch.X32:
+		case abiX32:
 			continue
-		case arch.X86_64:
-			secs = append(secs, section{abi.ID, x86Section(blocks[abi], blocks[arch.X32])})
+		case abiX86_64:
+			secs = append(secs, section{abi.id, x86Section(blocks[abi], blocks[abiX32])})
 		default:
-			secs = append(secs, section{abi.ID, append([]bpf.RawInstruction{loadNr}, blocks[abi]...)})
+			secs = append(secs, section{abi.id, append([]bpf.RawInstruction{loadNr}, blocks[abi]...)})
 		}
 	}
 	return secs, nil
@@ -153,7 +141,7 @@ func layout(secs []section) []bpf.RawInstruction {
 // block is one ABI's checks. It starts with the syscall number in A and
 // ends with the default action; argument checks come first so that they
 // take precedence over an unconditional rule with another action.
-func block(abi *arch.Info, rules []rule, def gs.Action) ([]bpf.RawInstruction, error) {
+func block(abi *abi, rules []rule, def action) ([]bpf.RawInstruction, error) {
 	t, err := resolve(abi, rules)
 	if err != nil {
 		return nil, err
@@ -164,7 +152,7 @@ func block(abi *arch.Info, rules []rule, def gs.Action) ([]bpf.RawInstruction, e
 	}
 	for _, c := range t.condChecks() {
 		if out, err = appendCondCheck(out, c); err != nil {
-			return nil, fmt.Errorf("syscall %d on %s: %w", c.check.Num&^x32Bit, abi.Name, err)
+			return nil, fmt.Errorf("syscall %d on %s: %w", c.num&^x32Bit, abi.name, err)
 		}
 	}
 	actions, nums := t.uncondGroups()
@@ -180,19 +168,18 @@ func block(abi *arch.Info, rules []rule, def gs.Action) ([]bpf.RawInstruction, e
 
 // enosysRule says whether runc's ENOSYS rule applies: not when unknown
 // syscalls are allowed anyway.
-func enosysRule(def gs.Action) bool {
+func enosysRule(def action) bool {
 	switch def {
-	case gs.ActionAllow, gs.ActionLog:
+	case actAllow, actLog:
 		return false
 	}
-	return def&^unix.SECCOMP_RET_DATA != gs.ActionTrace
+	return def&^unix.SECCOMP_RET_DATA != actTrace
 }
 
 // appendSyscalls adds a chunk of at most chunkCost syscall numbers that
 // return action on a match: a run of jeq to one shared return. This is the
-// bulk of the filter; writing it directly is much cheaper than
-// going through go-seccomp-bpf's label resolution.
-func appendSyscalls(out []bpf.RawInstruction, action gs.Action, nums []uint32) []bpf.RawInstruction {
+// bulk of the filter, written directly without labels.
+func appendSyscalls(out []bpf.RawInstruction, act action, nums []uint32) []bpf.RawInstruction {
 	n := len(nums)
 	for i, num := range nums {
 		toRet := uint8(n - 1 - i)
@@ -202,51 +189,27 @@ func appendSyscalls(out []bpf.RawInstruction, action gs.Action, nums []uint32) [
 			out = append(out, jump(bpf.JumpEqual, num, 0, 1))
 		}
 	}
-	return append(out, ret(uint32(action)))
+	return append(out, ret(uint32(act)))
 }
 
 // appendCondCheck adds one syscall's argument checks, split so that each
 // chunk stays short, and reloads the syscall number after each chunk: the
 // checks leave an argument word in A.
 func appendCondCheck(out []bpf.RawInstruction, c condCheck) ([]bpf.RawInstruction, error) {
-	sets := c.check.Conditions
+	sets := c.sets
 	for len(sets) > 0 {
 		n, cost := 0, 2
 		for n < len(sets) && (n == 0 || cost+5*len(sets[n]) <= chunkCost) {
 			cost += 5 * len(sets[n])
 			n++
 		}
-		part := gs.SyscallWithConditions{Num: c.check.Num, Conditions: sets[:n]}
-		var err error
-		if out, err = appendArgChecks(out, c.action, part); err != nil {
-			return nil, err
-		}
-		out = append(out, loadNr)
-		sets = sets[n:]
-	}
-	return out, nil
-}
-
-// appendArgChecks assembles one syscall's argument checks with
-// go-seccomp-bpf (it gets the split 64-bit comparisons right): a match
-// returns action, anything else falls through.
-func appendArgChecks(out []bpf.RawInstruction, action gs.Action, s gs.SyscallWithConditions) ([]bpf.RawInstruction, error) {
-	p := gs.NewProgram()
-	match, next := p.NewLabel(), p.NewLabel()
-	s.Assemble(&p, false, match, next)
-	p.SetLabel(match)
-	p.Ret(action)
-	p.SetLabel(next)
-	insts, err := p.Assemble()
-	if err != nil {
-		return nil, err
-	}
-	for _, inst := range insts {
-		r, err := inst.Assemble()
+		insts, err := argChecks(c.action, c.num, sets[:n])
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, r)
+		out = append(out, insts...)
+		out = append(out, loadNr)
+		sets = sets[n:]
 	}
 	return out, nil
 }

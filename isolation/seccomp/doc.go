@@ -4,9 +4,13 @@
 // The profile is Docker's own, taken as data from github.com/moby/profiles:
 // moby resolves the rules that depend on the container's capabilities, on the
 // architecture and on the running kernel (minKernel, from uname) into an OCI
-// LinuxSeccomp, and this package compiles that to BPF, using the syscall
-// tables and the per-syscall argument checks of
-// github.com/elastic/go-seccomp-bpf.
+// LinuxSeccomp, and this package compiles that to BPF itself. The syscall
+// tables are generated from github.com/elastic/go-seccomp-bpf's
+// (zsyscalls.go, sorted constant literals looked up by binary search: no
+// package init builds maps in every hull process), and hull links no
+// go-seccomp-bpf code: the compiler that used it is kept in the tests as
+// the reference the new one must match, program for program and result for
+// result (equiv_test.go).
 //
 // What the filter enforces, as runc does with Docker's profile:
 //
@@ -27,23 +31,25 @@
 //     built for a newer kernel fall back instead of failing;
 //   - syscall names a table does not know for an ABI are skipped, not errors.
 //
-// Why not go-seccomp-bpf's Policy and LoadFilter directly: they filter the
-// native ABI only (i386 binaries would be refused outright), allow a syscall
-// in one group only, and keep going with an argument word in the accumulator
+// Why not go-seccomp-bpf's Policy and LoadFilter: they filter the native
+// ABI only (i386 binaries would be refused outright), allow a syscall in
+// one group only, and keep going with an argument word in the accumulator
 // after an argument check fails, so the next syscall comparison tests the
 // argument: socket(AF_VSOCK=40) is then allowed whenever a later allow
-// group holds sendfile, number 40 on x86_64. Here go-seccomp-bpf assembles
-// each syscall's argument checks (its split 64-bit comparisons), the
-// syscall number is reloaded after each of them, every chunk stays short
-// enough that no jump needs patching, and the plain allow lists, the ABI
-// dispatch and the ENOSYS rule are written directly.
+// group holds sendfile, number 40 on x86_64. Here each syscall's argument
+// checks (argcheck.go: 64-bit comparisons split into high and low words,
+// the code go-seccomp-bpf's SyscallWithConditions produced) are followed by
+// a reload of the syscall number, every chunk stays short enough that no
+// jump needs a long form, and the plain allow lists, the ABI dispatch and
+// the ENOSYS rule are written directly.
 //
 // Cost: compiling takes 0.3-0.5 ms in a fresh process, so Default for
 // Docker's default capabilities returns a program generated at build time
 // (zdefault.go, go generate; a test fails when it is stale), and Default
-// memoises every other capability set. go-seccomp-bpf's syscall tables cost
-// about 0.15 ms of package initialisation in every process that links this
-// package.
+// memoises every other capability set. The syscall tables are static data:
+// linking this package costs no package initialisation beyond a few
+// pointers (go-seccomp-bpf's tables, which built maps for five ABIs at
+// init, cost 4.4 % of hull version's CPU).
 //
 // Loading uses SECCOMP_FILTER_FLAG_TSYNC: a Go process has several threads,
 // and the filter must cover all of them even though the hull init execs right

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/elastic/go-seccomp-bpf/arch"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
@@ -41,7 +40,7 @@ const (
 // emulatedABIs are the ABIs RootEmulation covers; any other audit arch is
 // allowed through (the profile loaded beside it kills foreign arches).
 // x32 shares x86_64's audit arch and is folded into its section.
-var emulatedABIs = []*arch.Info{arch.X86_64, arch.I386, arch.AARCH64, arch.ARM}
+var emulatedABIs = []*abi{abiX86_64, abiI386, abiAARCH64, abiARM}
 
 // RootEmulation returns the filter that fakes success for the syscalls a
 // user namespace with a single-id mapping cannot honour, for builds whose
@@ -77,17 +76,17 @@ var rootEmulation = sync.OnceValues(func() (*Filter, error) {
 	secs := make([]section, 0, len(emulatedABIs))
 	for _, abi := range emulatedABIs {
 		nums := emulatedNums(abi)
-		if abi == arch.X86_64 {
-			x32 := emulatedNums(arch.X32)
+		if abi == abiX86_64 {
+			x32 := emulatedNums(abiX32)
 			nums.faked = append(nums.faked, x32.faked...)
 			nums.mknod = append(nums.mknod, x32.mknod...)
 			nums.mknodat = append(nums.mknodat, x32.mknodat...)
 		}
 		body, err := emulationBody(nums)
 		if err != nil {
-			return nil, fmt.Errorf("root emulation filter for %s: %w", abi.Name, err)
+			return nil, fmt.Errorf("root emulation filter for %s: %w", abi.name, err)
 		}
-		secs = append(secs, section{abi.ID, body})
+		secs = append(secs, section{abi.id, body})
 	}
 	return newFilter(allowOtherArches(secs)), nil
 })
@@ -98,14 +97,13 @@ type abiNums struct {
 	faked, mknod, mknodat []uint32
 }
 
-func emulatedNums(abi *arch.Info) abiNums {
-	names := namesOf(abi)
+func emulatedNums(abi *abi) abiNums {
 	nr := func(name string) []uint32 {
-		n, ok := names[name]
+		n, ok := abi.nr(name)
 		if !ok {
 			return nil
 		}
-		return []uint32{uint32(n | abi.SeccompMask)}
+		return []uint32{n}
 	}
 	var out abiNums
 	for _, name := range fakedNames {

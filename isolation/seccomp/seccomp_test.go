@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"testing"
 
-	gs "github.com/elastic/go-seccomp-bpf"
-	"github.com/elastic/go-seccomp-bpf/arch"
 	moby "github.com/moby/profiles/seccomp"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
@@ -21,10 +19,10 @@ var dockerCaps = []string{
 var withSysAdmin = append([]string{"CAP_SYS_ADMIN"}, dockerCaps...)
 
 const (
-	allow  = uint32(gs.ActionAllow)
-	eperm  = uint32(gs.ActionErrno) | uint32(unix.EPERM)
-	enosys = uint32(gs.ActionErrno) | uint32(unix.ENOSYS)
-	kill   = uint32(gs.ActionKillProcess)
+	allow  = uint32(actAllow)
+	eperm  = uint32(actErrno) | uint32(unix.EPERM)
+	enosys = uint32(actErrno) | uint32(unix.ENOSYS)
+	kill   = uint32(actKillProcess)
 )
 
 // vm runs a filter in x/net/bpf's interpreter. That interpreter loads words
@@ -52,7 +50,7 @@ func newVM(t *testing.T, f *Filter) *vm {
 	return &vm{t: t, vm: m}
 }
 
-func (m *vm) run(audit arch.AuditArch, nr uint32, args ...uint64) uint32 {
+func (m *vm) run(audit uint32, nr uint32, args ...uint64) uint32 {
 	m.t.Helper()
 	data := make([]byte, 64)
 	binary.BigEndian.PutUint32(data[0:], nr)
@@ -69,13 +67,13 @@ func (m *vm) run(audit arch.AuditArch, nr uint32, args ...uint64) uint32 {
 }
 
 // call runs the named syscall of abi.
-func (m *vm) call(abi *arch.Info, name string, args ...uint64) uint32 {
+func (m *vm) call(abi *abi, name string, args ...uint64) uint32 {
 	m.t.Helper()
-	nr, ok := namesOf(abi)[name]
+	nr, ok := abi.nr(name)
 	if !ok {
-		m.t.Fatalf("no %s on %s", name, abi.Name)
+		m.t.Fatalf("no %s on %s", name, abi.name)
 	}
-	return m.run(abi.ID, uint32(nr|abi.SeccompMask), args...)
+	return m.run(abi.id, nr, args...)
 }
 
 func mustDefault(t *testing.T, caps []string) *vm {
@@ -87,7 +85,7 @@ func mustDefault(t *testing.T, caps []string) *vm {
 	return newVM(t, f)
 }
 
-var abis = []*arch.Info{arch.X86_64, arch.I386, arch.X32}
+var abis = []*abi{abiX86_64, abiI386, abiX32}
 
 func TestDefaultAssembles(t *testing.T) {
 	for _, caps := range [][]string{nil, dockerCaps, withSysAdmin} {
@@ -124,29 +122,29 @@ func TestCloneNamespaces(t *testing.T) {
 	for _, abi := range abis {
 		for _, flags := range []uint64{unix.CLONE_NEWUSER | uint64(unix.SIGCHLD), unix.CLONE_NEWNS, unix.CLONE_NEWNET | thread} {
 			if got := plain.call(abi, "clone", flags); got != eperm {
-				t.Errorf("%s: clone(%#x) without CAP_SYS_ADMIN = %#x, want EPERM", abi.Name, flags, got)
+				t.Errorf("%s: clone(%#x) without CAP_SYS_ADMIN = %#x, want EPERM", abi.name, flags, got)
 			}
 			if got := admin.call(abi, "clone", flags); got != allow {
-				t.Errorf("%s: clone(%#x) with CAP_SYS_ADMIN = %#x, want allow", abi.Name, flags, got)
+				t.Errorf("%s: clone(%#x) with CAP_SYS_ADMIN = %#x, want allow", abi.name, flags, got)
 			}
 		}
 		for _, flags := range []uint64{uint64(unix.SIGCHLD), thread} {
 			if got := plain.call(abi, "clone", flags); got != allow {
-				t.Errorf("%s: clone(%#x) = %#x, want allow", abi.Name, flags, got)
+				t.Errorf("%s: clone(%#x) = %#x, want allow", abi.name, flags, got)
 			}
 		}
 		if got := plain.call(abi, "clone3"); got != enosys {
-			t.Errorf("%s: clone3 without CAP_SYS_ADMIN = %#x, want ENOSYS", abi.Name, got)
+			t.Errorf("%s: clone3 without CAP_SYS_ADMIN = %#x, want ENOSYS", abi.name, got)
 		}
 		if got := admin.call(abi, "clone3"); got != allow {
-			t.Errorf("%s: clone3 with CAP_SYS_ADMIN = %#x, want allow", abi.Name, got)
+			t.Errorf("%s: clone3 with CAP_SYS_ADMIN = %#x, want allow", abi.name, got)
 		}
 		for _, name := range []string{"unshare", "setns", "mount"} {
 			if got := plain.call(abi, name, unix.CLONE_NEWUSER); got != eperm {
-				t.Errorf("%s: %s without CAP_SYS_ADMIN = %#x, want EPERM", abi.Name, name, got)
+				t.Errorf("%s: %s without CAP_SYS_ADMIN = %#x, want EPERM", abi.name, name, got)
 			}
 			if got := admin.call(abi, name, unix.CLONE_NEWUSER); got != allow {
-				t.Errorf("%s: %s with CAP_SYS_ADMIN = %#x, want allow", abi.Name, name, got)
+				t.Errorf("%s: %s with CAP_SYS_ADMIN = %#x, want allow", abi.name, name, got)
 			}
 		}
 	}
@@ -181,55 +179,55 @@ func TestDefaultRules(t *testing.T) {
 		{"socket", []uint64{unix.AF_ALG}, eperm},
 		{"socket", []uint64{unix.AF_INET | 1<<32}, eperm},
 	}
-	for _, abi := range []*arch.Info{arch.X86_64, arch.X32} {
+	for _, abi := range []*abi{abiX86_64, abiX32} {
 		for _, c := range cases {
 			if got := m.call(abi, c.name, c.args...); got != c.want {
-				t.Errorf("%s: %s%v = %#x, want %#x", abi.Name, c.name, c.args, got, c.want)
+				t.Errorf("%s: %s%v = %#x, want %#x", abi.name, c.name, c.args, got, c.want)
 			}
 		}
 	}
-	if got := m.call(arch.X86_64, "arch_prctl"); got != allow {
+	if got := m.call(abiX86_64, "arch_prctl"); got != allow {
 		t.Errorf("arch_prctl = %#x, want allow", got)
 	}
-	if got := m.call(arch.I386, "socketcall"); got != allow {
+	if got := m.call(abiI386, "socketcall"); got != allow {
 		t.Errorf("i386 socketcall = %#x, want allow", got)
 	}
-	if got := m.call(arch.I386, "keyctl"); got != eperm {
+	if got := m.call(abiI386, "keyctl"); got != eperm {
 		t.Errorf("i386 keyctl = %#x, want EPERM", got)
 	}
 }
 
 func TestArchesAndENOSYS(t *testing.T) {
 	m := mustDefault(t, dockerCaps)
-	if got := m.run(arch.AARCH64.ID, 63); got != kill {
+	if got := m.run(abiAARCH64.id, 63); got != kill {
 		t.Errorf("aarch64 read = %#x, want kill process", got)
 	}
-	if got := m.run(arch.ARM.ID, 3); got != kill {
+	if got := m.run(abiARM.id, 3); got != kill {
 		t.Errorf("arm read = %#x, want kill process", got)
 	}
 	for _, c := range []struct {
-		abi *arch.Info
+		abi *abi
 		nr  uint32
 	}{
-		{arch.X86_64, 1000},
-		{arch.X86_64, x32Bit - 1},
-		{arch.I386, 1000},
-		{arch.X32, x32Bit | 1000},
-		{arch.X32, 0xffffffff},
+		{abiX86_64, 1000},
+		{abiX86_64, x32Bit - 1},
+		{abiI386, 1000},
+		{abiX32, x32Bit | 1000},
+		{abiX32, 0xffffffff},
 	} {
-		if got := m.run(c.abi.ID, c.nr); got != enosys {
-			t.Errorf("%s syscall %#x = %#x, want ENOSYS", c.abi.Name, c.nr, got)
+		if got := m.run(c.abi.id, c.nr); got != enosys {
+			t.Errorf("%s syscall %#x = %#x, want ENOSYS", c.abi.name, c.nr, got)
 		}
 	}
 	// x32 calls are judged by x32 numbers: 13 is rt_sigaction on x86_64
 	// but not an x32 syscall (x32 uses 512).
-	if got := m.run(arch.X86_64.ID, x32Bit|13); got != eperm {
+	if got := m.run(abiX86_64.id, x32Bit|13); got != eperm {
 		t.Errorf("x32 syscall 13 = %#x, want EPERM", got)
 	}
-	if got := m.run(arch.X86_64.ID, x32Bit|512); got != allow {
+	if got := m.run(abiX86_64.id, x32Bit|512); got != allow {
 		t.Errorf("x32 rt_sigaction = %#x, want allow", got)
 	}
-	if got := m.run(arch.X86_64.ID, 13); got != allow {
+	if got := m.run(abiX86_64.id, 13); got != allow {
 		t.Errorf("x86_64 rt_sigaction = %#x, want allow", got)
 	}
 }
@@ -265,12 +263,12 @@ func TestMatchesRules(t *testing.T) {
 
 func checkTable(t *testing.T, m *vm, tab *table) {
 	t.Helper()
-	base := uint32(tab.abi.SeccompMask)
+	base := tab.abi.mask
 	for nr := base; nr <= tab.max+3; nr++ {
 		for _, args := range argSamples(tab.entry(nr)) {
 			want := expect(tab, nr, args)
-			if got := m.run(tab.abi.ID, nr, args[:]...); got != want {
-				t.Fatalf("%s syscall %#x%v = %#x, want %#x", tab.abi.Name, nr, args, got, want)
+			if got := m.run(tab.abi.id, nr, args[:]...); got != want {
+				t.Fatalf("%s syscall %#x%v = %#x, want %#x", tab.abi.name, nr, args, got, want)
 			}
 		}
 	}
@@ -287,10 +285,10 @@ func expect(tab *table, nr uint32, args [6]uint64) uint32 {
 		return eperm
 	}
 	for _, c := range tab.condChecks() {
-		if c.check.Num != nr {
+		if c.num != nr {
 			continue
 		}
-		for _, set := range c.check.Conditions {
+		for _, set := range c.sets {
 			if holdsAll(set, args) {
 				return uint32(c.action)
 			}
@@ -302,15 +300,15 @@ func expect(tab *table, nr uint32, args [6]uint64) uint32 {
 	return eperm
 }
 
-func holdsAll(set gs.ArgumentConditions, args [6]uint64) bool {
+func holdsAll(set []condition, args [6]uint64) bool {
 	for _, c := range set {
-		a, v := args[c.Argument], c.Value
-		ok := map[gs.Operation]bool{
-			gs.Equal: a == v, gs.NotEqual: a != v,
-			gs.LessThan: a < v, gs.LessOrEqual: a <= v,
-			gs.GreaterThan: a > v, gs.GreaterOrEqual: a >= v,
-			gs.BitsSet: a&v != 0, gs.BitsNotSet: a&v == 0,
-		}[c.Operation]
+		a, v := args[c.arg], c.value
+		ok := map[operation]bool{
+			opEqual: a == v, opNotEqual: a != v,
+			opLessThan: a < v, opLessOrEqual: a <= v,
+			opGreaterThan: a > v, opGreaterOrEqual: a >= v,
+			opBitsSet: a&v != 0, opBitsNotSet: a&v == 0,
+		}[c.op]
 		if !ok {
 			return false
 		}
@@ -326,10 +324,10 @@ func argSamples(e *entry) [][6]uint64 {
 	}
 	for _, c := range e.conds {
 		for _, cond := range c.set {
-			v := cond.Value
+			v := cond.value
 			for _, x := range []uint64{v, v - 1, v + 1, v | 1<<32, v &^ (v - 1), ^v} {
 				var args [6]uint64
-				args[cond.Argument] = x
+				args[cond.arg] = x
 				samples = append(samples, args)
 			}
 		}
@@ -353,26 +351,26 @@ func TestFromProfileJSON(t *testing.T) {
 	}
 	m := newVM(t, f)
 	for _, c := range []struct {
-		abi  *arch.Info
+		abi  *abi
 		name string
 		args []uint64
 		want uint32
 	}{
-		{arch.X86_64, "mkdir", nil, uint32(gs.ActionErrno) | 13},
-		{arch.I386, "mkdirat", nil, uint32(gs.ActionErrno) | 13},
-		{arch.X86_64, "read", nil, allow},
-		{arch.X86_64, "kill", nil, kill},
-		{arch.X86_64, "fchmod", []uint64{3, 0o4755}, eperm},
-		{arch.X86_64, "fchmod", []uint64{3, 0o755}, allow},
+		{abiX86_64, "mkdir", nil, uint32(actErrno) | 13},
+		{abiI386, "mkdirat", nil, uint32(actErrno) | 13},
+		{abiX86_64, "read", nil, allow},
+		{abiX86_64, "kill", nil, kill},
+		{abiX86_64, "fchmod", []uint64{3, 0o4755}, eperm},
+		{abiX86_64, "fchmod", []uint64{3, 0o755}, allow},
 	} {
 		if got := m.call(c.abi, c.name, c.args...); got != c.want {
-			t.Errorf("%s: %s%v = %#x, want %#x", c.abi.Name, c.name, c.args, got, c.want)
+			t.Errorf("%s: %s%v = %#x, want %#x", c.abi.name, c.name, c.args, got, c.want)
 		}
 	}
-	if got := m.run(arch.X86_64.ID, 1000); got != allow {
+	if got := m.run(abiX86_64.id, 1000); got != allow {
 		t.Errorf("unknown syscall under an allow profile = %#x, want allow", got)
 	}
-	if got := m.run(arch.X86_64.ID, x32Bit); got != kill {
+	if got := m.run(abiX86_64.id, x32Bit); got != kill {
 		t.Errorf("x32 call without x32 in the profile = %#x, want kill process", got)
 	}
 
@@ -380,7 +378,7 @@ func TestFromProfileJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := newVM(t, f).call(arch.X86_64, "kill"); got != allow {
+	if got := newVM(t, f).call(abiX86_64, "kill"); got != allow {
 		t.Errorf("kill with CAP_KILL = %#x, want allow", got)
 	}
 }

@@ -3,15 +3,11 @@ package seccomp
 import (
 	"fmt"
 	"slices"
-	"sync"
-
-	gs "github.com/elastic/go-seccomp-bpf"
-	"github.com/elastic/go-seccomp-bpf/arch"
 )
 
 // table is the profile's rules resolved to one ABI's syscall numbers.
 type table struct {
-	abi     *arch.Info
+	abi     *abi
 	entries []entry // in the order the profile first names them
 	byNum   map[uint32]int
 	max     uint32 // highest syscall number named, for the ENOSYS rule
@@ -20,57 +16,35 @@ type table struct {
 // entry is everything the profile says about one syscall.
 type entry struct {
 	num    uint32
-	uncond bool      // a rule without arguments matches every call
-	action gs.Action // its action, when uncond
+	uncond bool   // a rule without arguments matches every call
+	action action // its action, when uncond
 	conds  []condRule
 }
 
 // condRule is one alternative set of argument conditions and its action.
 type condRule struct {
-	action gs.Action
-	set    gs.ArgumentConditions
+	action action
+	set    []condition
 }
 
 // resolve looks every rule's names up in abi's table. Names the table does
 // not know are skipped: the profile lists syscalls of every architecture.
-func resolve(abi *arch.Info, rules []rule) (*table, error) {
+func resolve(abi *abi, rules []rule) (*table, error) {
 	t := &table{abi: abi, entries: make([]entry, 0, 512), byNum: make(map[uint32]int, 512)}
 	for _, r := range rules {
 		for _, name := range r.names {
-			nr, ok := namesOf(abi)[name]
+			nr, ok := abi.nr(name)
 			if !ok {
 				continue
 			}
-			if err := t.add(uint32(nr|abi.SeccompMask), r); err != nil {
-				return nil, fmt.Errorf("syscall %s on %s: %w", name, abi.Name, err)
+			if err := t.add(nr, r); err != nil {
+				return nil, fmt.Errorf("syscall %s on %s: %w", name, abi.name, err)
 			}
 		}
 	}
 	t.dropShadowed()
 	return t, nil
 }
-
-// namesOf is abi's syscall name table.
-func namesOf(abi *arch.Info) map[string]int {
-	if abi == arch.X32 {
-		return x32Names()
-	}
-	return abi.SyscallNames
-}
-
-// x32Names maps each x32 name to its x32 number. go-seccomp-bpf's x32 table
-// also lists the x86_64 numbers of the syscalls that x32 has its own entries
-// for (512 and up), which x32 cannot use, and its inverted map picks one of
-// the two at random; libseccomp uses the x32 entry, the higher number.
-var x32Names = sync.OnceValue(func() map[string]int {
-	m := make(map[string]int, len(arch.X32.SyscallNumbers))
-	for nr, name := range arch.X32.SyscallNumbers {
-		if old, ok := m[name]; !ok || nr > old {
-			m[name] = nr
-		}
-	}
-	return m
-})
 
 // entry is what the profile says about syscall num, or nil.
 func (t *table) entry(num uint32) *entry {
@@ -124,8 +98,9 @@ func (t *table) dropShadowed() {
 
 // condCheck is one syscall's argument checks that share an action.
 type condCheck struct {
-	action gs.Action
-	check  gs.SyscallWithConditions
+	action action
+	num    uint32
+	sets   [][]condition
 }
 
 // condChecks are the entries' argument checks, one per syscall and action,
@@ -141,9 +116,9 @@ func (t *table) condChecks() []condCheck {
 				j++
 			}
 			if j == len(out) {
-				out = append(out, condCheck{action: c.action, check: gs.SyscallWithConditions{Num: e.num}})
+				out = append(out, condCheck{action: c.action, num: e.num})
 			}
-			out[j].check.Conditions = append(out[j].check.Conditions, c.set)
+			out[j].sets = append(out[j].sets, c.set)
 		}
 	}
 	return out
@@ -151,7 +126,7 @@ func (t *table) condChecks() []condCheck {
 
 // uncondGroups are the unconditional syscalls grouped by action, groups in
 // the order their action first appears.
-func (t *table) uncondGroups() (actions []gs.Action, nums [][]uint32) {
+func (t *table) uncondGroups() (actions []action, nums [][]uint32) {
 	for _, e := range t.entries {
 		if !e.uncond {
 			continue
