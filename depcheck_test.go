@@ -388,6 +388,37 @@ func TestPluginMachineryOnlyInFullBuild(t *testing.T) {
 	}
 }
 
+// cdiLibrary is what only a hull that resolves CDI devices itself links:
+// the CDI library's cache and spec validation, and the YAML parser it
+// reads specs with (~3 % of `hull version`'s CPU in package init,
+// docs/speed.md). The default hull of `make build` hands a command that
+// needs it to the full hull (core/device.CDILinked); its parser package
+// (IsCDI, plain string code) stays.
+var cdiLibrary = []string{
+	"tags.cncf.io/container-device-interface/pkg/cdi", "tags.cncf.io/container-device-interface/internal",
+	"tags.cncf.io/container-device-interface/specs-go", "go.yaml.in/yaml/v3",
+}
+
+func TestCDIOnlyInFullBuild(t *testing.T) {
+	for _, dep := range binaryDepsAnyway(t, leanTags) {
+		for _, pkg := range cdiLibrary {
+			if dep == pkg || strings.HasPrefix(dep, pkg+"/") {
+				t.Errorf("the default hull (tags %s) links %s: only a hull that resolves CDI devices (core/device, cdi.go) may", leanTags, dep)
+			}
+		}
+	}
+	// The full hull and a plain go build do link them, or the check
+	// above proves nothing.
+	for _, tags := range []string{"", "apps"} {
+		deps := binaryDeps(t, tags)
+		for _, pkg := range []string{"tags.cncf.io/container-device-interface/pkg/cdi", "go.yaml.in/yaml/v3"} {
+			if !slices.Contains(deps, pkg) {
+				t.Errorf("hull built with tags %q does not link %s: who resolves CDI devices?", tags, pkg)
+			}
+		}
+	}
+}
+
 // binaryDepsAnyway is binaryDeps for tags whose packages may fail to
 // load here: appsbin embeds the packed full hull, which only `make
 // build` writes; the list of packages does not depend on it.

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/hull-project/hull/builders"
+	"github.com/hull-project/hull/core/appbin"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/device"
 )
@@ -13,7 +14,9 @@ import (
 // checkDevices resolves c's devices once at create, so that a missing or
 // unopenable node, an unknown CDI name or --gpus without a GPU is refused
 // before anything is recorded, and says what a CDI spec asked that hull
-// does not do (hooks). Every start resolves them again: a node may go.
+// does not do (hooks). Every start resolves them again, as Docker and
+// Podman do: a node may go, and a CDI spec regenerated since (a driver
+// update: new library names) is the one that holds now.
 func checkDevices(c *container.Container, warn io.Writer) error {
 	req := c.DeviceRequest()
 	if req.Empty() {
@@ -70,4 +73,13 @@ func buildDevices(devices, specDirs, allow []string, warn io.Writer) (*device.Pl
 	}
 	printWarnings(warn, plan.Warnings)
 	return plan, nil
+}
+
+// devicesInFullHull reports whether c's devices are resolved only by the
+// full hull: CDI devices or GPUs, in the default hull of `make build`,
+// which does not link the CDI library (device.CDILinked). A start of
+// such a container (a monitor call) then runs in the full hull, as its
+// create did (core/cli).
+func devicesInFullHull(c *container.Container) bool {
+	return !device.CDILinked && appbin.Embedded() && c.DeviceRequest().UsesCDI()
 }

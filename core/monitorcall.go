@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hull-project/hull/core/appbin"
 	"github.com/hull-project/hull/core/cgroup"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/launch"
@@ -67,6 +68,11 @@ func (h *Hull) monitorStart(sock *os.File, id string, args []string) error {
 	c, err := h.Containers.Get(id)
 	if err != nil {
 		return fail(ExitHullError, err)
+	}
+	if devicesInFullHull(c) {
+		// Before anything is recorded: the full hull runs this call
+		// from the start, on the same socket.
+		return fail(ExitHullError, appbin.Exec(os.Args, os.Environ()))
 	}
 	if kind == moncall.StartRestart && c.HasBeenManuallyStopped {
 		h.record(id, func(c *container.Container) { c.State.Status, c.State.Restarting = container.StatusExited, false })

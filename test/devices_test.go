@@ -260,3 +260,38 @@ func TestDevicesGPUsAbsent(t *testing.T) {
 		t.Errorf("--gpus device=: exit %d, %q", code, errs)
 	}
 }
+
+// TestDevicesCDIStart: a created container's CDI devices are resolved
+// again at each start (as Docker and Podman do), so a spec regenerated
+// since create (a driver update) is the one a start uses; a detached
+// container's restart keeps them. The default hull of `make build` runs
+// these starts in the full hull it embeds (core/device.CDILinked).
+func TestDevicesCDIStart(t *testing.T) {
+	s := withBusybox(t)
+	dir, _ := fakeCDI(t, filepath.Join(t.TempDir(), "cdi"), filepath.Join(t.TempDir(), "hook-ran"))
+	s.mustHull(t, "create", "--name", "cdistart", "--cdi-spec-dir", dir, "--device", "hulltest.example.com/fake=nulldev",
+		"busybox", "sh", "-c", `test -c /dev/fake0 && echo "env=$FAKE_CDI"`)
+	spec := filepath.Join(dir, "fake.yaml")
+	data, err := os.ReadFile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(spec, []byte(strings.Replace(string(data), "FAKE_CDI=null-device", "FAKE_CDI=regenerated", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := s.mustHull(t, "start", "-a", "cdistart"); strings.TrimSpace(out) != "env=regenerated" {
+		t.Errorf("start of a container with a CDI device: %q; want env=regenerated (the spec as it is at the start)", out)
+	}
+	s.mustHull(t, "rm", "cdistart")
+
+	s.mustHull(t, "run", "-d", "--name", "cdirestart", "--cdi-spec-dir", dir, "--device", "hulltest.example.com/fake=nulldev",
+		"busybox", "sh", "-c", `echo "env=$FAKE_CDI"; sleep 60`)
+	s.mustHull(t, "restart", "-t", "0", "cdirestart")
+	if out := s.mustHull(t, "exec", "cdirestart", "sh", "-c", "test -c /dev/fake0 && echo node-ok"); strings.TrimSpace(out) != "node-ok" {
+		t.Errorf("exec after a restart of a container with a CDI device: %q; want node-ok", out)
+	}
+	if out := s.mustHull(t, "logs", "cdirestart"); out != "env=regenerated\nenv=regenerated\n" {
+		t.Errorf("logs of a container with a CDI device, started and restarted: %q; want env=regenerated twice", out)
+	}
+	s.mustHull(t, "rm", "-f", "cdirestart")
+}

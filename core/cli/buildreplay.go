@@ -36,8 +36,13 @@ func replayable(c *cli.Context) bool {
 }
 
 // handOverBuild execs the full hull at once when this hull cannot start
-// plugins and the build cannot be a replay; it returns false otherwise.
+// plugins and the build cannot be a replay, or when the build's --device
+// names a CDI device, which only the full hull resolves
+// (handOverDevices); it returns false otherwise.
 func handOverBuild(c *cli.Context) (bool, error) {
+	if full, err := handOverDevices(c); full {
+		return full, err
+	}
 	if plugins.CanStart || !appbin.Embedded() || replayable(c) {
 		return false, nil
 	}

@@ -3,10 +3,13 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/hull-project/hull/core/appbin"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/device"
 )
@@ -24,6 +27,24 @@ func deviceFlags() []cli.Flag {
 func deviceOptions(c *cli.Context) container.DeviceOptions {
 	return container.DeviceOptions{Devices: c.StringSlice("device"), GPUs: c.String("gpus"),
 		GroupAdd: c.StringSlice("group-add"), CDISpecDirs: c.StringSlice("cdi-spec-dir")}
+}
+
+// handOverDevices execs the full hull with the whole command line, before
+// anything is read or written, when the command asks for a CDI device
+// (--device vendor.com/class=name) or GPUs (--gpus, which come through
+// the nvidia.com/gpu CDI spec when there is one) and this hull does not
+// link the CDI library (device.CDILinked: the default hull of `make
+// build`). It returns false when the command runs here. The container's
+// later starts run in the full hull too (core.MonitorCallMain): CDI
+// devices are resolved at every start.
+func handOverDevices(c *cli.Context) (bool, error) {
+	if device.CDILinked || !appbin.Embedded() {
+		return false, nil
+	}
+	if !slices.ContainsFunc(c.StringSlice("device"), device.IsCDI) && (!c.IsSet("gpus") || c.String("gpus") == "") {
+		return false, nil
+	}
+	return true, appbin.Exec(os.Args, os.Environ())
 }
 
 // printDevices is `hull info`'s Devices section.

@@ -23,6 +23,9 @@ func lifecycleCommands() []*cli.Command {
 func createCommand() *cli.Command {
 	return &cli.Command{Name: "create", Usage: "Create a new container", ArgsUsage: "IMAGE [COMMAND] [ARG...]",
 		Flags: runFlags(), Action: func(c *cli.Context) error {
+			if full, err := handOverDevices(c); full {
+				return err
+			}
 			if err := needArgs(c, 1, -1); err != nil {
 				return err
 			}

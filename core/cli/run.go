@@ -62,6 +62,9 @@ func runCommand() *cli.Command {
 }
 
 func runContainer(c *cli.Context) error {
+	if full, err := handOverDevices(c); full {
+		return err
+	}
 	if err := needArgs(c, 1, -1); err != nil {
 		return err
 	}

@@ -3,11 +3,14 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/hull-project/hull/core"
+	"github.com/hull-project/hull/core/appbin"
+	"github.com/hull-project/hull/core/device"
 )
 
 // Build information, set with -ldflags "-X
@@ -77,6 +80,10 @@ func infoCommand() *cli.Command {
 		Usage: "Display system-wide information",
 		Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "format output using a Go template"}},
 		Action: func(c *cli.Context) error {
+			if !device.CDILinked && appbin.Embedded() {
+				// The CDI devices are read by the full hull's library.
+				return appbin.Exec(os.Args, os.Environ())
+			}
 			h, err := openHull(c)
 			if err != nil {
 				return err

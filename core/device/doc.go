@@ -17,6 +17,11 @@
 //     spec when there is one, else found on the host as Apptainer's --nv
 //     does (nodes, driver libraries and binaries).
 //
+// The CDI library (and the YAML parser it links) is linked only where
+// CDILinked is true: not in the default hull of `make build` (tag
+// appsbin), where Resolve answers ErrNeedsFullHull for CDI devices and
+// --gpus and the caller hands its command to the full hull (core/appbin).
+//
 // Everything here reads the host, which is the user's own: no path comes
 // from an image. Container-side destinations are resolved inside the
 // container's root by the container's init (isolation/child), like every

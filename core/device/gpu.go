@@ -180,8 +180,13 @@ var ErrNoGPU = errors.New("no NVIDIA GPU on this host")
 // addGPUs adds --gpus: through the nvidia.com/gpu CDI spec when one
 // exists, else through discovery.
 func (h Host) addGPUs(p *Plan, req GPURequest, specDirs []string) error {
-	if reg, err := OpenCDI(specDirs); err == nil && reg.Has("nvidia.com/gpu") {
-		names, err := reg.gpuNames(req)
+	reg, err := openSpecs(specDirs)
+	if errors.Is(err, ErrNeedsFullHull) {
+		// Whether the spec serves the request is the library's to say.
+		return fmt.Errorf("--gpus: %w", err)
+	}
+	if err == nil && hasKind(reg, "nvidia.com/gpu") {
+		names, err := gpuNames(reg, req)
 		if err != nil {
 			return err
 		}
@@ -194,36 +199,6 @@ func (h Host) addGPUs(p *Plan, req GPURequest, specDirs []string) error {
 	}
 	g := DiscoverGPUs(h)
 	return h.addDiscovered(p, g, req)
-}
-
-// gpuNames picks the CDI devices of a --gpus request: nvidia-ctk names
-// them by index, by UUID, and "all".
-func (c *CDI) gpuNames(req GPURequest) ([]string, error) {
-	if req.Count < 0 {
-		return []string{"nvidia.com/gpu=all"}, nil
-	}
-	if len(req.DeviceIDs) > 0 {
-		var out []string
-		for _, id := range req.DeviceIDs {
-			out = append(out, "nvidia.com/gpu="+id)
-		}
-		return out, nil
-	}
-	var idx []int
-	for _, d := range c.Devices() {
-		if n, err := strconv.Atoi(strings.TrimPrefix(d, "nvidia.com/gpu=")); err == nil && strings.HasPrefix(d, "nvidia.com/gpu=") {
-			idx = append(idx, n)
-		}
-	}
-	sort.Ints(idx)
-	if len(idx) < req.Count {
-		return nil, fmt.Errorf("--gpus %d: the nvidia.com/gpu CDI spec lists %d GPUs", req.Count, len(idx))
-	}
-	var out []string
-	for _, n := range idx[:req.Count] {
-		out = append(out, "nvidia.com/gpu="+strconv.Itoa(n))
-	}
-	return out, nil
 }
 
 // addDiscovered binds the chosen GPUs' nodes, the control nodes and the

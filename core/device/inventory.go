@@ -1,6 +1,9 @@
 package device
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Inventory is what `hull info` shows of a host's devices.
 type Inventory struct {
@@ -20,8 +23,10 @@ func Discover(h Host, specDirs []string) Inventory {
 		specDirs = DefaultSpecDirs()
 	}
 	in := Inventory{CDISpecDirs: specDirs}
-	if reg, err := OpenCDI(specDirs); err == nil {
+	if reg, err := openSpecs(specDirs); err == nil {
 		in.CDIDevices, in.CDIErrors = reg.Devices(), reg.Errors()
+	} else if errors.Is(err, ErrNeedsFullHull) {
+		in.CDIErrors = []string{err.Error()}
 	}
 	g := DiscoverGPUs(h)
 	in.GPUNodes = append(in.GPUNodes, g.Control...)

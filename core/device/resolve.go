@@ -31,6 +31,13 @@ func (r Request) Empty() bool {
 	return len(r.Nodes) == 0 && len(r.CDI) == 0 && r.GPUs == nil
 }
 
+// UsesCDI reports whether r asks for CDI devices or GPUs (which come
+// through the nvidia.com/gpu CDI spec when there is one): what only a
+// hull that links the CDI library resolves (CDILinked).
+func (r Request) UsesCDI() bool {
+	return len(r.CDI) > 0 || r.GPUs != nil
+}
+
 // Plan is what a request adds to a container's launch spec.
 type Plan struct {
 	Mounts []isolation.Mount
@@ -124,9 +131,9 @@ func Resolve(req Request, h Host) (*Plan, error) {
 		}
 	}
 	if len(req.CDI) > 0 {
-		reg, err := OpenCDI(req.SpecDirs)
+		reg, err := openSpecs(req.SpecDirs)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("CDI device %s: %w", req.CDI[0], err)
 		}
 		for _, name := range req.CDI {
 			if err := reg.apply(p, name); err != nil {
