@@ -526,3 +526,43 @@ func TestMonitorLinksLittle(t *testing.T) {
 		t.Errorf("the monitor binary does not link %s", module+"/core/monitor")
 	}
 }
+
+// transferLibraries are what only the commands that move images through
+// registries and archives need (pull, push, login, logout, search, save,
+// load, import; run's and build's pulls; ADD of a URL; build -o
+// docker/oci and registry caches): the HTTP and TLS stack,
+// go-containerregistry and the Docker config's credential helpers, the
+// progress bars (mpb, with its terminal-width tables) and the xz decoder.
+// Their package init was ~6 % of `hull version`'s CPU (docs/speed.md), so
+// the default hull (tag appsbin) hands those commands to the full hull.
+// compress/bzip2 stays: core/layer's Unpack (cp, a build context on
+// stdin) reads bzip2 tars, and its package init is one 256-entry CRC
+// table.
+var transferLibraries = []string{
+	"net/http", "crypto/tls", "crypto/x509", "github.com/google/go-containerregistry",
+	"github.com/docker/cli", "github.com/docker/docker-credential-helpers",
+	"github.com/vbauerster/mpb/v8", "github.com/mattn/go-runewidth", "github.com/acarl005/stripansi",
+	"github.com/ulikunitz/xz",
+	module + "/core/registry", module + "/core/archive",
+}
+
+func TestTransferLibrariesOnlyInFullBuild(t *testing.T) {
+	for _, dep := range binaryDepsAnyway(t, leanTags) {
+		for _, mod := range transferLibraries {
+			if dep == mod || strings.HasPrefix(dep, mod+"/") {
+				t.Errorf("the default hull (tags %s) links %s: only the full hull may link %s (hand the command over: appbin.ErrNeedsFullHull)", leanTags, dep, mod)
+			}
+		}
+	}
+	// The full hull and a plain go build do pull and save, or the check
+	// above proves nothing.
+	for _, tags := range []string{"", "apps"} {
+		deps := binaryDeps(t, tags)
+		for _, pkg := range []string{"net/http", "github.com/google/go-containerregistry/pkg/v1/remote",
+			"github.com/vbauerster/mpb/v8", "github.com/ulikunitz/xz", module + "/core/registry", module + "/core/archive"} {
+			if !slices.Contains(deps, pkg) {
+				t.Errorf("hull built with tags %q does not link %s: who pulls and saves?", tags, pkg)
+			}
+		}
+	}
+}

@@ -1,3 +1,5 @@
+//go:build !appsbin
+
 package builders
 
 import (

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -17,8 +18,8 @@ import (
 	"github.com/hull-project/hull/builders"
 	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/core/layer"
-	"github.com/hull-project/hull/core/registry"
 	"github.com/hull-project/hull/core/remotecache"
+	"github.com/hull-project/hull/core/transfer"
 	"github.com/hull-project/hull/plugins"
 )
 
@@ -76,6 +77,10 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 			return nil, errNotReplay("with --pull")
 		case len(opts.CacheFrom) > 0:
 			return nil, errNotReplay("from an imported cache")
+		case opts.Output != nil && (opts.Output.Type == "docker" || opts.Output.Type == "oci"):
+			return nil, errNotReplay("exported as an image archive") // archive.Save: the full hull's
+		case slices.ContainsFunc(opts.CacheTo, func(s remotecache.Spec) bool { return s.Type == "registry" }):
+			return nil, errNotReplay("with a registry cache") // go-containerregistry: the full hull's
 		}
 	}
 	opts.Plugins.NoStart = opts.Plugins.NoStart || opts.ReplayOnly
@@ -126,7 +131,7 @@ func (h *Hull) Build(ctx context.Context, opts BuildOptions) (*image.Image, erro
 		if opts.ReplayOnly {
 			return nil, errNotReplay("pulling " + ref)
 		}
-		return h.Pull(ctx, ref, registry.PullOptions{Platform: opts.Platform})
+		return h.Pull(ctx, ref, transfer.PullOptions{Platform: opts.Platform})
 	}
 	env := builders.Env{
 		Images:     &buildImages{store: h.Images, pull: pull, always: opts.Pull},

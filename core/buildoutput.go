@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/hull-project/hull/builders"
-	"github.com/hull-project/hull/core/archive"
 	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/core/layer"
+	"github.com/hull-project/hull/core/transfer"
 )
 
 // BuildOutput is `hull build -o`: where the result goes besides (or, with
@@ -80,9 +80,9 @@ func (h *Hull) exportBuild(img *image.Image, tags []string, o BuildOutput, stdou
 	if len(refs) == 0 {
 		refs = []string{img.ID}
 	}
-	opts := archive.SaveOptions{Format: archive.DockerArchive}
+	opts := transfer.SaveOptions{Format: transfer.DockerArchive}
 	if o.Type == "oci" {
-		opts.Format = archive.OCIArchive
+		opts.Format = transfer.OCIArchive
 	}
 	if o.Dest != "-" {
 		opts.Output = o.Dest

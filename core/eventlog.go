@@ -1,11 +1,8 @@
 package core
 
 import (
-	"context"
-
 	"github.com/hull-project/hull/core/events"
 	"github.com/hull-project/hull/core/image"
-	"github.com/hull-project/hull/core/registry"
 )
 
 // Events returns the store's logged events, oldest first, and where
@@ -16,12 +13,6 @@ func (h *Hull) Events() ([]events.Event, int64, error) { return events.Read(h.Ro
 // is closed.
 func (h *Hull) FollowEvents(offset int64, stop <-chan struct{}, fn func(events.Event) error) error {
 	return events.Follow(h.Root, offset, stop, fn)
-}
-
-// Search lists the repositories of registry's catalog whose names contain
-// term (hull search).
-func (h *Hull) Search(ctx context.Context, registryHost, term string, insecure bool) ([]string, error) {
-	return registry.Search(ctx, registryHost, term, insecure)
 }
 
 // event appends a Docker event of typ (image, volume, network) about id

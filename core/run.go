@@ -18,7 +18,7 @@ import (
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/core/launch"
-	"github.com/hull-project/hull/core/registry"
+	"github.com/hull-project/hull/core/transfer"
 	"github.com/hull-project/hull/isolation"
 )
 
@@ -35,7 +35,7 @@ type RunOptions struct {
 	Image  string // name or id, as given
 	Detach bool
 	Pull   string               // PullAlways, PullMissing ("") or PullNever
-	Puller registry.PullOptions // how a missing image is pulled
+	Puller transfer.PullOptions // how a missing image is pulled
 	// Result, when set, is a file that gets the run's Result as JSON.
 	Result string
 	// Warnings gets limits that cannot be enforced as asked (detached

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hull-project/hull/core/appbin"
 	"github.com/hull-project/hull/core/cgroup"
 	"github.com/hull-project/hull/core/container"
 	"github.com/hull-project/hull/core/launch"
@@ -293,7 +294,9 @@ func (h *Hull) writeRunResult(file string, c *container.Container, r Result) err
 // ended (hull's error, exit code 125, 126 or 127); a result already
 // written is kept. It returns err.
 func (h *Hull) resultFailed(file string, err error) error {
-	if file == "" || err == nil || errors.Is(err, ErrTimeout) {
+	// A run the default hull hands to the full hull (a pull) has no
+	// outcome yet: the full hull writes it.
+	if file == "" || err == nil || errors.Is(err, ErrTimeout) || errors.Is(err, appbin.ErrNeedsFullHull) {
 		return err
 	}
 	if _, serr := os.Stat(file); serr == nil {

@@ -1,25 +1,25 @@
+//go:build !appsbin
+
 package core
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 
 	"github.com/hull-project/hull/core/archive"
 	"github.com/hull-project/hull/core/image"
 	"github.com/hull-project/hull/core/registry"
+	"github.com/hull-project/hull/core/transfer"
 )
 
-// Pull policies of `hull run --pull` and FROM in builds, as Docker's.
-const (
-	PullAlways  = "always"  // pull even when the image is present
-	PullMissing = "missing" // pull only when it is not (the default)
-	PullNever   = "never"   // never pull
-)
+// The commands that move images through registries and archives. The
+// default hull of `make build` links none of their libraries (net/http,
+// crypto/tls, go-containerregistry): its commands hand these to the full
+// hull, and its Pull and Save answer appbin.ErrNeedsFullHull
+// (transfer_lean.go).
 
 // Pull downloads ref from its registry into the store (see registry.Pull).
-func (h *Hull) Pull(ctx context.Context, ref string, opts registry.PullOptions) (*image.Image, error) {
+func (h *Hull) Pull(ctx context.Context, ref string, opts transfer.PullOptions) (*image.Image, error) {
 	img, err := registry.Pull(ctx, h.Images, ref, opts)
 	if err == nil {
 		h.imageRefEvent("pull", ref)
@@ -28,7 +28,7 @@ func (h *Hull) Pull(ctx context.Context, ref string, opts registry.PullOptions) 
 }
 
 // Push uploads the local image ref to the registry its name points at.
-func (h *Hull) Push(ctx context.Context, ref string, opts registry.PushOptions) (*registry.Pushed, error) {
+func (h *Hull) Push(ctx context.Context, ref string, opts transfer.PushOptions) (*transfer.Pushed, error) {
 	p, err := registry.Push(ctx, h.Images, ref, opts)
 	if err == nil {
 		h.imageRefEvent("push", ref)
@@ -37,7 +37,7 @@ func (h *Hull) Push(ctx context.Context, ref string, opts registry.PushOptions) 
 }
 
 // Save writes images to an archive or layout (see archive.Save).
-func (h *Hull) Save(refs []string, opts archive.SaveOptions, w io.Writer) error {
+func (h *Hull) Save(refs []string, opts transfer.SaveOptions, w io.Writer) error {
 	if err := archive.Save(h.Images, refs, opts, w); err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func (h *Hull) Save(refs []string, opts archive.SaveOptions, w io.Writer) error 
 }
 
 // Load stores the images of an archive or layout (see archive.Load).
-func (h *Hull) Load(path string, r io.Reader, p registry.Progress) ([]archive.Loaded, error) {
+func (h *Hull) Load(path string, r io.Reader, p transfer.Progress) ([]transfer.Loaded, error) {
 	loaded, err := archive.Load(h.Images, path, r, p)
 	for _, l := range loaded {
 		name := l.ID
@@ -62,30 +62,16 @@ func (h *Hull) Load(path string, r io.Reader, p registry.Progress) ([]archive.Lo
 	return loaded, err
 }
 
-// ImageFor finds ref locally or pulls it, following policy ("" is
-// PullMissing).
-func (h *Hull) ImageFor(ctx context.Context, ref, policy string, opts registry.PullOptions) (*image.Image, error) {
-	switch policy {
-	case PullAlways:
-		return h.Pull(ctx, ref, opts)
-	case "", PullMissing, PullNever:
-	default:
-		return nil, fmt.Errorf("invalid pull policy %q: always, missing or never", policy)
-	}
-	img, err := h.Images.Lookup(ref)
-	if !errors.Is(err, image.ErrNotFound) || policy == PullNever {
-		return img, err
-	}
-	if _, nerr := image.NormalizeRef(ref); nerr != nil {
-		return nil, err // an id prefix, not a name to pull
-	}
-	return h.Pull(ctx, ref, opts)
+// Search lists the repositories of registry's catalog whose names contain
+// term (hull search).
+func (h *Hull) Search(ctx context.Context, registryHost, term string, insecure bool) ([]string, error) {
+	return registry.Search(ctx, registryHost, term, insecure)
 }
 
 // Login checks the credentials against the registry and stores them
 // in the Docker config (or its credential helper), as `docker login`
 // does; it returns the server name it stored them under.
-func Login(ctx context.Context, o registry.LoginOptions) (string, error) {
+func Login(ctx context.Context, o transfer.LoginOptions) (string, error) {
 	return registry.Login(ctx, o)
 }
 

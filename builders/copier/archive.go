@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/hull-project/hull/core/layer"
-	"github.com/ulikunitz/xz"
 	"golang.org/x/sys/unix"
 )
 
@@ -60,7 +59,7 @@ func decompress(r io.Reader) (io.Reader, error) {
 	case bytes.HasPrefix(magic, []byte("BZh")):
 		return bzip2.NewReader(br), nil
 	case bytes.HasPrefix(magic, xzMagic):
-		return xz.NewReader(br)
+		return xzReader(br)
 	}
 	return br, nil
 }

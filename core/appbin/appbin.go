@@ -40,6 +40,13 @@ import (
 // ErrNotBuilt is Exec's answer in a hull built without the full binary.
 var ErrNotBuilt = errors.New("this hull was built without app-file support (compose, kube, generate): build it with `make build`")
 
+// ErrNeedsFullHull is the default hull's answer for work whose libraries
+// only the full hull links (a pull, a push, an image archive, a remote
+// build cache): returned before anything is written, so that the caller
+// can hand the whole command to the full hull (Exec) and the user sees
+// one command (docs/speed.md).
+var ErrNeedsFullHull = errors.New("this needs the full hull")
+
 // binary is one embedded hull: its zstd-compressed bytes, the hex SHA-256
 // of the uncompressed ones and the name its cached copies start with.
 type binary struct {

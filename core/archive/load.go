@@ -21,12 +21,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Loaded is one image that Load stored, with the names it got.
-type Loaded struct {
-	ID    string
-	Names []string
-}
-
 // Load reads a docker-archive, an OCI archive or an OCI layout directory
 // at path ("" or "-": r, which is spooled to a temporary file first) and
 // stores every image in it under the names it carries.

@@ -19,25 +19,12 @@ import (
 	"github.com/hull-project/hull/core/image"
 )
 
-// The formats Save writes.
-const (
-	DockerArchive = "docker-archive"
-	OCIArchive    = "oci-archive"
-	OCIDir        = "oci-dir"
-)
-
 // Annotations that carry an image's name in an OCI layout: the OCI one
 // and the one Docker and containerd read.
 const (
 	annotationRefName  = "org.opencontainers.image.ref.name"
 	annotationImageRef = "io.containerd.image.name"
 )
-
-// SaveOptions are the options of `hull save`.
-type SaveOptions struct {
-	Format string // DockerArchive (default), OCIArchive or OCIDir
-	Output string // file (directory for OCIDir); "" writes to the writer given to Save
-}
 
 // saved is one image to save and the names to save it under.
 type saved struct {

@@ -1,3 +1,5 @@
+//go:build !appsbin
+
 package cli
 
 import (
@@ -7,18 +9,18 @@ import (
 	"github.com/moby/term"
 	"github.com/urfave/cli/v2"
 
-	"github.com/hull-project/hull/core/archive"
 	"github.com/hull-project/hull/core/image"
+	"github.com/hull-project/hull/core/transfer"
 )
 
 func saveCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "save",
-		Usage:     "Save one or more images to a tar archive (streamed to STDOUT by default)",
+		Usage:     saveUsage,
 		ArgsUsage: "IMAGE [IMAGE...]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to a file (a directory for oci-dir)"},
-			&cli.StringFlag{Name: "format", Value: archive.DockerArchive, Usage: "docker-archive, oci-archive or oci-dir"},
+			&cli.StringFlag{Name: "format", Value: transfer.DockerArchive, Usage: "docker-archive, oci-archive or oci-dir"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := needArgs(c, 1, -1); err != nil {
@@ -32,7 +34,7 @@ func saveCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return h.Save(c.Args().Slice(), archive.SaveOptions{Format: c.String("format"), Output: out}, c.App.Writer)
+			return h.Save(c.Args().Slice(), transfer.SaveOptions{Format: c.String("format"), Output: out}, c.App.Writer)
 		},
 	}
 }
@@ -40,7 +42,7 @@ func saveCommand() *cli.Command {
 func loadCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "load",
-		Usage: "Load images from a docker-archive, OCI archive or OCI layout (STDIN by default)",
+		Usage: loadUsage,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "read from a file or an OCI layout directory"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "suppress the load output"},

@@ -58,7 +58,7 @@ func runBuild(c *cli.Context, h *core.Hull, opts core.BuildOptions) (*image.Imag
 	held := &heldOutput{to: opts.Out}
 	opts.Out, opts.Plugins.Log, opts.ReplayOnly = held, held, true
 	img, err := h.Build(c.Context, opts)
-	if errors.Is(err, plugins.ErrNeedsFullBinary) {
+	if errors.Is(err, plugins.ErrNeedsFullBinary) || errors.Is(err, appbin.ErrNeedsFullHull) {
 		return nil, inFullHull(err)
 	}
 	if ferr := held.release(); err == nil && ferr != nil {
@@ -103,10 +103,11 @@ func (o *heldOutput) release() error {
 }
 
 // inFullHull hands the command to the full hull when err says that this
-// one cannot start the plugin it needs (and has the full hull to hand it
-// to); it returns err otherwise.
+// one cannot start the plugin it needs, or does not link what the
+// command needs (a pull: appbin.ErrNeedsFullHull), and has the full hull
+// to hand it to; it returns err otherwise.
 func inFullHull(err error) error {
-	if errors.Is(err, plugins.ErrNeedsFullBinary) && appbin.Embedded() {
+	if (errors.Is(err, plugins.ErrNeedsFullBinary) || errors.Is(err, appbin.ErrNeedsFullHull)) && appbin.Embedded() {
 		return appbin.Exec(os.Args, os.Environ())
 	}
 	return err

@@ -10,7 +10,7 @@ import (
 
 	"github.com/hull-project/hull/core"
 	"github.com/hull-project/hull/core/logfile"
-	"github.com/hull-project/hull/core/registry"
+	"github.com/hull-project/hull/core/transfer"
 )
 
 // lifecycleCommands are the commands of a container's life after run.
@@ -30,7 +30,7 @@ func createCommand() *cli.Command {
 				return err
 			}
 			opts := runOptions(c)
-			opts.Pull, opts.Puller = c.String("pull"), registry.PullOptions{Platform: c.String("platform"), Progress: newProgress(c.App.ErrWriter, false)}
+			opts.Pull, opts.Puller = c.String("pull"), transfer.PullOptions{Platform: c.String("platform"), Progress: newProgress(c.App.ErrWriter, false)}
 			h, err := openHull(c)
 			if err != nil {
 				return err
@@ -43,7 +43,7 @@ func createCommand() *cli.Command {
 			}
 			id, err := h.Create(opts)
 			if err != nil {
-				return err
+				return inFullHull(err) // a pull in the default hull (core.ImageFor)
 			}
 			fmt.Fprintln(c.App.Writer, id)
 			return nil
@@ -339,7 +339,7 @@ func pruneContainersCommand() *cli.Command {
 func runDetached(c *cli.Context, h *core.Hull, opts core.RunOptions) error {
 	id, code, err := h.RunDetached(opts)
 	if err != nil {
-		return exitCode(code, err)
+		return exitCode(code, inFullHull(err)) // a pull in the default hull (core.ImageFor)
 	}
 	fmt.Fprintln(c.App.Writer, id)
 	return nil

@@ -1,3 +1,5 @@
+//go:build !appsbin
+
 package cli
 
 import (
@@ -13,7 +15,7 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
-	"github.com/hull-project/hull/core/registry"
+	"github.com/hull-project/hull/core/transfer"
 )
 
 // progress shows the layer transfers of a pull, push or load: one bar per
@@ -22,13 +24,13 @@ type progress struct {
 	w    io.Writer
 	bars *mpb.Progress // nil: plain lines
 	mu   sync.Mutex    // serialises plain lines; guards open
-	open []*transfer   // the bars' transfers
+	open []*blobBar    // the bars' transfers
 }
 
 // newProgress reports to w; quiet reports nothing.
-func newProgress(w io.Writer, quiet bool) registry.Progress {
+func newProgress(w io.Writer, quiet bool) transfer.Progress {
 	if quiet {
-		return registry.Quiet{}
+		return transfer.Quiet{}
 	}
 	p := &progress{w: w}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(f.Fd()) {
@@ -38,7 +40,7 @@ func newProgress(w io.Writer, quiet bool) registry.Progress {
 }
 
 // finishProgress waits for the bars to be drawn one last time.
-func finishProgress(p registry.Progress) {
+func finishProgress(p transfer.Progress) {
 	if pp, ok := p.(*progress); ok && pp.bars != nil {
 		// A transfer a failure left without Done would hold Wait forever.
 		pp.mu.Lock()
@@ -52,9 +54,9 @@ func finishProgress(p registry.Progress) {
 	}
 }
 
-func (p *progress) Layer(id string, size int64) registry.Transfer {
+func (p *progress) Layer(id string, size int64) transfer.Blob {
 	now := time.Now()
-	t := &transfer{p: p, id: id, size: size, start: now, last: now}
+	t := &blobBar{p: p, id: id, size: size, start: now, last: now}
 	if p.bars != nil {
 		// Each layer keeps its line, as Docker's: the bar while it moves,
 		// its final status ("Pushed", "Pull complete") once done. Sizes
@@ -84,7 +86,7 @@ func (p *progress) Layer(id string, size int64) registry.Transfer {
 	return t
 }
 
-type transfer struct {
+type blobBar struct {
 	p     *progress
 	id    string
 	size  int64
@@ -96,7 +98,7 @@ type transfer struct {
 	done  atomic.Bool
 }
 
-func (t *transfer) Add(n int) {
+func (t *blobBar) Add(n int) {
 	t.n.Add(int64(n))
 	if t.bar != nil {
 		now := time.Now()
@@ -105,7 +107,7 @@ func (t *transfer) Add(n int) {
 	}
 }
 
-func (t *transfer) Done(status string, err error) {
+func (t *blobBar) Done(status string, err error) {
 	line := fmt.Sprintf("%s: %s", t.id, status)
 	if err != nil {
 		line = fmt.Sprintf("%s: failed: %v", t.id, err)

@@ -1,3 +1,5 @@
+//go:build !appsbin
+
 package cli
 
 import (
@@ -11,7 +13,7 @@ import (
 
 	"github.com/hull-project/hull/core"
 	"github.com/hull-project/hull/core/image"
-	"github.com/hull-project/hull/core/registry"
+	"github.com/hull-project/hull/core/transfer"
 )
 
 func tlsVerifyFlag() cli.Flag {
@@ -21,7 +23,7 @@ func tlsVerifyFlag() cli.Flag {
 func pullCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "pull",
-		Usage:     "Download an image from a registry",
+		Usage:     pullUsage,
 		ArgsUsage: "NAME[:TAG|@DIGEST]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "platform", Usage: "pull this platform of a multi-platform image: os/arch[/variant]"},
@@ -43,7 +45,7 @@ func pullCommand() *cli.Command {
 				had = before.ID
 			}
 			p := newProgress(c.App.Writer, c.Bool("quiet"))
-			img, err := h.Pull(c.Context, ref, registry.PullOptions{Platform: c.String("platform"),
+			img, err := h.Pull(c.Context, ref, transfer.PullOptions{Platform: c.String("platform"),
 				Insecure: !c.Bool("tls-verify"), Progress: p})
 			finishProgress(p)
 			if err != nil {
@@ -72,7 +74,7 @@ func pullCommand() *cli.Command {
 func pushCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "push",
-		Usage:     "Upload an image to a registry",
+		Usage:     pushUsage,
 		ArgsUsage: "NAME[:TAG]",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "suppress verbose output"},
@@ -87,7 +89,7 @@ func pushCommand() *cli.Command {
 				return err
 			}
 			p := newProgress(c.App.Writer, c.Bool("quiet"))
-			res, err := h.Push(c.Context, c.Args().First(), registry.PushOptions{Insecure: !c.Bool("tls-verify"), Progress: p})
+			res, err := h.Push(c.Context, c.Args().First(), transfer.PushOptions{Insecure: !c.Bool("tls-verify"), Progress: p})
 			finishProgress(p)
 			if err != nil {
 				return err
@@ -101,7 +103,7 @@ func pushCommand() *cli.Command {
 func loginCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "login",
-		Usage:     "Log in to a registry (credentials go to the Docker config)",
+		Usage:     loginUsage,
 		ArgsUsage: "[SERVER]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "username", Aliases: []string{"u"}, Usage: "username"},
@@ -113,7 +115,7 @@ func loginCommand() *cli.Command {
 			if err := needArgs(c, 0, 1); err != nil {
 				return err
 			}
-			o := registry.LoginOptions{Server: c.Args().First(), Username: c.String("username"),
+			o := transfer.LoginOptions{Server: c.Args().First(), Username: c.String("username"),
 				Password: c.String("password"), Insecure: !c.Bool("tls-verify")}
 			if c.Bool("password-stdin") {
 				pw, err := readPassword(os.Stdin)
@@ -145,7 +147,7 @@ func readPassword(r io.Reader) (string, error) {
 func logoutCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "logout",
-		Usage:     "Log out from a registry",
+		Usage:     logoutUsage,
 		ArgsUsage: "[SERVER]",
 		Action: func(c *cli.Context) error {
 			if err := needArgs(c, 0, 1); err != nil {

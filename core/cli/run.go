@@ -10,7 +10,7 @@ import (
 
 	"github.com/hull-project/hull/core"
 	"github.com/hull-project/hull/core/container"
-	"github.com/hull-project/hull/core/registry"
+	"github.com/hull-project/hull/core/transfer"
 )
 
 func runFlags() []cli.Flag {
@@ -72,7 +72,7 @@ func runContainer(c *cli.Context) error {
 		return err
 	}
 	opts := runOptions(c)
-	opts.Pull, opts.Puller = c.String("pull"), registry.PullOptions{Platform: c.String("platform"), Progress: newProgress(c.App.ErrWriter, false)}
+	opts.Pull, opts.Puller = c.String("pull"), transfer.PullOptions{Platform: c.String("platform"), Progress: newProgress(c.App.ErrWriter, false)}
 	if opts.Result, opts.Warnings = c.String("result"), c.App.ErrWriter; opts.Result != "" && opts.Detach {
 		return exitCode(core.ExitHullError, errors.New("--result needs a foreground run (without -d)"))
 	}
@@ -100,7 +100,9 @@ func runContainer(c *cli.Context) error {
 	if code == 0 && err == nil {
 		return nil
 	}
-	return exitCode(code, err)
+	// A pull in the default hull: nothing is created yet, and the full
+	// hull runs the whole command (core.ImageFor).
+	return exitCode(code, inFullHull(err))
 }
 
 // runOptions maps the flags of run onto core.RunOptions. Everything after

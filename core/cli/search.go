@@ -1,3 +1,5 @@
+//go:build !appsbin
+
 package cli
 
 import (
@@ -21,7 +23,7 @@ type searchRow struct {
 var searchHeaders = map[string]string{"Name": "NAME", "Description": "DESCRIPTION", "StarCount": "STARS", "IsOfficial": "OFFICIAL"}
 
 func searchCommand() *cli.Command {
-	return &cli.Command{Name: "search", Usage: "Search a registry's catalog for images", ArgsUsage: "REGISTRY/TERM",
+	return &cli.Command{Name: "search", Usage: searchUsage, ArgsUsage: "REGISTRY/TERM",
 		Description: "Registries serve no search API but their v2 catalog (GET /v2/_catalog): hull lists the\n" +
 			"   repositories of REGISTRY whose names contain TERM. Docker Hub's catalog is not open.",
 		Flags: []cli.Flag{

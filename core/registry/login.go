@@ -15,14 +15,6 @@ import (
 // dockerHubServer is where the Docker config keeps Docker Hub's credentials.
 const dockerHubServer = "https://index.docker.io/v1/"
 
-// LoginOptions are the options of `hull login`.
-type LoginOptions struct {
-	Server   string // registry host[:port]; "" is Docker Hub
-	Username string
-	Password string
-	Insecure bool // --tls-verify=false
-}
-
 // Login checks the credentials against the registry and stores them in
 // the Docker config (or its credential helper), as `docker login` does.
 // It returns the server name it stored them under.

@@ -7,41 +7,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// Progress receives the transfers of a pull or push. Implementations must
-// be safe for concurrent use: layers move in parallel.
-type Progress interface {
-	// Layer announces the transfer of one blob of size bytes (its short
-	// id is the first 12 hex digits of its digest).
-	Layer(id string, size int64) Transfer
-}
-
-// Transfer follows one blob.
-type Transfer interface {
-	// Add counts n more bytes moved.
-	Add(n int)
-	// Done ends the transfer with a status ("Pull complete", "Already
-	// exists", "Pushed") or an error.
-	Done(status string, err error)
-}
-
-// Quiet is a Progress that reports nothing.
-type Quiet struct{}
-
-// Layer returns a Transfer that ignores everything.
-func (Quiet) Layer(string, int64) Transfer { return quietTransfer{} }
-
-type quietTransfer struct{}
-
-func (quietTransfer) Add(int)            {}
-func (quietTransfer) Done(string, error) {}
-
-func progressOrQuiet(p Progress) Progress {
-	if p == nil {
-		return Quiet{}
-	}
-	return p
-}
-
 func shortHex(h v1.Hash) string { return h.Hex[:min(12, len(h.Hex))] }
 
 // trackedLayer is a compressed layer whose downloads or uploads are counted.

@@ -18,13 +18,6 @@ import (
 	"github.com/hull-project/hull/core/image"
 )
 
-// PullOptions are the options of `hull pull`.
-type PullOptions struct {
-	Platform string   // "os/arch[/variant]"; "" is the host's
-	Insecure bool     // --tls-verify=false: plain HTTP or unchecked TLS for any registry
-	Progress Progress // nil reports nothing
-}
-
 // Pull downloads ref into the store and names it ref plus, when ref is a
 // tag, repo@digest of what the tag pointed to (Docker's RepoDigest).
 func Pull(ctx context.Context, s *image.Store, ref string, o PullOptions) (*image.Image, error) {

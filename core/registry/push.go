@@ -22,20 +22,6 @@ import (
 	"github.com/hull-project/hull/core/image"
 )
 
-// PushOptions are the options of `hull push`.
-type PushOptions struct {
-	Insecure bool     // --tls-verify=false
-	Progress Progress // nil reports nothing
-}
-
-// Pushed is the result of a push: the manifest digest and size, as
-// Docker's "latest: digest: sha256:… size: 528".
-type Pushed struct {
-	Tag    string
-	Digest string
-	Size   int
-}
-
 // Push uploads the local image named ref to the registry and repository
 // the name points at, with gzip-compressed layers and an OCI manifest.
 func Push(ctx context.Context, s *image.Store, ref string, o PushOptions) (*Pushed, error) {
