@@ -117,7 +117,11 @@ func valueWidth(f cli.Flag) int {
 
 func findFlag(flags []cli.Flag, name string) cli.Flag {
 	for _, f := range flags {
-		for _, n := range f.Names() {
+		names := f.Names()
+		if r, ok := f.(repeatable); ok {
+			names = r.StringSliceFlag.Names() // its Names hides the short alias (-t of build), which parses
+		}
+		for _, n := range names {
 			if n == name {
 				return f
 			}

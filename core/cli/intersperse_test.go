@@ -21,6 +21,9 @@ func TestIntersperse(t *testing.T) {
 		// A flag's value that looks like an argument stays with it.
 		{"hull stop -t 1 c1", "hull stop -t 1 c1"},
 		{"hull stop c1 -t 1", "hull stop -t 1 c1"},
+		// A repeatable flag's short name takes a value too (build -t).
+		{"hull build -t x:1 -o out ctx", "hull build -t x:1 -o out ctx"},
+		{"hull build ctx -t x:1 --label a=b", "hull build -t x:1 --label a=b ctx"},
 		// Nothing after "--" moves.
 		{"hull rm c1 -- -f", "hull rm c1 -- -f"},
 		// run, create, exec: what follows the image or container is the
