@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 	"unicode/utf8"
+
+	"github.com/hull-project/hull/isolation/seccomp/bpfprog"
 )
 
 // appendSpec appends json.Marshal(s) to dst, byte for byte, written by
@@ -387,4 +391,626 @@ func appendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// DecodeSpec is json.Unmarshal into a new Spec, the init's side of
+// appendSpec: what appendSpec writes is read by hand, without the
+// reflection encoding/json does on first use of each type; anything else
+// (a key it does not know or spells otherwise, a duplicate, a surrogate
+// escape, a number that is not a plain integer, bad JSON) is handed to
+// json.Unmarshal, so the result is always Unmarshal's.
+// TestDecodeSpecIsJSON compares the two over random specs.
+func DecodeSpec(data []byte) (*Spec, error) {
+	d := decoder{data: data}
+	s := &Spec{}
+	if d.spec(s) && d.end() {
+		return s, nil
+	}
+	s = &Spec{}
+	if err := json.Unmarshal(data, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// decoder reads data from pos; each method reports false on anything it
+// does not read exactly as encoding/json would.
+type decoder struct {
+	data []byte
+	pos  int
+}
+
+func (d *decoder) ws() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) consume(c byte) bool {
+	d.ws()
+	if d.pos < len(d.data) && d.data[d.pos] == c {
+		d.pos++
+		return true
+	}
+	return false
+}
+
+func (d *decoder) end() bool {
+	d.ws()
+	return d.pos == len(d.data)
+}
+
+// literal consumes the word w (true, false, null).
+func (d *decoder) literal(w string) bool {
+	d.ws()
+	if len(d.data)-d.pos >= len(w) && string(d.data[d.pos:d.pos+len(w)]) == w {
+		d.pos += len(w)
+		return true
+	}
+	return false
+}
+
+// object reads an object, calling field for each key; a key seen twice
+// is refused (encoding/json would merge maps).
+func (d *decoder) object(field func(key string) bool) bool {
+	if !d.consume('{') {
+		return false
+	}
+	if d.consume('}') {
+		return true
+	}
+	var seen []string
+	for {
+		key, ok := d.str()
+		if !ok || slices.Contains(seen, key) || !d.consume(':') || !field(key) {
+			return false
+		}
+		seen = append(seen, key)
+		if d.consume(',') {
+			continue
+		}
+		return d.consume('}')
+	}
+}
+
+// array reads an array, calling elem for each value; null reports
+// isNull.
+func (d *decoder) array(elem func() bool) (isNull, ok bool) {
+	if d.literal("null") {
+		return true, true
+	}
+	if !d.consume('[') {
+		return false, false
+	}
+	if d.consume(']') {
+		return false, true
+	}
+	for {
+		if !elem() {
+			return false, false
+		}
+		if d.consume(',') {
+			continue
+		}
+		return false, d.consume(']')
+	}
+}
+
+func (d *decoder) bool() (bool, bool) {
+	if d.literal("true") {
+		return true, true
+	}
+	return false, d.literal("false")
+}
+
+// number returns a JSON integer's text: -?(0|[1-9][0-9]*), not followed
+// by a fraction or an exponent.
+func (d *decoder) number() (string, bool) {
+	d.ws()
+	start := d.pos
+	if d.pos < len(d.data) && d.data[d.pos] == '-' {
+		d.pos++
+	}
+	digits := d.pos
+	for d.pos < len(d.data) && d.data[d.pos] >= '0' && d.data[d.pos] <= '9' {
+		d.pos++
+	}
+	if d.pos == digits || (d.data[digits] == '0' && d.pos-digits > 1) {
+		return "", false
+	}
+	if d.pos < len(d.data) && (d.data[d.pos] == '.' || d.data[d.pos] == 'e' || d.data[d.pos] == 'E') {
+		return "", false
+	}
+	return string(d.data[start:d.pos]), true
+}
+
+func (d *decoder) int(bits int) (int64, bool) {
+	t, ok := d.number()
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(t, 10, bits)
+	return n, err == nil
+}
+
+func (d *decoder) uint(bits int) (uint64, bool) {
+	t, ok := d.number()
+	if !ok || t[0] == '-' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(t, 10, bits)
+	return n, err == nil
+}
+
+// str reads a string: valid UTF-8 and the escapes encoding/json writes;
+// a surrogate escape, a control character or invalid UTF-8 is refused.
+func (d *decoder) str() (string, bool) {
+	if !d.consume('"') {
+		return "", false
+	}
+	start := d.pos
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			s := string(d.data[start:d.pos])
+			d.pos++
+			return s, true
+		case c == '\\':
+			return d.escaped(start)
+		case c < 0x20:
+			return "", false
+		case c < utf8.RuneSelf:
+			d.pos++
+		default:
+			r, size := utf8.DecodeRune(d.data[d.pos:])
+			if r == utf8.RuneError && size == 1 {
+				return "", false
+			}
+			d.pos += size
+		}
+	}
+	return "", false
+}
+
+// escaped finishes a string from start that has an escape at pos.
+func (d *decoder) escaped(start int) (string, bool) {
+	b := append([]byte(nil), d.data[start:d.pos]...)
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			d.pos++
+			return string(b), true
+		case c == '\\':
+			if d.pos+1 >= len(d.data) {
+				return "", false
+			}
+			e := d.data[d.pos+1]
+			d.pos += 2
+			switch e {
+			case '"', '\\', '/':
+				b = append(b, e)
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				if d.pos+4 > len(d.data) {
+					return "", false
+				}
+				r, err := strconv.ParseUint(string(d.data[d.pos:d.pos+4]), 16, 32)
+				if err != nil || d.data[d.pos] == '+' || d.data[d.pos] == '-' || utf16IsSurrogate(rune(r)) {
+					return "", false
+				}
+				d.pos += 4
+				b = utf8.AppendRune(b, rune(r))
+			default:
+				return "", false
+			}
+		case c < 0x20:
+			return "", false
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			d.pos++
+		default:
+			r, size := utf8.DecodeRune(d.data[d.pos:])
+			if r == utf8.RuneError && size == 1 {
+				return "", false
+			}
+			b = append(b, d.data[d.pos:d.pos+size]...)
+			d.pos += size
+		}
+	}
+	return "", false
+}
+
+func utf16IsSurrogate(r rune) bool { return r >= 0xd800 && r < 0xe000 }
+
+func (d *decoder) strs() ([]string, bool) {
+	out := []string{}
+	isNull, ok := d.array(func() bool {
+		s, ok := d.str()
+		out = append(out, s)
+		return ok
+	})
+	if isNull {
+		return nil, ok
+	}
+	return out, ok
+}
+
+func (d *decoder) strMap() (map[string]string, bool) {
+	if d.literal("null") {
+		return nil, true
+	}
+	m := map[string]string{}
+	return m, d.object(func(k string) bool {
+		v, ok := d.str()
+		m[k] = v
+		return ok
+	})
+}
+
+// raw reads any valid JSON value as it stands, as json.RawMessage does.
+func (d *decoder) raw() (json.RawMessage, bool) {
+	d.ws()
+	start := d.pos
+	if !d.skip(0) {
+		return nil, false
+	}
+	v := d.data[start:d.pos]
+	if !json.Valid(v) {
+		return nil, false
+	}
+	return append(json.RawMessage(nil), v...), true
+}
+
+// skip passes over one value, roughly: raw checks it with json.Valid.
+func (d *decoder) skip(depth int) bool {
+	if depth > 1000 {
+		return false
+	}
+	d.ws()
+	if d.pos >= len(d.data) {
+		return false
+	}
+	switch c := d.data[d.pos]; {
+	case c == '{':
+		return d.object(func(string) bool { return d.skip(depth + 1) })
+	case c == '[':
+		_, ok := d.array(func() bool { return d.skip(depth + 1) })
+		return ok
+	case c == '"':
+		_, ok := d.str()
+		return ok
+	case c == 't':
+		return d.literal("true")
+	case c == 'f':
+		return d.literal("false")
+	case c == 'n':
+		return d.literal("null")
+	}
+	for d.pos < len(d.data) && strings.IndexByte("+-0123456789.eE", d.data[d.pos]) >= 0 {
+		d.pos++
+	}
+	return true
+}
+
+func (d *decoder) bytes() ([]byte, bool) {
+	if d.literal("null") {
+		return nil, true
+	}
+	s, ok := d.str()
+	if !ok {
+		return nil, false
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	return b, err == nil
+}
+
+func (d *decoder) spec(s *Spec) bool {
+	return d.object(func(k string) bool {
+		var ok bool
+		switch k {
+		case "id":
+			s.ID, ok = d.str()
+		case "rootfs":
+			ok = d.rootfs(&s.Rootfs)
+		case "mapping":
+			ok = d.object(func(k string) bool {
+				switch k {
+				case "uids":
+					s.Mapping.UIDs, ok = d.idMaps()
+				case "gids":
+					s.Mapping.GIDs, ok = d.idMaps()
+				default:
+					return false
+				}
+				return ok
+			})
+		case "args":
+			s.Args, ok = d.strs()
+		case "env":
+			s.Env, ok = d.strs()
+		case "cwd":
+			s.Cwd, ok = d.str()
+		case "create_cwd":
+			s.CreateCwd, ok = d.bool()
+		case "uid":
+			s.UID, ok = d.intField()
+		case "gid":
+			s.GID, ok = d.intField()
+		case "additional_gids":
+			gids := []int{}
+			var isNull bool
+			isNull, ok = d.array(func() bool {
+				g, ok := d.intField()
+				gids = append(gids, g)
+				return ok
+			})
+			if s.AdditionalGIDs = gids; isNull {
+				s.AdditionalGIDs = nil
+			}
+		case "keep_groups":
+			s.KeepGroups, ok = d.bool()
+		case "hostname":
+			s.Hostname, ok = d.str()
+		case "mounts":
+			s.Mounts, ok = d.mounts()
+		case "host_network":
+			s.HostNetwork, ok = d.bool()
+		case "join":
+			s.Join, ok = d.join()
+		case "capabilities":
+			s.Capabilities, ok = d.strs()
+		case "no_new_privileges":
+			s.NoNewPrivileges, ok = d.bool()
+		case "seccomp":
+			s.Seccomp, ok = d.bool()
+		case "seccomp_profile":
+			s.SeccompProfile, ok = d.raw()
+		case "rlimits":
+			s.Rlimits, ok = d.rlimits()
+		case "root_emulation":
+			s.RootEmulation, ok = d.bool()
+		case "seccomp_programs":
+			s.SeccompPrograms, ok = d.programs()
+		case "masked_paths":
+			s.MaskedPaths, ok = d.strs()
+		case "shm_size":
+			s.ShmSize, ok = d.int(64)
+		case "sysctls":
+			s.Sysctls, ok = d.strMap()
+		case "host_uts":
+			s.HostUTS, ok = d.bool()
+		case "host_ipc":
+			s.HostIPC, ok = d.bool()
+		case "host_pid":
+			s.HostPID, ok = d.bool()
+		case "sys_writable":
+			s.SysWritable, ok = d.bool()
+		case "readonly_paths":
+			s.ReadonlyPaths, ok = d.strs()
+		case "terminal":
+			s.Terminal, ok = d.bool()
+		case "console_rows":
+			var n uint64
+			n, ok = d.uint(16)
+			s.ConsoleRows = uint16(n)
+		case "console_cols":
+			var n uint64
+			n, ok = d.uint(16)
+			s.ConsoleCols = uint16(n)
+		case "init":
+			s.Init, ok = d.bool()
+		case "files":
+			s.Files, ok = d.strMap()
+		case "record_stubs":
+			s.RecordStubs, ok = d.bool()
+		case "state_dir":
+			s.StateDir, ok = d.str()
+		case "console_fd":
+			s.ConsoleFd, ok = d.intField()
+		case "init_fd":
+			s.InitFd, ok = d.intField()
+		case "task":
+			s.Task, ok = d.task()
+		case "stop_timeout":
+			var n int64
+			n, ok = d.int(64)
+			s.StopTimeout = time.Duration(n)
+		}
+		return ok
+	})
+}
+
+func (d *decoder) intField() (int, bool) {
+	n, ok := d.int(strconv.IntSize)
+	return int(n), ok
+}
+
+func (d *decoder) rootfs(r *Rootfs) bool {
+	return d.object(func(k string) bool {
+		var ok bool
+		switch k {
+		case "layers":
+			r.Layers, ok = d.strs()
+		case "upper_dir":
+			r.UpperDir, ok = d.str()
+		case "work_dir":
+			r.WorkDir, ok = d.str()
+		case "mount_dir":
+			r.MountDir, ok = d.str()
+		case "driver":
+			r.Driver, ok = d.str()
+		case "read_only":
+			r.ReadOnly, ok = d.bool()
+		case "volatile":
+			r.Volatile, ok = d.bool()
+		}
+		return ok
+	})
+}
+
+func (d *decoder) idMaps() ([]IDMap, bool) {
+	out := []IDMap{}
+	isNull, ok := d.array(func() bool {
+		var m IDMap
+		ok := d.object(func(k string) bool {
+			var ok bool
+			switch k {
+			case "container_id":
+				m.ContainerID, ok = d.intField()
+			case "host_id":
+				m.HostID, ok = d.intField()
+			case "size":
+				m.Size, ok = d.intField()
+			}
+			return ok
+		})
+		out = append(out, m)
+		return ok
+	})
+	if isNull {
+		return nil, ok
+	}
+	return out, ok
+}
+
+func (d *decoder) mounts() ([]Mount, bool) {
+	out := []Mount{}
+	isNull, ok := d.array(func() bool {
+		var m Mount
+		ok := d.object(func(k string) bool {
+			var ok bool
+			switch k {
+			case "type":
+				m.Type, ok = d.str()
+			case "source":
+				m.Source, ok = d.str()
+			case "layers":
+				m.Layers, ok = d.strs()
+			case "destination":
+				m.Destination, ok = d.str()
+			case "options":
+				m.Options, ok = d.strs()
+			case "scratch":
+				m.Scratch, ok = d.str()
+			}
+			return ok
+		})
+		out = append(out, m)
+		return ok
+	})
+	if isNull {
+		return nil, ok
+	}
+	return out, ok
+}
+
+func (d *decoder) join() (*Join, bool) {
+	if d.literal("null") {
+		return nil, true
+	}
+	j := &Join{}
+	return j, d.object(func(k string) bool {
+		var ok bool
+		switch k {
+		case "pid":
+			j.Pid, ok = d.intField()
+		case "namespaces":
+			j.Namespaces, ok = d.strs()
+		case "shm":
+			j.Shm, ok = d.bool()
+		}
+		return ok
+	})
+}
+
+func (d *decoder) rlimits() ([]Rlimit, bool) {
+	out := []Rlimit{}
+	isNull, ok := d.array(func() bool {
+		var r Rlimit
+		ok := d.object(func(k string) bool {
+			var ok bool
+			switch k {
+			case "type":
+				r.Type, ok = d.str()
+			case "soft":
+				r.Soft, ok = d.uint(64)
+			case "hard":
+				r.Hard, ok = d.uint(64)
+			}
+			return ok
+		})
+		out = append(out, r)
+		return ok
+	})
+	if isNull {
+		return nil, ok
+	}
+	return out, ok
+}
+
+func (d *decoder) programs() ([]bpfprog.Program, bool) {
+	out := []bpfprog.Program{}
+	isNull, ok := d.array(func() bool {
+		b, ok := d.bytes()
+		out = append(out, b)
+		return ok
+	})
+	if isNull {
+		return nil, ok
+	}
+	return out, ok
+}
+
+func (d *decoder) task() (*Task, bool) {
+	if d.literal("null") {
+		return nil, true
+	}
+	t := &Task{}
+	return t, d.object(func(k string) bool {
+		var ok bool
+		switch k {
+		case "name":
+			t.Name, ok = d.str()
+		case "args":
+			t.Args, ok = d.raw()
+		case "sources":
+			out := []TaskSource{}
+			var isNull bool
+			isNull, ok = d.array(func() bool {
+				var src TaskSource
+				ok := d.object(func(k string) bool {
+					var ok bool
+					switch k {
+					case "dir":
+						src.Dir, ok = d.str()
+					case "layers":
+						src.Layers, ok = d.strs()
+					}
+					return ok
+				})
+				out = append(out, src)
+				return ok
+			})
+			if t.Sources = out; isNull {
+				t.Sources = nil
+			}
+		}
+		return ok
+	})
 }

@@ -199,3 +199,67 @@ func fieldPaths(t reflect.Type, path string) []string {
 	}
 	return nil
 }
+
+// DecodeSpec gives what json.Unmarshal gives, for random specs as
+// json.Marshal writes them (each read by hand, never handed over) and for
+// inputs it hands to encoding/json: keys it does not know or spells
+// otherwise, duplicates, surrogate escapes, numbers that are not plain
+// integers, nulls, bad JSON.
+func TestDecodeSpecIsJSON(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, uint64(len(t.Name()))))
+	f := &filler{rng: rng, set: map[string]int{}, zero: map[string]int{}}
+	for i := 0; i < 3000; i++ {
+		var s Spec
+		f.fill(t, reflect.ValueOf(&s).Elem(), "Spec")
+		data, err := json.Marshal(&s)
+		if err != nil {
+			continue // raw JSON that is not JSON
+		}
+		// Keys of invalid UTF-8 may come out alike (U+FFFD): such a
+		// map is handed to encoding/json, which merges them.
+		d := decoder{data: data}
+		if !d.spec(&Spec{}) || !d.end() {
+			if !keysCollide(s.Sysctls) && !keysCollide(s.Files) {
+				t.Fatalf("run %d: the hand-written decoder refused json.Marshal's output:\n%s", i, data)
+			}
+		}
+		got, err := DecodeSpec(data)
+		var want Spec
+		if err != nil || json.Unmarshal(data, &want) != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(got, &want) {
+			t.Fatalf("run %d: decoded\n%#v\njson.Unmarshal\n%#v\nfrom %s", i, got, want, data)
+		}
+	}
+	for _, in := range []string{
+		`{"id":"a","ID":"b"}`, `{"Id":"b"}`, `{"id":"a","id":"b"}`, `{"files":{"a":"1"},"files":{"b":"2"}}`,
+		`{"id":"\ud83d\ude00"}`, `{"id":"\ud800"}`, `{"id":"a\u00e9\u2028\"\\\/\b\f\n\r\t"}`, `{"id":"` + "\xff" + `"}`,
+		`{"uid":01}`, `{"uid":1.0}`, `{"uid":1e2}`, `{"uid":-0}`, `{"uid":99999999999999999999}`, `{"console_rows":70000}`,
+		`{"console_rows":-1}`, `{"rlimits":[{"soft":-1}]}`, `{"uid":null,"args":null,"join":null,"rootfs":null,"id":null}`,
+		`{"seccomp_profile":null}`, `{"seccomp_profile": { "a" : [1, 2.5e3, "x<"] } }`, `{"seccomp_profile":{"a":01}}`,
+		`{"task":{"args":"s","sources":[{"dir":"d"}]}}`, `{"seccomp_programs":["AAEC","!!"]}`, `{"seccomp_programs":[""]}`,
+		` { "id" : "a" , "args" : [ "x" ] } `, `{"id":"a"} x`, `{"id":"a"`, ``, `[]`, `{"unknown":1}`, `{"detach":true,"Detach":true}`,
+		`{"mounts":[{"type":"bind","bogus":1}]}`, `{"sysctls":{"a":null}}`, `{"additional_gids":[1,null]}`, `{"id":"` + "\x01" + `"}`,
+	} {
+		got, err := DecodeSpec([]byte(in))
+		var want Spec
+		wantErr := json.Unmarshal([]byte(in), &want)
+		if (err == nil) != (wantErr == nil) || (err == nil && !reflect.DeepEqual(got, &want)) {
+			t.Errorf("DecodeSpec(%s) = %#v, %v; json.Unmarshal: %#v, %v", in, got, err, want, wantErr)
+		}
+	}
+}
+
+// keysCollide reports whether two keys of m are written alike.
+func keysCollide(m map[string]string) bool {
+	seen := map[string]bool{}
+	for k := range m {
+		w := string(appendString(nil, k))
+		if seen[w] {
+			return true
+		}
+		seen[w] = true
+	}
+	return false
+}

@@ -8,10 +8,9 @@
 package child
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 
@@ -65,12 +64,15 @@ func readSpec() (*isolation.Spec, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(f)
-	if err != nil {
+	// Room for a usual spec (17 KB with the default seccomp filter) at
+	// once: io.ReadAll would grow its buffer from 512 bytes.
+	var buf bytes.Buffer
+	buf.Grow(64 << 10)
+	if _, err := buf.ReadFrom(f); err != nil {
 		return nil, fmt.Errorf("read spec: %w", err)
 	}
-	spec := &isolation.Spec{}
-	if err := json.Unmarshal(data, spec); err != nil {
+	spec, err := isolation.DecodeSpec(buf.Bytes())
+	if err != nil {
 		return nil, fmt.Errorf("decode spec: %w", err)
 	}
 	return spec, nil
