@@ -65,10 +65,10 @@ func run(app *cli.App, args []string) int {
 func App() *cli.App { return newApp("") }
 
 // newApp builds the command tree; only, when not "", is the top-level
-// command that args invoke, and the hidden refused-flag sets of run, create
-// and build (dockerflags.go: ~80 flags each, a tenth of `hull version`'s
-// time after package init) are then added to that command only: no other
-// can be reached (invokedCommand).
+// command that args invoke, and the only one built (cmdindex.go: the others
+// are stubs for the help listing and urfave's lookup) and given the hidden
+// refused-flag sets of run, create and build (dockerflags.go: ~80 flags
+// each): no other can be reached (invokedCommand).
 func newApp(only string) *cli.App {
 	// Docker's -h is --hostname for run; help keeps only its long name.
 	cli.HelpFlag = &cli.BoolFlag{Name: "help", Usage: "show help"}
@@ -93,23 +93,14 @@ func newApp(only string) *cli.App {
 			}
 			return cli.ShowAppHelp(c)
 		},
-		Commands: []*cli.Command{
-			runCommand(), portCommand(), psCommand(), rmCommand(), containerCommand(),
-			importCommand(), imagesCommand(), tagCommand(), rmiCommand(), historyCommand(), imageCommand(),
-			inspectCommand(), versionCommand(), infoCommand(), unshareCommand(), buildCommand(), pluginCommand(),
-			pullCommand(), pushCommand(), loginCommand(), logoutCommand(), saveCommand(), loadCommand(), systemCommand(), networkCommand(),
-			volumeCommand(), podCommand(),
-			pauseCommand(), unpauseCommand(), exportCommand(), statsCommand(), updateCommand(), eventsCommand(), searchCommand(), completionCommand(),
-			kubeCommand(), generateCommand(), composeCommand(),
-			builderCommand(), buildxCommand(),
-		},
 	}
-	app.Commands = append(append(app.Commands, lifecycleCommands()...), healthcheckCommand())
+	var built []*cli.Command
+	app.Commands, built = commandTree(only) // cmdindex.go: the others are stubs
 	cacheFlagNames(app.Flags)
-	for _, c := range app.Commands {
+	for _, c := range built {
 		prepare(c, only == "" || c.HasName(only))
 	}
-	decorate(app, only == "")
+	decorate(app, built, only == "")
 	return app
 }
 

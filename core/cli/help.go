@@ -86,9 +86,11 @@ var commandExamples = map[string]string{
 var flagStringerOnce sync.Once
 
 // decorate gives the command tree Docker's help layout, its answers to an
-// unknown command and the global --version flag; refused is prepare's, for
-// the management commands' aliases (container run, image build).
-func decorate(app *cli.App, refused bool) {
+// unknown command and the global --version flag; built are the commands
+// that newApp built (a stub's category is set already); refused is
+// prepare's, for the management commands' aliases (container run, image
+// build).
+func decorate(app *cli.App, built []*cli.Command, refused bool) {
 	flagStringerOnce.Do(func() {
 		plain := cli.FlagStringer
 		// A boolean's "(default: false)" says nothing: every switch is off unless given.
@@ -113,9 +115,9 @@ func decorate(app *cli.App, refused bool) {
 		}
 		return cli.ShowAppHelp(c)
 	}
-	addAliases(app, refused)
+	addAliases(built, refused)
 	helpOrder(app.Commands)
-	for _, c := range app.Commands {
+	for _, c := range built {
 		switch {
 		case commonCommands[c.Name]:
 			c.Category = commonCategory
@@ -157,8 +159,8 @@ var aliases = map[string][]func() *cli.Command{
 }
 
 // addAliases adds each alias its management command lacks.
-func addAliases(app *cli.App, refused bool) {
-	for _, m := range app.Commands {
+func addAliases(cmds []*cli.Command, refused bool) {
+	for _, m := range cmds {
 		for _, mk := range aliases[m.Name] {
 			sub := mk()
 			if m.Command(sub.Name) != nil {
