@@ -1,6 +1,7 @@
 package isolation
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"slices"
@@ -708,16 +709,31 @@ func (d *decoder) skip(depth int) bool {
 	return true
 }
 
+// bytes reads base64 as encoding/json reads a []byte, straight from the
+// data (a seccomp filter is most of a spec): a string with an escape, a
+// control character (base64 skips newlines, JSON refuses them) or
+// anything but ASCII in it is refused.
 func (d *decoder) bytes() ([]byte, bool) {
 	if d.literal("null") {
 		return nil, true
 	}
-	s, ok := d.str()
-	if !ok {
+	if !d.consume('"') {
 		return nil, false
 	}
-	b, err := base64.StdEncoding.DecodeString(s)
-	return b, err == nil
+	n := bytes.IndexByte(d.data[d.pos:], '"')
+	if n < 0 {
+		return nil, false
+	}
+	src := d.data[d.pos : d.pos+n]
+	for _, c := range src {
+		if c < 0x20 || c >= utf8.RuneSelf || c == '\\' {
+			return nil, false
+		}
+	}
+	d.pos += n + 1
+	b := make([]byte, base64.StdEncoding.DecodedLen(len(src)))
+	k, err := base64.StdEncoding.Decode(b, src)
+	return b[:k], err == nil
 }
 
 func (d *decoder) spec(s *Spec) bool {

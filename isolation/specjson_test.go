@@ -239,6 +239,8 @@ func TestDecodeSpecIsJSON(t *testing.T) {
 		`{"console_rows":-1}`, `{"rlimits":[{"soft":-1}]}`, `{"uid":null,"args":null,"join":null,"rootfs":null,"id":null}`,
 		`{"seccomp_profile":null}`, `{"seccomp_profile": { "a" : [1, 2.5e3, "x<"] } }`, `{"seccomp_profile":{"a":01}}`,
 		`{"task":{"args":"s","sources":[{"dir":"d"}]}}`, `{"seccomp_programs":["AAEC","!!"]}`, `{"seccomp_programs":[""]}`,
+		`{"seccomp_programs":["QUJD\u0052"]}`, `{"seccomp_programs":["AAE="]}`, `{"seccomp_programs":["AAE"]}`, `{"seccomp_programs":["AA` + "\n" + `E="]}`,
+		`{"seccomp_programs":["AAE=`, `{"seccomp_programs":[null,"QUJD"]}`,
 		` { "id" : "a" , "args" : [ "x" ] } `, `{"id":"a"} x`, `{"id":"a"`, ``, `[]`, `{"unknown":1}`, `{"detach":true,"Detach":true}`,
 		`{"mounts":[{"type":"bind","bogus":1}]}`, `{"sysctls":{"a":null}}`, `{"additional_gids":[1,null]}`, `{"id":"` + "\x01" + `"}`,
 	} {

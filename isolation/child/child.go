@@ -67,7 +67,7 @@ func readSpec() (*isolation.Spec, error) {
 	// Room for a usual spec (17 KB with the default seccomp filter) at
 	// once: io.ReadAll would grow its buffer from 512 bytes.
 	var buf bytes.Buffer
-	buf.Grow(64 << 10)
+	buf.Grow(32 << 10)
 	if _, err := buf.ReadFrom(f); err != nil {
 		return nil, fmt.Errorf("read spec: %w", err)
 	}
