@@ -71,9 +71,12 @@ func intersperse(app *cli.App, args []string) []string {
 }
 
 // takesCommandLine reports whether the command's arguments end in a
-// command line (IMAGE [COMMAND [ARG...]], SERVICE COMMAND [ARG...]), as its
-// usage says.
-func takesCommandLine(c *cli.Command) bool { return strings.Contains(c.ArgsUsage, "COMMAND") }
+// command line (IMAGE [COMMAND [ARG...]], SERVICE COMMAND [ARG...]) or in
+// another program's options (top's CONTAINER [ps OPTIONS]), as its usage
+// says.
+func takesCommandLine(c *cli.Command) bool {
+	return strings.Contains(c.ArgsUsage, "COMMAND") || strings.Contains(c.ArgsUsage, "ps OPTIONS")
+}
 
 // commandNamed is the command named (or aliased) name.
 func commandNamed(cmds []*cli.Command, name string) *cli.Command {

@@ -33,6 +33,9 @@ func TestIntersperse(t *testing.T) {
 		{"hull container run busybox ls -a", "hull container run busybox ls -a"},
 		{"hull exec c1 ls -la", "hull exec c1 ls -la"},
 		{"hull create busybox top -b", "hull create busybox top -b"},
+		// top: what follows the container is ps's options.
+		{"hull top c1 -o pid,user,comm", "hull top c1 -o pid,user,comm"},
+		{"hull container top c1 -ef", "hull container top c1 -ef"},
 		// Help, wherever it is.
 		{"hull rm c1 --help", "hull rm --help"},
 		{"hull save img -o x --help", "hull save --help"},
