@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -45,13 +44,8 @@ func intersperse(app *cli.App, args []string) []string {
 	if cmd == nil || cmd.SkipFlagParsing || len(cmd.Subcommands) > 0 || takesCommandLine(cmd) {
 		return args
 	}
-	out := append([]string(nil), args[:i]...)
-	if slices.Contains(args[i:], "--help") && !slices.Contains(args[i:], "--") {
-		// Help, whatever else is there (urfave would take an argument
-		// after it for a help topic).
-		return append(out, "--help")
-	}
-	var positional []string
+	head := append([]string(nil), args[:i]...)
+	var out, positional []string
 	for ; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -62,12 +56,18 @@ func intersperse(app *cli.App, args []string) []string {
 			positional = append(positional, a)
 			continue
 		}
+		if a == "--help" {
+			// Help, whatever else is there (urfave would take an
+			// argument after it for a help topic); only where a flag
+			// stands: as a flag's value (commit -m --help) it is that.
+			return append(head, a)
+		}
 		n := flagWidth(flags, a)
 		end := min(i+n, len(args))
 		out = append(out, args[i:end]...)
 		i = end - 1
 	}
-	return append(out, positional...)
+	return append(append(head, out...), positional...)
 }
 
 // takesCommandLine reports whether the command's arguments end in a

@@ -39,6 +39,10 @@ func TestIntersperse(t *testing.T) {
 		// Help, wherever it is.
 		{"hull rm c1 --help", "hull rm --help"},
 		{"hull save img -o x --help", "hull save --help"},
+		// ... but not as a flag's value, nor after "--".
+		{"hull commit -m --help c1 img", "hull commit -m --help c1 img"},
+		{"hull commit c1 img -m --help", "hull commit -m --help c1 img"},
+		{"hull rm -- --help", "hull rm -- --help"},
 		// Unknown commands and flags are left for urfave to report.
 		{"hull nosuch a -f", "hull nosuch a -f"},
 		{"hull rm c1 --nosuch", "hull rm --nosuch c1"},
