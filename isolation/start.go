@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/hull-project/hull/isolation/lease"
 	"github.com/hull-project/hull/isolation/role"
 	"golang.org/x/sys/unix"
 )
@@ -374,8 +375,9 @@ func CachedCopy(dir, name string, data []byte) (*os.File, error) {
 		return nil, fmt.Errorf("no stat of own binary")
 	}
 	path := filepath.Join(dir, fmt.Sprintf(".%s-%x-%x-%x", name, sys.Ino, st.Size(), st.ModTime().UnixNano()))
-	if f, err := openVerified(path, data); err == nil {
-		return f, nil
+	f, err := openVerified(path, data)
+	if err == nil || errors.Is(err, lease.ErrUnsupported) {
+		return f, err // without a lease, the caller runs a sealed memfd
 	}
 	// No fork may happen while the file is open for writing: a child that
 	// inherited the descriptor (until its own exec) would make executing
@@ -407,17 +409,23 @@ func CachedCopy(dir, name string, data []byte) (*os.File, error) {
 }
 
 // openVerified opens path (not following a symlink) and returns it only
-// when it is a regular file holding exactly data. The
-// file is compared through a populated read-only mapping: it costs no
-// heap and no page fault per page, which matters on every start.
+// when it is a regular file holding exactly data, checked under a read
+// lease (isolation/lease): no one can change it until the caller, which
+// executes the returned descriptor, has executed it and closed it. A copy
+// some process holds open for writing is refused (the caller writes a new
+// one). The file is compared through a populated read-only mapping: it
+// costs no heap and no page fault per page, which matters on every start.
 func openVerified(path string, data []byte) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	fi, err := f.Stat()
 	if err == nil && (!fi.Mode().IsRegular() || fi.Size() != int64(len(data))) {
 		err = fmt.Errorf("%s: not the embedded binary", path)
+	}
+	if err == nil {
+		err = lease.Hold(f)
 	}
 	if err == nil {
 		err = sameAs(f, path, data)

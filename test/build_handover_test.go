@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -82,5 +83,46 @@ func TestBuildHandOverShowsOneBuild(t *testing.T) {
 		if again := fullCopies(t, cache); len(again) != 0 {
 			t.Errorf("the rebuild ran the full hull (%v): a replay stays in the default hull", again)
 		}
+	}
+}
+
+// A container that can write the user's cache (a bind mount of ~/.cache,
+// common for pip or Go caches) rewrites the full hull's cached copy
+// between hull's check and its exec, in a loop: the canary, a script the
+// tampered copy would run on the host, must never run. The copy is
+// checked under a read lease, which makes such a writer wait until the
+// copy is executed (and then refused: ETXTBSY).
+func TestFullHullCacheRace(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	cache := filepath.Join(t.TempDir(), "cache")
+	s.env = append(s.env, "XDG_CACHE_HOME="+cache)
+	s.mustHull(t, "search", "--help") // extracts the copy
+	copies := fullCopies(t, cache)
+	if len(copies) != 1 {
+		t.Fatalf("full hull copies %q, want one", copies)
+	}
+	dir := t.TempDir()
+	canary := filepath.Join(dir, "canary")
+	payload := filepath.Join(dir, "p")
+	if err := os.WriteFile(payload, []byte("#!/bin/sh\necho ran >> "+canary+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	evil := []byte("#!" + payload + "\n")
+	if err := os.WriteFile(filepath.Join(dir, "evil"), evil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	name := "/c/hull/bin/" + filepath.Base(copies[0])
+	n := strconv.Itoa(len(evil))
+	s.mustHull(t, "run", "-d", "--name", "racer", "-v", cache+":/c", "-v", dir+":/d:ro", "busybox", "sh", "-c",
+		"head -c "+n+" "+name+" > /tmp/orig; while :; do "+
+			"dd if=/d/evil of="+name+" bs="+n+" count=1 conv=notrunc 2>/dev/null; "+
+			"dd if=/tmp/orig of="+name+" bs="+n+" count=1 conv=notrunc 2>/dev/null; done")
+	defer s.hull(t, "rm", "-f", "racer")
+	for i := 0; i < 40; i++ {
+		s.hull(t, "search", "--help")
+	}
+	if b, err := os.ReadFile(canary); err == nil {
+		t.Fatalf("a tampered full hull ran on the host: %q", b)
 	}
 }

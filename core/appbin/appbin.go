@@ -35,6 +35,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sys/unix"
+
+	"github.com/hull-project/hull/isolation/lease"
 )
 
 // ErrNotBuilt is Exec's answer in a hull built without the full binary.
@@ -96,6 +98,17 @@ func execBinary(b binary, argv, env []string) error {
 	// executable before it closes close-on-exec descriptors.
 	lfd := leanFD()
 	err = unix.Exec("/proc/self/fd/"+strconv.Itoa(int(f.Fd())), argv, withLean(env, lfd))
+	if errors.Is(err, unix.ETXTBSY) {
+		// A writer waits for the lease to open the copy (it cannot
+		// write before the lease goes, but the kernel counts it as
+		// open for writing already): run the checked bytes from a
+		// sealed memfd instead.
+		var mem *os.File
+		if mem, err = sealedCopy(f, b.sum); err == nil {
+			err = unix.Exec("/proc/self/fd/"+strconv.Itoa(int(mem.Fd())), argv, withLean(env, lfd))
+			mem.Close()
+		}
+	}
 	f.Close()
 	if lfd >= 0 {
 		unix.Close(lfd)
@@ -134,7 +147,8 @@ func open(b binary) (*os.File, error) {
 	name := filepath.Join(dir, b.name())
 	f, err := openVerified(name, b.sum)
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, errMismatch) || errors.Is(err, unix.ELOOP) {
-		// Missing, or not the embedded binary (a symlink there is never
+		// Missing, or not the embedded binary, not a private plain file,
+		// or open for writing somewhere (a symlink there is never
 		// followed): written again, renamed over whatever is there.
 		f, err = extract(dir, name, b)
 	}
@@ -182,7 +196,12 @@ func private(path string, st *unix.Stat_t, kind uint32) error {
 
 // openVerified opens name (never through a symlink) and checks that it
 // is this user's, private, and the embedded binary byte for byte (by
-// SHA-256, sum). The caller execs the returned file.
+// SHA-256, sum), under a read lease (isolation/lease) that keeps anyone
+// from changing it until the caller has executed it: the caller execs the
+// returned descriptor, /proc/self/fd/N, before closing it. Where no lease
+// can be had, the returned file is a sealed in-memory copy, checked as it
+// was copied. A file that some process holds open for writing is
+// refused (errMismatch): it is extracted again, as a new file.
 func openVerified(name, sum string) (*os.File, error) {
 	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0) // a FIFO there does not block
 	if err != nil {
@@ -195,7 +214,18 @@ func openVerified(name, sum string) (*os.File, error) {
 	}
 	if err := private(name, &st, unix.S_IFREG); err != nil {
 		f.Close()
-		return nil, err
+		return nil, fmt.Errorf("%w (%w)", err, errMismatch)
+	}
+	switch err := lease.Hold(f); {
+	case errors.Is(err, lease.ErrUnsupported):
+		defer f.Close()
+		return sealedCopy(f, sum)
+	case errors.Is(err, lease.ErrOpenForWriting):
+		f.Close()
+		return nil, fmt.Errorf("%s: %v (%w)", name, err, errMismatch)
+	case err != nil:
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
@@ -207,6 +237,30 @@ func openVerified(name, sum string) (*os.File, error) {
 		return nil, fmt.Errorf("%s: %w", name, errMismatch)
 	}
 	return f, nil
+}
+
+// sealedCopy copies f, from its start, into a memfd, checks what it
+// copied against sum and seals it: the bytes checked are the bytes run,
+// whatever happens to f.
+func sealedCopy(f *os.File, sum string) (*os.File, error) {
+	fd, err := unix.MemfdCreate("hull-full", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, fmt.Errorf("memfd for the full hull: %w", err)
+	}
+	mem := os.NewFile(uintptr(fd), "memfd:hull-full")
+	h := sha256.New()
+	_, err = io.Copy(io.MultiWriter(h, mem), io.NewSectionReader(f, 0, 1<<62))
+	if err == nil && hex.EncodeToString(h.Sum(nil)) != sum {
+		err = fmt.Errorf("%s: %w", f.Name(), errMismatch)
+	}
+	if err == nil {
+		_, err = unix.FcntlInt(mem.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE)
+	}
+	if err != nil {
+		mem.Close()
+		return nil, fmt.Errorf("copy the full hull to memory: %w", err)
+	}
+	return mem, nil
 }
 
 // extract writes the full binary to name atomically: into a new file
@@ -239,7 +293,17 @@ func extract(dir, name string, b binary) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("extract app-file binary: %w", err)
 	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
+	err = os.Rename(tmp.Name(), name)
+	if err != nil {
+		// A directory in the way (renaming over anything else
+		// replaces it): removed, without following what is in it.
+		if st, lerr := os.Lstat(name); lerr == nil && st.IsDir() {
+			if err = os.RemoveAll(name); err == nil {
+				err = os.Rename(tmp.Name(), name)
+			}
+		}
+	}
+	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("extract app-file binary: %w", err)
 	}

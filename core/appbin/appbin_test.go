@@ -6,11 +6,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sys/unix"
 )
 
 // fake embeds content as the full binary for one test.
@@ -252,5 +254,104 @@ func TestFullAndAppHulls(t *testing.T) {
 	}
 	if b, err := os.ReadFile(appsName); err != nil || string(b) != string(echo)+"apps" {
 		t.Fatalf("this version's app hull, a day old, was pruned or changed: %v", err)
+	}
+}
+
+// Whatever is at the copy's name that is not a private plain file (a
+// FIFO, a directory, a file others can write) is replaced, not fatal; a
+// copy some process holds open for writing is never run, but extracted
+// again as a new file, which that writer cannot reach.
+func TestUnusableCopyReplaced(t *testing.T) {
+	echo, err := os.ReadFile("/bin/echo")
+	if err != nil {
+		t.Skip(err)
+	}
+	fake(t, string(echo))
+	dir, err := cacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(dir, "hull-apps-"+sum[:16])
+	run := func(what string) {
+		t.Helper()
+		cmd, done, err := Command([]string{"echo", "ok"})
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		out, err := cmd.Output()
+		done()
+		if err != nil || string(out) != "ok\n" {
+			t.Fatalf("%s: %q, %v", what, out, err)
+		}
+		if fi, err := os.Lstat(name); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o700 {
+			t.Fatalf("%s: the copy is %v, %v", what, fi, err)
+		}
+	}
+	if err := unix.Mkfifo(name, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run("a FIFO at the name")
+	os.Remove(name)
+	if err := os.MkdirAll(filepath.Join(name, "sub"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	run("a directory at the name")
+	if err := os.Chmod(name, 0o766); err != nil {
+		t.Fatal(err)
+	}
+	run("a copy others can write")
+	w, err := os.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var held unix.Stat_t
+	if err := unix.Fstat(int(w.Fd()), &held); err != nil {
+		t.Fatal(err)
+	}
+	f, err := open(appsBin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Ino == held.Ino && got.Dev == held.Dev {
+		t.Fatal("the copy open for writing elsewhere was returned to run")
+	}
+}
+
+// sealedCopy runs what it checked: the memfd cannot be changed, a change
+// of the file after the copy does not reach it, and a file that does not
+// match is refused.
+func TestSealedCopy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bin")
+	if err := os.WriteFile(path, []byte("the full hull"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256([]byte("the full hull"))
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	mem, err := sealedCopy(f, hex.EncodeToString(h[:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	if err := os.WriteFile(path, []byte("the full hulk"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mem.WriteAt([]byte("x"), 0); err == nil {
+		t.Fatal("wrote into the sealed copy")
+	}
+	if b, _ := os.ReadFile("/proc/self/fd/" + strconv.Itoa(int(mem.Fd()))); string(b) != "the full hull" {
+		t.Fatalf("sealed copy holds %q", b)
+	}
+	if _, err := sealedCopy(f, hex.EncodeToString(h[:])); !errors.Is(err, errMismatch) {
+		t.Fatalf("a changed file: %v, want a mismatch", err)
 	}
 }
