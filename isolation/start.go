@@ -68,6 +68,20 @@ func StartWithHooks(spec *Spec, stdio Stdio, hooks Hooks) (*Process, error) {
 	}
 
 	err = cmd.Start()
+	if errors.Is(err, syscall.ETXTBSY) && spec.InitFd == 5 {
+		// The init's cached copy, while a writer waits for the lease it
+		// was checked under (isolation/lease): the kernel counts that
+		// writer as one already. The embedded bytes run from a sealed
+		// memfd instead.
+		if mem, _, merr := sealedInit(); merr == nil {
+			cmd.ExtraFiles[2].Close()
+			cmd.ExtraFiles[2] = mem
+			cmd = &exec.Cmd{Path: cmd.Path, Args: cmd.Args, Env: cmd.Env, Dir: cmd.Dir,
+				Stdin: cmd.Stdin, Stdout: cmd.Stdout, Stderr: cmd.Stderr,
+				ExtraFiles: cmd.ExtraFiles, SysProcAttr: cmd.SysProcAttr}
+			err = cmd.Start()
+		}
+	}
 	closeAll(specR, errW)
 	if err != nil {
 		closeAll(specW, errR, proc.Console)

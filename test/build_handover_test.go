@@ -1,6 +1,7 @@
 package test
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -124,5 +125,57 @@ func TestFullHullCacheRace(t *testing.T) {
 	}
 	if b, err := os.ReadFile(canary); err == nil {
 		t.Fatalf("a tampered full hull ran on the host: %q", b)
+	}
+}
+
+// The same race against the init's cached copy in the runtime dir (a
+// container with that dir, or /tmp, bind-mounted): every start must run
+// the embedded init, never the rewritten bytes, and still start.
+func TestInitCacheRace(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	run := t.TempDir()
+	s.env = append(s.env, "XDG_RUNTIME_DIR="+run)
+	s.mustHull(t, "run", "--rm", "--network", "none", "busybox", "true")
+	var copies []string
+	filepath.WalkDir(run, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), ".hull-init-") {
+			copies = append(copies, p)
+		}
+		return nil
+	})
+	if len(copies) != 1 {
+		t.Fatalf("cached init copies %q, want one", copies)
+	}
+	dir := t.TempDir()
+	canary := filepath.Join(dir, "canary")
+	payload := filepath.Join(dir, "p")
+	if err := os.WriteFile(payload, []byte("#!/bin/sh\necho ran >> "+canary+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	evil := []byte("#!" + payload + "\n")
+	if err := os.WriteFile(filepath.Join(dir, "evil"), evil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rel, _ := filepath.Rel(run, copies[0])
+	name := "/r/" + rel
+	n := strconv.Itoa(len(evil))
+	s.mustHull(t, "run", "-d", "--name", "racer", "--network", "none", "-v", run+":/r", "-v", dir+":/d:ro", "busybox", "sh", "-c",
+		"head -c "+n+" "+name+" > /tmp/orig; while :; do "+
+			"dd if=/d/evil of="+name+" bs="+n+" count=1 conv=notrunc 2>/dev/null; "+
+			"dd if=/tmp/orig of="+name+" bs="+n+" count=1 conv=notrunc 2>/dev/null; done")
+	defer s.hull(t, "rm", "-f", "racer")
+	failed := 0
+	for i := 0; i < 30; i++ {
+		if _, errs, code := s.hull(t, "run", "--rm", "--network", "none", "busybox", "true"); code != 0 {
+			failed++
+			t.Logf("start %d: exit %d: %s", i, code, errs)
+		}
+	}
+	if b, err := os.ReadFile(canary); err == nil {
+		t.Fatalf("a rewritten init ran: %q", b)
+	}
+	if failed > 0 {
+		t.Errorf("%d of 30 starts failed while the copy was being rewritten", failed)
 	}
 }
