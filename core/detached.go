@@ -148,6 +148,16 @@ func (h *Hull) startMonitor(id string, attached *os.File) (int, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Dir = "/"
 	err = cmd.Start()
+	if errors.Is(err, syscall.ETXTBSY) && bin != nil {
+		// The cached copy, while a writer waits for the lease it was
+		// checked under (isolation/lease): the sealed memfd instead.
+		if mem, merr := isolation.SealedMemfd("hull-monitor", monitorBinary); merr == nil {
+			defer mem.Close()
+			cmd.ExtraFiles[len(cmd.ExtraFiles)-1] = mem
+			cmd = &exec.Cmd{Path: cmd.Path, Args: cmd.Args, ExtraFiles: cmd.ExtraFiles, SysProcAttr: cmd.SysProcAttr, Dir: cmd.Dir}
+			err = cmd.Start()
+		}
+	}
 	w.Close()
 	if err != nil {
 		return ExitHullError, fmt.Errorf("start monitor: %w", err)
