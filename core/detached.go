@@ -16,6 +16,7 @@ import (
 	"github.com/hull-project/hull/core/launch"
 	"github.com/hull-project/hull/core/moncall"
 	"github.com/hull-project/hull/isolation"
+	"github.com/hull-project/hull/isolation/lease"
 	"github.com/hull-project/hull/isolation/role"
 )
 
@@ -147,6 +148,14 @@ func (h *Hull) startMonitor(id string, attached *os.File) (int, error) {
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Dir = "/"
+	if bin != nil && bin.Name() != "hull-monitor" && !lease.Held(bin) {
+		// The cached copy's lease is gone or breaking since the check:
+		// the embedded bytes from a sealed memfd instead.
+		if mem, merr := isolation.SealedMemfd("hull-monitor", monitorBinary); merr == nil {
+			defer mem.Close()
+			cmd.ExtraFiles[len(cmd.ExtraFiles)-1] = mem
+		}
+	}
 	err = cmd.Start()
 	if errors.Is(err, syscall.ETXTBSY) && bin != nil {
 		// The cached copy, while a writer waits for the lease it was

@@ -67,6 +67,15 @@ func StartWithHooks(spec *Spec, stdio Stdio, hooks Hooks) (*Process, error) {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.Stdin, stdio.Stdout, stdio.Stderr
 	}
 
+	if spec.InitFd == 5 && !strings.HasPrefix(cmd.ExtraFiles[2].Name(), "hull-init") && !lease.Held(cmd.ExtraFiles[2]) {
+		// The cached init's lease is gone or breaking: a writer waited
+		// out lease-break-time while this hull stalled since the check.
+		// The embedded bytes run from a sealed memfd instead.
+		if mem, _, merr := sealedInit(); merr == nil {
+			cmd.ExtraFiles[2].Close()
+			cmd.ExtraFiles[2] = mem
+		}
+	}
 	err = cmd.Start()
 	if errors.Is(err, syscall.ETXTBSY) && spec.InitFd == 5 {
 		// The init's cached copy, while a writer waits for the lease it

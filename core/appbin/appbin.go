@@ -96,20 +96,25 @@ func execBinary(b binary, argv, env []string) error {
 	// Exec the file that was checked, by its descriptor, not its name:
 	// nothing can swap the name in between. The kernel opens the
 	// executable before it closes close-on-exec descriptors.
+	f, err = leaseCheck(f, b)
+	if err != nil {
+		return err
+	}
 	lfd := leanFD()
 	err = unix.Exec("/proc/self/fd/"+strconv.Itoa(int(f.Fd())), argv, withLean(env, lfd))
 	if errors.Is(err, unix.ETXTBSY) {
 		// A writer waits for the lease to open the copy (it cannot
 		// write before the lease goes, but the kernel counts it as
-		// open for writing already): run the checked bytes from a
-		// sealed memfd instead.
-		var mem *os.File
-		if mem, err = sealedCopy(f, b.sum); err == nil {
-			err = unix.Exec("/proc/self/fd/"+strconv.Itoa(int(mem.Fd())), argv, withLean(env, lfd))
-			mem.Close()
+		// open for writing already): the embedded bytes from a sealed
+		// memfd instead.
+		f.Close()
+		if f, err = embeddedMemfd(b); err == nil {
+			err = unix.Exec("/proc/self/fd/"+strconv.Itoa(int(f.Fd())), argv, withLean(env, lfd))
 		}
 	}
-	f.Close()
+	if f != nil {
+		f.Close()
+	}
 	if lfd >= 0 {
 		unix.Close(lfd)
 	}
@@ -124,7 +129,11 @@ func execBinary(b binary, argv, env []string) error {
 // child's descriptors 3 and up are set before the exec, and could cover
 // the checked one's number.
 func Command(args []string) (cmd *exec.Cmd, done func(), err error) {
-	f, err := open(fullBin())
+	b := fullBin()
+	f, err := open(b)
+	if err == nil {
+		f, err = leaseCheck(f, b)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -146,13 +155,65 @@ func open(b binary) (*os.File, error) {
 	}
 	name := filepath.Join(dir, b.name())
 	f, err := openVerified(name, b.sum)
-	if errors.Is(err, os.ErrNotExist) || errors.Is(err, errMismatch) || errors.Is(err, unix.ELOOP) {
+	if retry(err) {
 		// Missing, or not the embedded binary, not a private plain file,
-		// or open for writing somewhere (a symlink there is never
-		// followed): written again, renamed over whatever is there.
-		f, err = extract(dir, name, b)
+		// open for writing somewhere or under another's lease (a symlink
+		// there is never followed): written again, renamed over whatever
+		// is there, then opened and checked like any copy. Nothing that
+		// touches the file system happens while the lease is held: a
+		// stall there (a rename freeing a huge file planted at the name)
+		// could outlast the lease.
+		if err = extract(dir, name, b); err == nil {
+			f, err = openVerified(name, b.sum)
+		}
+		if retry(err) {
+			// Someone keeps changing it: the embedded bytes, in memory.
+			f, err = embeddedMemfd(b)
+		}
 	}
 	return f, err
+}
+
+// retry reports whether a copy that failed to open checked is to be
+// written again (or, the second time, replaced by the embedded bytes).
+func retry(err error) bool {
+	return errors.Is(err, os.ErrNotExist) || errors.Is(err, errMismatch) || errors.Is(err, unix.ELOOP) ||
+		errors.Is(err, unix.EAGAIN) || errors.Is(err, lease.ErrUnsupported)
+}
+
+// leaseCheck is the last check before an exec of f: a copy whose lease is
+// gone or breaking (a writer waited out lease-break-time while this hull
+// stalled) is not run; the embedded bytes, in memory, are. A memfd holds
+// no lease and needs none: it is sealed.
+func leaseCheck(f *os.File, b binary) (*os.File, error) {
+	if strings.HasPrefix(f.Name(), "memfd:") || lease.Held(f) {
+		return f, nil
+	}
+	f.Close()
+	return embeddedMemfd(b)
+}
+
+// embeddedMemfd decompresses b into a sealed memfd.
+func embeddedMemfd(b binary) (*os.File, error) {
+	dec, err := zstd.NewReader(bytes.NewReader(b.packed), zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return nil, fmt.Errorf("unpack the full hull: %w", err)
+	}
+	defer dec.Close()
+	fd, err := unix.MemfdCreate(b.prefix, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, fmt.Errorf("memfd for the full hull: %w", err)
+	}
+	mem := os.NewFile(uintptr(fd), "memfd:"+b.prefix)
+	_, err = io.Copy(mem, dec)
+	if err == nil {
+		_, err = unix.FcntlInt(mem.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE)
+	}
+	if err != nil {
+		mem.Close()
+		return nil, fmt.Errorf("unpack the full hull to memory: %w", err)
+	}
+	return mem, nil
 }
 
 // cacheDir is $XDG_CACHE_HOME/hull/bin (or ~/.cache/hull/bin), made
@@ -218,8 +279,8 @@ func openVerified(name, sum string) (*os.File, error) {
 	}
 	switch err := lease.Hold(f); {
 	case errors.Is(err, lease.ErrUnsupported):
-		defer f.Close()
-		return sealedCopy(f, sum)
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
 	case errors.Is(err, lease.ErrOpenForWriting):
 		f.Close()
 		return nil, fmt.Errorf("%s: %v (%w)", name, err, errMismatch)
@@ -239,59 +300,31 @@ func openVerified(name, sum string) (*os.File, error) {
 	return f, nil
 }
 
-// sealedCopy copies f, from its start, into a memfd, checks what it
-// copied against sum and seals it: the bytes checked are the bytes run,
-// whatever happens to f.
-func sealedCopy(f *os.File, sum string) (*os.File, error) {
-	fd, err := unix.MemfdCreate("hull-full", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	if err != nil {
-		return nil, fmt.Errorf("memfd for the full hull: %w", err)
-	}
-	mem := os.NewFile(uintptr(fd), "memfd:hull-full")
-	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(h, mem), io.NewSectionReader(f, 0, 1<<62))
-	if err == nil && hex.EncodeToString(h.Sum(nil)) != sum {
-		err = fmt.Errorf("%s: %w", f.Name(), errMismatch)
-	}
-	if err == nil {
-		_, err = unix.FcntlInt(mem.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE)
-	}
-	if err != nil {
-		mem.Close()
-		return nil, fmt.Errorf("copy the full hull to memory: %w", err)
-	}
-	return mem, nil
-}
-
-// extract writes the full binary to name atomically: into a new file
-// (O_EXCL) beside it, checked, then renamed over it, and returns it open
-// (checked again as it is on disk), so another hull's pruning cannot take
-// it away before the exec. Concurrent extractions each write their own
-// file; the last rename wins, and all are the same bytes.
-func extract(dir, name string, b binary) (*os.File, error) {
+// extract writes the binary to name atomically: into a new file (O_EXCL)
+// beside it, then renamed over whatever is there, and prunes other
+// versions' copies; the caller opens and checks name as any copy.
+// Concurrent extractions each write their own file; the last rename
+// wins, and all are the same bytes.
+func extract(dir, name string, b binary) error {
 	tmp, err := os.CreateTemp(dir, "."+b.prefix+"-*")
 	if err != nil {
-		return nil, fmt.Errorf("extract app-file binary: %w", err)
+		return fmt.Errorf("extract app-file binary: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // once renamed, a no-op
 	defer tmp.Close()
 	dec, err := zstd.NewReader(bytes.NewReader(b.packed), zstd.WithDecoderConcurrency(1))
 	if err != nil {
-		return nil, fmt.Errorf("extract app-file binary: %w", err)
+		return fmt.Errorf("extract app-file binary: %w", err)
 	}
 	defer dec.Close()
 	if _, err := io.Copy(tmp, dec); err != nil {
-		return nil, fmt.Errorf("extract app-file binary to %s: %w", tmp.Name(), err)
+		return fmt.Errorf("extract app-file binary to %s: %w", tmp.Name(), err)
 	}
 	if err := tmp.Chmod(0o700); err != nil {
-		return nil, fmt.Errorf("extract app-file binary: %w", err)
+		return fmt.Errorf("extract app-file binary: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("extract app-file binary to %s: %w", tmp.Name(), err)
-	}
-	f, err := openVerified(tmp.Name(), b.sum)
-	if err != nil {
-		return nil, fmt.Errorf("extract app-file binary: %w", err)
+		return fmt.Errorf("extract app-file binary to %s: %w", tmp.Name(), err)
 	}
 	err = os.Rename(tmp.Name(), name)
 	if err != nil {
@@ -304,11 +337,10 @@ func extract(dir, name string, b binary) (*os.File, error) {
 		}
 	}
 	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("extract app-file binary: %w", err)
+		return fmt.Errorf("extract app-file binary: %w", err)
 	}
 	prune(dir)
-	return f, nil
+	return nil
 }
 
 // prune removes other versions' copies extracted over a day ago (best

@@ -55,3 +55,13 @@ func hold(fd int) error {
 	}
 	return fmt.Errorf("lease: %w", err)
 }
+
+// Held reports whether f still holds its read lease, with no break under
+// way: a writer that has waited out the system's lease-break-time (a
+// caller stalled that long between its check and its exec) could have
+// changed the file. Callers check it last, just before the exec, and run
+// a sealed in-memory copy of the embedded bytes when it is false.
+func Held(f *os.File) bool {
+	t, err := unix.FcntlInt(f.Fd(), unix.F_GETLEASE, 0)
+	return err == nil && t == unix.F_RDLCK
+}
