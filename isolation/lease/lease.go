@@ -11,9 +11,16 @@
 // (or mapped writable), and once held, whoever opens the file for writing
 // or truncates it waits until the lease is let go (up to the system's
 // lease-break-time). The lease lasts while a descriptor of the open file
-// holds it: the caller checks the file under it, then executes
+// holds it: the caller checks the file under it, does nothing else that
+// could stall, checks that the lease still holds (Held), then executes
 // /proc/self/fd/N of that descriptor, and the kernel denies writes to an
 // executable being run (ETXTBSY) before the descriptor is closed.
+//
+// One change gets past a read lease: open(O_RDONLY|O_TRUNC) by the
+// file's owner (after a chmod u+w) truncates it without breaking the
+// lease. That can only shorten the file: an exec of it then fails or the
+// program faults, so a user's own process can make a start fail this
+// way, never run its own code.
 package lease
 
 import (
