@@ -16,7 +16,6 @@ import (
 	"github.com/hull-project/hull/core/launch"
 	"github.com/hull-project/hull/core/moncall"
 	"github.com/hull-project/hull/isolation"
-	"github.com/hull-project/hull/isolation/lease"
 	"github.com/hull-project/hull/isolation/role"
 )
 
@@ -142,30 +141,16 @@ func (h *Hull) startMonitor(id string, attached *os.File) (int, error) {
 	// role.Monitor's descriptors: 3 report, 4 hull, 5 lock, 6 attach (or
 	// none), 7 the monitor's own binary (none: hull itself).
 	cmd.ExtraFiles = []*os.File{w, self, lock, attached}
-	if bin != nil {
-		defer bin.Close()
-		cmd.ExtraFiles = append(cmd.ExtraFiles, bin)
-	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Dir = "/"
-	if bin != nil && bin.Name() != "hull-monitor" && !lease.Held(bin) {
-		// The cached copy's lease is gone or breaking since the check:
-		// the embedded bytes from a sealed memfd instead.
-		if mem, merr := isolation.SealedMemfd("hull-monitor", monitorBinary); merr == nil {
-			defer mem.Close()
-			cmd.ExtraFiles[len(cmd.ExtraFiles)-1] = mem
-		}
-	}
-	err = cmd.Start()
-	if errors.Is(err, syscall.ETXTBSY) && bin != nil {
-		// The cached copy, while a writer waits for the lease it was
-		// checked under (isolation/lease): the sealed memfd instead.
-		if mem, merr := isolation.SealedMemfd("hull-monitor", monitorBinary); merr == nil {
-			defer mem.Close()
-			cmd.ExtraFiles[len(cmd.ExtraFiles)-1] = mem
-			cmd = &exec.Cmd{Path: cmd.Path, Args: cmd.Args, ExtraFiles: cmd.ExtraFiles, SysProcAttr: cmd.SysProcAttr, Dir: cmd.Dir}
-			err = cmd.Start()
-		}
+	if bin != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, bin)
+		cmd, err = isolation.StartCached(cmd, len(cmd.ExtraFiles)-1, func() (*os.File, error) {
+			return isolation.SealedMemfd("hull-monitor", monitorBinary)
+		})
+		cmd.ExtraFiles[len(cmd.ExtraFiles)-1].Close()
+	} else {
+		err = cmd.Start()
 	}
 	w.Close()
 	if err != nil {

@@ -67,29 +67,13 @@ func StartWithHooks(spec *Spec, stdio Stdio, hooks Hooks) (*Process, error) {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.Stdin, stdio.Stdout, stdio.Stderr
 	}
 
-	if spec.InitFd == 5 && !strings.HasPrefix(cmd.ExtraFiles[2].Name(), "hull-init") && !lease.Held(cmd.ExtraFiles[2]) {
-		// The cached init's lease is gone or breaking: a writer waited
-		// out lease-break-time while this hull stalled since the check.
-		// The embedded bytes run from a sealed memfd instead.
-		if mem, _, merr := sealedInit(); merr == nil {
-			cmd.ExtraFiles[2].Close()
-			cmd.ExtraFiles[2] = mem
-		}
-	}
-	err = cmd.Start()
-	if errors.Is(err, syscall.ETXTBSY) && spec.InitFd == 5 {
-		// The init's cached copy, while a writer waits for the lease it
-		// was checked under (isolation/lease): the kernel counts that
-		// writer as one already. The embedded bytes run from a sealed
-		// memfd instead.
-		if mem, _, merr := sealedInit(); merr == nil {
-			cmd.ExtraFiles[2].Close()
-			cmd.ExtraFiles[2] = mem
-			cmd = &exec.Cmd{Path: cmd.Path, Args: cmd.Args, Env: cmd.Env, Dir: cmd.Dir,
-				Stdin: cmd.Stdin, Stdout: cmd.Stdout, Stderr: cmd.Stderr,
-				ExtraFiles: cmd.ExtraFiles, SysProcAttr: cmd.SysProcAttr}
-			err = cmd.Start()
-		}
+	if spec.InitFd == 5 {
+		cmd, err = StartCached(cmd, 2, func() (*os.File, error) {
+			mem, _, err := sealedInit()
+			return mem, err
+		})
+	} else {
+		err = cmd.Start()
 	}
 	closeAll(specR, errW)
 	if err != nil {
@@ -324,6 +308,39 @@ func closeAll(files ...*os.File) {
 			_ = f.Close()
 		}
 	}
+}
+
+// StartCached starts cmd, which executes its ExtraFiles[i] (as
+// /proc/self/fd/N): a copy from CachedCopy, checked under a read lease, or
+// a sealed memfd. A copy whose lease is gone or breaking by now (a writer
+// waited out lease-break-time while this hull stalled), or whose exec
+// meets a writer waiting for the lease (ETXTBSY: the kernel counts that
+// writer already), is replaced by embedded(), the embedded bytes in a
+// sealed memfd, and closed. It returns the command that was started, a
+// new one when the first try failed so; the caller closes ExtraFiles[i]
+// of that one as before.
+func StartCached(cmd *exec.Cmd, i int, embedded func() (*os.File, error)) (*exec.Cmd, error) {
+	swap := func() bool {
+		mem, err := embedded()
+		if err != nil {
+			return false
+		}
+		cmd.ExtraFiles[i].Close()
+		cmd.ExtraFiles[i] = mem
+		return true
+	}
+	cached := strings.ContainsRune(cmd.ExtraFiles[i].Name(), '/') // a memfd's name is not a path
+	if cached && !lease.Held(cmd.ExtraFiles[i]) {
+		swap()
+	}
+	err := cmd.Start()
+	if errors.Is(err, syscall.ETXTBSY) && cached && swap() {
+		cmd = &exec.Cmd{Path: cmd.Path, Args: cmd.Args, Env: cmd.Env, Dir: cmd.Dir,
+			Stdin: cmd.Stdin, Stdout: cmd.Stdout, Stderr: cmd.Stderr,
+			ExtraFiles: cmd.ExtraFiles, SysProcAttr: cmd.SysProcAttr}
+		err = cmd.Start()
+	}
+	return cmd, err
 }
 
 // sealedSelfCopy copies the running binary into a memfd sealed against any

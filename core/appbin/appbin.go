@@ -100,6 +100,7 @@ func execBinary(b binary, argv, env []string) error {
 	if err != nil {
 		return err
 	}
+	name := f.Name()
 	lfd := leanFD()
 	err = unix.Exec("/proc/self/fd/"+strconv.Itoa(int(f.Fd())), argv, withLean(env, lfd))
 	if errors.Is(err, unix.ETXTBSY) {
@@ -118,7 +119,7 @@ func execBinary(b binary, argv, env []string) error {
 	if lfd >= 0 {
 		unix.Close(lfd)
 	}
-	return fmt.Errorf("exec %s: %w", f.Name(), err)
+	return fmt.Errorf("exec %s: %w", name, err)
 }
 
 // Command returns a command that runs the full hull as a child with
