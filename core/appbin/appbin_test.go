@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hull-project/hull/isolation/lease"
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sys/unix"
 )
@@ -339,7 +340,13 @@ func TestLeaseCheckFallsBackToEmbedded(t *testing.T) {
 			w.Close()
 		}
 	}()
-	time.Sleep(200 * time.Millisecond)
+	// Wait until the kernel shows the break (F_GETLEASE then reports the
+	// type the lease is being broken to), however slow the machine.
+	for deadline := time.Now().Add(20 * time.Second); lease.Held(f); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the writer's open did not break the lease")
+		}
+	}
 	mem, err := leaseCheck(f, appsBin())
 	if err != nil {
 		t.Fatal(err)

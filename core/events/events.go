@@ -5,9 +5,9 @@
 // every process that changes the store appends to a file in it.
 //
 // Appends are single write(2)s of one line under 4096 bytes (PIPE_BUF)
-// on a file opened O_APPEND, taken under flock: concurrent writers never
-// interleave lines. The log is capped: past MaxBytes it is rotated to
-// events.log.1 (the one before is dropped), under the same lock.
+// on a file opened O_APPEND, under flock of events.log.lock: concurrent
+// writers never interleave lines. The log is capped: past MaxBytes it is
+// rotated to events.log.1 (the one before is dropped), under the same lock.
 package events
 
 import (
@@ -77,37 +77,35 @@ func Append(root string, e Event) error {
 	}
 	line = append(line, '\n')
 	path := File(root)
-	for try := 0; try < 5; try++ {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_CLOEXEC, 0o600)
-		if err != nil {
-			return fmt.Errorf("append event: %w", err)
-		}
-		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-			f.Close()
-			return fmt.Errorf("lock event log: %w", err)
-		}
-		// Another writer may have rotated the file while this one waited.
-		var held, named unix.Stat_t
-		if unix.Fstat(int(f.Fd()), &held) != nil || unix.Stat(path, &named) != nil || held.Ino != named.Ino {
-			f.Close()
-			continue
-		}
-		if held.Size+int64(len(line)) > MaxBytes {
-			err := os.Rename(path, path+".1")
-			f.Close()
-			if err != nil {
-				return fmt.Errorf("rotate event log: %w", err)
-			}
-			continue
-		}
-		_, err = f.Write(line)
-		f.Close() // releases the lock
-		if err != nil {
-			return fmt.Errorf("append event: %w", err)
-		}
-		return nil
+	// Writers serialise on a lock file that is never rotated: locking the
+	// log itself made a writer that waited across a rotation start over,
+	// and under contention some gave up and the event was lost.
+	lock, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("append event: %w", err)
 	}
-	return errors.New("append event: the log kept changing")
+	defer lock.Close() // releases the lock
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		return fmt.Errorf("lock event log: %w", err)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err == nil && st.Size > 0 && st.Size+int64(len(line)) > MaxBytes {
+		if err := os.Rename(path, path+".1"); err != nil {
+			return fmt.Errorf("rotate event log: %w", err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("append event: %w", err)
+	}
+	_, err = f.Write(line)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("append event: %w", err)
+	}
+	return nil
 }
 
 // Read returns the events logged, oldest first, and the size of the
