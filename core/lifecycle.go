@@ -305,16 +305,6 @@ func (h *Hull) markStopped(id string) bool {
 	return err == nil
 }
 
-func signalPid(pid int, sig unix.Signal) error {
-	if pid <= 0 {
-		return nil // never our own process group
-	}
-	if err := unix.Kill(pid, sig); err != nil && err != unix.ESRCH {
-		return fmt.Errorf("signal container process %d: %w", pid, err)
-	}
-	return nil
-}
-
 // Wait blocks until the container's run in progress has ended and returns
 // its exit code, also when the restart policy starts it again (Docker's
 // wait). A created container is waited for until it has run.

@@ -365,10 +365,26 @@ func (h *Hull) stopInfra(p *pod.Pod) error {
 		return err
 	}
 	for _, sig := range []unix.Signal{unix.SIGKILL} {
-		if !store.InfraAlive(p.ID) {
+		// The infra by a pidfd, checked to be the start the record names
+		// while its monitor still holds the lock: a pid freed by an infra
+		// that ended meanwhile may be another process of the user's.
+		cur, err := store.Lookup(p.ID)
+		if err != nil {
+			return err
+		}
+		proc, err := container.OpenProcess(cur.Infra.Pid, cur.Infra.StartedAt)
+		if err != nil {
+			return err
+		}
+		if proc == nil || !store.InfraAlive(p.ID) {
+			if proc != nil {
+				proc.Close()
+			}
 			return nil
 		}
-		if err := signalPid(p.Infra.Pid, sig); err != nil {
+		err = proc.Signal(sig)
+		proc.Close()
+		if err != nil {
 			return err
 		}
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {

@@ -2,6 +2,7 @@ package container
 
 import (
 	"fmt"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -47,3 +48,26 @@ func (p *Process) Signal(sig unix.Signal) error {
 
 // Close lets go of the pidfd.
 func (p *Process) Close() error { return unix.Close(p.fd) }
+
+// OpenProcess holds pid by a pidfd if it is still the process a start
+// recorded at startedAt (taken once it had launched it); nil when it has
+// ended, or its pid now belongs to a process that began after that. For
+// processes outside a container record (a pod's infra), whose owner's
+// lock is checked by the caller.
+func OpenProcess(pid int, startedAt time.Time) (*Process, error) {
+	if pid <= 0 {
+		return nil, nil
+	}
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err == unix.ESRCH {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open process %d: %w", pid, err)
+	}
+	if !startedBy(pid, startedAt) {
+		unix.Close(fd)
+		return nil, nil
+	}
+	return &Process{Pid: pid, fd: fd}, nil
+}

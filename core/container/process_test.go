@@ -71,3 +71,42 @@ func TestTargetRefusesAReusedPid(t *testing.T) {
 		mon.Close()
 	}
 }
+
+// OpenProcess (a pod's infra) holds a pid only while it is the process
+// recorded: one that began after the recorded start (the canary) is not
+// returned, so it is never signalled; the recorded one is, and a signal
+// through it arrives.
+func TestOpenProcessRefusesAReusedPid(t *testing.T) {
+	canary := exec.Command("sleep", "60")
+	if err := canary.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- canary.Wait() }()
+	t.Cleanup(func() { _ = canary.Process.Kill() })
+	p, err := OpenProcess(canary.Process.Pid, time.Now().Add(-time.Minute))
+	if err != nil || p != nil {
+		t.Fatalf("a process that began after the recorded start: %v, %v", p, err)
+	}
+	if p, err := OpenProcess(0, time.Now()); err != nil || p != nil {
+		t.Fatalf("pid 0: %v, %v", p, err)
+	}
+	p, err = OpenProcess(canary.Process.Pid, time.Now())
+	if err != nil || p == nil {
+		t.Fatalf("the recorded process: %v, %v", p, err)
+	}
+	select {
+	case err := <-exited:
+		t.Fatalf("the canary ended before any signal: %v", err)
+	default:
+	}
+	if err := p.Signal(unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the signal through the pidfd did not arrive")
+	}
+}
