@@ -20,6 +20,7 @@ import (
 
 	"github.com/hull-project/hull/core/attach"
 	"github.com/hull-project/hull/core/container"
+	"github.com/hull-project/hull/core/events"
 	"github.com/hull-project/hull/core/logfile"
 )
 
@@ -355,10 +356,17 @@ func (h *Hull) Wait(ref string) (int, error) {
 			monitorGone, gone = true, nil
 		case <-time.After(waitPoll):
 		}
-		id := c.ID
+		id, autoRemove := c.ID, c.HostConfig.AutoRemove
 		if c, err = h.Containers.Lookup(id); err != nil {
 			if code, ok := rm.Code(); ok && errors.Is(err, container.ErrNotFound) {
 				return code, nil
+			}
+			// --rm: ended and removed between the first look and the
+			// monitor's socket; its "die" event kept the code.
+			if autoRemove && errors.Is(err, container.ErrNotFound) {
+				if code, ok := h.diedWith(id); ok {
+					return code, nil
+				}
 			}
 			return 0, err
 		}
@@ -404,6 +412,23 @@ func (h *Hull) monitorExit(id string) (int, bool) {
 			code, ok = int(binary.BigEndian.Uint32(p)), true
 		}
 	}
+}
+
+// diedWith is the exit code of the last "die" event logged for container
+// id.
+func (h *Hull) diedWith(id string) (int, bool) {
+	evs, _, err := events.Read(h.Root)
+	if err != nil {
+		return 0, false
+	}
+	for i := len(evs) - 1; i >= 0; i-- {
+		e := evs[i]
+		if e.Type == "container" && e.Action == "die" && e.Actor.ID == id {
+			code, err := strconv.Atoi(e.Actor.Attributes["exitCode"])
+			return code, err == nil
+		}
+	}
+	return 0, false
 }
 
 // waitPoll is how often Wait reads the record of a container whose
