@@ -31,7 +31,7 @@ func TestStopNamespace(t *testing.T) {
 		t.Fatalf("pid namespace of %d: %q, %v", cmd.Process.Pid, ns, err)
 	}
 	count := func() int { return len(containerProcsAll(ns)) }
-	for deadline := time.Now().Add(5 * time.Second); count() < want; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); count() < want; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("container has %d processes, want %d", count(), want)
 		}
@@ -52,10 +52,19 @@ func TestStopNamespace(t *testing.T) {
 	if err := stopped.resume(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
-	for _, pid := range all {
-		if st := procState(pid); st == 'T' {
-			t.Errorf("process %d still stopped after resume", pid)
+	// Wait for the processes to run again however slow the machine, not
+	// a fixed time: one left stopped fails at the deadline.
+	stoppedNow := func() (out []int) {
+		for _, pid := range all {
+			if procState(pid) == 'T' {
+				out = append(out, pid)
+			}
+		}
+		return out
+	}
+	for deadline := time.Now().Add(20 * time.Second); len(stoppedNow()) > 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("processes %v still stopped after resume", stoppedNow())
 		}
 	}
 	if _, err := containerPidNS(os.Getpid()); err == nil {

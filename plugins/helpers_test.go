@@ -159,7 +159,7 @@ func (f *fakeHost) Log(_ context.Context, msg string) error {
 	return nil
 }
 
-// start launches mode with short deadlines and kills it at cleanup.
+// start launches mode with testOptions and kills it at cleanup.
 func start(t *testing.T, mode string) *Client {
 	t.Helper()
 	c, err := Start(testOptions(command(mode)))
@@ -170,9 +170,12 @@ func start(t *testing.T, mode string) *Client {
 	return c
 }
 
+// testOptions' deadlines end a hung test in 20 s, not the defaults'
+// minutes, and leave a start or a call on a loaded machine time enough;
+// the tests of a hang set shorter ones.
 func testOptions(cmd *exec.Cmd) Options {
-	return Options{Cmd: cmd, StartTimeout: 5 * time.Second, CallTimeout: 2 * time.Second,
-		ExecuteTimeout: 2 * time.Second, Log: newTail(1 << 16)}
+	return Options{Cmd: cmd, StartTimeout: 20 * time.Second, CallTimeout: 20 * time.Second,
+		ExecuteTimeout: 20 * time.Second, Log: newTail(1 << 16)}
 }
 
 // assertGone fails unless process pid has exited and been reaped.

@@ -50,9 +50,11 @@ func TestInspectConformingPlugin(t *testing.T) {
 }
 
 func TestInspectWrongProtocolVersion(t *testing.T) {
-	// Prints a protocol-2 handshake whatever its environment says.
+	// Prints a protocol-2 handshake whatever its environment says, and
+	// runs on: the magic cookie check waits StartTimeout out, and the
+	// handshake must come within it however loaded the machine.
 	t.Setenv(modeEnv, "version2")
-	r, err := Inspect(context.Background(), os.Args[0], InspectOptions{StartTimeout: 2 * time.Second})
+	r, err := Inspect(context.Background(), os.Args[0], InspectOptions{StartTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +76,7 @@ func TestInspectNotAPlugin(t *testing.T) {
 	if err := os.WriteFile(script, []byte("#!/bin/sh\necho 'I am a script' >&2\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Inspect(context.Background(), script, InspectOptions{StartTimeout: 5 * time.Second})
+	r, err := Inspect(context.Background(), script, InspectOptions{StartTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

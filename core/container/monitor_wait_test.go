@@ -72,8 +72,10 @@ func TestTakeMonitorWaitsOutLookers(t *testing.T) {
 	if _, err := s.TakeMonitor(id); !errors.Is(err, ErrRunning) {
 		t.Fatalf("second take while a monitor holds it: %v, want ErrRunning", err)
 	}
-	if d := time.Since(start); d > sharedGrace/2 {
-		t.Errorf("a held monitor lock took %v to report, want at once", d)
+	// Waiting out the lookers' grace takes sharedGrace at least; a
+	// stalled machine may take a while to answer at once.
+	if d := time.Since(start); d >= sharedGrace {
+		t.Errorf("a held monitor lock took %v to report, want at once, not after the lookers' grace (%v)", d, sharedGrace)
 	}
 	mon.Close()
 }
