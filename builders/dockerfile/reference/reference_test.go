@@ -104,7 +104,9 @@ func compareHeredocWithReference(s string) string {
 // hasModifier reports whether s may hold a ${name<modifier>...}. Words
 // are not compared then: BuildKit's ProcessWords loses the part of a word
 // before such a reference (a${UNSET:-b} gives ["b"], since the nested
-// read of the modifier's word resets the shared word buffer). BuildKit
+// read of the modifier's word resets the shared word buffer), also one
+// with an empty name (0${%}0 gives ["0"]: only @*#?-$! and digits name a
+// special parameter). BuildKit
 // itself calls ProcessWords only for heredoc markers and EXPOSE; COPY's
 // sources are split first and each expanded with ProcessWord, which the
 // test compares on every input.
@@ -116,8 +118,8 @@ func hasModifier(s string) bool {
 		}
 		s = s[i+2:]
 		j := strings.IndexFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' })
-		if j == 0 && len(s) > 0 {
-			j = 1 // a special parameter
+		if j == 0 && len(s) > 0 && strings.IndexByte("@*#?-$!", s[0]) >= 0 {
+			j = 1 // a special parameter (BuildKit's isSpecialParam)
 		}
 		if j < 0 || s[j:] == "" || s[j] != '}' {
 			return true
