@@ -12,6 +12,12 @@ import (
 // dstRoot, both host paths of directory trees. Every path is resolved
 // inside its root (see the package documentation).
 func Copy(srcRoot, dstRoot string, op Op) error {
+	_, err := CopyReport(srcRoot, dstRoot, op)
+	return err
+}
+
+// CopyReport is Copy, and reports what a later Op.Reuse may build on.
+func CopyReport(srcRoot, dstRoot string, op Op) (Report, error) {
 	if len(op.Sources) == 0 && srcRoot == "" {
 		// Only op.Files (heredocs, downloads): nothing is read from a
 		// source tree.
@@ -19,24 +25,29 @@ func Copy(srcRoot, dstRoot string, op Op) error {
 	}
 	src, err := openRoot(srcRoot)
 	if err != nil {
-		return err
+		return Report{}, err
 	}
 	defer unix.Close(src)
 	dst, err := openRoot(dstRoot)
 	if err != nil {
-		return err
+		return Report{}, err
 	}
 	defer unix.Close(dst)
 	c, err := newCopier(src, dst, op)
 	if err != nil {
-		return err
+		return Report{}, err
 	}
 	defer c.dest.close()
 	if op.Upper != "" {
 		c.openUpper(op.Upper)
 		defer c.closeUpper()
+		c.openReuse()
+		defer c.closeReuse()
 	}
-	return c.run()
+	if err := c.run(); err != nil {
+		return Report{}, err
+	}
+	return c.report, nil
 }
 
 // copier holds the state of one Copy.
@@ -50,6 +61,12 @@ type copier struct {
 	upper    int
 	upperDev uint64
 	inPlace  int // files filled through upper
+	// reuseRoot is Op.Reuse's layer dir, -1 when there is none or it
+	// could not be opened; pending are the files to link from it, by
+	// destination (reuse.go).
+	reuseRoot int
+	pending   map[string]*pendingLink
+	report    Report
 }
 
 func newCopier(src, dst int, op Op) (*copier, error) {
@@ -64,7 +81,7 @@ func newCopier(src, dst int, op Op) (*copier, error) {
 	if op.GID != nil {
 		gid = *op.GID
 	}
-	return &copier{op: op, sel: sel, dest: newDest(dst, uid, gid), upper: -1}, nil
+	return &copier{op: op, sel: sel, dest: newDest(dst, uid, gid), upper: -1, reuseRoot: -1}, nil
 }
 
 func (c *copier) run() error {
@@ -86,6 +103,10 @@ func (c *copier) run() error {
 		if err := c.file(f, destRel, asDir); err != nil {
 			return err
 		}
+	}
+	// Before the directories' times are set: linking changes them.
+	if err := c.linkPending(); err != nil {
+		return err
 	}
 	if err := c.dest.finish(c.op.Mode); err != nil {
 		return fmt.Errorf("copy to %s: %w", c.op.Dest, err)
@@ -144,6 +165,7 @@ func (c *copier) source(t top, destRel string, asDir bool) error {
 
 // put creates one entry at its destination.
 func (c *copier) put(e *entry) error {
+	c.drop(e.dst)
 	switch e.kind() {
 	case unix.S_IFDIR:
 		return c.dest.dir(e.dst, &e.st)

@@ -11,8 +11,19 @@ import (
 const copyBufSize = 1 << 20
 
 // regular copies a regular file: a fresh inode (hardlinks within one COPY
-// become separate files), content, owner, mode and times.
+// become separate files), content, owner, mode and times; or, with
+// Op.Reuse, plans a link to the old layer's inode when it is the same
+// (reuse.go).
 func (c *copier) regular(e *entry) error {
+	return c.copyFile(e, true)
+}
+
+// copyRegular copies e, never reusing.
+func (c *copier) copyRegular(e *entry) error {
+	return c.copyFile(e, false)
+}
+
+func (c *copier) copyFile(e *entry, reuse bool) error {
 	in, err := openSource(c.sel.root, e)
 	if err != nil {
 		return &pathError{"open", e.src, err}
@@ -25,13 +36,23 @@ func (c *copier) regular(e *entry) error {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return &pathError{"open", e.src, fmt.Errorf("no longer a regular file")}
 	}
-	return c.create(e.dst, perm(st.Mode, c.op.Mode), &st, func(out int) error {
+	if reuse {
+		if old, ok := c.reusable(e, &st); ok && c.planLink(e, old) {
+			c.note(e, &st)
+			return nil
+		}
+	}
+	err = c.create(e.dst, perm(st.Mode, c.op.Mode), &st, func(out int) error {
 		if up, ok := c.upperFile(out, e.dst); ok {
 			defer unix.Close(up)
 			return c.copyData(up, in)
 		}
 		return c.copyData(out, in)
 	})
+	if err == nil {
+		c.note(e, &st)
+	}
+	return err
 }
 
 // openUpper opens the overlay upper dir of the destination (Op.Upper); a
@@ -94,6 +115,7 @@ func (c *copier) file(f File, destRel string, asDir bool) error {
 	if asDir {
 		rel = cleanRel(path.Join(destRel, cleanRel(f.Name)))
 	}
+	c.drop(rel)
 	mode := f.Mode
 	if mode == 0 {
 		mode = 0o644

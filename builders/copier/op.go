@@ -46,6 +46,42 @@ type Op struct {
 	// place (copy_file_range: a reflink, or a copy inside the file
 	// system) what it refuses to copy across the overlay (EXDEV).
 	Upper string `json:"upper,omitempty"`
+	// Reuse, when set (with Upper), is the layer this step made the last
+	// time and what it copied there: a file whose source is unchanged
+	// since is hard-linked from it instead of copied (reuse.go).
+	Reuse *Reuse `json:"reuse,omitempty"`
+}
+
+// Reuse is an earlier result of the same step (same parent, instruction
+// and options; only the content of the sources may differ).
+type Reuse struct {
+	// Dir is that step's layer directory, in the same file system as
+	// Upper.
+	Dir string `json:"dir"`
+	// Before is when that layer was committed (Unix ns): a file there
+	// born later is not the one its copy made.
+	Before int64 `json:"before"`
+	// Files are the files that copy made, by destination path relative
+	// to the root (the Report's Files of its Copy calls).
+	Files map[string]Source `json:"files"`
+}
+
+// Source is the source file a destination file was copied from: its path
+// from the source root and its inode when it was read.
+type Source struct {
+	Path string `json:"path"`
+	Dev  uint64 `json:"dev"`
+	Ino  uint64 `json:"ino"`
+}
+
+// Report is what Copy did that a later Op.Reuse may build on.
+type Report struct {
+	// Files are the regular files of at least MinReuseSize bytes copied
+	// from the source tree (reused ones included), by destination path
+	// relative to the root.
+	Files map[string]Source `json:"files,omitempty"`
+	// Reused counts the files hard-linked from Reuse.Dir.
+	Reused int `json:"reused,omitempty"`
 }
 
 // File is a file given by content rather than by source path.
