@@ -191,7 +191,7 @@ func PruneCache(dir string, p CachePrune) (int64, error) {
 	if remove == nil {
 		remove = os.RemoveAll
 	}
-	subs := []string{"mounts"}
+	subs := []string{"mounts", "reuse"}
 	if p.Internal {
 		subs = append(subs, "context")
 	}

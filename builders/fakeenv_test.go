@@ -131,7 +131,7 @@ type fakeRunner struct {
 
 func (r *fakeRunner) StartStep(ctx context.Context, s StepSpec) (StepProcess, error) {
 	if s.Spec.Task != nil {
-		return fakeStep{isolation.ExitStatus{}}, r.task(s.Spec)
+		return fakeStep{isolation.ExitStatus{}}, r.task(s.Spec, s.Stdio.Stdout)
 	}
 	args := s.Spec.Args
 	cmd := args[len(args)-1]
@@ -168,7 +168,7 @@ func (r *fakeRunner) rendezvous() int {
 	}
 }
 
-func (r *fakeRunner) task(spec *isolation.Spec) error {
+func (r *fakeRunner) task(spec *isolation.Spec, stdout io.Writer) error {
 	r.mu.Lock()
 	r.tasks[spec.Task.Name]++
 	r.mu.Unlock()
@@ -196,7 +196,10 @@ func (r *fakeRunner) task(spec *isolation.Spec) error {
 			}
 			sources = append(sources, dir)
 		}
-		return copyTask(upper, sources, args)
+		if stdout == nil {
+			stdout = io.Discard
+		}
+		return copyTaskTo(stdout, upper, sources, args)
 	}
 	return fmt.Errorf("fake runner: task %s is not faked", spec.Task.Name)
 }

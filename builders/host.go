@@ -125,6 +125,7 @@ func (h *stepHost) Copy(ctx context.Context, r sdk.CopyRequest) error {
 		} else if r.From == "" {
 			sources = []isolation.TaskSource{{Dir: h.b.opts.ContextDir}}
 			op.Ignore = h.b.ignore
+			op.Reuse = h.ws.reuse
 		} else {
 			src, err := h.b.fromSource(ctx, h.st, r.From)
 			if err != nil {
@@ -140,7 +141,12 @@ func (h *stepHost) Copy(ctx context.Context, r sdk.CopyRequest) error {
 	// The copy task mounts the step's overlay on this upper dir: files
 	// are filled there, in place where the file system allows it.
 	op.Upper = h.ws.upper()
-	return h.b.runTask(ctx, h.st, h.ws, "copy", op, sources, nil)
+	var report bytes.Buffer
+	if err := h.b.runTask(ctx, h.st, h.ws, "copy", op, sources, &report); err != nil {
+		return err
+	}
+	h.ws.addCopied(report.Bytes())
+	return nil
 }
 
 // copyOp checks a copy request and resolves owners, mode and URLs.

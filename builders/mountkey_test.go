@@ -20,7 +20,7 @@ func TestStepKeyCoversPluginBinary(t *testing.T) {
 	req := sdk.Request{Instruction: sdk.Instruction{Keyword: "GREET", Args: []string{"hi"}}}
 	key := func(h Handler) string {
 		t.Helper()
-		k, err := b.stepKey(context.Background(), st, h, req, sdk.CacheInputs{}, nil)
+		k, _, err := b.stepKey(context.Background(), st, h, req, sdk.CacheInputs{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

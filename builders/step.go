@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -37,7 +38,7 @@ func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerf
 	if err != nil {
 		return err
 	}
-	key, err := b.stepKey(ctx, st, h, req, in, binds)
+	key, shape, err := b.stepKey(ctx, st, h, req, in, binds)
 	if err != nil {
 		return err
 	}
@@ -64,6 +65,9 @@ func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerf
 	start := time.Now()
 	ws := b.newWorkspace(n)
 	ws.bound = bound
+	if !b.opts.NoCache && !fresh && shape != "" {
+		ws.reuse = b.reuseFor(shape)
+	}
 	host := &stepHost{b: b, st: st, ws: ws, n: n}
 	resp, err := h.Execute(ctx, req, host)
 	host.close()
@@ -93,6 +97,7 @@ func (b *build) step(ctx context.Context, st *stageState, h Handler, ins dockerf
 		if err := b.cache.put(key, rec); err != nil {
 			b.out.line("WARNING: build cache: %v", err)
 		}
+		b.saveReuse(shape, rec, ws.copied)
 		if !fresh {
 			b.keepForExport(st, key, rec)
 		}
@@ -133,13 +138,15 @@ func (b *build) layerUsable(rec cacheRecord) (string, bool) {
 // version and, for an external one, its executable's sha256), the
 // instruction (without its position), the ARGs in scope, the content of
 // the inputs the plugin declared and of what its bind mounts show (binds,
-// from bindInputs).
-func (b *build) stepKey(ctx context.Context, st *stageState, h Handler, req sdk.Request, in sdk.CacheInputs, binds []string) (string, error) {
+// from bindInputs). A step that reads the context also gets a shape: the
+// same key without the context's content, which finds the layer the step
+// made last time (reuse.go); "" for other steps.
+func (b *build) stepKey(ctx context.Context, st *stageState, h Handler, req sdk.Request, in sdk.CacheInputs, binds []string) (string, string, error) {
 	ins := req.Instruction
 	ins.File, ins.Line, ins.EndLine = "", 0, 0
 	insJSON, err := json.Marshal(ins)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	// The build's --network is part of every key: a RUN that saw no
 	// network is not the same step as one that saw the host's.
@@ -150,17 +157,18 @@ func (b *build) stepKey(ctx context.Context, st *stageState, h Handler, req sdk.
 	parts := []string{"parent " + st.key, plugin, "instruction " + string(insJSON),
 		"network " + b.opts.Network,
 		"args " + strings.Join(st.args.sorted(), "\x00"), "extra " + strings.Join(in.Extra, "\x00")}
+	context := ""
 	if len(in.ContextPaths) > 0 && in.From == "" {
 		sum, err := b.contextHash(in.ContextPaths)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
-		parts = append(parts, "context "+sum)
+		context = "context " + sum
 	}
 	if in.From != "" {
 		sum, err := b.fromKey(ctx, st, in.From)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		parts = append(parts, "from "+sum)
 	}
@@ -170,9 +178,18 @@ func (b *build) stepKey(ctx context.Context, st *stageState, h Handler, req sdk.
 		// not the same result as the step with every id.
 		parts = append(parts, "root-emulation")
 	}
+	if context == "" {
+		return keySum(parts), "", nil
+	}
+	shape := keySum(append(slices.Clone(parts), "shape"))
+	return keySum(append(parts, context)), shape, nil
+}
+
+// keySum hashes a key's parts, the parent first, the others sorted.
+func keySum(parts []string) string {
 	sort.Strings(parts[1:])
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\n")))
-	return hex.EncodeToString(sum[:]), nil
+	return hex.EncodeToString(sum[:])
 }
 
 // resultKey identifies a step by what it produced (its layer and config)

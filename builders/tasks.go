@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -34,6 +35,12 @@ type diffArgs struct {
 }
 
 func copyTask(rootfs string, sources []string, args json.RawMessage) error {
+	return copyTaskTo(os.Stdout, rootfs, sources, args)
+}
+
+// copyTaskTo runs the copy and writes its report to out: the task's
+// output, which builders reads (reuse.go).
+func copyTaskTo(out io.Writer, rootfs string, sources []string, args json.RawMessage) error {
 	var op copier.Op
 	if err := json.Unmarshal(args, &op); err != nil {
 		return err
@@ -42,7 +49,11 @@ func copyTask(rootfs string, sources []string, args json.RawMessage) error {
 	if len(sources) > 0 {
 		src = sources[0]
 	}
-	return copier.Copy(src, rootfs, op)
+	r, err := copier.CopyReport(src, rootfs, op)
+	if err != nil || (len(r.Files) == 0 && r.Reused == 0) {
+		return err
+	}
+	return json.NewEncoder(out).Encode(r)
 }
 
 func mkdirTask(rootfs string, _ []string, args json.RawMessage) error {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/hull-project/hull/builders/copier"
 	"github.com/hull-project/hull/core/layer"
 )
 
@@ -25,6 +26,11 @@ type workspace struct {
 	// lost are the owners the step gave to root under root emulation
 	// (rootemu.go).
 	lost []string
+	// reuse is what copies from the context may link from the step's
+	// last layer (nil: copy everything); copied what they reported
+	// (reuse.go).
+	reuse  *copier.Reuse
+	copied map[string]copier.Source
 }
 
 func (b *build) newWorkspace(n int) *workspace {
