@@ -27,6 +27,18 @@
 // (copy_file_range within one file system; across the overlay it is
 // EXDEV), and nothing but that new file is ever written.
 //
+// With Op.Reuse (the layer the same step made the last time, and the
+// source inode each of its big files was copied from), a regular file of
+// at least MinReuseSize bytes is not copied when that layer holds, at
+// the same path, the copy of this very source inode, born strictly after
+// the source last changed (its ctime; no birth time, no reuse), and with
+// the size, mtime, mode and owner the copy gives: the file is created
+// through the overlay as always, and at the end of the copy its upper
+// inode is replaced by a hard link to the old layer's (resolved with
+// RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV in both dirs,
+// linked by fd, checked, renamed over it). Layers are never written in
+// place, so two may share an inode. Any doubt or refusal is a copy.
+//
 // # Docker semantics
 //
 // Sources are cleaned as if rooted ("../x" is "x"), expanded one segment at
