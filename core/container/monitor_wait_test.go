@@ -63,7 +63,9 @@ func TestTakeMonitorWaitsOutLookers(t *testing.T) {
 	if err := lockfile.Flock(looker, unix.LOCK_SH); err != nil {
 		t.Fatal(err)
 	}
-	go func() { time.Sleep(50 * time.Millisecond); lockfile.Flock(looker, unix.LOCK_UN) }()
+	unlocked := make(chan struct{})
+	go func() { time.Sleep(50 * time.Millisecond); lockfile.Flock(looker, unix.LOCK_UN); close(unlocked) }()
+	defer func() { <-unlocked }() // before looker.Close: the unlock uses its fd
 	mon, err := s.TakeMonitor(id)
 	if err != nil {
 		t.Fatalf("a shared holder for 50ms made the start fail: %v", err)
