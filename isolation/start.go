@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -314,8 +315,9 @@ func closeAll(files ...*os.File) {
 // /proc/self/fd/N): a copy from CachedCopy, checked under a read lease, or
 // a sealed memfd. A copy whose lease is gone or breaking by now (a writer
 // waited out lease-break-time while this hull stalled), or whose exec
-// meets a writer waiting for the lease (ETXTBSY: the kernel counts that
-// writer already), is replaced by embedded(), the embedded bytes in a
+// is refused (execRefused: a writer waiting for the lease, the kernel
+// counts it already; a copy its owner cut short or made unexecutable
+// under the lease), is replaced by embedded(), the embedded bytes in a
 // sealed memfd, and closed. It returns the command that was started, a
 // new one when the first try failed so; the caller closes ExtraFiles[i]
 // of that one as before.
@@ -334,13 +336,21 @@ func StartCached(cmd *exec.Cmd, i int, embedded func() (*os.File, error)) (*exec
 		swap()
 	}
 	err := cmd.Start()
-	if errors.Is(err, syscall.ETXTBSY) && cached && swap() {
+	if cached && execRefused(err) && swap() {
 		cmd = &exec.Cmd{Path: cmd.Path, Args: cmd.Args, Env: cmd.Env, Dir: cmd.Dir,
 			Stdin: cmd.Stdin, Stdout: cmd.Stdout, Stderr: cmd.Stderr,
 			ExtraFiles: cmd.ExtraFiles, SysProcAttr: cmd.SysProcAttr}
 		err = cmd.Start()
 	}
 	return cmd, err
+}
+
+// execRefused reports whether the exec of a cached copy failed in a way
+// its owner can cause under the lease, which the embedded bytes do not
+// meet: a writer waiting for the lease (ETXTBSY), the copy cut short by
+// an open O_RDONLY|O_TRUNC (ENOEXEC) or its mode changed (EACCES).
+func execRefused(err error) bool {
+	return errors.Is(err, syscall.ETXTBSY) || errors.Is(err, syscall.ENOEXEC) || errors.Is(err, syscall.EACCES)
 }
 
 // sealedSelfCopy copies the running binary into a memfd sealed against any
@@ -461,7 +471,9 @@ func openVerified(path string, data []byte) (*os.File, error) {
 		return nil, err
 	}
 	fi, err := f.Stat()
-	if err == nil && (!fi.Mode().IsRegular() || fi.Size() != int64(len(data))) {
+	// A copy its owner made unexecutable is written again, not run
+	// (StartCached would run the embedded bytes at every start).
+	if err == nil && (!fi.Mode().IsRegular() || fi.Size() != int64(len(data)) || fi.Mode().Perm()&0o500 != 0o500) {
 		err = fmt.Errorf("%s: not the embedded binary", path)
 	}
 	if err == nil {
@@ -477,12 +489,23 @@ func openVerified(path string, data []byte) (*os.File, error) {
 	return f, nil
 }
 
-func sameAs(f *os.File, path string, data []byte) error {
+// sameAs reports whether f holds exactly data, through a populated
+// read-only mapping. The owner can cut the file short under the read
+// lease (an open O_RDONLY|O_TRUNC breaks no read lease): a page past the
+// new end then faults (SIGBUS), which is read as a copy that is not the
+// embedded binary, not a crash of hull.
+func sameAs(f *os.File, path string, data []byte) (err error) {
 	m, err := unix.Mmap(int(f.Fd()), 0, len(data), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	defer unix.Munmap(m)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			err = fmt.Errorf("%s: changed while checked, not the embedded binary", path)
+		}
+	}()
 	if !bytes.Equal(m, data) {
 		return fmt.Errorf("%s: not the embedded binary", path)
 	}
