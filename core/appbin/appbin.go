@@ -103,11 +103,13 @@ func execBinary(b binary, argv, env []string) error {
 	name := f.Name()
 	lfd := leanFD()
 	err = unix.Exec("/proc/self/fd/"+strconv.Itoa(int(f.Fd())), argv, withLean(env, lfd))
-	if errors.Is(err, unix.ETXTBSY) {
+	if !strings.HasPrefix(name, "memfd:") && (errors.Is(err, unix.ETXTBSY) || errors.Is(err, unix.ENOEXEC) || errors.Is(err, unix.EACCES)) {
 		// A writer waits for the lease to open the copy (it cannot
 		// write before the lease goes, but the kernel counts it as
-		// open for writing already): the embedded bytes from a sealed
-		// memfd instead.
+		// open for writing already), or the owner cut the copy short
+		// (an open O_RDONLY|O_TRUNC breaks no read lease) or made it
+		// unexecutable (chmod) under the lease: the embedded bytes from
+		// a sealed memfd instead.
 		f.Close()
 		if f, err = embeddedMemfd(b); err == nil {
 			err = unix.Exec("/proc/self/fd/"+strconv.Itoa(int(f.Fd())), argv, withLean(env, lfd))
@@ -157,8 +159,9 @@ func open(b binary) (*os.File, error) {
 	name := filepath.Join(dir, b.name())
 	f, err := openVerified(name, b.sum)
 	if retry(err) {
-		// Missing, or not the embedded binary, not a private plain file,
-		// open for writing somewhere or under another's lease (a symlink
+		// Missing, or not the embedded binary, not a private plain file
+		// its owner can read and execute (chmod 0 made every handover
+		// fail), open for writing somewhere or under another's lease (a symlink
 		// there is never followed): written again, renamed over whatever
 		// is there, then opened and checked like any copy. Nothing that
 		// touches the file system happens while the lease is held: a
@@ -179,7 +182,7 @@ func open(b binary) (*os.File, error) {
 // written again (or, the second time, replaced by the embedded bytes).
 func retry(err error) bool {
 	return errors.Is(err, os.ErrNotExist) || errors.Is(err, errMismatch) || errors.Is(err, unix.ELOOP) ||
-		errors.Is(err, unix.EAGAIN) || errors.Is(err, lease.ErrUnsupported)
+		errors.Is(err, unix.EAGAIN) || errors.Is(err, lease.ErrUnsupported) || errors.Is(err, os.ErrPermission)
 }
 
 // leaseCheck is the last check before an exec of f: a copy whose lease is
@@ -252,6 +255,8 @@ func private(path string, st *unix.Stat_t, kind uint32) error {
 		return fmt.Errorf("app-file binary cache %s: owned by uid %d, not by this user (%d)", path, st.Uid, os.Geteuid())
 	case st.Mode&0o022 != 0:
 		return fmt.Errorf("app-file binary cache %s: writable by other users (mode %#o)", path, st.Mode&0o777)
+	case st.Mode&0o500 != 0o500:
+		return fmt.Errorf("app-file binary cache %s: not readable and executable by its owner (mode %#o)", path, st.Mode&0o777)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -300,6 +301,12 @@ func TestUnusableCopyReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	run("a copy others can write")
+	for _, mode := range []os.FileMode{0o600, 0} {
+		if err := os.Chmod(name, mode); err != nil {
+			t.Fatal(err)
+		}
+		run(fmt.Sprintf("a copy of mode %#o", mode)) // failed every handover: permission denied
+	}
 	w, err := os.OpenFile(name, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
