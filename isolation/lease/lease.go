@@ -18,9 +18,10 @@
 //
 // One change gets past a read lease: open(O_RDONLY|O_TRUNC) by the
 // file's owner (after a chmod u+w) truncates it without breaking the
-// lease. That can only shorten the file: an exec of it then fails or the
-// program faults, so a user's own process can make a start fail this
-// way, never run its own code.
+// lease. That can only shorten the file, never put other code in it: the
+// callers read a fault while checking it as a mismatch and an exec it
+// makes fail (ENOEXEC, or EACCES after a chmod) as a reason to run the
+// embedded bytes from a sealed memfd (isolation.StartCached, appbin).
 package lease
 
 import (
