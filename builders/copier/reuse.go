@@ -237,10 +237,15 @@ func sameFile(fd, dirfd int, name string) error {
 // linkFd links the file open at fd as name in dirfd: by the fd itself
 // (AT_EMPTY_PATH, which the kernel may refuse to a user without
 // CAP_DAC_READ_SEARCH), else through its /proc/self/fd link.
+// (Linux before 6.10 refuses AT_EMPTY_PATH to a user without
+// CAP_DAC_READ_SEARCH; later ones allow it for a file the caller opened.)
 func linkFd(fd, dirfd int, name string) error {
-	err := unix.Linkat(fd, "", dirfd, name, unix.AT_EMPTY_PATH)
+	err := linkat(fd, "", dirfd, name, unix.AT_EMPTY_PATH)
 	if err == unix.ENOENT || err == unix.EPERM || err == unix.EINVAL {
-		err = unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", fd), dirfd, name, unix.AT_SYMLINK_FOLLOW)
+		err = linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", fd), dirfd, name, unix.AT_SYMLINK_FOLLOW)
 	}
 	return err
 }
+
+// linkat is unix.Linkat; tests refuse AT_EMPTY_PATH.
+var linkat = unix.Linkat

@@ -247,3 +247,22 @@ func TestReuseDroppedWhenReplaced(t *testing.T) {
 	wantFile(t, filepath.Join(d2, "ctx/big"), "later")
 	_ = d1
 }
+
+// A kernel that refuses AT_EMPTY_PATH to the user: the inode is linked
+// through /proc/self/fd.
+func TestReuseLinksThroughProc(t *testing.T) {
+	s, d1, reuse := firstCopy(t)
+	refused := 0
+	linkat = func(olddirfd int, oldpath string, newdirfd int, newpath string, flags int) error {
+		if flags&unix.AT_EMPTY_PATH != 0 {
+			refused++
+			return unix.ENOENT
+		}
+		return unix.Linkat(olddirfd, oldpath, newdirfd, newpath, flags)
+	}
+	t.Cleanup(func() { linkat = unix.Linkat })
+	d2, r := copyAgain(t, s, reuse)
+	if refused != 1 || r.Reused != 1 || !sameInode(t, filepath.Join(d1, "ctx/big"), filepath.Join(d2, "ctx/big")) {
+		t.Fatalf("AT_EMPTY_PATH tried %d times, reused %d: want the old inode linked through /proc", refused, r.Reused)
+	}
+}
