@@ -228,3 +228,44 @@ func TestDiffOpaqueOnce(t *testing.T) {
 		t.Errorf("tar-split: %v", err)
 	}
 }
+
+// A file whose other link is outside the tree (a build step's file
+// shared with an earlier layer, builders/copier's reuse) is a plain file
+// in the diff, with its content, the same tar as an unlinked copy's, and
+// the tree checks against it.
+func TestDiffLinkedOutsideIsPlainFile(t *testing.T) {
+	outside, up, copyUp := t.TempDir(), t.TempDir(), t.TempDir()
+	data := bytes.Repeat([]byte("x"), 100000)
+	for _, p := range []string{filepath.Join(outside, "f"), filepath.Join(copyUp, "f")} {
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.UtimesNano(p, []unix.Timespec{{Sec: 1}, {Sec: 2}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Link(filepath.Join(outside, "f"), filepath.Join(up, "f")); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{up, copyUp} {
+		if err := unix.UtimesNano(d, []unix.Timespec{{Sec: 3}, {Sec: 3}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tarData := diffBytes(t, up)
+	if !bytes.Equal(tarData, diffBytes(t, copyUp)) {
+		t.Error("the linked file's diff differs from an unlinked copy's")
+	}
+	tr := tar.NewReader(bytes.NewReader(tarData))
+	hdr, err := tr.Next()
+	if err != nil || hdr.Name != "f" || hdr.Typeflag != tar.TypeReg || hdr.Size != int64(len(data)) {
+		t.Fatalf("entry %+v (%v), want the regular file f", hdr, err)
+	}
+	var meta bytes.Buffer
+	if err := DisassembleTo(bytes.NewReader(tarData), io.Discard, &meta); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckTree(bytes.NewReader(meta.Bytes()), up); err != nil {
+		t.Errorf("check of the tree with the linked file: %v", err)
+	}
+}
