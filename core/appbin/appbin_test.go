@@ -114,6 +114,51 @@ func TestCacheDirRefusesWritableByOthers(t *testing.T) {
 	}
 }
 
+// A cache directory its owner made unusable (mode 0, writable by others,
+// a symlink to a directory holding a planted copy) does not stop a
+// handover: the embedded bytes run from a sealed memfd, and nothing in
+// the directory is used.
+func TestUnusableCacheDirRunsFromMemory(t *testing.T) {
+	for _, spoil := range []string{"mode 0", "writable by others", "a symlink"} {
+		t.Run(spoil, func(t *testing.T) {
+			fake(t, "the full hull")
+			dir, err := cacheDir()
+			if err != nil {
+				t.Fatal(err)
+			}
+			planted := t.TempDir()
+			if err := os.WriteFile(filepath.Join(planted, fullBin().name()), []byte("planted"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			switch spoil {
+			case "mode 0":
+				err = os.Chmod(dir, 0)
+				t.Cleanup(func() { os.Chmod(dir, 0o700) })
+			case "writable by others":
+				err = os.Chmod(dir, 0o777)
+			case "a symlink":
+				if err = os.RemoveAll(dir); err == nil {
+					err = os.Symlink(planted, dir)
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := open(fullBin())
+			if err != nil {
+				t.Fatalf("open with the cache directory spoiled: %v", err)
+			}
+			defer f.Close()
+			if !strings.HasPrefix(f.Name(), "memfd:") {
+				t.Fatalf("ran %s, want the sealed memfd", f.Name())
+			}
+			if b, _ := os.ReadFile("/proc/self/fd/" + strconv.Itoa(int(f.Fd()))); string(b) != "the full hull" {
+				t.Fatalf("memfd holds %q", b)
+			}
+		})
+	}
+}
+
 func TestExecWithoutEmbeddedBinary(t *testing.T) {
 	oldPacked, oldSum := packed, sum
 	packed, sum = nil, ""
