@@ -1,7 +1,6 @@
 package container
 
 import (
-	"os/exec"
 	"testing"
 	"time"
 
@@ -15,13 +14,7 @@ import (
 func TestTargetRefusesAReusedPid(t *testing.T) {
 	for _, reused := range []bool{true, false} {
 		s, _ := openStore(t)
-		canary := exec.Command("sleep", "60")
-		if err := canary.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- canary.Wait() }()
-		t.Cleanup(func() { _ = canary.Process.Kill() })
+		canary, exited := sleeper(t)
 		started := time.Now().Add(time.Minute) // the canary began before it
 		if reused {
 			started = time.Now().Add(-time.Minute) // the canary began after it
@@ -50,8 +43,8 @@ func TestTargetRefusesAReusedPid(t *testing.T) {
 				t.Fatalf("Target returned process %d, which began after the recorded start", p.Pid)
 			}
 			select {
-			case err := <-exited:
-				t.Fatalf("the canary ended: %v", err)
+			case <-exited:
+				t.Fatal("the canary ended")
 			case <-time.After(100 * time.Millisecond):
 			}
 		} else {
@@ -77,13 +70,7 @@ func TestTargetRefusesAReusedPid(t *testing.T) {
 // returned, so it is never signalled; the recorded one is, and a signal
 // through it arrives.
 func TestOpenProcessRefusesAReusedPid(t *testing.T) {
-	canary := exec.Command("sleep", "60")
-	if err := canary.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- canary.Wait() }()
-	t.Cleanup(func() { _ = canary.Process.Kill() })
+	canary, exited := sleeper(t)
 	p, err := OpenProcess(canary.Process.Pid, time.Now().Add(-time.Minute))
 	if err != nil || p != nil {
 		t.Fatalf("a process that began after the recorded start: %v, %v", p, err)
@@ -96,8 +83,8 @@ func TestOpenProcessRefusesAReusedPid(t *testing.T) {
 		t.Fatalf("the recorded process: %v, %v", p, err)
 	}
 	select {
-	case err := <-exited:
-		t.Fatalf("the canary ended before any signal: %v", err)
+	case <-exited:
+		t.Fatal("the canary ended before any signal")
 	default:
 	}
 	if err := p.Signal(unix.SIGKILL); err != nil {
