@@ -502,6 +502,21 @@ func (d *decoder) array(elem func() bool) (isNull, ok bool) {
 	}
 }
 
+// list decodes an array whose elements elem reads: nil for null, an
+// empty slice for [].
+func list[T any](d *decoder, elem func() (T, bool)) ([]T, bool) {
+	out := []T{}
+	isNull, ok := d.array(func() bool {
+		v, ok := elem()
+		out = append(out, v)
+		return ok
+	})
+	if isNull {
+		return nil, ok
+	}
+	return out, ok
+}
+
 func (d *decoder) bool() (bool, bool) {
 	if d.literal("true") {
 		return true, true
@@ -639,18 +654,7 @@ func (d *decoder) escaped(start int) (string, bool) {
 
 func utf16IsSurrogate(r rune) bool { return r >= 0xd800 && r < 0xe000 }
 
-func (d *decoder) strs() ([]string, bool) {
-	out := []string{}
-	isNull, ok := d.array(func() bool {
-		s, ok := d.str()
-		out = append(out, s)
-		return ok
-	})
-	if isNull {
-		return nil, ok
-	}
-	return out, ok
-}
+func (d *decoder) strs() ([]string, bool) { return list(d, d.str) }
 
 func (d *decoder) strMap() (map[string]string, bool) {
 	if d.literal("null") {
@@ -769,16 +773,7 @@ func (d *decoder) spec(s *Spec) bool {
 		case "gid":
 			s.GID, ok = d.intField()
 		case "additional_gids":
-			gids := []int{}
-			var isNull bool
-			isNull, ok = d.array(func() bool {
-				g, ok := d.intField()
-				gids = append(gids, g)
-				return ok
-			})
-			if s.AdditionalGIDs = gids; isNull {
-				s.AdditionalGIDs = nil
-			}
+			s.AdditionalGIDs, ok = list(d, d.intField)
 		case "keep_groups":
 			s.KeepGroups, ok = d.bool()
 		case "hostname":
@@ -881,8 +876,7 @@ func (d *decoder) rootfs(r *Rootfs) bool {
 }
 
 func (d *decoder) idMaps() ([]IDMap, bool) {
-	out := []IDMap{}
-	isNull, ok := d.array(func() bool {
+	return list(d, func() (IDMap, bool) {
 		var m IDMap
 		ok := d.object(func(k string) bool {
 			var ok bool
@@ -896,18 +890,12 @@ func (d *decoder) idMaps() ([]IDMap, bool) {
 			}
 			return ok
 		})
-		out = append(out, m)
-		return ok
+		return m, ok
 	})
-	if isNull {
-		return nil, ok
-	}
-	return out, ok
 }
 
 func (d *decoder) mounts() ([]Mount, bool) {
-	out := []Mount{}
-	isNull, ok := d.array(func() bool {
+	return list(d, func() (Mount, bool) {
 		var m Mount
 		ok := d.object(func(k string) bool {
 			var ok bool
@@ -927,13 +915,8 @@ func (d *decoder) mounts() ([]Mount, bool) {
 			}
 			return ok
 		})
-		out = append(out, m)
-		return ok
+		return m, ok
 	})
-	if isNull {
-		return nil, ok
-	}
-	return out, ok
 }
 
 func (d *decoder) join() (*Join, bool) {
@@ -956,8 +939,7 @@ func (d *decoder) join() (*Join, bool) {
 }
 
 func (d *decoder) rlimits() ([]Rlimit, bool) {
-	out := []Rlimit{}
-	isNull, ok := d.array(func() bool {
+	return list(d, func() (Rlimit, bool) {
 		var r Rlimit
 		ok := d.object(func(k string) bool {
 			var ok bool
@@ -971,26 +953,12 @@ func (d *decoder) rlimits() ([]Rlimit, bool) {
 			}
 			return ok
 		})
-		out = append(out, r)
-		return ok
+		return r, ok
 	})
-	if isNull {
-		return nil, ok
-	}
-	return out, ok
 }
 
 func (d *decoder) programs() ([]bpfprog.Program, bool) {
-	out := []bpfprog.Program{}
-	isNull, ok := d.array(func() bool {
-		b, ok := d.bytes()
-		out = append(out, b)
-		return ok
-	})
-	if isNull {
-		return nil, ok
-	}
-	return out, ok
+	return list(d, func() (bpfprog.Program, bool) { return d.bytes() })
 }
 
 func (d *decoder) task() (*Task, bool) {
@@ -1006,9 +974,7 @@ func (d *decoder) task() (*Task, bool) {
 		case "args":
 			t.Args, ok = d.raw()
 		case "sources":
-			out := []TaskSource{}
-			var isNull bool
-			isNull, ok = d.array(func() bool {
+			t.Sources, ok = list(d, func() (TaskSource, bool) {
 				var src TaskSource
 				ok := d.object(func(k string) bool {
 					var ok bool
@@ -1020,12 +986,8 @@ func (d *decoder) task() (*Task, bool) {
 					}
 					return ok
 				})
-				out = append(out, src)
-				return ok
+				return src, ok
 			})
-			if t.Sources = out; isNull {
-				t.Sources = nil
-			}
 		}
 		return ok
 	})
