@@ -103,23 +103,7 @@ func TestFullHullCacheRace(t *testing.T) {
 	if len(copies) != 1 {
 		t.Fatalf("full hull copies %q, want one", copies)
 	}
-	dir := t.TempDir()
-	canary := filepath.Join(dir, "canary")
-	payload := filepath.Join(dir, "p")
-	if err := os.WriteFile(payload, []byte("#!/bin/sh\necho ran >> "+canary+"\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	evil := []byte("#!" + payload + "\n")
-	if err := os.WriteFile(filepath.Join(dir, "evil"), evil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	name := "/c/hull/bin/" + filepath.Base(copies[0])
-	n := strconv.Itoa(len(evil))
-	s.mustHull(t, "run", "-d", "--name", "racer", "-v", cache+":/c", "-v", dir+":/d:ro", "busybox", "sh", "-c",
-		"head -c "+n+" "+name+" > /tmp/orig; while :; do "+
-			"dd if=/d/evil of="+name+" bs="+n+" count=1 conv=notrunc 2>/dev/null; "+
-			"dd if=/tmp/orig of="+name+" bs="+n+" count=1 conv=notrunc 2>/dev/null; done")
-	defer s.hull(t, "rm", "-f", "racer")
+	canary := startCopyRacer(t, s, cache, "/c", "/c/hull/bin/"+filepath.Base(copies[0]))
 	for i := 0; i < 40; i++ {
 		s.hull(t, "search", "--help")
 	}
@@ -147,24 +131,8 @@ func TestInitCacheRace(t *testing.T) {
 	if len(copies) != 1 {
 		t.Fatalf("cached init copies %q, want one", copies)
 	}
-	dir := t.TempDir()
-	canary := filepath.Join(dir, "canary")
-	payload := filepath.Join(dir, "p")
-	if err := os.WriteFile(payload, []byte("#!/bin/sh\necho ran >> "+canary+"\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	evil := []byte("#!" + payload + "\n")
-	if err := os.WriteFile(filepath.Join(dir, "evil"), evil, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	rel, _ := filepath.Rel(run, copies[0])
-	name := "/r/" + rel
-	n := strconv.Itoa(len(evil))
-	s.mustHull(t, "run", "-d", "--name", "racer", "--network", "none", "-v", run+":/r", "-v", dir+":/d:ro", "busybox", "sh", "-c",
-		"head -c "+n+" "+name+" > /tmp/orig; while :; do "+
-			"dd if=/d/evil of="+name+" bs="+n+" count=1 conv=notrunc 2>/dev/null; "+
-			"dd if=/tmp/orig of="+name+" bs="+n+" count=1 conv=notrunc 2>/dev/null; done")
-	defer s.hull(t, "rm", "-f", "racer")
+	canary := startCopyRacer(t, s, run, "/r", "/r/"+rel)
 	failed := 0
 	for i := 0; i < 30; i++ {
 		if _, errs, code := s.hull(t, "run", "--rm", "--network", "none", "busybox", "true"); code != 0 {
@@ -178,4 +146,30 @@ func TestInitCacheRace(t *testing.T) {
 	if failed > 0 {
 		t.Errorf("%d of 30 starts failed while the copy was being rewritten", failed)
 	}
+}
+
+// startCopyRacer starts a container that, with src bound at mnt, keeps
+// rewriting the cached copy at name (a path in the container) with a
+// shebang line naming a payload on the host and back again; the payload
+// appends to the returned canary, which must never come to exist. The
+// container is removed when the test ends.
+func startCopyRacer(t *testing.T, s *store, src, mnt, name string) (canary string) {
+	t.Helper()
+	dir := t.TempDir()
+	canary = filepath.Join(dir, "canary")
+	payload := filepath.Join(dir, "p")
+	if err := os.WriteFile(payload, []byte("#!/bin/sh\necho ran >> "+canary+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	evil := []byte("#!" + payload + "\n")
+	if err := os.WriteFile(filepath.Join(dir, "evil"), evil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := strconv.Itoa(len(evil))
+	s.mustHull(t, "run", "-d", "--name", "racer", "--network", "none", "-v", src+":"+mnt, "-v", dir+":/d:ro", "busybox", "sh", "-c",
+		"head -c "+n+" "+name+" > /tmp/orig; while :; do "+
+			"dd if=/d/evil of="+name+" bs="+n+" count=1 conv=notrunc 2>/dev/null; "+
+			"dd if=/tmp/orig of="+name+" bs="+n+" count=1 conv=notrunc 2>/dev/null; done")
+	t.Cleanup(func() { s.hull(t, "rm", "-f", "racer") })
+	return canary
 }
