@@ -369,20 +369,28 @@ var pluginMachinery = []string{
 const leanTags = "urfave_cli_no_docs,hullinit,hullmon,appsbin"
 
 func TestPluginMachineryOnlyInFullBuild(t *testing.T) {
+	onlyInFullBuild(t, pluginMachinery, "only a hull that starts plugins may link it",
+		[]string{"github.com/hashicorp/go-plugin", "google.golang.org/grpc", module + "/plugins/sdk/proto"}, "who starts the plugins?")
+}
+
+// onlyInFullBuild checks that the default hull (leanTags) links none of
+// forbidden (a package or one below it), and that the full hull and a
+// plain go build do link each of linked, or the first check proves
+// nothing. why and who end the two errors.
+func onlyInFullBuild(t *testing.T, forbidden []string, why string, linked []string, who string) {
+	t.Helper()
 	for _, dep := range binaryDepsAnyway(t, leanTags) {
-		for _, mod := range pluginMachinery {
-			if dep == mod || strings.HasPrefix(dep, mod+"/") {
-				t.Errorf("the default hull (tags %s) links %s: only a hull that starts plugins may link %s", leanTags, dep, mod)
+		for _, pkg := range forbidden {
+			if dep == pkg || strings.HasPrefix(dep, pkg+"/") {
+				t.Errorf("the default hull (tags %s) links %s: %s", leanTags, dep, why)
 			}
 		}
 	}
-	// The full hull and a plain go build do start plugins, or the check
-	// above proves nothing.
 	for _, tags := range []string{"", "apps"} {
 		deps := binaryDeps(t, tags)
-		for _, pkg := range []string{"github.com/hashicorp/go-plugin", "google.golang.org/grpc", module + "/plugins/sdk/proto"} {
+		for _, pkg := range linked {
 			if !slices.Contains(deps, pkg) {
-				t.Errorf("hull built with tags %q does not link %s: who starts the plugins?", tags, pkg)
+				t.Errorf("hull built with tags %q does not link %s: %s", tags, pkg, who)
 			}
 		}
 	}
@@ -400,23 +408,8 @@ var cdiLibrary = []string{
 }
 
 func TestCDIOnlyInFullBuild(t *testing.T) {
-	for _, dep := range binaryDepsAnyway(t, leanTags) {
-		for _, pkg := range cdiLibrary {
-			if dep == pkg || strings.HasPrefix(dep, pkg+"/") {
-				t.Errorf("the default hull (tags %s) links %s: only a hull that resolves CDI devices (core/device, cdi.go) may", leanTags, dep)
-			}
-		}
-	}
-	// The full hull and a plain go build do link them, or the check
-	// above proves nothing.
-	for _, tags := range []string{"", "apps"} {
-		deps := binaryDeps(t, tags)
-		for _, pkg := range []string{"tags.cncf.io/container-device-interface/pkg/cdi", "go.yaml.in/yaml/v3"} {
-			if !slices.Contains(deps, pkg) {
-				t.Errorf("hull built with tags %q does not link %s: who resolves CDI devices?", tags, pkg)
-			}
-		}
-	}
+	onlyInFullBuild(t, cdiLibrary, "only a hull that resolves CDI devices (core/device, cdi.go) may",
+		[]string{"tags.cncf.io/container-device-interface/pkg/cdi", "go.yaml.in/yaml/v3"}, "who resolves CDI devices?")
 }
 
 // binaryDepsAnyway is binaryDeps for tags whose packages may fail to
@@ -547,22 +540,8 @@ var transferLibraries = []string{
 }
 
 func TestTransferLibrariesOnlyInFullBuild(t *testing.T) {
-	for _, dep := range binaryDepsAnyway(t, leanTags) {
-		for _, mod := range transferLibraries {
-			if dep == mod || strings.HasPrefix(dep, mod+"/") {
-				t.Errorf("the default hull (tags %s) links %s: only the full hull may link %s (hand the command over: appbin.ErrNeedsFullHull)", leanTags, dep, mod)
-			}
-		}
-	}
-	// The full hull and a plain go build do pull and save, or the check
-	// above proves nothing.
-	for _, tags := range []string{"", "apps"} {
-		deps := binaryDeps(t, tags)
-		for _, pkg := range []string{"net/http", "github.com/google/go-containerregistry/pkg/v1/remote",
-			"github.com/vbauerster/mpb/v8", "github.com/ulikunitz/xz", module + "/core/registry", module + "/core/archive"} {
-			if !slices.Contains(deps, pkg) {
-				t.Errorf("hull built with tags %q does not link %s: who pulls and saves?", tags, pkg)
-			}
-		}
-	}
+	onlyInFullBuild(t, transferLibraries, "only the full hull may link it (hand the command over: appbin.ErrNeedsFullHull)",
+		[]string{"net/http", "github.com/google/go-containerregistry/pkg/v1/remote",
+			"github.com/vbauerster/mpb/v8", "github.com/ulikunitz/xz", module + "/core/registry", module + "/core/archive"},
+		"who pulls and saves?")
 }
