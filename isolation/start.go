@@ -315,7 +315,7 @@ func closeAll(files ...*os.File) {
 // /proc/self/fd/N): a copy from CachedCopy, checked under a read lease, or
 // a sealed memfd. A copy whose lease is gone or breaking by now (a writer
 // waited out lease-break-time while this hull stalled), or whose exec
-// is refused (execRefused: a writer waiting for the lease, the kernel
+// is refused (lease.ExecRefused: a writer waiting for the lease, the kernel
 // counts it already; a copy its owner cut short or made unexecutable
 // under the lease), is replaced by embedded(), the embedded bytes in a
 // sealed memfd, and closed. It returns the command that was started, a
@@ -336,21 +336,13 @@ func StartCached(cmd *exec.Cmd, i int, embedded func() (*os.File, error)) (*exec
 		swap()
 	}
 	err := cmd.Start()
-	if cached && execRefused(err) && swap() {
+	if cached && lease.ExecRefused(err) && swap() {
 		cmd = &exec.Cmd{Path: cmd.Path, Args: cmd.Args, Env: cmd.Env, Dir: cmd.Dir,
 			Stdin: cmd.Stdin, Stdout: cmd.Stdout, Stderr: cmd.Stderr,
 			ExtraFiles: cmd.ExtraFiles, SysProcAttr: cmd.SysProcAttr}
 		err = cmd.Start()
 	}
 	return cmd, err
-}
-
-// execRefused reports whether the exec of a cached copy failed in a way
-// its owner can cause under the lease, which the embedded bytes do not
-// meet: a writer waiting for the lease (ETXTBSY), the copy cut short by
-// an open O_RDONLY|O_TRUNC (ENOEXEC) or its mode changed (EACCES).
-func execRefused(err error) bool {
-	return errors.Is(err, syscall.ETXTBSY) || errors.Is(err, syscall.ENOEXEC) || errors.Is(err, syscall.EACCES)
 }
 
 // sealedSelfCopy copies the running binary into a memfd sealed against any

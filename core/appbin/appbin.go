@@ -104,7 +104,7 @@ func execBinary(b binary, argv, env []string) error {
 	name := f.Name()
 	lfd := leanFD()
 	err = unix.Exec("/proc/self/fd/"+strconv.Itoa(int(f.Fd())), argv, withLean(env, lfd))
-	if !strings.HasPrefix(name, "memfd:") && (errors.Is(err, unix.ETXTBSY) || errors.Is(err, unix.ENOEXEC) || errors.Is(err, unix.EACCES)) {
+	if !strings.HasPrefix(name, "memfd:") && lease.ExecRefused(err) {
 		// A writer waits for the lease to open the copy (it cannot
 		// write before the lease goes, but the kernel counts it as
 		// open for writing already), or the owner cut the copy short

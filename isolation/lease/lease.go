@@ -73,3 +73,12 @@ func Held(f *os.File) bool {
 	t, err := unix.FcntlInt(f.Fd(), unix.F_GETLEASE, 0)
 	return err == nil && t == unix.F_RDLCK
 }
+
+// ExecRefused reports whether the exec of a checked copy failed in a way
+// its owner can cause under the lease, which a sealed in-memory copy of
+// the embedded bytes does not meet: a writer waiting for the lease
+// (ETXTBSY: the kernel counts it already), the copy cut short by an open
+// O_RDONLY|O_TRUNC (ENOEXEC) or its mode changed (EACCES).
+func ExecRefused(err error) bool {
+	return errors.Is(err, unix.ETXTBSY) || errors.Is(err, unix.ENOEXEC) || errors.Is(err, unix.EACCES)
+}
