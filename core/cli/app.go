@@ -11,11 +11,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/hull-project/hull/core"
+	"github.com/hull-project/hull/core/appbin"
 )
 
 // exitError carries an exit code. A nil err means the code is the
@@ -40,8 +42,30 @@ func exitCode(code int, err error) error { return &exitError{code: code, err: er
 // Main runs the CLI on args (os.Args) and returns the process exit code,
 // having printed any error once to stderr.
 func Main(args []string) int {
-	app := newApp(invokedCommand(args))
+	only := invokedCommand(args)
+	singleP(only)
+	app := newApp(only)
 	return run(app, intersperse(app, args))
+}
+
+// singleP gives the process one P (GOMAXPROCS 1) when only is a command
+// that waits beside a container's process. With a P per CPU, each time a
+// goroutine blocks in a system call or wakes up, the runtime hands the
+// idle P to a thread that spins looking for work: on a 2-CPU VM that was
+// 11 ms of CPU per `hull run --rm` (80 -> 69 ms, bench/start.sh and
+// docs/speed.md), work no such command needs, since none computes in
+// parallel. Only in the default hull: the full hull may run a whole `run`
+// that pulls, whose layers unpack in parallel.
+func singleP(only string) {
+	if only == "" || !appbin.Embedded() {
+		return
+	}
+	for i := range topCommands {
+		if t := &topCommands[i]; t.waits && t.hasName(only) {
+			runtime.GOMAXPROCS(1)
+			return
+		}
+	}
 }
 
 func run(app *cli.App, args []string) int {

@@ -28,6 +28,9 @@ type commandEntry struct {
 	Category string
 	Hidden   bool
 	build    func() *cli.Command
+	// waits: the command spends its life beside a container's process,
+	// waiting for it (singleP).
+	waits bool
 }
 
 // stub is the command as a listing sees it; it is never run.
@@ -42,8 +45,8 @@ func (t *commandEntry) hasName(name string) bool {
 // topCommands are hull's top-level commands, in `hull --help`'s order
 // (helpOrder sorts them anyway).
 var topCommands = []commandEntry{
-	{Name: "run", Usage: "Create and run a new container from an image", Category: commonCategory, build: runCommand},
-	{Name: "exec", Usage: "Execute a command in a running container", Category: commonCategory, build: execCommand},
+	{Name: "run", Usage: "Create and run a new container from an image", Category: commonCategory, build: runCommand, waits: true},
+	{Name: "exec", Usage: "Execute a command in a running container", Category: commonCategory, build: execCommand, waits: true},
 	{Name: "ps", Usage: "List containers", Category: commonCategory, build: psCommand},
 	{Name: "build", Usage: "Build an image from a Dockerfile", Category: commonCategory, build: buildCommand},
 	{Name: "pull", Usage: "Download an image from a registry", Category: commonCategory, build: pullCommand},
@@ -54,7 +57,7 @@ var topCommands = []commandEntry{
 	{Name: "search", Usage: "Search a registry's catalog for images", Category: commonCategory, build: searchCommand},
 	{Name: "version", Usage: "Show the hull version information", Category: commonCategory, build: versionCommand},
 	{Name: "info", Usage: "Display system-wide information", Category: commonCategory, build: infoCommand},
-	{Name: "attach", Usage: "Attach to a running container's streams", Category: otherCategory, build: attachCommand},
+	{Name: "attach", Usage: "Attach to a running container's streams", Category: otherCategory, build: attachCommand, waits: true},
 	{Name: "builder", Usage: "Manage builds", Category: managementCategory, build: builderCommand},
 	{Name: "buildx", Usage: "Docker Buildx's build and prune, on hull's builder", Category: managementCategory, build: buildxCommand},
 	{Name: "commit", Usage: "Create a new image from a container's changes", Category: otherCategory, build: commitCommand},
@@ -86,7 +89,7 @@ var topCommands = []commandEntry{
 	{Name: "rm", Usage: "Remove one or more containers", Category: otherCategory, build: rmCommand},
 	{Name: "rmi", Usage: "Remove one or more images", Category: otherCategory, build: rmiCommand},
 	{Name: "save", Usage: "Save one or more images to a tar archive (streamed to STDOUT by default)", Category: otherCategory, build: saveCommand},
-	{Name: "start", Usage: "Start one or more stopped containers", Category: otherCategory, build: startCommand},
+	{Name: "start", Usage: "Start one or more stopped containers", Category: otherCategory, build: startCommand, waits: true},
 	{Name: "stats", Usage: "Display a live stream of container(s) resource usage statistics", Category: otherCategory, build: statsCommand},
 	{Name: "stop", Usage: "Stop one or more running containers", Category: otherCategory, build: stopCommand},
 	{Name: "system", Usage: "Manage hull", Category: managementCategory, build: systemCommand},
@@ -96,7 +99,7 @@ var topCommands = []commandEntry{
 	{Name: "unshare", Usage: "Run a command (default: a shell) in the store's user namespace, as root there", Category: otherCategory, build: unshareCommand},
 	{Name: "update", Usage: "Update configuration of one or more containers", Category: otherCategory, build: updateCommand},
 	{Name: "volume", Usage: "Manage volumes", Category: managementCategory, build: volumeCommand},
-	{Name: "wait", Usage: "Block until containers stop, then print their exit codes", Category: otherCategory, build: waitCommand},
+	{Name: "wait", Usage: "Block until containers stop, then print their exit codes", Category: otherCategory, build: waitCommand, waits: true},
 }
 
 // commandTree is the top-level commands for newApp: all of them built
