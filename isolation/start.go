@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -353,32 +352,13 @@ func sealedSelfCopy() (*os.File, error) {
 		return nil, fmt.Errorf("open own binary: %w", err)
 	}
 	defer self.Close()
-	return sealedMemfd("hull-init", self)
+	return lease.SealedMemfd("hull-init", self)
 }
 
 // SealedMemfd copies data into a memfd named name, sealed against any
 // further change (what to execute when no cached copy can be made).
 func SealedMemfd(name string, data []byte) (*os.File, error) {
-	return sealedMemfd(name, bytes.NewReader(data))
-}
-
-// sealedMemfd copies r into a memfd sealed against any further change.
-func sealedMemfd(name string, r io.Reader) (*os.File, error) {
-	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	if err != nil {
-		return nil, fmt.Errorf("memfd for init: %w", err)
-	}
-	mem := os.NewFile(uintptr(fd), name)
-	if _, err := io.Copy(mem, r); err != nil {
-		mem.Close()
-		return nil, fmt.Errorf("copy init binary: %w", err)
-	}
-	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
-	if _, err := unix.FcntlInt(mem.Fd(), unix.F_ADD_SEALS, seals); err != nil {
-		mem.Close()
-		return nil, fmt.Errorf("seal init copy: %w", err)
-	}
-	return mem, nil
+	return lease.SealedMemfd(name, bytes.NewReader(data))
 }
 
 // sealedInit returns a sealed memfd holding the small init binary embedded
@@ -389,7 +369,7 @@ func sealedInit() (f *os.File, small bool, err error) {
 		f, err = sealedSelfCopy()
 		return f, false, err
 	}
-	f, err = sealedMemfd("hull-init", bytes.NewReader(initBinary))
+	f, err = lease.SealedMemfd("hull-init", bytes.NewReader(initBinary))
 	return f, true, err
 }
 

@@ -210,17 +210,8 @@ func embeddedMemfd(b binary) (*os.File, error) {
 		return nil, fmt.Errorf("unpack the full hull: %w", err)
 	}
 	defer dec.Close()
-	fd, err := unix.MemfdCreate(b.prefix, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	mem, err := lease.SealedMemfd(b.prefix, dec)
 	if err != nil {
-		return nil, fmt.Errorf("memfd for the full hull: %w", err)
-	}
-	mem := os.NewFile(uintptr(fd), "memfd:"+b.prefix)
-	_, err = io.Copy(mem, dec)
-	if err == nil {
-		_, err = unix.FcntlInt(mem.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE)
-	}
-	if err != nil {
-		mem.Close()
 		return nil, fmt.Errorf("unpack the full hull to memory: %w", err)
 	}
 	return mem, nil
