@@ -28,7 +28,8 @@ var forwardedSignals = []os.Signal{
 
 // outputDrain bounds the wait for the last terminal output after the
 // container's PID 1 exited: a process that escaped into the background
-// may keep the pty open forever.
+// may keep the pty open forever (and the relays' pipes, where the pid
+// namespace is not the container's own: drain).
 const outputDrain = 2 * time.Second
 
 // session connects the caller's streams and signals to one container.
@@ -42,6 +43,9 @@ type session struct {
 	childEnds []*os.File
 	// relayed is closed when the output relayed from those pipes ended.
 	relayed chan struct{}
+	// ownPIDs: the container has a pid namespace of its own, so no
+	// process can hold the relays' pipes once its PID 1 exited (drain).
+	ownPIDs bool
 	// log, when set, gets a copy of the container's output (a foreground
 	// run without --rm is logged as a detached one is): the outputs then
 	// always go through pipes, teed to the caller and the log.
@@ -51,17 +55,45 @@ type session struct {
 
 // newSession prepares the session before the container starts, so that a
 // signal arriving during the start is queued, not fatal to hull.
-func newSession(tty, interactive bool, stdio Stdio) (*session, error) {
+func newSession(tty, interactive bool, stdio Stdio, sigs chan os.Signal) (*session, error) {
 	if tty && interactive && (stdio.In == nil || !term.IsTerminal(stdio.In.Fd())) {
 		return nil, errors.New("the input device is not a TTY")
 	}
-	s := &session{tty: tty, interactive: interactive, stdio: stdio, sigs: make(chan os.Signal, 32), restore: func() {},
+	if sigs == nil {
+		sigs = catchSignals()
+	}
+	s := &session{tty: tty, interactive: interactive, stdio: stdio, sigs: sigs, restore: func() {},
 		pipeSigs: make(chan os.Signal, 1)}
-	signal.Notify(s.sigs, forwardedSignals...)
 	if tty {
 		signal.Notify(s.sigs, syscall.SIGWINCH)
 	}
 	return s, nil
+}
+
+// catchSignals starts catching the signals a session forwards. A
+// foreground run catches them from before it creates its container: one
+// that comes before the start is forwarded once the container runs,
+// instead of ending hull with the container left behind (a --rm one
+// too). Stopped by the session's close.
+func catchSignals() chan os.Signal {
+	sigs := make(chan os.Signal, 32)
+	signal.Notify(sigs, forwardedSignals...)
+	return sigs
+}
+
+// stopCatching stops catching into sigs and raises again each signal
+// that came meanwhile, now with its default action: with no container to
+// forward it to, it ends hull as it would have without the catch.
+func stopCatching(sigs chan os.Signal) {
+	signal.Stop(sigs)
+	for {
+		select {
+		case sig := <-sigs:
+			_ = syscall.Kill(os.Getpid(), sig.(syscall.Signal))
+		default:
+			return
+		}
+	}
 }
 
 // logTo makes the session copy the container's output to w. hull then
@@ -227,18 +259,37 @@ func (s *session) serve(ctx context.Context, proc *isolation.Process) (isolation
 			_ = proc.Signal(syscall.SIGKILL)
 			ctx = context.Background()
 		case r := <-done:
-			drain := time.After(outputDrain)
-			for _, ended := range []<-chan struct{}{output, s.relayed} {
-				select {
-				case <-ended:
-				case <-drain:
-				}
-			}
+			s.drain(output)
 			if proc.Console != nil {
 				proc.Console.Close()
 			}
 			return r.status, r.err
 		}
+	}
+}
+
+// drain waits, once PID 1 has exited, for the container's output to end:
+// the terminal's (output) and the relays' (s.relayed). In a pid namespace
+// of the container's own, PID 1's end kills every process that could
+// write into the relays' pipes, so they end as soon as the caller's
+// reader has taken the rest, however slowly (a pager, `| (sleep 3; wc)`);
+// cutting them short lost what was left, and the log's tail. A terminal,
+// or a container in the host's or another container's pid namespace,
+// may be held open forever by a process that escaped into the
+// background: outputDrain bounds those waits.
+func (s *session) drain(output <-chan struct{}) {
+	bound := time.After(outputDrain)
+	select {
+	case <-output:
+	case <-bound:
+	}
+	if s.ownPIDs {
+		<-s.relayed
+		return
+	}
+	select {
+	case <-s.relayed:
+	case <-bound:
 	}
 }
 

@@ -64,7 +64,7 @@ func (h *Hull) Exec(ctx context.Context, ref string, opts ExecOptions, stdio Std
 // execAttached runs the exec'd command with the caller's streams and
 // returns its exit code.
 func (h *Hull) execAttached(ctx context.Context, c *container.Container, spec *isolation.ExecSpec, opts ExecOptions, stdio Stdio) (int, error) {
-	sess, err := newSession(opts.Tty, opts.Interactive, stdio)
+	sess, err := newSession(opts.Tty, opts.Interactive, stdio, nil)
 	if err != nil {
 		return ExitHullError, err
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"time"
@@ -77,11 +78,13 @@ func (h *Hull) Run(ctx context.Context, opts RunOptions, stdio Stdio) (int, erro
 	if opts.Result != "" {
 		_ = os.Remove(opts.Result) // a stale result must not pass for this run's
 	}
+	sigs := catchSignals()
 	c, layers, err := h.create(opts)
 	if err != nil {
+		stopCatching(sigs)
 		return ExitHullError, h.resultFailed(opts.Result, err)
 	}
-	code, gone, err := h.runCreated(ctx, c, layers, stdio, opts.Result)
+	code, gone, err := h.runCreated(ctx, c, layers, stdio, opts.Result, sigs)
 	if c.HostConfig.AutoRemove && !gone {
 		if rmErr := h.Containers.Remove(c.ID, true); rmErr != nil && err == nil {
 			return ExitHullError, rmErr
@@ -158,7 +161,8 @@ func (h *Hull) create(opts RunOptions) (*container.Container, []string, error) {
 // runCreated starts a created container, waits for it and records how it
 // ended. A --rm container whose end it recorded is removed with that
 // record (gone); after a failure it is left for the caller to remove.
-func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []string, stdio Stdio, resultFile string) (code int, gone bool, err error) {
+func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []string, stdio Stdio, resultFile string, sigs chan os.Signal) (code int, gone bool, err error) {
+	defer signal.Stop(sigs) // the session's close stops them too
 	if resultFile != "" {
 		defer func() { err = h.resultFailed(resultFile, err) }()
 	}
@@ -187,11 +191,12 @@ func (h *Hull) runCreated(ctx context.Context, c *container.Container, layers []
 	if err != nil {
 		return h.runFailed(c, err)
 	}
-	sess, err := newSession(c.Config.Tty, c.Config.OpenStdin, stdio)
+	sess, err := newSession(c.Config.Tty, c.Config.OpenStdin, stdio, sigs)
 	if err != nil {
 		return h.runFailed(c, err)
 	}
 	defer sess.close()
+	sess.ownPIDs = !spec.HostPID && !spec.Join.Joins("pid")
 	if !c.HostConfig.AutoRemove {
 		// Logged as a detached container is; --rm keeps the direct path.
 		lw, err := h.OpenLog(c)

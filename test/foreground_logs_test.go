@@ -1,8 +1,11 @@
 package test
 
 import (
+	"context"
+	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A foreground run without --rm is logged as a detached one is, its
@@ -38,6 +41,40 @@ func TestForegroundLogs(t *testing.T) {
 	// --rm: nothing is left to log.
 	if out := s.mustHull(t, "run", "--rm", "busybox", "echo", "gone"); out != "gone\n" {
 		t.Errorf("run --rm printed %q", out)
+	}
+}
+
+// A logged foreground run gives a slow reader all of its output, and logs
+// all of it: hull used to stop relaying 2 s (outputDrain) after the
+// container ended, losing what the reader had not taken yet (the reader
+// got 65,536 of these 100,000 bytes) and the log's tail. The output fits
+// in the pipes' buffers, so the container ends at once.
+func TestForegroundSlowReader(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	const size = 100000
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := s.command(ctx, "run", "--name", "slow", "busybox", "sh", "-c", "head -c 100000 /dev/zero; echo end >&2")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The reader: nothing for longer than outputDrain, then everything.
+	time.Sleep(3 * time.Second)
+	n, rerr := io.Copy(io.Discard, out)
+	err = cmd.Wait()
+	if n != size || rerr != nil || exitCode(err) != 0 || errb.String() != "end\n" {
+		t.Errorf("slow reader got %d of %d bytes (read error %v), hull exited %d, stderr %q", n, size, rerr, exitCode(err), errb.String())
+	}
+	logs, _, code := s.hull(t, "logs", "slow")
+	if code != 0 || len(logs) != size {
+		t.Errorf("logs: code %d, %d of %d bytes", code, len(logs), size)
 	}
 }
 
