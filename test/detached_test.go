@@ -9,9 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // runD starts a detached container and returns its id.
@@ -44,6 +45,34 @@ func (s *store) roleProcs(role string) []int {
 		}
 	}
 	return pids
+}
+
+// killed sends SIGKILL to pid and waits until it has exited. Leaving
+// monitors' list is not enough: a dying process's cmdline reads empty as
+// soon as its memory is released, before its files are closed and its
+// locks (a monitor's lock) let go. Its pidfd becomes readable only once it
+// has exited, and a reused pid cannot fool it.
+func killed(t *testing.T, pid int) {
+	t.Helper()
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		t.Fatalf("pidfd of %d: %v", pid, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil {
+		t.Fatalf("kill %d: %v", pid, err)
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, int(cmdTimeout/time.Millisecond))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n != 1 {
+			t.Fatalf("pid %d did not exit after SIGKILL (%d ready, %v)", pid, n, err)
+		}
+		return
+	}
 }
 
 func runRoot() string {
@@ -257,10 +286,7 @@ func TestMonitorKilled(t *testing.T) {
 	if len(m) != 1 {
 		t.Fatalf("monitors: %v", m)
 	}
-	if err := syscall.Kill(m[0], syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "monitor gone", func() bool { return len(s.monitors()) == 0 })
+	killed(t, m[0])
 	st := s.mustHull(t, "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}", "kk")
 	if !strings.HasPrefix(st, "exited 255 container monitor died") {
 		t.Errorf("inspect after monitor kill: %q", st)

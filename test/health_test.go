@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -243,10 +242,7 @@ func TestRestartMonitorKilled(t *testing.T) {
 	if len(procs) == 0 {
 		t.Fatal("the monitor has no processes below it")
 	}
-	if err := syscall.Kill(m[0], syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	s.waitMonitorGone(t)
+	killed(t, m[0])
 	waitFor(t, "the monitor's processes gone", func() bool {
 		for _, p := range procs {
 			if b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/stat"); err == nil && !strings.Contains(string(b), ") Z ") {

@@ -62,10 +62,7 @@ func TestMonitorKilledTakesContainer(t *testing.T) {
 	if len(m) != 1 {
 		t.Fatalf("monitors: %v", m)
 	}
-	if err := syscall.Kill(m[0], syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "monitor gone", func() bool { return len(s.monitors()) == 0 })
+	killed(t, m[0])
 	waitFor(t, "container init gone", func() bool { return syscall.Kill(pid, 0) != nil })
 	st := strings.TrimSpace(s.mustHull(t, "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}} {{.State.Running}}", "k9"))
 	if st != "exited 255 false" {
