@@ -52,9 +52,9 @@ func Main(args []string) int {
 // that waits beside a container's process. With a P per CPU, each time a
 // goroutine blocks in a system call or wakes up, the runtime hands the
 // idle P to a thread that spins looking for work: on a 2-CPU VM that was
-// 11 ms of CPU per `hull run --rm` (80 -> 69 ms, bench/start.sh and
-// docs/speed.md), work no such command needs, since none computes in
-// parallel. Only in the default hull: the full hull may run a whole `run`
+// 3-11 ms of CPU per `hull run --rm` (bench/start.sh and interleaved
+// loops, docs/speed.md), work no such command needs, since none computes
+// in parallel. Only in the default hull: the full hull may run a whole `run`
 // that pulls, whose layers unpack in parallel.
 func singleP(only string) {
 	if only == "" || !appbin.Embedded() {
