@@ -163,15 +163,21 @@ fuzz:
 
 # As root the test binary is built by go test and run through test/as-user.sh
 # (as $(HULL_USER), from a copy it can read), so the output still ends with
-# go test's own ok/FAIL summary line.
+# go test's own ok/FAIL summary line. After a failure, test/failures.sh
+# repeats the failed tests and their first errors at the very end: CI
+# shows only the last lines of a run, and -v prints a failure where the
+# test ended, hundreds of lines above.
+ITEST_LOG ?= /tmp/hull-integration.log
 integration: build $(if $(IS_ROOT),setup debian-image) test-plugins
 	HULL_BIN=$(HULL_BIN) HULL_USER=$(HULL_USER) HULL_HOME=$(HULL_HOME) HULL_TEST_PLUGINS=$(TEST_PLUGINS) \
 	HULL_TEST_DEBIAN_TAR=$(if $(wildcard $(DEBIAN_TAR)),$(DEBIAN_TAR)) \
-		$(GO) test -count=1 -timeout 30m -v $(if $(IS_ROOT),-exec $(CURDIR)/test/as-user.sh) ./test
+		$(GO) test -count=1 -timeout 30m -v $(if $(IS_ROOT),-exec $(CURDIR)/test/as-user.sh) ./test 2>&1 | tee $(ITEST_LOG) || \
+		{ test/failures.sh $(ITEST_LOG); exit 1; }
 	@# The same builds as a real user without a subuid range.
 	$(if $(IS_ROOT),HULL_BIN=$(HULL_BIN) HULL_USER=$(NOSUB_USER) HULL_HOME=$(NOSUB_HOME) HULL_TEST_NOSUB=1 \
 	HULL_TEST_DEBIAN_TAR=$(DEBIAN_TAR) \
-		$(GO) test -count=1 -timeout 10m -v -exec $(CURDIR)/test/as-user.sh -run '^TestRootEmulationNoRange$$' ./test)
+		$(GO) test -count=1 -timeout 10m -v -exec $(CURDIR)/test/as-user.sh -run '^TestRootEmulationNoRange$$' ./test 2>&1 | tee $(ITEST_LOG) || \
+		{ test/failures.sh $(ITEST_LOG); exit 1; })
 
 ## debian-image: (root) the Debian tarball of the apt tests, $(DEBIAN_TAR) (debootstrap, once)
 debian-image:
