@@ -34,12 +34,15 @@ END {
 	if (n == 0 && panicked == "") exit
 	print "=== failures (repeated from above) ==="
 	if (panicked != "") printf "%s", panicked
+	shown = 0
 	for (i = 0; i < n; i++) {
 		name = order[i]
 		if (!leaf(name)) continue
+		if (++shown > 5) { more++; continue }
 		print "--- FAIL: " name
 		if (cmd2[name] != "") print "    " cmd2[name]
 		if (cmd1[name] != "") print "    " cmd1[name]
 		printf "%s", errs[name]
 	}
+	if (more) print "... and " more " more failed tests (grep -- \"--- FAIL\" in the full output)"
 }' "$log"
