@@ -276,7 +276,11 @@ func (s *session) serve(ctx context.Context, proc *isolation.Process) (isolation
 // cutting them short lost what was left, and the log's tail. A terminal,
 // or a container in the host's or another container's pid namespace,
 // may be held open forever by a process that escaped into the
-// background: outputDrain bounds those waits.
+// background: outputDrain bounds those waits. The unbounded wait still
+// ends on SIGINT, SIGTERM, SIGHUP or SIGQUIT (with PID 1 gone there is
+// no one left to forward them to): a reader that stops reading without
+// closing would otherwise hold hull forever, deaf to the signals meant to
+// end it. What the relays still hold is then lost.
 func (s *session) drain(output <-chan struct{}) {
 	bound := time.After(outputDrain)
 	select {
@@ -284,8 +288,17 @@ func (s *session) drain(output <-chan struct{}) {
 	case <-bound:
 	}
 	if s.ownPIDs {
-		<-s.relayed
-		return
+		for {
+			select {
+			case <-s.relayed:
+				return
+			case sig := <-s.sigs:
+				if sig != syscall.SIGWINCH && sig != syscall.SIGUSR1 && sig != syscall.SIGUSR2 {
+					slog.Debug("output drain given up", "signal", sig)
+					return
+				}
+			}
+		}
 	}
 	select {
 	case <-s.relayed:

@@ -105,7 +105,9 @@ func pluginProcesses(path string) []string {
 // moment after hull exited.
 func noPluginLeft(t *testing.T, path string) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
+	// A leaked plugin runs on for good; one on its way out may take
+	// seconds on a loaded machine.
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		left := pluginProcesses(path)
 		if len(left) == 0 {

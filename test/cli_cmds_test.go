@@ -348,14 +348,17 @@ func TestCLIHelpAndVersion(t *testing.T) {
 func TestCLIPauseUnpause(t *testing.T) {
 	t.Parallel()
 	s := withBusybox(t)
+	// The counter is renamed into place, so that a read never sees it
+	// half-written (a freeze between truncate and write would leave it
+	// empty).
 	s.mustHull(t, "run", "-d", "--name", "pz", "busybox", "sh", "-c",
-		"i=0; while true; i=$((i+1)); echo $i > /tmp/count; do sleep 0.05; done")
-	count := func() string {
-		time.Sleep(300 * time.Millisecond)
-		out, _, _ := s.hull(t, "exec", "pz", "cat", "/tmp/count")
-		return strings.TrimSpace(out)
+		"i=0; while true; i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; do sleep 0.05; done")
+	// The counter's file read from outside, so that it reads a frozen one.
+	read := func() string {
+		out, _, _ := s.hull(t, "cp", "pz:/tmp/count", "-")
+		return out
 	}
-	count()
+	waitFor(t, "pz to count", func() bool { return read() != "" })
 	s.mustHull(t, "pause", "pz")
 	if st := s.mustHull(t, "inspect", "-f", "{{.State.Status}} {{.State.Paused}} {{.State.Running}}", "pz"); st != "paused true true\n" {
 		t.Errorf("inspect of a paused container: %q", st)
@@ -366,21 +369,14 @@ func TestCLIPauseUnpause(t *testing.T) {
 	if _, errs, code := s.hull(t, "pause", "pz"); code == 0 || !strings.Contains(errs, "already paused") {
 		t.Errorf("second pause: exit %d, %q", code, errs)
 	}
-	// The counter's file read from outside: its processes do not run.
-	read := func() string {
-		out, _, _ := s.hull(t, "cp", "pz:/tmp/count", "-")
-		return out
-	}
+	// Its processes do not run.
 	a := read()
 	time.Sleep(500 * time.Millisecond)
 	if b := read(); a == "" || a != b {
 		t.Errorf("a paused container went on counting: %q then %q", a, b)
 	}
 	s.mustHull(t, "unpause", "pz")
-	time.Sleep(500 * time.Millisecond)
-	if b := read(); b == a {
-		t.Errorf("an unpaused container does not run: %q", b)
-	}
+	waitFor(t, "an unpaused container to count on", func() bool { return read() != a })
 	if st := s.mustHull(t, "inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "pz"); st != "running false\n" {
 		t.Errorf("inspect after unpause: %q", st)
 	}
@@ -406,7 +402,10 @@ func TestCLIExport(t *testing.T) {
 	}
 	s.mustHull(t, "run", "-d", "--name", "ex", "busybox", "sh", "-c",
 		"echo made > /made; chown 1000:1000 /made; ln -s "+canary+" /link; sleep 60")
-	time.Sleep(500 * time.Millisecond)
+	waitFor(t, "ex to make its files", func() bool {
+		_, _, code := s.hull(t, "exec", "ex", "test", "-L", "/link")
+		return code == 0
+	})
 	for _, state := range []string{"running", "stopped"} {
 		out := filepath.Join(t.TempDir(), "ex.tar")
 		os.Chmod(filepath.Dir(out), 0o777)
@@ -529,17 +528,22 @@ func TestCLIEvents(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\S+ container die [0-9a-f]{64} \(exitCode=0, image=busybox, name=ev1\)$`).MatchString(plain) {
 		t.Errorf("events' default line: %q", plain)
 	}
-	// Following: an event that happens after the command started is shown.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Following: an event that happens after the command started is shown,
+	// and --until ends it. evc1 is started until events shows it (then
+	// events follows for sure, however slowly it came up), then evc0.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := s.command(ctx, "events", "--filter", "event=start", "--format", "{{.Actor.Attributes.name}}",
-		"--until", fmt.Sprint(time.Now().Add(8*time.Second).Unix()))
+		"--until", fmt.Sprint(time.Now().Add(20*time.Second).Unix()))
 	var buf syncBuffer
 	cmd.Stdout = &buf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	waitFor(t, "events to follow evc1's start", func() bool {
+		s.mustHull(t, "start", "evc1")
+		return strings.Contains(buf.String(), "evc1\n")
+	})
 	s.mustHull(t, "start", "evc0")
 	if err := cmd.Wait(); err != nil || !strings.Contains(buf.String(), "evc0\n") {
 		t.Errorf("events following: %v, %q", err, buf.String())

@@ -3,6 +3,7 @@ package test
 import (
 	"context"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,51 @@ func TestForegroundSlowReader(t *testing.T) {
 	logs, _, code := s.hull(t, "logs", "slow")
 	if code != 0 || len(logs) != size {
 		t.Errorf("logs: code %d, %d of %d bytes", code, len(logs), size)
+	}
+}
+
+// A reader that stops reading without closing holds hull's relay after
+// the container ended (the drain waits for it without a bound); SIGINT
+// still ends hull then, as it would have ended the container before.
+func TestForegroundStalledReaderInterrupt(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := s.command(ctx, "run", "--name", "stalled", "busybox", "sh", "-c", "head -c 100000 /dev/zero; echo end >&2")
+	out, err := cmd.StdoutPipe() // never read
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	var errb syncBuffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	waitFor(t, "the container's last line", func() bool { return strings.Contains(errb.String(), "end\n") })
+	// Until hull has reached the drain, SIGINT goes to the container's
+	// PID 1 (which ignores it, or has ended): send it until hull ends.
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			if c := exitCode(err); c != 0 && c != 130 {
+				t.Errorf("hull run given SIGINT while its reader stalled: exit %d (%v), stderr %q", c, err, errb.String())
+			}
+			if st := s.inspectField(t, "stalled", "{{.State.Status}}"); st != "exited" {
+				t.Errorf("container after the interrupted drain: %q, want exited", st)
+			}
+			return
+		case <-tick.C:
+			_ = cmd.Process.Signal(os.Interrupt)
+		case <-deadline:
+			t.Fatalf("hull run did not end on SIGINT while its reader stalled (stderr %q)", errb.String())
+		}
 	}
 }
 

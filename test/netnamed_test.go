@@ -190,9 +190,7 @@ func TestNamedNetworkKill9LeavesNothing(t *testing.T) {
 	if len(mons) != 1 || len(netdsUnder(rt)) != 1 {
 		t.Fatalf("monitors %v, network processes %v", mons, netdsUnder(rt))
 	}
-	if err := syscall.Kill(mons[0], syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	killed(t, mons[0])
 	waitGone(t, "kill -9 of the monitor", rt)
 }
 

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -67,9 +66,7 @@ func TestNetworkPluginDetachedMonitorKilled(t *testing.T) {
 	if len(m) != 1 {
 		t.Fatalf("monitors: %v", m)
 	}
-	if err := syscall.Kill(m[0], syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	killed(t, m[0])
 	noPluginLeft(t, path)
 	noPluginLeft(t, "--cidr=10.99.8.0/24")
 	s.hull(t, "rm", "-f", "netpl")

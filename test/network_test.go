@@ -237,11 +237,13 @@ func helpersUnder(dir string) []string {
 	return out
 }
 
-// waitNoHelpers fails t when a helper still runs under dir after a second.
+// waitNoHelpers fails t when a helper still runs under dir after ten
+// seconds: a leaked one runs on for good, and a loaded machine may take
+// seconds to reap one that is on its way out.
 func waitNoHelpers(t *testing.T, what, dir string) {
 	t.Helper()
 	var left []string
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if left = helpersUnder(dir); len(left) == 0 {
 			return
 		}

@@ -189,21 +189,13 @@ func TestPodRemoveForceAndNoStrays(t *testing.T) {
 	s.runD(t, "--pod", "p2", "--name", "sleeper2", "busybox", "sleep", "300")
 	member = intOf(t, s.mustHull(t, "inspect", "--format", "{{.State.Pid}}", "sleeper2"))
 	infra = intOf(t, s.mustHull(t, "pod", "inspect", "--format", "{{.InfraPid}}", "p2"))
-	killed := 0
-	for _, p := range podProcs(s, id) {
-		if strings.Contains(p, "__hull-pod") {
-			pid, _ := strconv.Atoi(strings.SplitN(p, ":", 2)[0])
-			if syscall.Kill(pid, syscall.SIGKILL) == nil {
-				killed++
-			}
-		}
+	infraMons := s.roleProcs("__hull-pod")
+	if len(infraMons) != 1 {
+		t.Fatalf("infra monitors %v, want 1", infraMons)
 	}
-	if killed != 1 {
-		t.Fatalf("killed %d infra monitors, want 1", killed)
-	}
+	killed(t, infraMons[0])
 	waitNoPodProcs(t, s, id, infra, member)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && len(s.monitors()) > 0; time.Sleep(100 * time.Millisecond) {
-	}
+	waitFor(t, "the members' monitors to end", func() bool { return len(s.monitors()) == 0 })
 	if out := s.mustHull(t, "ps", "-a", "--format", "{{.Names}} {{.State}}"); strings.TrimSpace(out) != "sleeper2 exited" {
 		t.Errorf("after kill -9 of the infra monitor, ps -a: %q", out)
 	}

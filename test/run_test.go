@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +14,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 func TestVersion(t *testing.T) {
@@ -132,21 +132,36 @@ func TestRunRmLeavesNoContainer(t *testing.T) {
 	}
 	// wait hears a detached --rm container's code, though the record is
 	// gone once its monitor lets go; the one it was killed with by rm -f.
-	s.mustHull(t, "run", "-d", "--rm", "--network", "none", "--name", "rw5", "busybox", "sh", "-c", "sleep 1; exit 5")
-	if got := strings.TrimSpace(s.mustHull(t, "wait", "rw5")); got != "5" {
+	// Each container ends only once its wait has found it (the gate file),
+	// not after a fixed sleep that a loaded machine can outlast.
+	gate := t.TempDir()
+	untilGate := func(name string, code int) []string {
+		return []string{"-v", gate + ":/g", "--network", "none", "--name", name, "busybox", "sh", "-c",
+			fmt.Sprintf("until [ -e /g/%s ]; do sleep 0.05; done; exit %d", name, code)}
+	}
+	open := func(name string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(gate, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.mustHull(t, append([]string{"run", "-d", "--rm"}, untilGate("rw5", 5)...)...)
+	w := s.startWait(t, "rw5")
+	open("rw5")
+	if got := w.code(t); got != "5" {
 		t.Errorf("wait of a --rm container that exits 5: %q", got)
 	}
 	// A foreground --rm run removes its container as it records the end;
 	// a wait that began while it ran reads the code all the same, and
 	// events has its die (with the code) before its destroy.
-	fg := s.command(context.Background(), "run", "--rm", "--network", "none", "--name", "rwf", "busybox", "sh", "-c", "sleep 1; exit 6")
+	fg := s.command(context.Background(), append([]string{"run", "--rm"}, untilGate("rwf", 6)...)...)
 	if err := fg.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 100 && !strings.Contains(s.mustHull(t, "ps", "--format", "{{.Names}}"), "rwf"); i++ {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if got := strings.TrimSpace(s.mustHull(t, "wait", "rwf")); got != "6" {
+	waitFor(t, "rwf in ps", func() bool { return strings.Contains(s.mustHull(t, "ps", "--format", "{{.Names}}"), "rwf") })
+	w = s.startWait(t, "rwf")
+	open("rwf")
+	if got := w.code(t); got != "6" {
 		t.Errorf("wait of a foreground --rm container that exits 6: %q", got)
 	}
 	var ee *exec.ExitError
@@ -158,15 +173,57 @@ func TestRunRmLeavesNoContainer(t *testing.T) {
 		t.Errorf("events of the foreground --rm run:\n%s\nwant die 6, then destroy", evs)
 	}
 	s.mustHull(t, "run", "-d", "--rm", "--network", "none", "--name", "rwk", "busybox", "sleep", "100")
-	removed := make(chan struct{})
-	go func() { defer close(removed); time.Sleep(time.Second); s.hull(t, "rm", "-f", "rwk") }()
-	if got := strings.TrimSpace(s.mustHull(t, "wait", "rwk")); got != "137" {
+	w = s.startWait(t, "rwk")
+	s.mustHull(t, "rm", "-f", "rwk")
+	if got := w.code(t); got != "137" {
 		t.Errorf("wait of a --rm container removed with rm -f: %q", got)
 	}
-	<-removed
 	if out := s.mustHull(t, "ps", "-a", "-q"); strings.TrimSpace(out) != "" {
 		t.Errorf("ps -a -q after the --rm containers ended: %q, want nothing", out)
 	}
+}
+
+// pendingWait is a hull wait started in the background.
+type pendingWait struct {
+	cmd       *exec.Cmd
+	out, errs bytes.Buffer
+}
+
+// startWait starts hull wait on container name and returns once that wait
+// has found the container: it holds the monitor's socket or a file of the
+// container's own (its record, its removal lock), so the container may end
+// from then on. The wait is told what it needs to know; it does not race a
+// sleep.
+func (s *store) startWait(t *testing.T, name string) *pendingWait {
+	t.Helper()
+	id := strings.TrimSpace(s.mustHull(t, "inspect", "--format", "{{.Id}}", name))
+	w := &pendingWait{cmd: s.command(context.Background(), "wait", name)}
+	w.cmd.Stdout, w.cmd.Stderr = &w.out, &w.errs
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fdDir := fmt.Sprintf("/proc/%d/fd", w.cmd.Process.Pid)
+	waitFor(t, "hull wait to find "+name, func() bool {
+		fds, _ := os.ReadDir(fdDir)
+		for _, fd := range fds {
+			if l, err := os.Readlink(filepath.Join(fdDir, fd.Name())); err == nil &&
+				(strings.HasPrefix(l, "socket:") || strings.Contains(l, id)) {
+				t.Logf("hull wait %s holds %s", name, l)
+				return true
+			}
+		}
+		return false
+	})
+	return w
+}
+
+// code is the code the wait printed; the test fails if the wait failed.
+func (w *pendingWait) code(t *testing.T) string {
+	t.Helper()
+	if err := w.cmd.Wait(); err != nil {
+		t.Fatalf("%v: %v: %s", w.cmd.Args[3:], err, w.errs.String())
+	}
+	return strings.TrimSpace(w.out.String())
 }
 
 // 10 MB of random bytes through stdin and stdout arrive intact.
