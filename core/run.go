@@ -78,8 +78,15 @@ func (h *Hull) Run(ctx context.Context, opts RunOptions, stdio Stdio) (int, erro
 	if opts.Result != "" {
 		_ = os.Remove(opts.Result) // a stale result must not pass for this run's
 	}
+	// The image is pulled, if need be, before signals are caught: Ctrl-C
+	// during a pull ends hull there, as Docker's CLI, with nothing created
+	// yet. From the create on, a signal is kept for the container.
+	img, err := h.image(ctx, opts)
+	if err != nil {
+		return ExitHullError, h.resultFailed(opts.Result, err)
+	}
 	sigs := catchSignals()
-	c, layers, err := h.create(opts)
+	c, layers, err := h.createFrom(opts, img)
 	if err != nil {
 		stopCatching(sigs)
 		return ExitHullError, h.resultFailed(opts.Result, err)
@@ -113,15 +120,26 @@ func (h *Hull) runAttached(ctx context.Context, opts RunOptions, stdio Stdio) (i
 	return code, err
 }
 
+// image resolves opts' image by its pull policy.
+func (h *Hull) image(ctx context.Context, opts RunOptions) (*image.Image, error) {
+	img, err := h.ImageFor(ctx, opts.Image, opts.Pull, opts.Puller)
+	if errors.Is(err, image.ErrNotFound) {
+		return nil, fmt.Errorf("unable to find image '%s' locally", image.FamiliarString(opts.Image))
+	}
+	return img, err
+}
+
 // create resolves the image, builds the record and stores it.
 func (h *Hull) create(opts RunOptions) (*container.Container, []string, error) {
-	img, err := h.ImageFor(context.Background(), opts.Image, opts.Pull, opts.Puller)
-	if errors.Is(err, image.ErrNotFound) {
-		return nil, nil, fmt.Errorf("unable to find image '%s' locally", image.FamiliarString(opts.Image))
-	}
+	img, err := h.image(context.Background(), opts)
 	if err != nil {
 		return nil, nil, err
 	}
+	return h.createFrom(opts, img)
+}
+
+// createFrom builds the record of a container of img and stores it.
+func (h *Hull) createFrom(opts RunOptions, img *image.Image) (*container.Container, []string, error) {
 	layers, err := h.Images.LayerDirs(img)
 	if err != nil {
 		return nil, nil, err

@@ -3,6 +3,7 @@ package test
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log"
@@ -416,3 +417,57 @@ func fetchBlob(t *testing.T, addr, path string) []byte {
 }
 
 func hostArch() string { return runtime.GOARCH }
+
+// Ctrl-C during the pull of a foreground run's image ends hull there, as
+// Docker's CLI: the signals that are kept for the container are caught
+// only once the image is in hand.
+func TestRunPullInterrupted(t *testing.T) {
+	t.Parallel()
+	h := startHostile(t)
+	ref, _ := h.pushFixture(t)
+	stalled := make(chan struct{}, 1)
+	h.mu.Lock()
+	h.tamper = func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.Contains(r.URL.Path, "/blobs/") || r.Method != http.MethodGet {
+			return false
+		}
+		select {
+		case stalled <- struct{}{}:
+		default:
+		}
+		<-r.Context().Done() // until hull hangs up
+		return true
+	}
+	h.mu.Unlock()
+	s := newStore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := s.command(ctx, "run", "--rm", "--network", "none", ref, "true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-stalled:
+	case err := <-exited:
+		t.Fatalf("hull run ended before the pull: %v", err)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err == nil {
+			t.Errorf("hull run given SIGINT during its pull succeeded")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("hull run did not end on SIGINT during its pull")
+	}
+	if out := s.mustHull(t, "ps", "-a", "-q"); out != "" {
+		t.Errorf("ps -a -q after the interrupted pull: %q", out)
+	}
+	if out := s.mustHull(t, "images", "-q"); out != "" {
+		t.Errorf("images after the interrupted pull: %q", out)
+	}
+}
