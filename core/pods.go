@@ -52,6 +52,8 @@ func (h *Hull) CreatePod(opts PodCreateOptions) (*pod.Pod, error) {
 	}
 	if p.Hostname == "" {
 		p.Hostname = p.Name
+	} else if err := container.CheckHostname(p.Hostname); err != nil {
+		return nil, err
 	}
 	for _, l := range opts.Labels {
 		k, v, _ := strings.Cut(l, "=")

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/moby/term"
@@ -86,6 +87,11 @@ func (h *Hull) Run(ctx context.Context, opts RunOptions, stdio Stdio) (int, erro
 		return ExitHullError, h.resultFailed(opts.Result, err)
 	}
 	sigs := catchSignals()
+	// A reader gone away must not end hull between the create and the
+	// end of a --rm run (a warning to a closed stderr raises SIGPIPE, fatal
+	// to a Go program on fds 1 and 2): caught, it is a write error.
+	// Caught, not ignored: the container would inherit an ignored one.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	c, layers, err := h.createFrom(opts, img)
 	if err != nil {
 		stopCatching(sigs)

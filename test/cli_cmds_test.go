@@ -534,7 +534,7 @@ func TestCLIEvents(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := s.command(ctx, "events", "--filter", "event=start", "--format", "{{.Actor.Attributes.name}}",
-		"--until", fmt.Sprint(time.Now().Add(20*time.Second).Unix()))
+		"--until", fmt.Sprint(time.Now().Add(30*time.Second).Unix()))
 	var buf syncBuffer
 	cmd.Stdout = &buf
 	if err := cmd.Start(); err != nil {

@@ -124,6 +124,33 @@ func TestForegroundStalledReaderInterrupt(t *testing.T) {
 	}
 }
 
+// A --rm run whose stderr reader is gone: hull's warning (a limit it
+// cannot enforce without cgroups) raised SIGPIPE after the create, which
+// ended hull and left the --rm container "Created" for good. Docker's CLI
+// never leaves a --rm container. (Found by an outside review.)
+func TestRunRmClosedStderrLeavesNothing(t *testing.T) {
+	t.Parallel()
+	s := withBusybox(t)
+	s.env = []string{"HULL_NO_CGROUPS=1"}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := s.command(ctx, "run", "--rm", "--network", "none", "--memory", "64m", "--name", "gone", "busybox", "echo", "ok")
+	cmd.Stderr = w
+	out, err := cmd.Output()
+	if code := exitCode(err); code != 0 || string(out) != "ok\n" {
+		t.Errorf("run --rm with its stderr reader gone: exit %d (%v), stdout %q", code, err, out)
+	}
+	if ps := s.mustHull(t, "ps", "-a", "--format", "{{.Names}} {{.Status}}"); ps != "" {
+		t.Errorf("ps -a after run --rm: %q", ps)
+	}
+}
+
 // rm -a removes the stopped containers, -af all of them; -v is accepted.
 func TestRmAll(t *testing.T) {
 	t.Parallel()

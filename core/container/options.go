@@ -255,10 +255,25 @@ func newHostConfig(o Options) (HostConfig, error) {
 
 // hostname is --hostname, else the host's name on the host network, else
 // the short id, as in Docker.
+// CheckHostname refuses a host name that is not RFC 1123's letters (plus
+// '_'): the kernel takes up to 64 bytes of anything, but the name also
+// goes into the container's /etc/hosts, where a newline or a space would
+// add an entry of the caller's making (from a compose file too).
+func CheckHostname(h string) error {
+	ok := h != "" && len(h) <= 64 && h[0] != '-' && h[0] != '.'
+	for _, r := range h {
+		ok = ok && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
+	}
+	if !ok {
+		return fmt.Errorf("invalid hostname %q: want 1-64 letters, digits, '-', '_' or '.', not starting with '-' or '.'", h)
+	}
+	return nil
+}
+
 func hostname(given, network, id string) (string, error) {
 	switch {
 	case given != "":
-		return given, nil
+		return given, CheckHostname(given)
 	case network == NetworkHost:
 		h, err := os.Hostname()
 		if err != nil {

@@ -118,6 +118,21 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
+// A host name is one word of RFC 1123's letters: a newline would add a
+// line of the caller's making to the container's /etc/hosts.
+func TestHostnameRefused(t *testing.T) {
+	for _, h := range []string{"h\n6.6.6.6 evil", "a b", "-x", ".x", "a/b", strings.Repeat("a", 65)} {
+		if _, err := New(Options{Hostname: h}, testImage(), fakeLookup(nil), time.Now()); err == nil || !strings.Contains(err.Error(), "invalid hostname") {
+			t.Errorf("hostname %q: %v, want invalid hostname", h, err)
+		}
+	}
+	for _, h := range []string{"box1", "my_host.example-1", strings.Repeat("a", 64)} {
+		if c, err := New(Options{Hostname: h}, testImage(), fakeLookup(nil), time.Now()); err != nil || c.Config.Hostname != h {
+			t.Errorf("hostname %q: %v", h, err)
+		}
+	}
+}
+
 func TestHostNetworkHostname(t *testing.T) {
 	c, err := New(Options{Network: "host"}, testImage(), fakeLookup(nil), time.Now())
 	if err != nil {
