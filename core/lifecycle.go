@@ -65,6 +65,9 @@ type StartOptions struct {
 	// NoSigProxy (--sig-proxy=false), with Attach: signals hull receives
 	// are not passed on; one that would end hull detaches instead.
 	NoSigProxy bool
+	// sigs, with Attach, holds the signals caught since before the create
+	// (run -it): the attach client relays them once the container runs.
+	sigs chan os.Signal
 }
 
 // AttachOptions are `hull attach`'s flags.
@@ -119,7 +122,7 @@ func (h *Hull) Start(ctx context.Context, ref string, opts StartOptions, stdio S
 		return ExitHullError, fmt.Errorf("attach socket: %w", err)
 	}
 	cl := &attachClient{h: h, id: c.ID, conn: conn, tty: c.Config.Tty, interactive: opts.Interactive && c.Config.OpenStdin,
-		stdio: stdio, detachKeys: keys, noSigProxy: opts.NoSigProxy}
+		stdio: stdio, detachKeys: keys, noSigProxy: opts.NoSigProxy, sigs: opts.sigs}
 	cl.sendSize()
 	code, err := h.startMonitor(c.ID, theirs)
 	theirs.Close()
@@ -512,6 +515,8 @@ type attachClient struct {
 	// being passed on.
 	noSigProxy bool
 	signalled  atomic.Int32
+	// sigs, when set, were caught before the container was created.
+	sigs chan os.Signal
 }
 
 func (a *attachClient) send(kind byte, p []byte) error {
@@ -541,7 +546,10 @@ func (a *attachClient) sendSize() {
 // recorded exit code.
 func (a *attachClient) run(ctx context.Context) (int, error) {
 	defer a.conn.Close()
-	sigs := make(chan os.Signal, 8)
+	sigs := a.sigs
+	if sigs == nil {
+		sigs = make(chan os.Signal, 8)
+	}
 	signal.Notify(sigs, append([]os.Signal{unix.SIGWINCH}, forwardedSignals...)...)
 	defer signal.Stop(sigs)
 	go a.relaySignals(sigs)

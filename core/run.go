@@ -112,16 +112,30 @@ func (h *Hull) Run(ctx context.Context, opts RunOptions, stdio Stdio) (int, erro
 // running, as Docker's. A --rm container is removed by the call that
 // records its end, before the monitor sends the exit code: as with
 // Docker's CLI, the next command does not find it.
+//
+// As the foreground run's, the image is pulled before signals are caught,
+// and they are caught from before the create: one that comes before the
+// attach is relayed to the container once it runs, instead of ending hull
+// with a --rm container left Created, or running with no one attached.
 func (h *Hull) runAttached(ctx context.Context, opts RunOptions, stdio Stdio) (int, error) {
-	c, _, err := h.create(opts)
+	img, err := h.image(ctx, opts)
 	if err != nil {
+		return ExitHullError, err
+	}
+	sigs := catchSignals()
+	c, _, err := h.createFrom(opts, img)
+	if err != nil {
+		stopCatching(sigs)
 		return ExitHullError, err
 	}
 	warnLimits(c, opts.Warnings)
 	code, err := h.Start(ctx, c.ID, StartOptions{Attach: true, Interactive: opts.Interactive, DetachKeys: opts.DetachKeys,
-		NoSigProxy: opts.NoSigProxy}, stdio)
-	if err != nil && c.HostConfig.AutoRemove {
-		_ = h.Containers.Remove(c.ID, true)
+		NoSigProxy: opts.NoSigProxy, sigs: sigs}, stdio)
+	if err != nil {
+		if c.HostConfig.AutoRemove {
+			_ = h.Containers.Remove(c.ID, true)
+		}
+		stopCatching(sigs)
 	}
 	return code, err
 }
